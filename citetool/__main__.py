@@ -1,0 +1,3 @@
+from citetool.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""Settings read from the environment, with the defaults documented in the README.
+
+Read once per command (``Settings.from_env()``), never at import time, so tests
+and scripts can set variables before calling in.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from citetool import __version__
+
+CROSSREF_URL = "https://api.crossref.org"
+DOI_URL = "https://doi.org"
+REPEC_URL = "https://econpapers.repec.org"
+STORE_FILENAME = "citetool.json"
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        from citetool.errors import UsageError
+
+        raise UsageError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        from citetool.errors import UsageError
+
+        raise UsageError(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    crossref_url: str = CROSSREF_URL
+    doi_url: str = DOI_URL
+    repec_url: str = REPEC_URL
+    mailto: str | None = None
+    timeout: float = 20.0
+    lock_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        return cls(
+            crossref_url=(env.get("CITETOOL_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),
+            doi_url=(env.get("CITETOOL_DOI_URL") or DOI_URL).rstrip("/"),
+            repec_url=(env.get("CITETOOL_REPEC_URL") or REPEC_URL).rstrip("/"),
+            mailto=env.get("CITETOOL_MAILTO") or None,
+            timeout=_float_env("CITETOOL_TIMEOUT", 20.0),
+            lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0),
+        )
+
+    @property
+    def user_agent(self) -> str:
+        """Identifies citetool; the mailto (if any) puts requests in Crossref's polite pool."""
+        ua = f"citetool/{__version__} (https://github.com/citetool/citetool)"
+        if self.mailto:
+            ua += f" mailto:{self.mailto}"
+        return ua
+
+
+def default_store_path(cwd: Path | None = None) -> Path:
+    """``./citetool.json`` when it exists, else ``<user data dir>/citetool/citetool.json``."""
+    local = (cwd or Path.cwd()) / STORE_FILENAME
+    if local.exists():
+        return local
+    from platformdirs import user_data_path
+
+    return user_data_path("citetool", appauthor=False) / STORE_FILENAME
+
+
+def resolve_store_path(option: str | Path | None) -> Path:
+    """``--store PATH`` > ``CITETOOL_STORE`` > :func:`default_store_path`."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get("CITETOOL_STORE")
+    if env:
+        return Path(env).expanduser()
+    return default_store_path()

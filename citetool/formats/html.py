@@ -1,0 +1,106 @@
+"""HTML and plain text in the style of an EconPapers page (the seed document)::
+
+    Alessandro Arduino and Asif Shuja
+    Russia’s scalable soft power: leveraging defense diplomacy through the transfer of S-400 triumph
+    Defense & Security Analysis, 2021, vol. 37, issue 4, 435-452
+
+HTML: a complete HTML5 document, one ``<li>`` a reference with the title linked
+to its DOI (or URL); every piece of text is escaped, nothing from the metadata
+becomes markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from citetool.record import Record, date_parts, name_given_first, names
+
+_SOURCE_FIRST = ("article-journal", "article-magazine", "article-newspaper", "chapter",
+                 "paper-conference", "entry-encyclopedia", "entry-dictionary")
+
+
+def join_names(people: list[dict]) -> str:
+    """"A", "A and B", "A, B and C" (as EconPapers writes them)."""
+    shown = [name_given_first(p) for p in people]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def authors_line(rec: Record) -> str:
+    authors = names(rec, "author")
+    if authors:
+        return join_names(authors)
+    editors = names(rec, "editor")
+    if editors:
+        return join_names(editors) + (" (eds.)" if len(editors) > 1 else " (ed.)")
+    return ""
+
+
+def source_line(rec: Record) -> str:
+    """"Defense & Security Analysis, 2021, vol. 37, issue 4, 435-452"."""
+    parts: list[str] = []
+    container = rec.get("container-title")
+    if container:
+        parts.append(f"in {container}" if rec.get("type") == "chapter" else container)
+    if rec.get("type") not in _SOURCE_FIRST or not container:
+        for key in ("genre", "publisher", "publisher-place"):
+            if rec.get(key) and rec.get(key) != container:
+                parts.append(str(rec[key]))
+    year = date_parts(rec)[:1]
+    if year:
+        parts.append(str(year[0]))
+    if rec.get("volume"):
+        parts.append(f"vol. {rec['volume']}")
+    if rec.get("issue"):
+        parts.append(f"issue {rec['issue']}")
+    if rec.get("page"):
+        parts.append(str(rec["page"]))
+    elif rec.get("number"):
+        parts.append(f"article {rec['number']}" if rec.get("type") == "article-journal" else f"no. {rec['number']}")
+    return ", ".join(parts)
+
+
+def link(rec: Record) -> str:
+    if rec.get("DOI"):
+        return "https://doi.org/" + rec["DOI"]
+    return rec.get("URL") or ""
+
+
+def title(rec: Record) -> str:
+    return rec.get("title") or "[Untitled]"
+
+
+def render_text(records: list[Record]) -> str:
+    blocks = []
+    for rec in records:
+        lines = [authors_line(rec), title(rec), source_line(rec), link(rec)]
+        blocks.append("\n".join(line for line in lines if line))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _html_item(rec: Record) -> str:
+    href = link(rec)
+    title_html = escape(title(rec))
+    if href:
+        title_html = f'<a href="{escape(href, quote=True)}">{title_html}</a>'
+    lines = [
+        f'<span class="authors">{escape(authors_line(rec))}</span>' if authors_line(rec) else "",
+        f'<cite class="title">{title_html}</cite>',
+        f'<span class="source">{escape(source_line(rec))}</span>' if source_line(rec) else "",
+    ]
+    body = "<br>\n".join(line for line in lines if line)
+    return f'<li id="{escape("ref-" + rec["id"], quote=True)}">\n{body}\n</li>'
+
+
+def render_html(records: list[Record]) -> str:
+    items = "\n".join(_html_item(r) for r in records)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>References</title>\n"
+        "<style>li { margin-bottom: 1em; } cite { font-style: normal; font-weight: bold; }</style>\n"
+        "</head>\n<body>\n<h1>References</h1>\n"
+        + (f'<ul class="references">\n{items}\n</ul>\n' if records else "<p>No references.</p>\n")
+        + "</body>\n</html>\n"
+    )

@@ -1,0 +1,87 @@
+"""Recognise and normalise the identifiers users paste: pure functions, no I/O.
+
+``parse_identifier(text)`` returns an :class:`Identifier` or raises
+:class:`~citetool.errors.IdentifierError` with a one-line message naming the input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from citetool.errors import IdentifierError
+
+# A DOI: "10." + registrant code (dotted subdivisions allowed) + "/" + suffix without spaces.
+_DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+_DOI_PREFIXES = re.compile(
+    r"^(?:doi\s*:\s*|info:doi/|urn:doi:|https?://(?:dx\.|www\.)?doi\.org/|(?:dx\.)?doi\.org/)",
+    re.IGNORECASE,
+)
+_TRAILING_DEBRIS = ".,;:"
+_PAIRS = {")": "(", "]": "[", ">": "<", "}": "{"}
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A recognised identifier. ``value`` is the normalised form to look up and
+    display; ``key`` the canonical form for comparing (DOIs are case-insensitive)."""
+
+    kind: str  # "doi"
+    value: str
+    raw: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.value.lower()}"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _strip_debris(text: str) -> str:
+    """Remove copy-paste debris: spaces, wrapping quotes, trailing punctuation and
+    closing brackets that have no opening partner in the text."""
+    text = text.strip().strip("\"'“”‘’").strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].strip()
+    while text:
+        last = text[-1]
+        if last in _TRAILING_DEBRIS:
+            text = text[:-1]
+        elif last in _PAIRS and text.count(last) > text.count(_PAIRS[last]):
+            text = text[:-1]
+        else:
+            break
+    return text
+
+
+def normalise_doi(text: str) -> str | None:
+    """The DOI in ``text`` (any common spelling), or None. Case is kept: compare
+    with ``.lower()``; Crossref itself answers with lower-case DOIs."""
+    candidate = _strip_debris(text)
+    candidate = _DOI_PREFIXES.sub("", candidate, count=1).strip()
+    if "%" in candidate:
+        candidate = unquote(candidate)
+    candidate = _strip_debris(candidate)
+    if _DOI_RE.match(candidate):
+        return candidate
+    return None
+
+
+def parse_identifier(text: str) -> Identifier:
+    """Classify one user-supplied identifier."""
+    raw = text
+    if not text or not text.strip():
+        raise IdentifierError("empty identifier")
+    doi = normalise_doi(text)
+    if doi is not None:
+        return Identifier("doi", doi, raw)
+    shown = text.strip()
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    raise IdentifierError(f"not a recognisable identifier (expected a DOI): {shown!r}")
+
+
+def doi_url(doi: str) -> str:
+    return "https://doi.org/" + doi

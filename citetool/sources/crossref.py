@@ -1,0 +1,271 @@
+"""Crossref REST API (``/works/{doi}``) through habanero, and the mapping of a
+Crossref work to the internal CSL-JSON record.
+
+Date rule (documented in the README): a journal article printed in an issue
+takes the year of ``published-print`` (the year that goes with its volume and
+issue); everything else takes the first of ``issued``, ``published``,
+``published-print``, ``published-online``, ``posted``, ``approved``,
+``content-created`` that has a year. ``[[null]]`` dates are skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from citetool.errors import NotFound, SourceUnavailable
+from citetool.record import Record
+from citetool.text import clean_paragraphs, clean_text
+
+SOURCE = "crossref"
+
+# Crossref work type -> CSL item type.
+CSL_TYPE = {
+    "journal-article": "article-journal",
+    "book": "book",
+    "monograph": "book",
+    "edited-book": "book",
+    "reference-book": "book",
+    "book-set": "book",
+    "book-series": "book",
+    "proceedings": "book",
+    "book-chapter": "chapter",
+    "book-section": "chapter",
+    "book-part": "chapter",
+    "book-track": "chapter",
+    "reference-entry": "entry-encyclopedia",
+    "proceedings-article": "paper-conference",
+    "posted-content": "article",
+    "report": "report",
+    "report-series": "report",
+    "report-component": "report",
+    "dataset": "dataset",
+    "database": "dataset",
+    "dissertation": "thesis",
+    "peer-review": "review",
+    "standard": "standard",
+    "journal": "periodical",
+    "journal-issue": "periodical",
+    "journal-volume": "periodical",
+    "component": "document",
+    "grant": "document",
+    "other": "document",
+}
+
+_DATE_FALLBACK = ("issued", "published", "published-print", "published-online",
+                  "posted", "approved", "content-created")
+
+
+def _parts(value: Any) -> list[int]:
+    if not isinstance(value, dict):
+        return []
+    rows = value.get("date-parts") or []
+    first = rows[0] if rows and isinstance(rows[0], list) else []
+    out = []
+    for p in first:
+        if p is None:
+            break
+        try:
+            out.append(int(p))
+        except (TypeError, ValueError):
+            break
+    return out
+
+
+def choose_date(work: dict) -> list[int]:
+    """The date parts citetool stores as ``issued`` (see the module docstring)."""
+    if work.get("type") == "journal-article" and (work.get("volume") or work.get("issue")):
+        printed = _parts(work.get("published-print"))
+        if printed:
+            return printed
+    for key in _DATE_FALLBACK:
+        parts = _parts(work.get(key))
+        if parts:
+            return parts
+    return []
+
+
+def _name(person: dict) -> dict | None:
+    out: dict[str, str] = {}
+    if person.get("family") or person.get("given"):
+        for src, dst in (("family", "family"), ("given", "given"), ("suffix", "suffix")):
+            value = clean_text(person.get(src))
+            if value:
+                out[dst] = value
+        if "family" not in out:  # a given name alone: keep it as the family name
+            out["family"] = out.pop("given")
+    elif person.get("name"):
+        out["literal"] = clean_text(person["name"])
+    else:
+        return None
+    orcid = person.get("ORCID")
+    if orcid:
+        out["ORCID"] = "https://orcid.org/" + orcid.rstrip("/").rsplit("/", 1)[-1]
+    return out
+
+
+def _names(people: Any) -> list[dict]:
+    if not isinstance(people, list):
+        return []
+    return [n for n in (_name(p) for p in people if isinstance(p, dict)) if n]
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list):
+        for v in value:
+            text = clean_text(v) if isinstance(v, str) else ""
+            if text:
+                return text
+        return ""
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def _unique(values: Any) -> list[str]:
+    seen: list[str] = []
+    for v in values or []:
+        if isinstance(v, str) and v.strip() and v.strip() not in seen:
+            seen.append(v.strip())
+    return seen
+
+
+def work_to_record(work: dict) -> Record:
+    """Map a Crossref ``message`` (one work) to a CSL-JSON record (without ``id``)."""
+    ctype = work.get("type") or "other"
+    rec: Record = {"type": CSL_TYPE.get(ctype, "document")}
+
+    title = _first(work.get("title"))
+    subtitle = _first(work.get("subtitle"))
+    if subtitle and subtitle.lower() not in title.lower():
+        title = f"{title}: {subtitle}" if title else subtitle
+    if title:
+        rec["title"] = title
+    short = _first(work.get("short-title"))
+    if short and short != title:
+        rec["title-short"] = short
+
+    for role in ("author", "editor", "translator"):
+        people = _names(work.get(role))
+        if people:
+            rec[role] = people
+
+    containers = [clean_text(c) for c in work.get("container-title") or [] if isinstance(c, str)]
+    containers = [c for c in containers if c]
+    if containers:
+        rec["container-title"] = containers[0]
+        if len(containers) > 1 and rec["type"] in ("chapter", "paper-conference", "book"):
+            rec["collection-title"] = containers[1]
+    short_container = _first(work.get("short-container-title"))
+    if short_container and short_container != rec.get("container-title"):
+        rec["container-title-short"] = short_container
+
+    for src in ("volume", "issue"):
+        value = clean_text(str(work[src])) if work.get(src) else ""
+        if value:
+            rec[src] = value
+    page = clean_text(work.get("page")) if isinstance(work.get("page"), str) else ""
+    if page:
+        rec["page"] = page.replace("\u2013", "-")
+    if work.get("article-number"):
+        rec["number"] = clean_text(str(work["article-number"]))
+
+    parts = choose_date(work)
+    if parts:
+        rec["issued"] = {"date-parts": [parts]}
+
+    publisher = clean_text(work.get("publisher")) if isinstance(work.get("publisher"), str) else ""
+    institutions = [i.get("name") for i in work.get("institution") or [] if isinstance(i, dict)]
+    institutions = [clean_text(i) for i in institutions if i]
+    if ctype in ("dissertation", "report", "posted-content") and institutions:
+        # CSL keeps the degree-granting / issuing institution (or preprint server) in `publisher`.
+        rec["publisher"] = institutions[0]
+    elif publisher:
+        rec["publisher"] = publisher
+    place = work.get("publisher-location")
+    if isinstance(place, str) and clean_text(place):
+        rec["publisher-place"] = clean_text(place)
+    if ctype == "dissertation":
+        degree = _first(work.get("degree"))
+        rec["genre"] = degree or "Thesis"
+    if ctype == "posted-content" and work.get("subtype") == "preprint":
+        rec["genre"] = "Preprint"
+    event = work.get("event")
+    if isinstance(event, dict) and event.get("name"):
+        rec["event-title"] = clean_text(event["name"])
+        if event.get("location"):
+            rec["event-place"] = clean_text(event["location"])
+
+    issn = _unique(work.get("ISSN"))
+    if issn:
+        rec["ISSN"] = ", ".join(issn)
+    isbn = _unique(work.get("ISBN"))
+    if isbn:
+        rec["ISBN"] = ", ".join(isbn)
+
+    doi = work.get("DOI")
+    if isinstance(doi, str) and doi:
+        rec["DOI"] = doi.lower()
+        rec["URL"] = "https://doi.org/" + rec["DOI"]
+    elif isinstance(work.get("URL"), str):
+        rec["URL"] = work["URL"]
+
+    abstract = clean_paragraphs(work.get("abstract")) if isinstance(work.get("abstract"), str) else ""
+    if abstract:
+        rec["abstract"] = abstract
+    language = work.get("language")
+    if isinstance(language, str) and language.strip():
+        rec["language"] = language.strip()
+    return rec
+
+
+class CrossrefClient:
+    """Fetches works from the Crossref REST API through habanero.
+
+    habanero (and its HTTP stack) is imported on first use, so commands that do
+    not need the network never load it.
+    """
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._cr = None
+
+    def _client(self):
+        if self._cr is None:
+            from habanero import Crossref  # pinned: see pyproject.toml
+
+            from citetool import __version__
+
+            self._cr = Crossref(
+                base_url=self.settings.crossref_url,
+                mailto=self.settings.mailto,
+                ua_string=f"citetool/{__version__}",
+                timeout=self.settings.timeout,
+            )
+        return self._cr
+
+    def fetch(self, doi: str) -> dict:
+        """The Crossref ``message`` for ``doi``; raises NotFound or SourceUnavailable."""
+        import httpx2
+
+        # habanero does not quote the path: do it, so SICI DOIs (<>;()[]:) survive.
+        quoted = quote(doi, safe="/")
+        try:
+            envelope = self._client().works(ids=quoted)
+        except httpx2.HTTPStatusError as exc:
+            status = exc.response.status_code
+            if status == 404:
+                raise NotFound(f"not found in Crossref: {doi}") from None
+            if status == 429:
+                raise SourceUnavailable(f"Crossref is rate-limiting requests (HTTP 429) for {doi}; try again later") from None
+            raise SourceUnavailable(f"Crossref answered HTTP {status} for {doi}") from None
+        except httpx2.TimeoutException:
+            raise SourceUnavailable(
+                f"Crossref did not answer within {self.settings.timeout:g}s for {doi}"
+            ) from None
+        except httpx2.HTTPError as exc:
+            raise SourceUnavailable(f"cannot reach Crossref for {doi}: {type(exc).__name__}") from None
+        except ValueError:  # the body was not JSON
+            raise SourceUnavailable(f"Crossref sent an unreadable answer for {doi}") from None
+        message = envelope.get("message") if isinstance(envelope, dict) else None
+        if not isinstance(message, dict) or not isinstance(message.get("DOI"), str):
+            raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {doi}")
+        return message

@@ -1,0 +1,171 @@
+"""The store: one JSON file holding every reference, written atomically under a lock.
+
+Format (version 1)::
+
+    {
+      "format": "citetool-store",
+      "version": 1,
+      "references": [ <CSL-JSON item with "id" = citation key and a "citetool" field>, ... ]
+    }
+
+References are sorted by key (ignoring case), fields sorted, two-space indent,
+UTF-8, final newline: adding one reference adds only that reference's lines.
+Writes go to a temporary file in the same directory, are fsynced, then renamed
+over the store, so a crash leaves the old or the new file, never half of one.
+Concurrent writers serialise on ``<store>.lock`` (an OS lock: a crashed process
+releases it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from citetool.errors import StoreError, StoreLocked
+from citetool.record import Record
+
+FORMAT = "citetool-store"
+VERSION = 1
+
+
+def _sort_key(key: str) -> tuple[str, str]:
+    return (key.lower(), key)
+
+
+def dumps(records: dict[str, Record]) -> str:
+    """The store file's exact text for ``records`` (keyed by citation key)."""
+    body = {
+        "format": FORMAT,
+        "version": VERSION,
+        "references": [records[k] for k in sorted(records, key=_sort_key)],
+    }
+    return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def loads(text: str, path: Path | str = "<store>") -> dict[str, Record]:
+    """Parse a store file's text; raises StoreError naming what is wrong."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StoreError(
+            f"cannot read store {path}: not valid JSON (line {exc.lineno}, column {exc.colno}); "
+            "the file was left untouched"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise StoreError(f"cannot read store {path}: not a citetool store; the file was left untouched")
+    version = data.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise StoreError(f"cannot read store {path}: missing or bad version; the file was left untouched")
+    if version > VERSION:
+        raise StoreError(
+            f"cannot read store {path}: it has version {version}, newer than this citetool "
+            f"understands ({VERSION}); upgrade citetool. The file was left untouched"
+        )
+    refs = data.get("references")
+    if not isinstance(refs, list):
+        raise StoreError(f"cannot read store {path}: 'references' is not a list; the file was left untouched")
+    records: dict[str, Record] = {}
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
+            raise StoreError(f"cannot read store {path}: reference #{i + 1} has no citation key; the file was left untouched")
+        if ref["id"] in records:
+            raise StoreError(f"cannot read store {path}: key {ref['id']!r} appears twice; the file was left untouched")
+        records[ref["id"]] = ref
+    return records
+
+
+class Store:
+    """Load and save one store file."""
+
+    def __init__(self, path: Path | str, lock_timeout: float = 30.0):
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def load(self) -> dict[str, Record]:
+        """All references by key; an absent file is an empty store."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise StoreError(f"cannot read store {self.path}: not UTF-8; the file was left untouched") from None
+        return loads(text, self.path)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock (waits up to ``lock_timeout`` seconds)."""
+        from filelock import FileLock, Timeout
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store's folder {self.path.parent}: {exc.strerror or exc}") from None
+        lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLocked(
+                f"store {self.path} is locked by another citetool process "
+                f"(waited {self.lock_timeout:g}s for {self.lock_path}); try again, "
+                "or raise CITETOOL_LOCK_TIMEOUT"
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot lock store {self.path}: {exc.strerror or exc}") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def save(self, records: dict[str, Record]) -> None:
+        """Write the store atomically (see :func:`atomic_write_text`)."""
+        try:
+            atomic_write_text(self.path, dumps(records))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write store {self.path}: {exc.strerror or exc}; the old store is unchanged"
+            ) from None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers (and crashes) see the old file or
+    the new one, never a part: temp file in the same folder, fsync, rename, fsync
+    the folder. Keeps the old file's permissions. Raises OSError."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass  # not every filesystem lets a directory be fsynced

@@ -1,0 +1,79 @@
+"""Turn the markup found in metadata (JATS, HTML, MathML, entities, also
+double-escaped ones) into clean Unicode text. Pure functions."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+_WS = re.compile(r"\s+")
+_TAGLIKE = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
+_BLOCK_TAGS = {"p", "jats:p", "sec", "jats:sec", "br", "div", "li", "jats:list-item"}
+_TITLE_TAGS = {"title", "jats:title"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self, paragraphs: bool):
+        super().__init__(convert_charrefs=True)
+        self.paragraphs = paragraphs
+        self.parts: list[str] = []
+        self.skip_depth = 0  # inside <jats:title> at the start of an abstract
+
+    def handle_starttag(self, tag, attrs):
+        if self.paragraphs and tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+        elif self.paragraphs and tag in _TITLE_TAGS and not "".join(self.parts).strip():
+            self.skip_depth += 1
+
+    def handle_endtag(self, tag):
+        if self.skip_depth and tag in _TITLE_TAGS:
+            self.skip_depth -= 1
+        elif self.paragraphs and tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip_depth:
+            self.parts.append(data)
+
+
+def _one_pass(text: str, paragraphs: bool) -> str:
+    if "<" not in text and "&" not in text:
+        return text
+    parser = _TextExtractor(paragraphs)
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def clean_text(text: str | None) -> str:
+    """Markup-free single-line text: tags dropped, entities decoded (repeatedly,
+    for double-escaped titles such as ``&amp;lt;sup&amp;gt;``), whitespace collapsed."""
+    if not text:
+        return ""
+    for _ in range(3):
+        new = _one_pass(text, paragraphs=False)
+        if new == text:
+            break
+        text = new
+    return _WS.sub(" ", text).strip()
+
+
+def clean_paragraphs(text: str | None) -> str:
+    """Like :func:`clean_text` but keeps paragraph breaks (as blank lines), and
+    drops a leading JATS ``<title>`` such as "Abstract"."""
+    if not text:
+        return ""
+    if _TAGLIKE.search(text):
+        text = _one_pass(text, paragraphs=True)
+    paragraphs = [clean_text(p) for p in re.split(r"\n\s*\n", text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces."""
+    return _WS.sub(" ", text).strip()
+
+
+def unescape(text: str) -> str:
+    return html.unescape(text)

@@ -1,0 +1,113 @@
+"""Shared test harness.
+
+* Crossref (and later doi.org, EconPapers) are played by a real HTTP server on
+  127.0.0.1 (pytest-httpserver) serving recorded responses from tests/fixtures/.
+* Every base URL points at a closed local port unless a test starts a server,
+  so no test can reach the internet by accident.
+* Each test gets its own store file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+WORKS = FIXTURES / "crossref" / "works"
+SEED_DOI = "10.1080/14751798.2021.1995963"
+SEED_FIXTURE = FIXTURES / "seed_10.1080_14751798.2021.1995963.json"
+NOT_FOUND_BODY = (FIXTURES / "crossref" / "errors" / "404_works_10.1371_notarealdoi.txt").read_bytes()
+DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connections fail at once
+
+
+def crossref_fixture_files() -> list[Path]:
+    return sorted(WORKS.glob("*.json")) + [SEED_FIXTURE]
+
+
+def load_works() -> dict[str, Path]:
+    """DOI (lower case) -> recorded response file."""
+    out = {}
+    for path in crossref_fixture_files():
+        doi = json.loads(path.read_text(encoding="utf-8"))["message"]["DOI"].lower()
+        out[doi] = path
+    return out
+
+
+ALL_WORKS = load_works()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    for name in ("CITETOOL_CROSSREF_URL", "CITETOOL_DOI_URL", "CITETOOL_REPEC_URL"):
+        monkeypatch.setenv(name, DEAD_URL)
+    monkeypatch.setenv("CITETOOL_STORE", str(tmp_path / "store.json"))
+    monkeypatch.setenv("CITETOOL_TIMEOUT", "5")
+    monkeypatch.delenv("CITETOOL_MAILTO", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+class FakeCrossref:
+    """Serves /works/{doi} from the recorded fixtures; counts requests."""
+
+    def __init__(self, server):
+        self.server = server
+        self.requests: list[str] = []
+        self.overrides: dict[str, tuple[int, bytes, str]] = {}
+        server.expect_request(re.compile(r"^/works/.+")).respond_with_handler(self.handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def handle(self, request):
+        from werkzeug import Response
+
+        doi = request.path[len("/works/"):]
+        self.requests.append(doi)
+        if doi.lower() in self.overrides:
+            status, body, ctype = self.overrides[doi.lower()]
+            return Response(body, status=status, content_type=ctype)
+        path = ALL_WORKS.get(doi.lower())
+        if path is None:
+            return Response(NOT_FOUND_BODY, status=404, content_type="text/plain")
+        return Response(path.read_bytes(), status=200, content_type="application/json")
+
+
+@pytest.fixture
+def crossref(httpserver, monkeypatch):
+    fake = FakeCrossref(httpserver)
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", fake.url)
+    return fake
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run():
+    """Run the CLI in-process: run("add", "10.x/y", input="...") -> Result."""
+    from citetool.cli import app
+
+    runner = CliRunner()
+
+    def _run(*args: str, input: str | None = None) -> Result:
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return _run
+
+
+@pytest.fixture
+def store_path(tmp_path) -> Path:
+    return tmp_path / "store.json"
