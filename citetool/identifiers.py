@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from citetool.errors import IdentifierError
 
@@ -20,6 +20,7 @@ _DOI_PREFIXES = re.compile(
 )
 _TRAILING_DEBRIS = ".,;:"
 _PAIRS = {")": "(", "]": "[", ">": "<", "}": "{"}
+_OPENERS = {v: k for k, v in _PAIRS.items()}
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,10 @@ def _strip_debris(text: str) -> str:
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1].strip()
     while text:
-        last = text[-1]
-        if last in _TRAILING_DEBRIS:
+        first, last = text[0], text[-1]
+        if first in _OPENERS and (text.endswith(_OPENERS[first]) or text.count(first) > text.count(_OPENERS[first])):
+            text = text[1:].lstrip()  # "(10.1/x)" or a stray "(" in front
+        elif last in _TRAILING_DEBRIS:
             text = text[:-1]
         elif last in _PAIRS and text.count(last) > text.count(_PAIRS[last]):
             text = text[:-1]
@@ -84,4 +87,6 @@ def parse_identifier(text: str) -> Identifier:
 
 
 def doi_url(doi: str) -> str:
-    return "https://doi.org/" + doi
+    """The https://doi.org/ link for ``doi``, percent-encoding what a URL may not
+    hold (SICI DOIs carry < > [ ] and friends)."""
+    return "https://doi.org/" + quote(doi, safe="/:;()!*'@=+$,-._~")

@@ -3,11 +3,11 @@ double-escaped ones) into clean Unicode text. Pure functions."""
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 
-_WS = re.compile(r"\s+")
+# Runs of ASCII whitespace and line breaks; no-break and thin spaces are kept.
+_WS = re.compile(r"[ \t\n\r\f\v\u2028\u2029\x85]+")
 _TAGLIKE = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 _BLOCK_TAGS = {"p", "jats:p", "sec", "jats:sec", "br", "div", "li", "jats:list-item"}
 _TITLE_TAGS = {"title", "jats:title"}
@@ -74,6 +74,3 @@ def one_line(text: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces."""
     return _WS.sub(" ", text).strip()
 
-
-def unescape(text: str) -> str:
-    return html.unescape(text)

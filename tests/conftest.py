@@ -22,6 +22,10 @@ WORKS = FIXTURES / "crossref" / "works"
 SEED_DOI = "10.1080/14751798.2021.1995963"
 SEED_FIXTURE = FIXTURES / "seed_10.1080_14751798.2021.1995963.json"
 NOT_FOUND_BODY = (FIXTURES / "crossref" / "errors" / "404_works_10.1371_notarealdoi.txt").read_bytes()
+import logging
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
 DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connections fail at once
 
 

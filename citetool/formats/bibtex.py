@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from urllib.parse import quote
 
+from citetool.identifiers import doi_url
 from citetool.record import (
     Record,
     date_parts,
@@ -64,13 +66,29 @@ def _unicode_to_latex(text: str) -> str:
     return _encoder.unicode_to_latex(text)
 
 
+def _pdflatex_reads(ch: str) -> bool:
+    """Characters a UTF-8 biblatex file may carry as they are: pdflatex's utf8
+    input handles Latin letters and common punctuation, not Greek or math."""
+    if ch.isascii():
+        return True
+    name = unicodedata.name(ch, "")
+    return name.startswith("LATIN") or 0x2010 <= ord(ch) <= 0x2027 or 0xA0 <= ord(ch) <= 0xBF
+
+
 def escape(text: str, ascii_only: bool) -> str:
-    """LaTeX-escape ``text`` for a BibTeX field value (whitespace collapsed)."""
+    """LaTeX-escape ``text`` for a BibTeX field value (whitespace collapsed).
+
+    ``ascii_only`` (classic BibTeX): every non-ASCII character LaTeX has a name
+    for becomes LaTeX. Otherwise (biblatex, UTF-8) Latin letters stay as they
+    are and only what pdflatex cannot read (Greek, math) becomes LaTeX.
+    """
     text = _WS.sub(" ", text).strip()
     text = _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group(0)], text)
-    if ascii_only and not text.isascii():
-        text = _unicode_to_latex(text)
-    return text
+    if text.isascii():
+        return text
+    if ascii_only:
+        return _unicode_to_latex(text)
+    return "".join(c if _pdflatex_reads(c) else _unicode_to_latex(c) for c in text)
 
 
 def _verbatim(text: str) -> str:
@@ -242,7 +260,7 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
          "series", "howpublished", "school", "institution", "organization", "publisher",
          "address", "location", "venue", "type", "year", "month", "date", "volume", "number",
          "issue", "pages", "eid", "edition", "isbn", "issn", "doi", "url", "urldate", "eprint",
-         "eprinttype", "note", "abstract")
+         "eprinttype", "note", "key", "abstract")
 
 
 def _satisfied(fields: dict, required: tuple[str, ...]) -> bool:
@@ -305,7 +323,7 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
     if rec.get("DOI"):
         f["doi"] = ("verbatim", rec["DOI"])
     url = rec.get("URL")
-    if url and not (rec.get("DOI") and url.lower() == "https://doi.org/" + rec["DOI"].lower()):
+    if url and not (rec.get("DOI") and url.lower() == doi_url(rec["DOI"]).lower()):
         f["url"] = ("verbatim", url)
     issn = first_value(rec.get("ISSN"))
     if issn:
@@ -418,9 +436,32 @@ def choose_entry(rec: Record, biblatex: bool) -> tuple[str, dict]:
                 fields["date"] = ("macro", "XXXX")
         allowed = BIBLATEX_FIELDS.get(etype, BIBLATEX_FIELDS["misc"]) | _BLX_COMMON
         fields = {k: v for k, v in fields.items() if k in allowed}
+    else:
+        _satisfy_plain_bst(etype, fields)
     if not fields.get("title") and (biblatex or etype != "misc"):
         fields["title"] = ("text", "[Untitled]")
     return etype, fields
+
+
+def _satisfy_plain_bst(etype: str, fields: dict) -> None:
+    """Move what plain.bst would warn about where it reads well, losing nothing."""
+    notes = []
+    if etype == "book" and fields.get("author") and fields.get("editor"):
+        # "can't use both author and editor fields": keep the editors in the note.
+        editors = fields.pop("editor")[1]
+        from citetool.formats.html import join_names
+
+        notes.append(("Edited by " + join_names(editors)))
+    if etype == "article" and fields.get("number") and not fields.get("volume"):
+        # "there's a number but no volume"
+        notes.append("No. " + fields.pop("number")[1])
+    if notes:
+        if fields.get("note"):
+            notes.insert(0, fields["note"][1])
+        fields["note"] = ("text", ". ".join(notes))
+    if not fields.get("author") and not fields.get("editor"):
+        # "to sort, need author or key": give the sort key plain.bst asks for.
+        fields["key"] = ("text", fields.get("title", ("", ""))[1] or "Anonymous")
 
 
 def _value(kind: str, value, ascii_only: bool) -> str:

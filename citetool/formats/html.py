@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from html import escape
 
+from citetool.identifiers import doi_url
 from citetool.record import Record, date_parts, name_given_first, names
 
 _SOURCE_FIRST = ("article-journal", "article-magazine", "article-newspaper", "chapter",
@@ -63,7 +64,7 @@ def source_line(rec: Record) -> str:
 
 def link(rec: Record) -> str:
     if rec.get("DOI"):
-        return "https://doi.org/" + rec["DOI"]
+        return doi_url(rec["DOI"])
     return rec.get("URL") or ""
 
 

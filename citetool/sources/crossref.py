@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from citetool.errors import NotFound, SourceUnavailable
+from citetool.identifiers import doi_url
 from citetool.record import Record
 from citetool.text import clean_paragraphs, clean_text
 
@@ -204,7 +205,7 @@ def work_to_record(work: dict) -> Record:
     doi = work.get("DOI")
     if isinstance(doi, str) and doi:
         rec["DOI"] = doi.lower()
-        rec["URL"] = "https://doi.org/" + rec["DOI"]
+        rec["URL"] = doi_url(rec["DOI"])
     elif isinstance(work.get("URL"), str):
         rec["URL"] = work["URL"]
 
