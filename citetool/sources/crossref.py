@@ -246,6 +246,7 @@ class CrossrefClient:
     def fetch(self, doi: str) -> dict:
         """The Crossref ``message`` for ``doi``; raises NotFound or SourceUnavailable."""
         import httpx2
+        from habanero import RequestError
 
         # habanero does not quote the path: do it, so SICI DOIs (<>;()[]:) survive.
         quoted = quote(doi, safe="/")
@@ -264,7 +265,7 @@ class CrossrefClient:
             ) from None
         except httpx2.HTTPError as exc:
             raise SourceUnavailable(f"cannot reach Crossref for {doi}: {type(exc).__name__}") from None
-        except ValueError:  # the body was not JSON
+        except (ValueError, RequestError):  # the body was not JSON
             raise SourceUnavailable(f"Crossref sent an unreadable answer for {doi}") from None
         message = envelope.get("message") if isinstance(envelope, dict) else None
         if not isinstance(message, dict) or not isinstance(message.get("DOI"), str):

@@ -1,0 +1,163 @@
+"""Renderers on hand-made records: escaping, types, structure, round-trips."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from citetool.formats import render
+from citetool.formats.bibtex import choose_entry, escape, protect_title, render_entry
+
+SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "csl-data.json"
+
+
+def article(**extra):
+    rec = {
+        "id": "unal2021rd",
+        "type": "article-journal",
+        "title": "R&D at 100% of $5 #1 snake_case {x} ~ ^ \\ in NATO's S-400 programme",
+        "author": [{"family": "Ünal", "given": "Çağrı"}, {"literal": "World Bank"}],
+        "container-title": "Defense & Security Analysis",
+        "volume": "37", "issue": "4", "page": "435-452",
+        "issued": {"date-parts": [[2021, 10, 28]]},
+        "DOI": "10.1000/a_b#c", "URL": "https://doi.org/10.1000/a_b%23c",
+        "ISSN": "1475-1798, 1475-1801",
+    }
+    rec.update(extra)
+    return rec
+
+
+def test_classic_bibtex_is_ascii_with_escapes():
+    entry = render_entry(article(), biblatex=False)
+    assert entry.isascii()
+    assert entry.startswith("@article{unal2021rd,\n")
+    assert "author = {{\\\"U}nal, {\\c{C}}a{\\u{g}}r{\\i} and {World Bank}}" in entry
+    assert "journal = {Defense \\& Security Analysis}" in entry
+    assert "month = oct," in entry and "year = {2021}" in entry
+    assert "pages = {435--452}" in entry
+    assert "doi = {10.1000/a_b#c}" in entry  # verbatim, never escaped
+    assert "issn = {1475-1798}" in entry
+    title = entry.split("title = ")[1].split("\n")[0]
+    for escaped in ("\\&", "100\\%", "\\$5", "\\#1", "snake\\_case", "\\textbraceleft{}x\\textbraceright{}",
+                    "\\textasciitilde{}", "\\textasciicircum{}", "\\textbackslash{}", "{NATO's}", "{S-400}"):
+        assert escaped in title, escaped
+
+
+def test_biblatex_is_utf8_with_date_and_journaltitle():
+    entry = render_entry(article(), biblatex=True)
+    assert "author = {Ünal, Çağrı and {World Bank}}" in entry
+    assert "journaltitle = {Defense \\& Security Analysis}" in entry
+    assert "date = {2021-10-28}" in entry
+    assert "month" not in entry and "year" not in entry
+
+
+def test_greek_becomes_latex_even_in_biblatex():
+    assert escape("δ13C", ascii_only=False) == "{\\ensuremath{\\delta}}13C"
+    assert escape("Gödel", ascii_only=False) == "Gödel"
+
+
+def test_case_protection():
+    assert protect_title("Russia’s soft power and the S-400", True).endswith("the {S-400}")
+    # Sentence case: capitalised words past the first are proper nouns.
+    assert "{Turkey}" in protect_title("Why Turkey buys weapons", True)
+    # Title case: only acronyms and mixed case are protected.
+    assert protect_title("The Impact of Structural Variation on Human mRNA", True) == \
+        "The Impact of Structural Variation on Human {mRNA}"
+
+
+@pytest.mark.parametrize(
+    "csl_type, classic, biblatex",
+    [
+        ("article-journal", "article", "article"),
+        ("book", "book", "book"),
+        ("chapter", "incollection", "inbook"),
+        ("paper-conference", "inproceedings", "inproceedings"),
+        ("report", "techreport", "report"),
+        ("thesis", "phdthesis", "thesis"),
+        ("dataset", "misc", "dataset"),
+        ("webpage", "misc", "online"),
+    ],
+)
+def test_entry_types(csl_type, classic, biblatex):
+    rec = article(type=csl_type, publisher="Some Press")
+    assert choose_entry(rec, biblatex=False)[0] == classic
+    assert choose_entry(rec, biblatex=True)[0] == biblatex
+
+
+def test_missing_required_fields_fall_back_to_misc():
+    rec = article()
+    del rec["container-title"]
+    assert choose_entry(rec, biblatex=False)[0] == "misc"
+    fields = choose_entry(rec, biblatex=True)[1]
+    assert choose_entry(rec, biblatex=True)[0] == "misc"
+    rec = {"id": "x", "type": "article-journal", "title": "T"}
+    etype, fields = choose_entry(rec, biblatex=True)
+    assert etype == "misc" and fields["date"] == ("macro", "XXXX")
+
+
+def test_bibtex_round_trips_through_bibtexparser():
+    import bibtexparser
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    rec = article()
+    lib = bibtexparser.parse_string(render_entry(rec, biblatex=True),
+                                    append_middleware=[LatexDecodingMiddleware()])
+    assert not lib.failed_blocks
+    entry = lib.entries[0]
+    assert entry.key == "unal2021rd"
+    assert entry["doi"] == "10.1000/a_b#c"
+    assert "Ünal" in entry["author"]
+
+
+def test_ris_values_cannot_break_the_record():
+    rec = article(title="Line one\nER  - \nTY  - JOUR", abstract="a\n\nb")
+    text = render("ris", [rec])
+    lines = text.splitlines()
+    assert lines[0] == "TY  - JOUR" and lines[-1] == "ER  - "
+    assert sum(l.startswith("ER  -") for l in lines) == 1
+    assert "TI  - Line one ER - TY - JOUR" in lines
+    assert "AU  - Ünal, Çağrı" in lines and "AU  - World Bank" in lines
+    assert "SP  - 435" in lines and "EP  - 452" in lines and "DA  - 2021/10/28" in lines
+    import rispy
+
+    parsed = rispy.loads(text)
+    assert len(parsed) == 1 and parsed[0]["doi"] == "10.1000/a_b#c"
+
+
+def test_csl_json_is_valid_against_the_official_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    rec = article(citetool={"fields": {}})
+    rec["author"][0]["ORCID"] = "https://orcid.org/0000-0000-0000-0000"
+    data = json.loads(render("csl-json", [rec]))
+    assert "citetool" not in data[0] and "ORCID" not in data[0]["author"][0]
+    assert data[0]["citation-key"] == "unal2021rd"
+    jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(data)
+
+
+def test_html_escapes_everything():
+    html5lib = pytest.importorskip("html5lib")
+    rec = article(title='<script>alert(1)</script> "quoted" & more', URL='https://x.org/"><script>')
+    del rec["DOI"]
+    text = render("html", [rec])
+    assert "<script>" not in text
+    doc = html5lib.parse(text, namespaceHTMLElements=False)
+    assert doc.findall(".//script") == []
+    link = doc.find(".//a")
+    assert link.get("href") == 'https://x.org/"><script>'
+    assert link.text == '<script>alert(1)</script> "quoted" & more'
+
+
+def test_econpapers_style_author_lists():
+    from citetool.formats.html import source_line
+
+    three = article(author=[{"family": "A", "given": "X"}, {"family": "B", "given": "Y"}, {"family": "C", "given": "Z"}])
+    text = render("text", [three])
+    assert text.startswith("X A, Y B and Z C\n")
+    assert source_line(article(page=None, number="e30", volume="5", issue=None)) == \
+        "Defense & Security Analysis, 2021, vol. 5, article e30"
+
+
+def test_empty_store_exports():
+    assert render("bibtex", []) == ""
+    assert json.loads(render("csl-json", [])) == []
+    assert "No references." in render("html", [])
