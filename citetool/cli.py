@@ -150,7 +150,22 @@ def add(
     inputs = _read_ids(ids or [], from_file)
     if not inputs:
         raise UsageError("no identifiers given (pass them as arguments, or '-' to read stdin)")
-    outcomes = _library().add(inputs, refresh=refresh)
+    _print_outcomes(_library().add(inputs, refresh=refresh), as_json)
+
+
+TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
+YearOption = Annotated[Optional[str], typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
+SearchOption = Annotated[Optional[str], typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")]
+
+
+def _filters(types, year_spec, search):
+    from citetool.library import Filters
+
+    return Filters(types=list(types or []), year=year_spec, search=search)
+
+
+def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
+    """Keys (or JSON objects) on stdout, failures and a summary on stderr; exit 3 if any failed."""
     for outcome in outcomes:
         if as_json:
             typer.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
@@ -158,10 +173,13 @@ def add(
             typer.echo(outcome.key)
         if not outcome.ok:
             say(f"error: {outcome.error}")
+        elif outcome.changed:
+            say(f"{outcome.key}: changed {', '.join(outcome.changed)}")
     failed = sum(not o.ok for o in outcomes)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "updated", "present")}
     if len(outcomes) > 1 or failed:
-        say(f"{counts['added']} added, {counts['updated']} updated, {counts['present']} already present, {failed} failed")
+        say(f"{counts['added']} {verb}, {counts['updated']} updated, {counts['present']} already present"
+            f"{' (unchanged)' if verb == 'refreshed' else ''}, {failed} failed")
     if failed:
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
@@ -176,6 +194,10 @@ def _authors_short(rec) -> str:
 @app.command("list")
 @handle_errors
 def list_(
+    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
+    types: TypeOption = None,
+    year_spec: YearOption = None,
+    search: SearchOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the stored references.")] = False,
 ) -> None:
     """List the stored references: a table on a terminal, tab-separated when piped.
@@ -184,7 +206,7 @@ def list_(
     """
     from citetool.record import year
 
-    records = _library().select()
+    records = _library().select(keys, _filters(types, year_spec, search))
     if as_json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -262,6 +284,9 @@ def export(
     keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    types: TypeOption = None,
+    year_spec: YearOption = None,
+    search: SearchOption = None,
 ) -> None:
     """Export references (sorted by key) in one format.
 
@@ -269,7 +294,7 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
-    text = _library().export(fmt, keys)
+    text = _library().export(fmt, keys, _filters(types, year_spec, search))
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -280,6 +305,135 @@ def export(
         atomic_write_text(output, text)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@app.command()
+@handle_errors
+def refresh(
+    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
+) -> None:
+    """Fetch references again from the sources that produced them and merge.
+
+    Fields you edited are never touched; what changed is reported on stderr.
+    Example: citetool refresh arduino2021russia
+    """
+    _print_outcomes(_library().refresh(keys), as_json, verb="refreshed")
+
+
+@app.command()
+@handle_errors
+def edit(
+    key: Annotated[str, typer.Argument(help="Citation key.")],
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
+    unset: Annotated[Optional[list[str]], typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
+) -> None:
+    """Correct a reference by hand; edited fields are yours and no source overwrites them.
+
+    Names: "Family, Given and Family, Given"; dates: 2021, 2021-10 or 2021-10-28.
+    With no --set/--unset on a terminal, opens $EDITOR on the record.
+    Example: citetool edit arduino2021russia --set title="Russia's scalable soft power"
+    """
+    from citetool.record import parse_field_value
+
+    values: dict[str, object] = {}
+    for item in set_ or []:
+        name, eq, text = item.partition("=")
+        if not eq:
+            raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
+        try:
+            values[name.strip()] = parse_field_value(name.strip(), text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    for name in unset or []:
+        try:
+            parse_field_value(name, "x" if name != "type" else "book")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        values[name] = None
+    lib = _library()
+    if not values:
+        values = _edit_in_editor(lib, key)
+    key, changed = lib.edit(key, values)
+    typer.echo(key)
+    say(f"{key}: {'changed ' + ', '.join(changed) if changed else 'nothing changed'}")
+
+
+def _edit_in_editor(lib, key: str) -> dict:
+    """Open $EDITOR on the record's fields (JSON); return what the user changed."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    from citetool.merge import bibliographic_fields
+    from citetool.record import ITEM_VARIABLES
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("nothing to do: give --set FIELD=VALUE or --unset FIELD (the editor opens only on a terminal)")
+    before = bibliographic_fields(lib.get(key))
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{key}.json"
+        path.write_text(json.dumps(before, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        if subprocess.call(shlex.split(editor) + [str(path)]) != 0:
+            raise UsageError(f"the editor ({editor}) failed; nothing changed")
+        try:
+            after = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"the edited record is not valid JSON (line {exc.lineno}); nothing changed") from None
+    if not isinstance(after, dict):
+        raise UsageError("the edited record must be a JSON object; nothing changed")
+    unknown = sorted(set(after) - ITEM_VARIABLES)
+    if unknown:
+        raise UsageError(f"unknown field(s) {', '.join(unknown)}; nothing changed")
+    values = {f: v for f, v in after.items() if before.get(f) != v}
+    values.update({f: None for f in before if f not in after})
+    return values
+
+
+@app.command()
+@handle_errors
+def rekey(
+    old: Annotated[str, typer.Argument(help="The current key.")],
+    new: Annotated[str, typer.Argument(help="The new key (refused if in use, ignoring case).")],
+) -> None:
+    """Rename a citation key (keys never change otherwise).
+
+    Example: citetool rekey arduino2021russia arduino2021soft
+    """
+    old = _library().rekey(old, new)
+    typer.echo(new)
+    say(f"renamed {old} to {new}")
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="BibTeX (.bib), RIS (.ris) or CSL-JSON (.json) files; '-' reads stdin.")],
+    resolve: Annotated[bool, typer.Option("--resolve", help="Enrich entries that carry a DOI from Crossref.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per entry.")] = False,
+) -> None:
+    """Import references from files; each entry is merged into the store.
+
+    An entry keeps its own key unless that key is taken. A value that differs
+    from what the store holds counts as your hand fix and is kept on refresh.
+    Example: citetool import coauthor.bib zotero.ris
+    """
+    texts = []
+    for path in files:
+        if str(path) == "-":
+            texts.append(("<stdin>", sys.stdin.read()))
+            continue
+        try:
+            texts.append((str(path), path.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    outcomes, problems = _library().import_files(texts, resolve=resolve)
+    for problem in problems:
+        say(problem)
+    _print_outcomes(outcomes, as_json, verb="imported")
+    if problems:
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
 
 def main() -> None:

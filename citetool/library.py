@@ -1,27 +1,43 @@
 """The Python API: a :class:`Library` is a store plus the operations on it.
 
 Everything the command line does goes through here, so the same behaviour is
-available to Python code (``from citetool import Library``).
+available to Python code (``from citetool import Library``). Network look-ups
+happen before the store is locked; merging and saving happen under the lock,
+on a fresh read of the store, in one atomic write per command.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from citetool.config import Settings, resolve_store_path
-from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore
+from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, UsageError
 from citetool.identifiers import Identifier, parse_identifier
-from citetool.keys import base_key, unique_key
-from citetool.merge import build_index, find_match, merge_into, new_reference, now_iso
-from citetool.record import Record
+from citetool.keys import base_key, is_valid_key, unique_key
+from citetool.merge import (
+    IMPORT,
+    build_index,
+    find_match,
+    identity_keys,
+    merge_import,
+    merge_into,
+    new_reference,
+    now_iso,
+    set_user_field,
+)
+from citetool.record import META, Record, names, year
 from citetool.store import Store
+
+# (source name, what was asked, the source's record)
+Found = tuple[str, str, Record]
 
 
 @dataclass
 class Outcome:
-    """What became of one identifier given to :meth:`Library.add`."""
+    """What became of one identifier (or one imported entry, or one refresh)."""
 
     input: str
     status: str  # "added" | "present" | "updated" | "failed"
@@ -42,6 +58,46 @@ class Outcome:
         return out
 
 
+@dataclass
+class Filters:
+    """What ``list`` and ``export`` select: CSL types, a year range, a search text."""
+
+    types: list[str] = field(default_factory=list)
+    year: str | None = None  # "2021", "2019-2021", "2019-", "-2020"
+    search: str | None = None
+
+    def year_range(self) -> tuple[int, int] | None:
+        if not self.year:
+            return None
+        m = re.fullmatch(r"\s*(\d{4})?\s*(-)?\s*(\d{4})?\s*", self.year)
+        if not m or not (m.group(1) or m.group(3)) or (m.group(1) and m.group(3) and not m.group(2)):
+            raise UsageError(f"--year takes YEAR or FROM-TO (e.g. 2019-2021), not {self.year!r}")
+        low = int(m.group(1)) if m.group(1) else 0
+        high = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else low)
+        return low, high
+
+    def matches(self, rec: Record) -> bool:
+        if self.types and rec.get("type") not in self.types:
+            return False
+        span = self.year_range()
+        if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
+            return False
+        if self.search:
+            people = names(rec, "author") + names(rec, "editor")
+            haystack = " ".join([rec.get("title") or ""] + [
+                " ".join(str(v) for v in p.values()) for p in people])
+            if _fold(self.search) not in _fold(haystack):
+                return False
+        return True
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+
+
 def _sort_key(key: str) -> tuple[str, str]:
     return (key.lower(), key)
 
@@ -51,6 +107,7 @@ class Library:
         self.settings = settings or Settings.from_env()
         self.store = Store(resolve_store_path(path), self.settings.lock_timeout)
         self._records: dict[str, Record] | None = None
+        self._crossref_client = None
 
     @classmethod
     def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> "Library":
@@ -69,12 +126,13 @@ class Library:
 
     # --- reading -----------------------------------------------------------
 
-    def resolve_key(self, key: str) -> str:
+    def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
         """The stored key equal to ``key``, ignoring case; KeyNotInStore if none."""
-        if key in self.records:
+        records = self.records if records is None else records
+        if key in records:
             return key
         lowered = key.lower()
-        for existing in self.records:
+        for existing in records:
             if existing.lower() == lowered:
                 return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
@@ -82,46 +140,51 @@ class Library:
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
 
-    def select(self, keys: Iterable[str] | None = None) -> list[Record]:
-        """The references named (all if none), sorted by key."""
+    def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
+        """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
-        if keys:
-            chosen = {self.resolve_key(k) for k in keys}
-        else:
-            chosen = set(self.records)
-        return [self.records[k] for k in sorted(chosen, key=_sort_key)]
+        chosen = {self.resolve_key(k) for k in keys} if keys else set(self.records)
+        filters = filters or Filters()
+        filters.year_range()  # validate even when the store is empty
+        return [self.records[k] for k in sorted(chosen, key=_sort_key) if filters.matches(self.records[k])]
 
-    def export(self, fmt: str, keys: Iterable[str] | None = None) -> str:
+    def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None) -> str:
         from citetool.formats import render
 
-        return render(fmt, self.select(keys))
+        return render(fmt, self.select(keys, filters))
+
+    # --- sources -----------------------------------------------------------
+
+    def _crossref(self):
+        from citetool.sources.crossref import CrossrefClient
+
+        if self._crossref_client is None:
+            self._crossref_client = CrossrefClient(self.settings)
+        return self._crossref_client
+
+    def _look_up(self, ident: Identifier) -> list[Found]:
+        """Every source's record for one identifier (most authoritative first)."""
+        from citetool.sources.crossref import SOURCE, work_to_record
+
+        return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value)))]
+
+    def _refetch(self, source: str, asked: str) -> Record | None:
+        """A source's record again, for ``refresh``; None for sources that cannot be asked again."""
+        if source == "crossref":
+            from citetool.sources.crossref import work_to_record
+
+            return work_to_record(self._crossref().fetch(asked))
+        return None
 
     # --- writing -----------------------------------------------------------
 
-    def remove(self, keys: Iterable[str]) -> list[str]:
-        """Remove the references named; all must exist (else nothing is removed)."""
-        keys = list(keys)
-        with self.store.locked():
-            self._records = self.store.load()
-            resolved = [self.resolve_key(k) for k in keys]
-            for key in resolved:
-                self._records.pop(key, None)
-            self.store.save(self._records)
-        return resolved
-
-    def add(
-        self,
-        inputs: Iterable[str],
-        refresh: bool = False,
-    ) -> list[Outcome]:
+    def add(self, inputs: Iterable[str], refresh: bool = False) -> list[Outcome]:
         """Resolve identifiers and store their references.
 
         An identifier already stored costs no request unless ``refresh``. A
         failed identifier never stops the others; all successes are saved in
         one locked, atomic write.
         """
-        from citetool.sources.crossref import SOURCE, CrossrefClient, work_to_record
-
         inputs = list(inputs)
         outcomes: list[Outcome | None] = [None] * len(inputs)
         parsed: list[tuple[int, Identifier]] = []
@@ -134,7 +197,7 @@ class Library:
         index = build_index(self.records)
         first_of: dict[str, int] = {}
         duplicates: list[tuple[int, int]] = []
-        to_fetch: list[tuple[int, Identifier]] = []
+        found: list[tuple[int, Identifier, list[Found]]] = []
         for i, ident in parsed:
             if ident.key in first_of:
                 duplicates.append((i, first_of[ident.key]))
@@ -143,48 +206,184 @@ class Library:
             match = index.get(ident.key)
             if match and not refresh:
                 outcomes[i] = Outcome(inputs[i], "present", key=match)
-            else:
-                to_fetch.append((i, ident))
-
-        fetched: list[tuple[int, Identifier, Record]] = []
-        client = CrossrefClient(self.settings) if to_fetch else None
-        for i, ident in to_fetch:
+                continue
             try:
-                record = work_to_record(client.fetch(ident.value))
+                found.append((i, ident, self._look_up(ident)))
             except CitetoolError as exc:
                 outcomes[i] = Outcome(inputs[i], "failed", error=str(exc))
-                continue
-            fetched.append((i, ident, record))
 
-        if fetched:
-            self._save_fetched(fetched, inputs, outcomes, SOURCE)
+        if found:
+            with self.store.locked():
+                records = self.store.load()  # fresh: another process may have written
+                index = build_index(records)
+                taken = {k.lower() for k in records}
+                when = now_iso()
+                for i, ident, results in found:
+                    outcomes[i] = self._store_found(records, index, taken, inputs[i], ident, results, when)
+                self.store.save(records)
+                self._records = records
         for i, first in duplicates:
             original = outcomes[first]
-            outcomes[i] = Outcome(inputs[i], original.status if not original.ok else "present",
+            outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
                                   key=original.key, error=original.error)
         return [o for o in outcomes if o is not None]
 
-    def _save_fetched(self, fetched, inputs, outcomes, source: str) -> None:
-        when = now_iso()
+    @staticmethod
+    def _store_found(records, index, taken, raw, ident: Identifier, results: list[Found], when) -> Outcome:
+        match = index.get(ident.key)
+        for _, _, record in results:
+            match = match or find_match(index, record)
+        if match:
+            changed: list[str] = []
+            for source, asked, record in results:
+                changed += [f for f in merge_into(records[match], record, source, asked, when) if f not in changed]
+            index.update({k: match for k in identity_keys(records[match])})
+            return Outcome(raw, "updated" if changed else "present", key=match, changed=changed)
+        source, asked, record = results[0]
+        combined = new_reference(record, source, asked, when)
+        for source, asked, record in results[1:]:
+            merge_into(combined, record, source, asked, when)
+        key = unique_key(base_key(combined), taken)
+        combined["id"] = key
+        records[key] = combined
+        taken.add(key.lower())
+        index.update({k: key for k in identity_keys(combined)})
+        index[ident.key] = key
+        return Outcome(raw, "added", key=key)
+
+    def refresh(self, keys: Iterable[str] | None = None) -> list[Outcome]:
+        """Fetch each reference again from the sources that produced it and merge;
+        the user's fields are never touched."""
+        targets = [r["id"] for r in self.select(keys)]
+        fetched: dict[str, list[Found]] = {}
+        outcomes: dict[str, Outcome] = {}
+        for key in targets:
+            results = []
+            for source, info in sorted(self.records[key].get(META, {}).get("sources", {}).items()):
+                try:
+                    record = self._refetch(source, info.get("id", ""))
+                except CitetoolError as exc:
+                    outcomes[key] = Outcome(key, "failed", key=key, error=f"{key}: {exc}")
+                    break
+                if record is not None:
+                    results.append((source, info.get("id", ""), record))
+            else:
+                fetched[key] = results
+        if any(fetched.values()):
+            with self.store.locked():
+                records = self.store.load()
+                when = now_iso()
+                for key, results in fetched.items():
+                    if key not in records:
+                        outcomes[key] = Outcome(key, "failed", key=key, error=f"{key}: removed meanwhile")
+                        continue
+                    changed: list[str] = []
+                    for source, asked, record in results:
+                        changed += [f for f in merge_into(records[key], record, source, asked, when) if f not in changed]
+                    outcomes[key] = Outcome(key, "updated" if changed else "present", key=key, changed=changed)
+                self.store.save(records)
+                self._records = records
+        for key, results in fetched.items():
+            outcomes.setdefault(key, Outcome(key, "present", key=key))
+        return [outcomes[k] for k in targets]
+
+    def remove(self, keys: Iterable[str]) -> list[str]:
+        """Remove the references named; all must exist (else nothing is removed)."""
+        keys = list(keys)
         with self.store.locked():
-            # Re-read under the lock: another process may have written meanwhile.
+            records = self.store.load()
+            resolved = [self.resolve_key(k, records) for k in keys]
+            for key in resolved:
+                records.pop(key, None)
+            self.store.save(records)
+            self._records = records
+        return resolved
+
+    def edit(self, key: str, values: dict[str, object]) -> tuple[str, list[str]]:
+        """Set fields (value None unsets): each becomes the user's, which no
+        source will overwrite. Returns (key, changed fields)."""
+        with self.store.locked():
+            records = self.store.load()
+            key = self.resolve_key(key, records)
+            changed = [f for f, v in values.items() if set_user_field(records[key], f, v)]
+            if changed:
+                self.store.save(records)
+            self._records = records
+        return key, changed
+
+    def rekey(self, old: str, new: str) -> str:
+        """Rename a reference's key; refuses a key in use (ignoring case)."""
+        if not is_valid_key(new):
+            raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
+        with self.store.locked():
+            records = self.store.load()
+            old = self.resolve_key(old, records)
+            if new.lower() != old.lower() and any(k.lower() == new.lower() for k in records):
+                raise UsageError(f"key {new!r} is already used in {self.path}")
+            rec = records.pop(old)
+            rec["id"] = new
+            records[new] = rec
+            self.store.save(records)
+            self._records = records
+        return old
+
+    def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
+        """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON). Every entry goes
+        through the merge engine; a malformed entry is reported and skipped.
+        With ``resolve``, entries carrying a DOI are enriched from Crossref first
+        (the file's own values still count as the user's where they differ).
+        Returns (one outcome per entry, problems)."""
+        from citetool.formats import read
+
+        entries = []
+        problems: list[str] = []
+        for name, text in files:
+            found, trouble = read(name, text)
+            entries += [(name, e) for e in found]
+            problems += trouble
+        enriched: dict[int, Record] = {}
+        if resolve:
+            from citetool.sources.crossref import work_to_record
+
+            for n, (name, entry) in enumerate(entries):
+                doi = entry.record.get("DOI")
+                if doi:
+                    try:
+                        enriched[n] = work_to_record(self._crossref().fetch(doi))
+                    except CitetoolError as exc:
+                        problems.append(f"{name}:{entry.line}: not enriched: {exc}")
+        outcomes = []
+        with self.store.locked():
             records = self.store.load()
             index = build_index(records)
             taken = {k.lower() for k in records}
-            for i, ident, record in fetched:
-                match = find_match(index, record) or index.get(ident.key)
-                if match:
-                    changed = merge_into(records[match], record, source, ident.value, when)
-                    status = "updated" if changed else "present"
-                    outcomes[i] = Outcome(inputs[i], status, key=match, changed=changed)
+            when = now_iso()
+            for n, (name, entry) in enumerate(entries):
+                label = f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else "")
+                match = find_match(index, entry.record)
+                if n in enriched:
+                    match = match or find_match(index, enriched[n])
+                if match is None:
+                    if n in enriched:
+                        stored = new_reference(enriched[n], "crossref", enriched[n]["DOI"], when)
+                        merge_import(stored, entry.record, name, when)
+                    else:
+                        stored = new_reference(entry.record, IMPORT, name, when)
+                    own = entry.key if entry.key and is_valid_key(entry.key) else None
+                    key = own if own and own.lower() not in taken else unique_key(own or base_key(stored), taken)
+                    stored["id"] = key
+                    records[key] = stored
+                    taken.add(key.lower())
+                    index.update({k: key for k in identity_keys(stored)})
+                    outcomes.append(Outcome(label, "added", key=key))
                     continue
-                key = unique_key(base_key(record), taken)
-                stored = new_reference(record, source, ident.value, when)
-                stored["id"] = key
-                records[key] = stored
-                taken.add(key.lower())
-                index.update({ident.key: key})
-                index.update(build_index({key: stored}))
-                outcomes[i] = Outcome(inputs[i], "added", key=key)
-            self.store.save(records)
+                changed = []
+                if n in enriched:
+                    changed += merge_into(records[match], enriched[n], "crossref", enriched[n]["DOI"], when)
+                changed += [f for f in merge_import(records[match], entry.record, name, when) if f not in changed]
+                index.update({k: match for k in identity_keys(records[match])})
+                outcomes.append(Outcome(label, "updated" if changed else "present", key=match, changed=changed))
+            if entries:
+                self.store.save(records)
             self._records = records
+        return outcomes, problems

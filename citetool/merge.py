@@ -1,37 +1,46 @@
 """The one merge engine: decide which stored reference a new record belongs to,
 and merge it field by field, keeping per-field provenance.
 
+Matching, in order: same DOI (ignoring case), same RePEc handle, same ISBN,
+else the same normalised title + year + first author's family name.
+
 Rules (README, "How references are merged"):
 
-1. A field the user set (``citetool edit``) is never overwritten by a source.
+1. A field the user set (``citetool edit``, or a hand-fixed value in an
+   imported file) is never overwritten, or re-added after being unset, by a source.
 2. Otherwise the more authoritative source wins: ``crossref`` > ``doi.org`` >
    ``econpapers`` > ``repec-handle`` > ``import``; a source refreshing its own
    field replaces it.
 3. A source never erases a value with an empty one.
-4. A value from a less authoritative source that disagrees is kept, visibly,
-   under the reference's ``citetool.conflicts``.
+4. A value that loses to a more authoritative one, or to the user's, is kept
+   visibly under ``citetool.conflicts`` (``citetool show`` lists it).
 
 Provenance lives under the record's ``citetool`` field: ``fields`` maps each
-field to the source that gave its value, ``sources`` maps each source to what
-was asked of it and when.
+field to the source that gave its value (``user`` for the user's), ``sources``
+maps each source to what was asked of it and when, ``ids`` holds identifiers
+that have no CSL variable (the RePEc handle).
 """
 
 from __future__ import annotations
 
 import copy
+import re
+import unicodedata
 from datetime import datetime, timezone
 
-from citetool.record import META, Record
+from citetool.record import META, Record, date_parts, names
 
 USER = "user"
+IMPORT = "import"
 SOURCE_RANK = {
     USER: 100,
     "crossref": 50,
     "doi.org": 45,
     "econpapers": 40,
     "repec-handle": 30,
-    "import": 20,
+    IMPORT: 20,
 }
+EMPTY = (None, "", [], {})
 
 
 def now_iso() -> str:
@@ -42,12 +51,46 @@ def bibliographic_fields(record: Record) -> dict:
     return {k: v for k, v in record.items() if k not in ("id", META)}
 
 
-def identity_keys(record: Record) -> set[str]:
-    """Identifiers that make two records the same work."""
-    keys = set()
+# --- matching -----------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def isbn13(isbn: str) -> str | None:
+    """ISBN-10 or -13 (any punctuation) as a bare ISBN-13; None if not an ISBN."""
+    digits = re.sub(r"[^0-9Xx]", "", isbn).upper()
+    if len(digits) == 10 and digits[:9].isdigit():
+        core = "978" + digits[:9]
+    elif len(digits) == 13 and digits.isdigit():
+        core = digits[:12]
+    else:
+        return None
+    check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(core)) % 10) % 10
+    return core + str(check)
+
+
+def identity_keys(record: Record) -> list[str]:
+    """Identifiers that make two records the same work, strongest first."""
+    keys = []
     doi = record.get("DOI")
     if isinstance(doi, str) and doi:
-        keys.add("doi:" + doi.lower())
+        keys.append("doi:" + doi.lower())
+    handle = record.get(META, {}).get("ids", {}).get("repec")
+    if handle:
+        keys.append("repec:" + handle.lower())
+    for isbn in str(record.get("ISBN") or "").split(","):
+        normal = isbn13(isbn) if isbn.strip() else None
+        if normal and record.get("type") in ("book", "report", "thesis"):
+            keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
+    title = _fold(record.get("title") or "")
+    people = names(record, "author") or names(record, "editor")
+    family = _fold(people[0].get("family") or people[0].get("literal") or "") if people else ""
+    year = (date_parts(record) or [""])[0]
+    if len(title) >= 8 and year and family:
+        keys.append(f"title:{title}|{year}|{family}")
     return keys
 
 
@@ -61,11 +104,13 @@ def build_index(records: dict[str, Record]) -> dict[str, str]:
 
 
 def find_match(index: dict[str, str], record: Record) -> str | None:
-    for ident in sorted(identity_keys(record)):
+    for ident in identity_keys(record):
         if ident in index:
             return index[ident]
     return None
 
+
+# --- merging --------------------------------------------------------------------
 
 def _rank(source: str | None) -> int:
     return SOURCE_RANK.get(source or "", 0)
@@ -75,12 +120,37 @@ def new_reference(incoming: Record, source: str, asked: str, when: str | None = 
     """A fresh stored reference (without ``id``) from one source's record."""
     when = when or now_iso()
     rec = copy.deepcopy(bibliographic_fields(incoming))
-    rec[META] = {
+    info = {
         "added": when,
         "fields": {field: source for field in rec},
         "sources": {source: {"id": asked, "fetched": when}},
     }
+    ids = incoming.get(META, {}).get("ids")
+    if ids:
+        info["ids"] = dict(ids)
+    rec[META] = info
     return rec
+
+
+def _merge_ids(existing: Record, incoming: Record) -> None:
+    ids = incoming.get(META, {}).get("ids")
+    if ids:
+        existing.setdefault(META, {}).setdefault("ids", {}).update(
+            {k: v for k, v in ids.items() if k not in existing[META].get("ids", {})}
+        )
+
+
+def _set_conflict(info: dict, field: str, source: str, value) -> None:
+    info.setdefault("conflicts", {}).setdefault(field, {})[source] = copy.deepcopy(value)
+
+
+def _drop_conflict(info: dict, field: str, source: str) -> None:
+    conflicts = info.get("conflicts", {})
+    conflicts.get(field, {}).pop(source, None)
+    if field in conflicts and not conflicts[field]:
+        del conflicts[field]
+    if "conflicts" in info and not conflicts:
+        del info["conflicts"]
 
 
 def merge_into(existing: Record, incoming: Record, source: str, asked: str,
@@ -90,29 +160,101 @@ def merge_into(existing: Record, incoming: Record, source: str, asked: str,
     when = when or now_iso()
     info = existing.setdefault(META, {})
     provenance = info.setdefault("fields", {})
-    conflicts = info.get("conflicts", {})
     changed: list[str] = []
     for field, value in bibliographic_fields(incoming).items():
-        if value in (None, "", [], {}):
+        if value in EMPTY:
             continue  # rule 3
         current = existing.get(field)
         owner = provenance.get(field)
         if current == value:
-            if _rank(source) >= _rank(owner) and owner != USER:
+            if owner != USER and _rank(source) >= _rank(owner):
                 provenance[field] = source
-            conflicts.get(field, {}).pop(source, None)
-            continue
-        if current in (None, "", [], {}) or (owner != USER and _rank(source) >= _rank(owner)):
+            _drop_conflict(info, field, source)
+        elif owner == USER or (current not in EMPTY and _rank(source) < _rank(owner)):
+            _set_conflict(info, field, source, value)  # rules 1, 4
+        else:
             existing[field] = copy.deepcopy(value)
             provenance[field] = source
-            conflicts.get(field, {}).pop(source, None)
+            _drop_conflict(info, field, source)
+            changed.append(field)
+    _merge_ids(existing, incoming)
+    info.setdefault("sources", {})[source] = {"id": asked, "fetched": when}
+    return changed
+
+
+def set_user_field(existing: Record, field: str, value, when: str | None = None) -> bool:
+    """The user sets (or, with ``value`` None, unsets) ``field``: it becomes
+    theirs. The source's value it replaces stays visible as a conflict."""
+    info = existing.setdefault(META, {})
+    provenance = info.setdefault("fields", {})
+    current = existing.get(field)
+    owner = provenance.get(field)
+    if current not in EMPTY and owner not in (None, USER) and current != value:
+        _set_conflict(info, field, owner, current)
+    provenance[field] = USER
+    if value in EMPTY:
+        existing.pop(field, None)
+    else:
+        existing[field] = copy.deepcopy(value)
+    info["edited"] = when or now_iso()
+    return current != value
+
+
+# --- imports ------------------------------------------------------------------------
+
+def _loose(value) -> str:
+    """Comparable form of a value for deciding whether an import changed it."""
+    if isinstance(value, dict) and "date-parts" in value:
+        return "-".join(str(p) for p in value["date-parts"][0])
+    if isinstance(value, list):
+        return "|".join(_fold(n.get("family") or n.get("literal") or "") if isinstance(n, dict) else str(n)
+                        for n in value)
+    text = str(value).replace("\u2013", "-").replace("--", "-")
+    return " ".join(text.split())
+
+
+def _is_less_detailed(imported, stored, field: str) -> bool:
+    """True when the import only says less than the store (a year for a full
+    date, initials for given names): not a hand fix."""
+    if isinstance(imported, dict) and isinstance(stored, dict):
+        a, b = _loose(imported).split("-"), _loose(stored).split("-")
+        return b[: len(a)] == a
+    if isinstance(imported, list) and isinstance(stored, list):
+        return _loose(imported) == _loose(stored)
+    if field in ("DOI", "ISSN", "ISBN", "URL", "container-title"):
+        return _loose(imported).lower() == _loose(stored).lower()
+    return _loose(imported) == _loose(stored)
+
+
+def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None) -> list[str]:
+    """Merge an entry from the user's own file (``origin``, e.g. "refs.bib").
+
+    Fields the store lacks are filled with provenance ``import``; a value that
+    genuinely differs from the stored one is a hand fix and becomes the user's
+    (the source's value stays visible as a conflict); a value that only says
+    less (a year for a full date, "A." for "Alessandro") changes nothing.
+    """
+    when = when or now_iso()
+    info = existing.setdefault(META, {})
+    provenance = info.setdefault("fields", {})
+    changed: list[str] = []
+    for field, value in bibliographic_fields(incoming).items():
+        if value in EMPTY:
+            continue
+        current = existing.get(field)
+        owner = provenance.get(field)
+        if current in EMPTY and owner != USER:
+            existing[field] = copy.deepcopy(value)
+            provenance[field] = IMPORT
+            changed.append(field)
+        elif current == value or _is_less_detailed(value, current, field):
+            continue
+        elif owner == IMPORT:
+            existing[field] = copy.deepcopy(value)
             changed.append(field)
         else:
-            conflicts.setdefault(field, {})[source] = copy.deepcopy(value)
-    conflicts = {f: c for f, c in conflicts.items() if c and f in existing}
-    if conflicts:
-        info["conflicts"] = conflicts
-    else:
-        info.pop("conflicts", None)
-    info.setdefault("sources", {})[source] = {"id": asked, "fetched": when}
+            set_user_field(existing, field, value, when)
+            changed.append(field)
+    _merge_ids(existing, incoming)
+    info.setdefault("sources", {})[IMPORT] = {"id": origin, "fetched": when}
     return changed

@@ -20,15 +20,39 @@ Record = dict[str, Any]
 
 META = "citetool"
 
-# CSL item types citetool produces (a subset of the schema's enum).
-CSL_TYPES = {
-    "article", "article-journal", "article-magazine", "article-newspaper", "book",
-    "chapter", "dataset", "document", "entry", "entry-dictionary", "entry-encyclopedia",
-    "manuscript", "paper-conference", "periodical", "post", "post-weblog", "report",
-    "review", "software", "standard", "thesis", "webpage",
-}
+# The CSL item types (the official schema's enum).
+CSL_TYPES = frozenset("""
+    article article-journal article-magazine article-newspaper bill book broadcast chapter
+    classic collection dataset document entry entry-dictionary entry-encyclopedia event figure
+    graphic hearing interview legal_case legislation manuscript map motion_picture
+    musical_score pamphlet paper-conference patent performance periodical
+    personal_communication post post-weblog regulation report review review-book software song
+    speech standard thesis treaty webpage
+""".split())
 
-NAME_ROLES = ("author", "editor", "translator", "container-author", "collection-editor")
+# Variables the official CSL-JSON schema (v1.0) allows on an item, and on a name.
+ITEM_VARIABLES = frozenset("""
+type id citation-key categories language journalAbbreviation shortTitle author chair
+collection-editor compiler composer container-author contributor curator director editor
+editorial-director executive-producer guest host interviewer illustrator narrator organizer
+original-author performer producer recipient reviewed-author script-writer series-creator
+translator accessed available-date event-date issued original-date submitted abstract annote
+archive archive_collection archive_location archive-place authority call-number chapter-number
+citation-number citation-label collection-number collection-title container-title
+container-title-short dimensions division DOI edition event event-title event-place
+first-reference-note-number genre ISBN ISSN issue jurisdiction keyword locator medium note
+number number-of-pages number-of-volumes original-publisher original-publisher-place
+original-title page page-first part part-title PMCID PMID printing publisher publisher-place
+references reviewed-genre reviewed-title scale section source status supplement title
+title-short URL version volume volume-title volume-title-short year-suffix custom
+""".split())
+NAME_VARIABLES = frozenset("""author chair collection-editor compiler composer container-author
+contributor curator director editor editorial-director executive-producer guest host interviewer
+illustrator narrator organizer original-author performer producer recipient reviewed-author
+script-writer series-creator translator""".split())
+DATE_VARIABLES = frozenset("accessed available-date event-date issued original-date submitted".split())
+NAME_KEYS = frozenset("""family given dropping-particle non-dropping-particle suffix comma-suffix
+static-ordering literal parse-names""".split())
 
 
 def meta(record: Record) -> dict:
@@ -104,3 +128,76 @@ def first_value(value: Any) -> str | None:
     if isinstance(value, list):
         return str(value[0]) if value else None
     return str(value).split(",")[0].strip() or None
+
+
+def parse_name(text: str) -> dict | None:
+    """A name as people type it: "Family, Given", "Family, Jr., Given",
+    "Given Family", or "{Org Name}" / a single word for an organisation."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    if text.startswith("{") and text.endswith("}"):
+        return {"literal": text[1:-1].strip()}
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 2 and parts[0]:
+        return {"family": parts[0], "given": parts[1]} if parts[1] else {"family": parts[0]}
+    if len(parts) >= 3 and parts[0]:
+        out = {"family": parts[0], "suffix": parts[1], "given": ", ".join(parts[2:])}
+        return {k: v for k, v in out.items() if v}
+    words = text.split(" ")
+    if len(words) == 1:
+        return {"family": words[0]}
+    return {"family": words[-1], "given": " ".join(words[:-1])}
+
+
+def parse_names(text: str) -> list[dict]:
+    """Names separated by " and " or ";"."""
+    import re
+
+    pieces = re.split(r"\s+and\s+|;", text)
+    return [n for n in (parse_name(p) for p in pieces) if n]
+
+
+def parse_date(text: str) -> dict | None:
+    """"2021", "2021-10", "2021-10-28", "2021/10/28" -> CSL date; None if not a date."""
+    import re
+
+    m = re.match(r"^\s*(\d{4})(?:[-/](\d{1,2}))?(?:[-/](\d{1,2}))?", str(text))
+    if not m:
+        return None
+    parts = [int(p) for p in m.groups() if p]
+    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+        parts = parts[:1]
+    if len(parts) > 2 and not 1 <= parts[2] <= 31:
+        parts = parts[:2]
+    return {"date-parts": [parts]}
+
+
+def parse_field_value(field: str, text: str):
+    """A value typed by the user for ``field`` (``citetool edit --set``), as the
+    record holds it. Raises ValueError with a message naming the problem."""
+    import json
+
+    if field not in ITEM_VARIABLES or field in ("id", "citation-key", "custom"):
+        raise ValueError(f"{field!r} is not a field citetool can set (use CSL names: title, author, issued, container-title, ...)")
+    text = text.strip()
+    if text.startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+    if field in NAME_VARIABLES:
+        people = parse_names(text)
+        if not people:
+            raise ValueError(f"no names in {text!r} (write \"Family, Given and Family, Given\")")
+        return people
+    if field in DATE_VARIABLES:
+        date = parse_date(text)
+        if date is None:
+            raise ValueError(f"not a date: {text!r} (write 2021, 2021-10 or 2021-10-28)")
+        return date
+    if field == "type" and text not in CSL_TYPES:
+        raise ValueError(f"not a CSL type: {text!r} (e.g. {', '.join(sorted(CSL_TYPES)[:6])}, ...)")
+    if field == "DOI":
+        return text.lower()
+    return text

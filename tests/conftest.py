@@ -24,7 +24,14 @@ SEED_FIXTURE = FIXTURES / "seed_10.1080_14751798.2021.1995963.json"
 NOT_FOUND_BODY = (FIXTURES / "crossref" / "errors" / "404_works_10.1371_notarealdoi.txt").read_bytes()
 import logging
 
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
+# CI machines are noisy: no per-example deadline, and a slow first draw
+# (hypothesis building its Unicode tables) is not a failure.
+hypothesis_settings.register_profile("citetool", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("citetool")
 
 DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connections fail at once
 

@@ -28,3 +28,35 @@ def render(fmt: str, records: list[Record]) -> str:
     except KeyError:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
     return getattr(import_module(module), func)(records)
+
+
+READERS = {
+    "bibtex": ("citetool.formats.bibtex_reader", "read"),
+    "ris": ("citetool.formats.ris", "read"),
+    "csl-json": ("citetool.formats.csljson", "read"),
+}
+
+
+def sniff(name: str, text: str) -> str:
+    """The format of an import file: by extension, else by its first characters."""
+    lowered = name.lower()
+    if lowered.endswith((".bib", ".bibtex")):
+        return "bibtex"
+    if lowered.endswith((".ris", ".txt")) and "TY  -" in text[:2000]:
+        return "ris"
+    if lowered.endswith(".json"):
+        return "csl-json"
+    head = text.lstrip("\ufeff \t\r\n")[:1]
+    if head == "@":
+        return "bibtex"
+    if head in "[{":
+        return "csl-json"
+    if text.lstrip("\ufeff \t\r\n").startswith("TY  -"):
+        return "ris"
+    raise UsageError(f"cannot tell the format of {name}: expected BibTeX (.bib), RIS (.ris) or CSL-JSON (.json)")
+
+
+def read(name: str, text: str):
+    """(entries, problems) of one import file."""
+    module, func = READERS[sniff(name, text)]
+    return getattr(import_module(module), func)(text, name)

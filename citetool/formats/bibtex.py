@@ -23,6 +23,7 @@ import unicodedata
 from urllib.parse import quote
 
 from citetool.identifiers import doi_url
+from citetool.text import one_line
 from citetool.record import (
     Record,
     date_parts,
@@ -82,7 +83,7 @@ def escape(text: str, ascii_only: bool) -> str:
     for becomes LaTeX. Otherwise (biblatex, UTF-8) Latin letters stay as they
     are and only what pdflatex cannot read (Greek, math) becomes LaTeX.
     """
-    text = _WS.sub(" ", text).strip()
+    text = one_line(text)  # no-break spaces survive (as ~ in classic BibTeX)
     text = _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group(0)], text)
     if text.isascii():
         return text
@@ -127,7 +128,7 @@ def _needs_protection(word: str, position: int, title_case: bool) -> bool:
 
 def protect_title(title: str, ascii_only: bool) -> str:
     """Escape ``title`` and brace the words whose capitals a style must keep."""
-    words = _WS.sub(" ", title).strip().split(" ")
+    words = one_line(title).split(" ")
     title_case = _is_title_case(words)
     out = []
     for i, word in enumerate(words):
@@ -392,9 +393,16 @@ def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
         if container and etype in ("book", "collection") and "series" not in f:
             f["series"] = container
     else:  # misc, online, periodical
-        how = container or publisher
-        if how and etype == "misc":
-            f["howpublished"] = how
+        if etype == "misc":
+            # @misc has no volume, issue or pages: say them in howpublished,
+            # as "Journal, vol. 56, no. 2, pp. 60--61", so nothing is lost.
+            details = [v[1] for v in (container or publisher,) if v]
+            for label, item in (("vol.", f.pop("volume", None)), ("no.", issue or number),
+                                ("pp.", f.pop("pages", None))):
+                if item:
+                    details.append(f"{label} {item[1]}")
+            if details:
+                f["howpublished"] = ("text", ", ".join(details))
         elif publisher and etype == "online":
             f["organization"] = publisher
         if base.get("genre") and etype == "misc":
@@ -423,23 +431,26 @@ def choose_entry(rec: Record, biblatex: bool) -> tuple[str, dict]:
         if etype == "phdthesis" and "master" in str(rec.get("genre", "")).lower():
             etype = "mastersthesis"
         required = CLASSIC_REQUIRED
+    # Placeholders that keep a work's real type when the title or date is unknown.
+    if not base.get("title"):
+        base["title"] = ("text", "[Untitled]")  # every consumer wants a title
+    if biblatex and not base.get("date", ("", ""))[1]:
+        # biblatex requires a date for most types; EDTF "XXXX" means "year
+        # unspecified", and biblatex prints it as nothing.
+        base["date"] = ("macro", "XXXX")
+    if not biblatex and not base.get("year"):
+        base["year"] = ("text", "n.d.")  # plain.bst wants a year; "n.d." as APA writes it
     fields = _place_fields(etype, base, biblatex)
     if not _satisfied({k: v[1] for k, v in fields.items()}, required.get(etype, ())):
         etype = "misc"
         fields = _place_fields(etype, base, biblatex)
     if biblatex:
-        if not fields.get("date", ("", ""))[1]:
-            fields.pop("date", None)
-            if "date" in required[etype]:
-                # biblatex requires a date for @misc and most types; EDTF "XXXX"
-                # means "year unspecified" and prints as nothing.
-                fields["date"] = ("macro", "XXXX")
+        if fields.get("date") == ("macro", "XXXX") and "date" not in required.get(etype, ()):
+            del fields["date"]
         allowed = BIBLATEX_FIELDS.get(etype, BIBLATEX_FIELDS["misc"]) | _BLX_COMMON
         fields = {k: v for k, v in fields.items() if k in allowed}
     else:
         _satisfy_plain_bst(etype, fields)
-    if not fields.get("title") and (biblatex or etype != "misc"):
-        fields["title"] = ("text", "[Untitled]")
     return etype, fields
 
 

@@ -6,34 +6,14 @@ from __future__ import annotations
 
 import json
 
-from citetool.record import NAME_ROLES, Record
-
-# Variables the official schema allows on an item (schema v1.0).
-ITEM_VARIABLES = frozenset("""
-type id citation-key categories language journalAbbreviation shortTitle author chair
-collection-editor compiler composer container-author contributor curator director editor
-editorial-director executive-producer guest host interviewer illustrator narrator organizer
-original-author performer producer recipient reviewed-author script-writer series-creator
-translator accessed available-date event-date issued original-date submitted abstract annote
-archive archive_collection archive_location archive-place authority call-number chapter-number
-citation-number citation-label collection-number collection-title container-title
-container-title-short dimensions division DOI edition event event-title event-place
-first-reference-note-number genre ISBN ISSN issue jurisdiction keyword locator medium note
-number number-of-pages number-of-volumes original-publisher original-publisher-place
-original-title page page-first part part-title PMCID PMID printing publisher publisher-place
-references reviewed-genre reviewed-title scale section source status supplement title
-title-short URL version volume volume-title volume-title-short year-suffix custom
-""".split())
-NAME_KEYS = frozenset("""family given dropping-particle non-dropping-particle suffix comma-suffix
-static-ordering literal parse-names""".split())
-
+from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record
 
 def to_csl(rec: Record) -> dict:
     item = {}
     for key, value in rec.items():
         if key not in ITEM_VARIABLES:
             continue
-        if key in NAME_ROLES or (isinstance(value, list) and value and isinstance(value[0], dict)):
+        if key in NAME_VARIABLES or (isinstance(value, list) and value and isinstance(value[0], dict)):
             value = [{k: v for k, v in n.items() if k in NAME_KEYS} for n in value]
         item[key] = value
     item["citation-key"] = rec["id"]
@@ -42,3 +22,26 @@ def to_csl(rec: Record) -> dict:
 
 def render(records: list[Record]) -> str:
     return json.dumps([to_csl(r) for r in records], ensure_ascii=False, indent=2) + "\n"
+
+
+def read(text: str, origin: str):
+    """Entries of a CSL-JSON file (an array of items, or one item)."""
+    from citetool.formats.imported import Imported
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})"]
+    items = data if isinstance(data, list) else [data]
+    out, problems = [], []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not (item.get("title") or item.get("DOI")):
+            problems.append(f"{origin}: item {n}: skipped (not a CSL item with a title or DOI)")
+            continue
+        rec = {k: v for k, v in item.items() if k in ITEM_VARIABLES and k not in ("id", "citation-key", "custom")}
+        rec.setdefault("type", "document")
+        if isinstance(rec.get("DOI"), str):
+            rec["DOI"] = rec["DOI"].lower()
+        key = item.get("citation-key") or item.get("id")
+        out.append(Imported(key=str(key) if key is not None else None, record=rec, line=n))
+    return out, problems

@@ -7,7 +7,7 @@ tag such as ``ER  - ``.
 
 from __future__ import annotations
 
-from citetool.record import Record, date_parts, name_family_first, names, page_range
+from citetool.record import Record, date_parts, is_organisation, name_family_first, names, page_range
 from citetool.text import one_line
 
 TY = {
@@ -36,13 +36,21 @@ def _line(tag: str, value) -> str | None:
     return f"{tag}  - {text}" if text else None
 
 
+def _ris_name(person: dict) -> str:
+    """"Family, Given" for a person (a trailing comma when there is no given
+    name); an organisation without a comma, as Zotero writes them."""
+    if is_organisation(person):
+        return person["literal"]
+    text = name_family_first(person)
+    return text if "," in text else text + ","
+
+
 def render_record(rec: Record) -> str:
     lines: list[str | None] = [f"TY  - {TY.get(rec.get('type', ''), 'GEN')}"]
     for person in names(rec, "author"):
-        lines.append(_line("AU", name_family_first(person)))
+        lines.append(_line("AU", _ris_name(person)))
     for person in names(rec, "editor"):
-        lines.append(_line("A2" if rec.get("type") in ("chapter", "paper-conference") else "ED",
-                           name_family_first(person)))
+        lines.append(_line("A2" if rec.get("type") in ("chapter", "paper-conference") else "ED", _ris_name(person)))
     lines.append(_line("TI", rec.get("title") or "[Untitled]"))
     lines.append(_line("T2", rec.get("container-title")))
     if rec.get("type") == "article-journal" and rec.get("container-title-short"):
@@ -80,3 +88,79 @@ def render_record(rec: Record) -> str:
 
 def render(records: list[Record]) -> str:
     return "\n".join(render_record(r) for r in records)
+
+
+# RIS type -> CSL type, for reading.
+_CSL_TYPE = {ty: csl for csl, ty in TY.items()}
+_CSL_TYPE.update({"JFULL": "periodical", "EJOUR": "article-journal", "EBOOK": "book", "ECHAP": "chapter",
+                  "EDBOOK": "book", "CPAPER": "paper-conference", "GEN": "document", "UNPB": "manuscript"})
+
+
+def _read_name(text: str) -> dict | None:
+    """RIS names: "Family, Given" (or "Family,") is a person; no comma, an organisation."""
+    from citetool.record import parse_name
+
+    text = one_line(text)
+    if not text:
+        return None
+    if "," not in text:
+        return {"literal": text}
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) >= 3:  # RIS order: "Family, Given, Suffix"
+        person = {"family": parts[0], "given": parts[1], "suffix": ", ".join(parts[2:])}
+        return {k: v for k, v in person.items() if v}
+    return parse_name(text)
+
+
+def read(text: str, origin: str):
+    """Entries of a RIS file (via rispy), and messages for records it cannot read."""
+    import rispy
+
+    from citetool.formats.imported import Imported
+    from citetool.identifiers import normalise_doi
+    from citetool.record import parse_date
+
+    text = text.lstrip("\ufeff")
+    starts = [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith("TY  -")]
+    try:
+        entries = rispy.loads(text, skip_unknown_tags=True)
+    except Exception as exc:
+        return [], [f"{origin}: cannot read RIS: {exc}"]
+    out, problems = [], []
+    for n, e in enumerate(entries):
+        line = starts[n] if n < len(starts) else 0
+        rec = {"type": _CSL_TYPE.get(str(e.get("type_of_reference", "")).upper(), "document")}
+        authors = [_read_name(a) for a in e.get("authors", []) + e.get("first_authors", [])]
+        if any(authors):
+            rec["author"] = [a for a in authors if a]
+        editors = [_read_name(a) for a in e.get("secondary_authors", []) + e.get("editor", [])
+                   if rec["type"] in ("chapter", "paper-conference", "book")]
+        if any(editors):
+            rec["editor"] = [a for a in editors if a]
+        title = e.get("title") or e.get("primary_title")
+        if title:
+            rec["title"] = one_line(title)
+        container = e.get("secondary_title") or e.get("journal_name") or e.get("alternate_title3")
+        if container:
+            rec["container-title"] = one_line(container)
+        for key, csl in (("volume", "volume"), ("number", "issue"), ("publisher", "publisher"),
+                         ("place_published", "publisher-place"), ("abstract", "abstract"),
+                         ("language", "language"), ("type_of_work", "genre"), ("edition", "edition")):
+            if e.get(key):
+                rec[csl] = one_line(str(e[key]))
+        if e.get("start_page"):
+            rec["page"] = e["start_page"] + (f"-{e['end_page']}" if e.get("end_page") else "")
+        date = parse_date(e.get("date") or e.get("year") or e.get("publication_year") or "")
+        if date:
+            rec["issued"] = date
+        if e.get("doi") and normalise_doi(e["doi"]):
+            rec["DOI"] = normalise_doi(e["doi"]).lower()
+        if e.get("urls"):
+            rec["URL"] = e["urls"][0]
+        if e.get("issn"):
+            rec["ISSN" if rec["type"] in ("article-journal", "periodical") else "ISBN"] = one_line(e["issn"])
+        if not rec.get("title") and not rec.get("DOI"):
+            problems.append(f"{origin}:{line}: skipped a record with neither title nor DOI")
+            continue
+        out.append(Imported(key=e.get("id"), record=rec, line=line))
+    return out, problems

@@ -1,0 +1,208 @@
+"""The store as a library: one reference per work, provenance, the user's edits kept."""
+
+import json
+import textwrap
+
+from conftest import SEED_DOI
+
+SEED_KEY = "arduino2021russia"
+HAND_FIXED = "Russia's Scalable Soft Power: Leveraging Defense Diplomacy through the Transfer of S-400 Triumph"
+
+COAUTHOR_BIB = textwrap.dedent(r"""
+    @string{dsa = "Defense {\&} Security Analysis"}
+
+    @article{Arduino:2021,
+      author = {Arduino, A. and Shuja, A.},
+      title = {Russia's Scalable Soft Power: Leveraging Defense Diplomacy through the Transfer of {S-400} Triumph},
+      journal = dsa,
+      year = 2021,
+      volume = {37},
+      number = {4},
+      pages = {435--452},
+      doi = {https://doi.org/10.1080/14751798.2021.1995963},
+    }
+    """)
+
+
+def stored(store_path):
+    return json.loads(store_path.read_text(encoding="utf-8"))["references"]
+
+
+def test_seed_scenario_one_reference_hand_fix_kept(crossref, run, store_path, tmp_path):
+    assert run("add", SEED_DOI).stdout == f"{SEED_KEY}\n"
+    bib = tmp_path / "coauthor.bib"
+    bib.write_text(COAUTHOR_BIB, encoding="utf-8")
+    imported = run("import", str(bib))
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.stdout == f"{SEED_KEY}\n"  # merged into the existing reference, key kept
+    assert run("add", SEED_DOI).stdout == f"{SEED_KEY}\n"
+    refreshed = run("refresh")
+    assert refreshed.exit_code == 0, refreshed.stderr
+    assert len(crossref.requests) == 2  # the first add and the refresh
+
+    refs = stored(store_path)
+    assert len(refs) == 1
+    ref = refs[0]
+    assert ref["title"] == HAND_FIXED
+    assert ref["author"] == [{"family": "Arduino", "given": "Alessandro"}, {"family": "Shuja", "given": "Asif"}]
+    fields = ref["citetool"]["fields"]
+    assert fields["title"] == "user"
+    assert all(fields[f] == "crossref" for f in ("author", "volume", "issue", "page", "container-title", "DOI"))
+
+    shown = run("show", SEED_KEY).stdout
+    assert f"title: {HAND_FIXED}  [user]" in shown
+    assert "  crossref says: Russia’s scalable soft power: leveraging defense diplomacy" in shown
+    assert "volume: 37  [crossref]" in shown
+    assert "source import: " in shown and "coauthor.bib" in shown
+
+
+def test_edit_set_and_unset_survive_refresh(crossref, run, store_path):
+    run("add", SEED_DOI)
+    result = run("edit", SEED_KEY, "--set", "title=My title", "--set", "author=Arduino, Alessandro and Shuja, Asif and Doe, Jane",
+                 "--set", "issued=2021-10-28", "--unset", "abstract")
+    assert result.exit_code == 0, result.stderr
+    assert "changed title, author, issued, abstract" in result.stderr
+    run("refresh", SEED_KEY)
+    ref = stored(store_path)[0]
+    assert ref["title"] == "My title"
+    assert [a["family"] for a in ref["author"]] == ["Arduino", "Shuja", "Doe"]
+    assert ref["issued"] == {"date-parts": [[2021, 10, 28]]}
+    assert "abstract" not in ref  # unset by the user: not re-added by the source
+    assert ref["citetool"]["conflicts"]["title"]["crossref"].startswith("Russia’s scalable")
+
+
+def test_edit_rejects_bad_input(crossref, run):
+    run("add", SEED_DOI)
+    assert run("edit", SEED_KEY, "--set", "titel=x").exit_code == 2
+    assert run("edit", SEED_KEY, "--set", "issued=soon").exit_code == 2
+    assert run("edit", SEED_KEY, "--set", "type=journal-article").exit_code == 2
+    assert run("edit", SEED_KEY, "--set", "novalue").exit_code == 2
+    assert "editor opens only on a terminal" in run("edit", SEED_KEY).stderr
+    assert run("edit", "nosuchkey", "--set", "title=x").exit_code == 5
+
+
+def test_editing_one_reference_changes_only_its_lines(crossref, run, store_path):
+    import difflib
+
+    run("add", SEED_DOI, "10.1038/ng.3834", "10.1038/srep16696")
+    before = store_path.read_text(encoding="utf-8").splitlines()
+    assert run("edit", "chiang2017impact", "--set", "volume=1049").exit_code == 0
+    after = store_path.read_text(encoding="utf-8").splitlines()
+    # The edited reference's block: from its "{" to its closing "},".
+    top = after.index('      "id": "chiang2017impact",')
+    start = max(i for i in range(top) if after[i] == "    {")
+    end = next(i for i in range(top, len(after)) if after[i] in ("    },", "    }"))
+    touched = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
+        if tag != "equal":
+            touched += list(range(j1, max(j2, j1 + 1)))
+    assert touched and all(start <= j <= end for j in touched)
+    assert json.loads("\n".join(after))["references"][1]["volume"] == "1049"
+
+
+def test_import_bibtex_features_and_malformed_entries(run, store_path, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text(textwrap.dedent(r"""
+        @string{jfe = "Journal of Financial Economics"}
+        @article{good1,
+          author = {M{\"u}ller, J{\"o}rg and {World Bank}},
+          title = {Prices {\&} 100\% of {GDP}},
+          journal = jfe,
+          year = {2019}, month = mar,
+          pages = {1--20},
+        }
+        @article{broken,
+          title = {unbalanced
+          year = 2020
+        }
+        @inproceedings{paper1,
+          author = {Doe, Jane},
+          title = {A conference paper},
+          crossref = {conf1},
+          pages = {5--9},
+        }
+        @proceedings{conf1,
+          title = {Proceedings of the Conference},
+          year = {2018},
+          publisher = {ACM},
+        }
+        """), encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 3
+    assert f"{bib}:10: skipped a malformed entry (Unexpected block start: `@inproceedings`." in result.stderr
+    assert result.stdout.split() == ["good1", "paper1", "conf1"]
+    refs = {r["id"]: r for r in stored(store_path)}
+    good = refs["good1"]
+    assert good["author"] == [{"family": "Müller", "given": "Jörg"}, {"literal": "World Bank"}]
+    assert good["title"] == "Prices & 100% of GDP"
+    assert good["container-title"] == "Journal of Financial Economics"
+    assert good["issued"] == {"date-parts": [[2019, 3]]} and good["page"] == "1-20"
+    assert refs["paper1"]["container-title"] == "Proceedings of the Conference"
+    assert refs["paper1"]["publisher"] == "ACM" and refs["paper1"]["issued"] == {"date-parts": [[2018]]}
+    assert good["citetool"]["fields"]["title"] == "import"
+
+
+def test_import_keeps_own_key_unless_taken_and_dedupes(crossref, run, store_path, tmp_path):
+    run("add", SEED_DOI)
+    ris = tmp_path / "zotero.ris"
+    ris.write_text("TY  - JOUR\nAU  - Doe, Jane\nTI  - Another work\nPY  - 2020\nID  - arduino2021russia\nER  - \n\n"
+                   "TY  - BOOK\nAU  - Lilly, Bilyana\nTI  - Russian foreign policy toward missile defense\n"
+                   "PY  - 2014\nPB  - Lexington Books\nER  - \n", encoding="utf-8")
+    result = run("import", str(ris))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split() == ["arduino2021russiaa", "lilly2014russian"]
+    csl = tmp_path / "items.json"
+    csl.write_text(json.dumps([{"id": "x1", "type": "book", "title": "Russian foreign policy toward missile defense",
+                                "author": [{"family": "Lilly", "given": "Bilyana"}],
+                                "issued": {"date-parts": [[2014]]}, "publisher-place": "Lanham"}]), encoding="utf-8")
+    again = run("import", str(csl))
+    assert again.stdout.split() == ["lilly2014russian"]  # same work: merged, not duplicated
+    refs = {r["id"]: r for r in stored(store_path)}
+    assert len(refs) == 3 and refs["lilly2014russian"]["publisher-place"] == "Lanham"
+
+
+def test_import_resolve_enriches_from_crossref(crossref, run, store_path, tmp_path):
+    bib = tmp_path / "min.bib"
+    bib.write_text("@article{mine, title = {Scalable soft power}, doi = {10.1080/14751798.2021.1995963}}\n", encoding="utf-8")
+    result = run("import", "--resolve", str(bib))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "mine\n"
+    ref = stored(store_path)[0]
+    assert ref["volume"] == "37" and ref["citetool"]["fields"]["volume"] == "crossref"
+    assert ref["title"] == "Scalable soft power" and ref["citetool"]["fields"]["title"] == "user"
+
+
+def test_rekey(crossref, run, store_path):
+    run("add", SEED_DOI, "10.1038/ng.3834")
+    assert run("rekey", SEED_KEY, "chiang2017IMPACT").exit_code == 2  # collision ignoring case
+    assert run("rekey", SEED_KEY, "bad key").exit_code == 2
+    result = run("rekey", SEED_KEY, "Arduino2021")
+    assert result.exit_code == 0 and result.stdout == "Arduino2021\n"
+    assert sorted(r["id"] for r in stored(store_path)) == ["Arduino2021", "chiang2017impact"]
+    assert run("rekey", "arduino2021", "arduino2021").exit_code == 0  # a case change of its own key
+    assert run("add", SEED_DOI).stdout == "arduino2021\n"  # the key stays, no new reference
+
+
+def test_filters_on_list_and_export(crossref, run):
+    run("add", SEED_DOI, "10.1038/ng.3834", "10.1017/9781108348843", "10.1101/097196")
+
+    def keys(*args):
+        result = run("list", *args)
+        assert result.exit_code == 0, result.stderr
+        return [line.split("\t")[0] for line in result.stdout.splitlines()]
+
+    everything = keys()
+    assert len(everything) == 4
+    books = keys("--type", "book")
+    assert len(books) == 1 and json.loads(run("show", books[0], "--json").stdout)["type"] == "book"
+    assert keys("--type", "article-journal") == [SEED_KEY, "chiang2017impact"]
+    assert keys("--year", "2021") == [SEED_KEY]
+    assert keys("--year", "2016-2017") == sorted(set(everything) - {SEED_KEY} - set(books), key=str.lower)
+    assert sorted(keys("--year", "-2016") + keys("--year", "2017-")) == sorted(everything)
+    assert keys("--search", "SCALABLE soft") == [SEED_KEY]
+    assert keys("--search", "shuja") == [SEED_KEY]
+    assert keys("--search", "nothing like this") == []
+    exported = run("export", "-f", "ris", "--year", "2021-")
+    assert exported.stdout.count("TY  - ") == 1
+    bad = run("list", "--year", "soon")
+    assert bad.exit_code == 2 and "--year takes YEAR or FROM-TO" in bad.stderr
