@@ -138,19 +138,20 @@ def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
 @app.command()
 @handle_errors
 def add(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="DOIs (any spelling); '-' reads them from stdin, one a line.", show_default=False)] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(help="DOIs (any spelling), RePEc handles, EconPapers/IDEAS URLs; '-' reads them from stdin, one a line.", show_default=False)] = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if already stored.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Make no request: RePEc handles from the handle and RePEc's tables alone.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per identifier.")] = False,
 ) -> None:
-    """Resolve identifiers and store the references; print their keys.
+    """Resolve identifiers (DOIs, RePEc handles, EconPapers/IDEAS URLs) and store the references; print their keys.
 
     Example: citetool add 10.1080/14751798.2021.1995963 doi:10.1038/srep16696
     """
     inputs = _read_ids(ids or [], from_file)
     if not inputs:
         raise UsageError("no identifiers given (pass them as arguments, or '-' to read stdin)")
-    _print_outcomes(_library().add(inputs, refresh=refresh), as_json)
+    _print_outcomes(_library().add(inputs, refresh=refresh, offline=offline), as_json)
 
 
 TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
@@ -171,6 +172,8 @@ def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
             typer.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
         elif outcome.ok:
             typer.echo(outcome.key)
+        for note in outcome.notes:
+            say(f"warning: {note}")
         if not outcome.ok:
             say(f"error: {outcome.error}")
         elif outcome.changed:

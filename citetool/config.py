@@ -18,7 +18,7 @@ REPEC_URL = "https://econpapers.repec.org"
 STORE_FILENAME = "citetool.json"
 
 
-def _float_env(name: str, default: float) -> float:
+def _float_env(name: str, default: float, allow_zero: bool = False) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -28,7 +28,7 @@ def _float_env(name: str, default: float) -> float:
         from citetool.errors import UsageError
 
         raise UsageError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         from citetool.errors import UsageError
 
         raise UsageError(f"{name} must be positive, not {raw!r}")
@@ -43,6 +43,8 @@ class Settings:
     mailto: str | None = None
     timeout: float = 20.0
     lock_timeout: float = 30.0
+    cache_dir: Path | None = None  # None: the platform's user cache dir
+    repec_interval: float = 1.0  # seconds between two EconPapers requests
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -54,7 +56,16 @@ class Settings:
             mailto=env.get("CITETOOL_MAILTO") or None,
             timeout=_float_env("CITETOOL_TIMEOUT", 20.0),
             lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0),
+            cache_dir=Path(env["CITETOOL_CACHE_DIR"]).expanduser() if env.get("CITETOOL_CACHE_DIR") else None,
+            repec_interval=_float_env("CITETOOL_REPEC_INTERVAL", 1.0, allow_zero=True),
         )
+
+    def cache_path(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir
+        from platformdirs import user_cache_path
+
+        return user_cache_path("citetool", appauthor=False)
 
     @property
     def user_agent(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from citetool.errors import IdentifierError
+from citetool.repec import Handle, NotAHandle, handle_from_url, looks_like_handle, parse_handle
 
 # A DOI: "10." + registrant code (dotted subdivisions allowed) + "/" + suffix without spaces.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
@@ -26,11 +27,13 @@ _OPENERS = {v: k for k, v in _PAIRS.items()}
 @dataclass(frozen=True)
 class Identifier:
     """A recognised identifier. ``value`` is the normalised form to look up and
-    display; ``key`` the canonical form for comparing (DOIs are case-insensitive)."""
+    display; ``key`` the canonical form for comparing (DOIs and RePEc handles
+    are compared ignoring case)."""
 
-    kind: str  # "doi"
+    kind: str  # "doi" | "repec"
     value: str
     raw: str
+    handle: Handle | None = None  # for kind "repec"
 
     @property
     def key(self) -> str:
@@ -77,13 +80,30 @@ def parse_identifier(text: str) -> Identifier:
     raw = text
     if not text or not text.strip():
         raise IdentifierError("empty identifier")
-    doi = normalise_doi(text)
-    if doi is not None:
-        return Identifier("doi", doi, raw)
     shown = text.strip()
     if len(shown) > 80:
         shown = shown[:77] + "..."
-    raise IdentifierError(f"not a recognisable identifier (expected a DOI): {shown!r}")
+    # A handle may end in "." or ":" (OUP's p:675-689.): only spaces, quotes and
+    # trailing , ; are debris there.
+    candidate = text.strip().strip("\"'“”‘’").strip().rstrip(",;").strip()
+    if looks_like_handle(candidate):
+        try:
+            handle = parse_handle(candidate)
+        except NotAHandle as exc:
+            raise IdentifierError(str(exc)) from None
+        return Identifier("repec", handle.text, raw, handle)
+    url = _strip_debris(text)
+    if re.match(r"^https?://", url, re.IGNORECASE) and "doi.org/" not in url.lower():
+        try:
+            handle = handle_from_url(url)
+        except NotAHandle as exc:
+            raise IdentifierError(f"{exc} (in the URL {shown!r})") from None
+        if handle is not None:
+            return Identifier("repec", handle.text, raw, handle)
+    doi = normalise_doi(text)
+    if doi is not None:
+        return Identifier("doi", doi, raw)
+    raise IdentifierError(f"not a recognisable identifier (expected a DOI or a RePEc handle or URL): {shown!r}")
 
 
 def doi_url(doi: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citetool.config import Settings, resolve_store_path
-from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, UsageError
+from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, LookupFailed, UsageError
 from citetool.identifiers import Identifier, parse_identifier
 from citetool.keys import base_key, is_valid_key, unique_key
 from citetool.merge import (
@@ -44,6 +44,7 @@ class Outcome:
     key: str | None = None
     error: str | None = None
     changed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings worth a line on stderr
 
     @property
     def ok(self) -> bool:
@@ -55,6 +56,8 @@ class Outcome:
             out["error"] = self.error
         if self.changed:
             out["changed"] = self.changed
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
 
@@ -108,6 +111,7 @@ class Library:
         self.store = Store(resolve_store_path(path), self.settings.lock_timeout)
         self._records: dict[str, Record] | None = None
         self._crossref_client = None
+        self._econpapers_client = None
 
     @classmethod
     def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> "Library":
@@ -162,11 +166,48 @@ class Library:
             self._crossref_client = CrossrefClient(self.settings)
         return self._crossref_client
 
-    def _look_up(self, ident: Identifier) -> list[Found]:
-        """Every source's record for one identifier (most authoritative first)."""
+    def _econpapers(self):
+        from citetool.cache import Cache
+        from citetool.sources.repec import PAGE_MAX_AGE, EconPapersClient
+
+        if self._econpapers_client is None:
+            cache = Cache(self.settings.cache_path(), "econpapers", PAGE_MAX_AGE)
+            self._econpapers_client = EconPapersClient(self.settings, cache)
+        return self._econpapers_client
+
+    def _look_up(self, ident: Identifier, index: dict[str, str], offline: bool = False) -> tuple[list[Found], list[str]]:
+        """Every source's record for one identifier, most authoritative first,
+        and notes for the user. Raises LookupFailed when nothing could be had."""
         from citetool.sources.crossref import SOURCE, work_to_record
 
-        return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value)))]
+        if ident.kind == "doi":
+            if offline:
+                raise LookupFailed(f"cannot look up {ident.value} offline (not in the store)")
+            return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value)))], []
+        return self._look_up_handle(ident.handle, index, offline)
+
+    def _look_up_handle(self, handle, index, offline: bool) -> tuple[list[Found], list[str]]:
+        """RePEc: the handle and tables; the EconPapers page; Crossref for its DOI."""
+        from citetool.sources import repec
+        from citetool.sources.crossref import SOURCE, work_to_record
+
+        results: list[Found] = [(repec.HANDLE_SOURCE, handle.text, repec.handle_record(handle))]
+        notes: list[str] = []
+        if offline:
+            return results, notes
+        client = self._econpapers()
+        try:
+            page = repec.page_record(client.fetch(handle), handle)
+            results.insert(0, (repec.PAGE_SOURCE, handle.text, page))
+        except LookupFailed as exc:
+            notes.append(f"{exc}; kept what the handle and RePEc's tables say")
+        doi = next((r["DOI"] for _, _, r in results if r.get("DOI")), None)
+        if doi and "doi:" + doi.lower() not in index:
+            try:
+                results.insert(0, (SOURCE, doi, work_to_record(self._crossref().fetch(doi))))
+            except LookupFailed as exc:
+                notes.append(str(exc))
+        return results, notes
 
     def _refetch(self, source: str, asked: str) -> Record | None:
         """A source's record again, for ``refresh``; None for sources that cannot be asked again."""
@@ -174,11 +215,19 @@ class Library:
             from citetool.sources.crossref import work_to_record
 
             return work_to_record(self._crossref().fetch(asked))
+        if source in ("econpapers", "repec-handle"):
+            from citetool.repec import parse_handle
+            from citetool.sources import repec
+
+            handle = parse_handle(asked)
+            if source == "repec-handle":
+                return repec.handle_record(handle)
+            return repec.page_record(self._econpapers().fetch(handle, fresh=True), handle)
         return None
 
     # --- writing -----------------------------------------------------------
 
-    def add(self, inputs: Iterable[str], refresh: bool = False) -> list[Outcome]:
+    def add(self, inputs: Iterable[str], refresh: bool = False, offline: bool = False) -> list[Outcome]:
         """Resolve identifiers and store their references.
 
         An identifier already stored costs no request unless ``refresh``. A
@@ -197,7 +246,7 @@ class Library:
         index = build_index(self.records)
         first_of: dict[str, int] = {}
         duplicates: list[tuple[int, int]] = []
-        found: list[tuple[int, Identifier, list[Found]]] = []
+        found: list[tuple[int, Identifier, list[Found], list[str]]] = []
         for i, ident in parsed:
             if ident.key in first_of:
                 duplicates.append((i, first_of[ident.key]))
@@ -208,9 +257,11 @@ class Library:
                 outcomes[i] = Outcome(inputs[i], "present", key=match)
                 continue
             try:
-                found.append((i, ident, self._look_up(ident)))
+                results, notes = self._look_up(ident, index, offline)
             except CitetoolError as exc:
                 outcomes[i] = Outcome(inputs[i], "failed", error=str(exc))
+                continue
+            found.append((i, ident, results, notes))
 
         if found:
             with self.store.locked():
@@ -218,8 +269,9 @@ class Library:
                 index = build_index(records)
                 taken = {k.lower() for k in records}
                 when = now_iso()
-                for i, ident, results in found:
+                for i, ident, results, notes in found:
                     outcomes[i] = self._store_found(records, index, taken, inputs[i], ident, results, when)
+                    outcomes[i].notes = notes
                 self.store.save(records)
                 self._records = records
         for i, first in duplicates:

@@ -130,6 +130,17 @@ def first_value(value: Any) -> str | None:
     return str(value).split(",")[0].strip() or None
 
 
+def repec_handle(record: Record) -> str | None:
+    """The RePEc handle of a reference, if it has one."""
+    return record.get(META, {}).get("ids", {}).get("repec")
+
+
+def repec_link(record: Record) -> str | None:
+    """Its EconPapers persistent link (the form EconPapers itself prints)."""
+    handle = repec_handle(record)
+    return "https://EconPapers.repec.org/" + handle if handle else None
+
+
 def parse_name(text: str) -> dict | None:
     """A name as people type it: "Family, Given", "Family, Jr., Given",
     "Given Family", or "{Org Name}" / a single word for an organisation."""

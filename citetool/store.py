@@ -138,18 +138,20 @@ class Store:
             ) from None
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
     """Write ``text`` to ``path`` so that readers (and crashes) see the old file or
     the new one, never a part: temp file in the same folder, fsync, rename, fsync
-    the folder. Keeps the old file's permissions. Raises OSError."""
+    the folder (``durable=False`` skips the fsyncs: for caches). Keeps the old
+    file's permissions. Raises OSError."""
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         try:
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         except FileNotFoundError:
@@ -161,6 +163,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+    if not durable:
+        return
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
         try:

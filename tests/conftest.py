@@ -58,6 +58,8 @@ def isolated_env(monkeypatch, tmp_path):
         monkeypatch.setenv(name, DEAD_URL)
     monkeypatch.setenv("CITETOOL_STORE", str(tmp_path / "store.json"))
     monkeypatch.setenv("CITETOOL_TIMEOUT", "5")
+    monkeypatch.setenv("CITETOOL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CITETOOL_REPEC_INTERVAL", "0")
     monkeypatch.delenv("CITETOOL_MAILTO", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
@@ -89,6 +91,44 @@ class FakeCrossref:
         if path is None:
             return Response(NOT_FOUND_BODY, status=404, content_type="text/plain")
         return Response(path.read_bytes(), status=200, content_type="application/json")
+
+
+class FakeEconPapers:
+    """Serves /RePEc:... persistent-link pages from tests/fixtures/econpapers/;
+    ``script`` holds statuses to answer first (e.g. [503, 503])."""
+
+    def __init__(self, server):
+        self.server = server
+        self.requests: list[str] = []
+        self.script: list[int] = []
+        server.expect_request(re.compile(r"^/[Rr][Ee][Pp][Ee][Cc]:.+")).respond_with_handler(self.handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def handle(self, request):
+        from werkzeug import Response
+
+        handle = request.path.lstrip("/")
+        self.requests.append(handle)
+        if self.script:
+            status = self.script.pop(0)
+            return Response("The service is unavailable.", status=status, headers={"Retry-After": "0"})
+        path = ECONPAPERS / (handle.replace(":", "_") + ".html")
+        if not path.exists():
+            return Response("<html><body>Not found</body></html>", status=404, content_type="text/html")
+        return Response(path.read_bytes(), status=200, content_type="text/html; charset=utf-8")
+
+
+ECONPAPERS = FIXTURES / "econpapers"
+
+
+@pytest.fixture
+def econpapers(httpserver, monkeypatch):
+    fake = FakeEconPapers(httpserver)
+    monkeypatch.setenv("CITETOOL_REPEC_URL", fake.url)
+    return fake
 
 
 @pytest.fixture

@@ -37,11 +37,22 @@ def validate(fmt: str, path: Path, extra_env: dict | None = None) -> subprocess.
     return proc
 
 
-@pytest.fixture
-def full_store(crossref, run):
-    result = run("add", "-", input="\n".join(ALL_WORKS))
+REPEC_HANDLES = Path(__file__).resolve().parents[2] / "shared" / "repec-handles.tsv"
+
+
+@pytest.fixture(params=["crossref-fixtures", "repec-handles"])
+def full_store(request, crossref, econpapers, run):
+    if request.param == "crossref-fixtures":
+        ids = list(ALL_WORKS)
+        result = run("add", "-", input="\n".join(ids))
+    else:  # every RePEc handle we know, offline (the thinnest records), and the seed online
+        if not REPEC_HANDLES.exists():
+            pytest.skip(f"{REPEC_HANDLES} not found")
+        ids = [line.split("\t")[0] for line in REPEC_HANDLES.read_text(encoding="utf-8").splitlines()[1:]]
+        result = run("add", "--offline", "-", input="\n".join(ids))
+        assert run("add", "--refresh", ids[0]).exit_code == 0
     assert result.exit_code == 0, result.stderr
-    assert len(result.stdout.split()) == len(ALL_WORKS)
+    assert len(result.stdout.split()) == len(ids)
     return result
 
 

@@ -26,6 +26,8 @@ from citetool.identifiers import doi_url
 from citetool.text import one_line
 from citetool.record import (
     Record,
+    repec_handle,
+    repec_link,
     date_parts,
     first_value,
     is_organisation,
@@ -326,6 +328,11 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
     url = rec.get("URL")
     if url and not (rec.get("DOI") and url.lower() == doi_url(rec["DOI"]).lower()):
         f["url"] = ("verbatim", url)
+    elif repec_link(rec):
+        f["url"] = ("verbatim", repec_link(rec))  # as EconPapers' own BibTeX export does
+    if biblatex and repec_handle(rec):
+        f["eprint"] = ("verbatim", repec_handle(rec))
+        f["eprinttype"] = ("text", "RePEc")
     issn = first_value(rec.get("ISSN"))
     if issn:
         f["issn"] = ("text", issn)
@@ -377,7 +384,11 @@ def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
             f["institution"] = publisher
         if number:
             f["number"] = number
-        if biblatex:
+        # The series names the kind of report: "NBER Working Papers" 11309.
+        series = f.pop("series", None)
+        if series:
+            f["type"] = series
+        elif biblatex:
             f["type"] = ("text", "techreport")
     elif etype in ("phdthesis", "mastersthesis", "thesis"):
         if publisher:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record
+from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, repec_handle
 
 def to_csl(rec: Record) -> dict:
     item = {}
@@ -17,6 +17,9 @@ def to_csl(rec: Record) -> dict:
             value = [{k: v for k, v in n.items() if k in NAME_KEYS} for n in value]
         item[key] = value
     item["citation-key"] = rec["id"]
+    handle = repec_handle(rec)
+    if handle and handle not in item.get("note", ""):
+        item["note"] = "\n".join(n for n in (item.get("note"), f"RePEc: {handle}") if n)
     return item
 
 

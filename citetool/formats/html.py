@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 
 from citetool.identifiers import doi_url
-from citetool.record import Record, date_parts, name_given_first, names
+from citetool.record import Record, date_parts, name_given_first, names, repec_handle, repec_link
 
 _SOURCE_FIRST = ("article-journal", "article-magazine", "article-newspaper", "chapter",
                  "paper-conference", "entry-encyclopedia", "entry-dictionary")
@@ -39,7 +39,16 @@ def authors_line(rec: Record) -> str:
 
 
 def source_line(rec: Record) -> str:
-    """"Defense & Security Analysis, 2021, vol. 37, issue 4, 435-452"."""
+    """"Defense & Security Analysis, 2021, vol. 37, issue 4, 435-452"; for a
+    working paper "No 11309, NBER Working Papers from National Bureau of
+    Economic Research, Inc, 2005"."""
+    if rec.get("type") == "report" and rec.get("collection-title"):
+        head = f"No {rec['number']}, " if rec.get("number") else ""
+        head += rec["collection-title"]
+        if rec.get("publisher"):
+            head += f" from {rec['publisher']}"
+        year = date_parts(rec)[:1]
+        return head + (f", {year[0]}" if year else "")
     parts: list[str] = []
     container = rec.get("container-title")
     if container:
@@ -65,7 +74,14 @@ def source_line(rec: Record) -> str:
 def link(rec: Record) -> str:
     if rec.get("DOI"):
         return doi_url(rec["DOI"])
-    return rec.get("URL") or ""
+    return _url(rec["URL"]) if rec.get("URL") else ""
+
+
+def _url(url: str) -> str:
+    """Percent-encode what an href may not hold (handles carry ':' and '/', which are fine)."""
+    from urllib.parse import quote
+
+    return quote(url, safe=":/?#@!$&'()*+,;=%-._~")
 
 
 def title(rec: Record) -> str:
@@ -76,6 +92,8 @@ def render_text(records: list[Record]) -> str:
     blocks = []
     for rec in records:
         lines = [authors_line(rec), title(rec), source_line(rec), link(rec)]
+        if repec_link(rec) and repec_link(rec) != link(rec):
+            lines.append(repec_link(rec))
         blocks.append("\n".join(line for line in lines if line))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
@@ -90,6 +108,9 @@ def _html_item(rec: Record) -> str:
         f'<cite class="title">{title_html}</cite>',
         f'<span class="source">{escape(source_line(rec))}</span>' if source_line(rec) else "",
     ]
+    if repec_link(rec) and repec_link(rec) != href:
+        lines.append(f'<span class="repec">Persistent link: <a href="{escape(_url(repec_link(rec)), quote=True)}">'
+                     f"{escape(repec_handle(rec))}</a></span>")
     body = "<br>\n".join(line for line in lines if line)
     return f'<li id="{escape("ref-" + rec["id"], quote=True)}">\n{body}\n</li>'
 

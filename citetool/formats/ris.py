@@ -7,7 +7,16 @@ tag such as ``ER  - ``.
 
 from __future__ import annotations
 
-from citetool.record import Record, date_parts, is_organisation, name_family_first, names, page_range
+from citetool.record import (
+    Record,
+    date_parts,
+    is_organisation,
+    name_family_first,
+    names,
+    page_range,
+    repec_handle,
+    repec_link,
+)
 from citetool.text import one_line
 
 TY = {
@@ -77,6 +86,9 @@ def render_record(rec: Record) -> str:
             lines.append(_line("SN", one))
     lines.append(_line("DO", rec.get("DOI")))
     lines.append(_line("UR", rec.get("URL")))
+    if repec_link(rec) and repec_link(rec) != rec.get("URL"):
+        lines.append(_line("UR", repec_link(rec)))
+    lines.append(_line("AN", repec_handle(rec)))
     lines.append(_line("AB", rec.get("abstract")))
     lines.append(_line("LA", rec.get("language")))
     lines.append(_line("M3", rec.get("genre")))
