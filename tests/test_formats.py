@@ -143,7 +143,9 @@ def test_html_escapes_everything():
     doc = html5lib.parse(text, namespaceHTMLElements=False)
     assert doc.findall(".//script") == []
     link = doc.find(".//a")
-    assert link.get("href") == 'https://x.org/"><script>'
+    from urllib.parse import unquote
+
+    assert unquote(link.get("href")) == 'https://x.org/"><script>'
     assert link.text == '<script>alert(1)</script> "quoted" & more'
 
 
