@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from contextlib import contextmanager
 import os
 import sys
 from pathlib import Path
@@ -151,7 +152,9 @@ def add(
     inputs = _read_ids(ids or [], from_file)
     if not inputs:
         raise UsageError("no identifiers given (pass them as arguments, or '-' to read stdin)")
-    _print_outcomes(_library().add(inputs, refresh=refresh, offline=offline), as_json)
+    with _progress_bar(len(inputs)) as progress:
+        outcomes = _library().add(inputs, refresh=refresh, offline=offline, progress=progress)
+    _print_outcomes(outcomes, as_json)
 
 
 TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
@@ -185,6 +188,24 @@ def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
             f"{' (unchanged)' if verb == 'refreshed' else ''}, {failed} failed")
     if failed:
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@contextmanager
+def _progress_bar(total: int):
+    """A rich progress bar on stderr for long runs on a terminal; else nothing."""
+    if total < 20 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("resolving", total=None)
+
+        def update(done: int, of: int) -> None:
+            bar.update(task, completed=done, total=of)
+
+        yield update
 
 
 def _authors_short(rec) -> str:

@@ -45,6 +45,11 @@ class Settings:
     lock_timeout: float = 30.0
     cache_dir: Path | None = None  # None: the platform's user cache dir
     repec_interval: float = 1.0  # seconds between two EconPapers requests
+    cache_max_age: float | None = None  # None: each source's own default
+    crossref_rate: float | None = None  # single look-ups a second (None: by pool)
+    crossref_list_rate: float | None = None  # list queries a second (None: by pool)
+    crossref_concurrency: int | None = None  # requests in flight (None: by pool)
+    retry_base: float = 1.0  # seconds: first back-off step after a 429/5xx
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -58,6 +63,11 @@ class Settings:
             lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0),
             cache_dir=Path(env["CITETOOL_CACHE_DIR"]).expanduser() if env.get("CITETOOL_CACHE_DIR") else None,
             repec_interval=_float_env("CITETOOL_REPEC_INTERVAL", 1.0, allow_zero=True),
+            cache_max_age=_float_env("CITETOOL_CACHE_MAX_AGE", -1.0, allow_zero=True) if env.get("CITETOOL_CACHE_MAX_AGE") else None,
+            crossref_rate=_float_env("CITETOOL_CROSSREF_RATE", 0.0) if env.get("CITETOOL_CROSSREF_RATE") else None,
+            crossref_list_rate=_float_env("CITETOOL_CROSSREF_LIST_RATE", 0.0) if env.get("CITETOOL_CROSSREF_LIST_RATE") else None,
+            crossref_concurrency=int(_float_env("CITETOOL_CROSSREF_CONCURRENCY", 0.0)) if env.get("CITETOOL_CROSSREF_CONCURRENCY") else None,
+            retry_base=_float_env("CITETOOL_RETRY_BASE", 1.0, allow_zero=True),
         )
 
     def cache_path(self) -> Path:

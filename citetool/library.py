@@ -9,7 +9,9 @@ on a fresh read of the store, in one atomic write per command.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,10 +162,12 @@ class Library:
     # --- sources -----------------------------------------------------------
 
     def _crossref(self):
-        from citetool.sources.crossref import CrossrefClient
+        from citetool.cache import Cache
+        from citetool.sources.crossref import CACHE_MAX_AGE, CrossrefClient
 
         if self._crossref_client is None:
-            self._crossref_client = CrossrefClient(self.settings)
+            age = self.settings.cache_max_age if self.settings.cache_max_age is not None else CACHE_MAX_AGE
+            self._crossref_client = CrossrefClient(self.settings, Cache(self.settings.cache_path(), "crossref", age))
         return self._crossref_client
 
     def _econpapers(self):
@@ -181,9 +185,7 @@ class Library:
         from citetool.sources.crossref import SOURCE, work_to_record
 
         if ident.kind == "doi":
-            if offline:
-                raise LookupFailed(f"cannot look up {ident.value} offline (not in the store)")
-            return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value)))], []
+            return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value, offline=offline)))], []
         return self._look_up_handle(ident.handle, index, offline)
 
     def _look_up_handle(self, handle, index, offline: bool) -> tuple[list[Found], list[str]]:
@@ -193,9 +195,12 @@ class Library:
 
         results: list[Found] = [(repec.HANDLE_SOURCE, handle.text, repec.handle_record(handle))]
         notes: list[str] = []
-        if offline:
-            return results, notes
         client = self._econpapers()
+        if offline:
+            cached = client.cache.get(client.url(handle), any_age=True)
+            if cached is not None:
+                results.insert(0, (repec.PAGE_SOURCE, handle.text, repec.page_record(cached, handle)))
+            return results, notes
         try:
             page = repec.page_record(client.fetch(handle), handle)
             results.insert(0, (repec.PAGE_SOURCE, handle.text, page))
@@ -204,7 +209,7 @@ class Library:
         doi = next((r["DOI"] for _, _, r in results if r.get("DOI")), None)
         if doi and "doi:" + doi.lower() not in index:
             try:
-                results.insert(0, (SOURCE, doi, work_to_record(self._crossref().fetch(doi))))
+                results.insert(0, (SOURCE, doi, work_to_record(self._crossref().fetch(doi, offline=offline))))
             except LookupFailed as exc:
                 notes.append(str(exc))
         return results, notes
@@ -227,13 +232,19 @@ class Library:
 
     # --- writing -----------------------------------------------------------
 
-    def add(self, inputs: Iterable[str], refresh: bool = False, offline: bool = False) -> list[Outcome]:
+    SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
+
+    def add(self, inputs: Iterable[str], refresh: bool = False, offline: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
         """Resolve identifiers and store their references.
 
-        An identifier already stored costs no request unless ``refresh``. A
-        failed identifier never stops the others; all successes are saved in
-        one locked, atomic write.
+        An identifier already stored costs no request unless ``refresh``; DOIs
+        are fetched in batches (see CrossrefClient). A failed identifier never
+        stops the others; successes are saved as the run goes (every couple of
+        seconds and at the end), so an interrupted run keeps what was done.
         """
+        from citetool.sources.crossref import SOURCE, work_to_record
+
         inputs = list(inputs)
         outcomes: list[Outcome | None] = [None] * len(inputs)
         parsed: list[tuple[int, Identifier]] = []
@@ -246,7 +257,7 @@ class Library:
         index = build_index(self.records)
         first_of: dict[str, int] = {}
         duplicates: list[tuple[int, int]] = []
-        found: list[tuple[int, Identifier, list[Found], list[str]]] = []
+        jobs: list[tuple[int, Identifier]] = []
         for i, ident in parsed:
             if ident.key in first_of:
                 duplicates.append((i, first_of[ident.key]))
@@ -255,30 +266,73 @@ class Library:
             match = index.get(ident.key)
             if match and not refresh:
                 outcomes[i] = Outcome(inputs[i], "present", key=match)
-                continue
-            try:
-                results, notes = self._look_up(ident, index, offline)
-            except CitetoolError as exc:
-                outcomes[i] = Outcome(inputs[i], "failed", error=str(exc))
-                continue
-            found.append((i, ident, results, notes))
+            else:
+                jobs.append((i, ident))
 
-        if found:
-            with self.store.locked():
-                records = self.store.load()  # fresh: another process may have written
-                index = build_index(records)
-                taken = {k.lower() for k in records}
-                when = now_iso()
-                for i, ident, results, notes in found:
-                    outcomes[i] = self._store_found(records, index, taken, inputs[i], ident, results, when)
-                    outcomes[i].notes = notes
-                self.store.save(records)
-                self._records = records
+        pending: list[tuple[int, Identifier, list[Found], list[str]]] = []
+        lock = threading.Lock()
+        state = {"done": 0, "saved_at": time.monotonic()}
+
+        def flush() -> None:  # caller holds `lock`
+            if pending:
+                self._save_found(pending, inputs, outcomes)
+                pending.clear()
+            state["saved_at"] = time.monotonic()
+
+        def arrived(i: int, ident: Identifier, results=None, notes=None, error=None) -> None:
+            with lock:
+                if error is not None:
+                    outcomes[i] = Outcome(inputs[i], "failed", error=error)
+                else:
+                    pending.append((i, ident, results, notes or []))
+                state["done"] += 1
+                if progress:
+                    progress(state["done"], len(jobs))
+                if time.monotonic() - state["saved_at"] >= self.SAVE_EVERY:
+                    flush()
+
+        dois = [(i, ident) for i, ident in jobs if ident.kind == "doi"]
+        others = [(i, ident) for i, ident in jobs if ident.kind != "doi"]
+        try:
+            if dois:
+                by_doi = {ident.value: (i, ident) for i, ident in dois}
+
+                def on_result(doi, value):
+                    i, ident = by_doi[doi]
+                    if isinstance(value, CitetoolError):
+                        arrived(i, ident, error=str(value))
+                    else:
+                        arrived(i, ident, [(SOURCE, ident.value, work_to_record(value))])
+
+                self._crossref().fetch_many(list(by_doi), offline=offline, fresh=refresh, on_result=on_result)
+            for i, ident in others:
+                try:
+                    results, notes = self._look_up(ident, index, offline)
+                except CitetoolError as exc:
+                    arrived(i, ident, error=str(exc))
+                    continue
+                arrived(i, ident, results, notes)
+        finally:  # also on Ctrl-C: keep what was fetched
+            with lock:
+                flush()
         for i, first in duplicates:
             original = outcomes[first]
             outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
                                   key=original.key, error=original.error)
         return [o for o in outcomes if o is not None]
+
+    def _save_found(self, found, inputs, outcomes) -> None:
+        """Merge looked-up records into the store: one locked, atomic write."""
+        with self.store.locked():
+            records = self.store.load()  # fresh: another process may have written
+            index = build_index(records)
+            taken = {k.lower() for k in records}
+            when = now_iso()
+            for i, ident, results, notes in found:
+                outcomes[i] = self._store_found(records, index, taken, inputs[i], ident, results, when)
+                outcomes[i].notes = notes
+            self.store.save(records)
+            self._records = records
 
     @staticmethod
     def _store_found(records, index, taken, raw, ident: Identifier, results: list[Found], when) -> Outcome:
@@ -397,13 +451,14 @@ class Library:
         if resolve:
             from citetool.sources.crossref import work_to_record
 
+            wanted = {entry.record["DOI"] for _, entry in entries if entry.record.get("DOI")}
+            answers = self._crossref().fetch_many(sorted(wanted)) if wanted else {}
             for n, (name, entry) in enumerate(entries):
-                doi = entry.record.get("DOI")
-                if doi:
-                    try:
-                        enriched[n] = work_to_record(self._crossref().fetch(doi))
-                    except CitetoolError as exc:
-                        problems.append(f"{name}:{entry.line}: not enriched: {exc}")
+                answer = answers.get(entry.record.get("DOI"))
+                if isinstance(answer, CitetoolError):
+                    problems.append(f"{name}:{entry.line}: not enriched: {answer}")
+                elif answer is not None:
+                    enriched[n] = work_to_record(answer)
         outcomes = []
         with self.store.locked():
             records = self.store.load()

@@ -60,6 +60,10 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("CITETOOL_TIMEOUT", "5")
     monkeypatch.setenv("CITETOOL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CITETOOL_REPEC_INTERVAL", "0")
+    monkeypatch.setenv("CITETOOL_RETRY_BASE", "0.01")  # back-off steps of 10 ms, not 1 s
+    # The fake servers have no rate limits: tests of the limiter set their own.
+    monkeypatch.setenv("CITETOOL_CROSSREF_RATE", "1000")
+    monkeypatch.setenv("CITETOOL_CROSSREF_LIST_RATE", "1000")
     monkeypatch.delenv("CITETOOL_MAILTO", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
@@ -67,13 +71,34 @@ def isolated_env(monkeypatch, tmp_path):
 
 
 class FakeCrossref:
-    """Serves /works/{doi} from the recorded fixtures; counts requests."""
+    """Serves /works/{doi} from the recorded fixtures, and list queries
+    /works?filter=doi:A,doi:B (a work-list of those recorded messages, built
+    here: no genuine filter=doi: response was recorded); counts requests."""
 
     def __init__(self, server):
         self.server = server
         self.requests: list[str] = []
+        self.list_requests: list[list[str]] = []
         self.overrides: dict[str, tuple[int, bytes, str]] = {}
         server.expect_request(re.compile(r"^/works/.+")).respond_with_handler(self.handle)
+        server.expect_request("/works").respond_with_handler(self.handle_list)
+
+    def handle_list(self, request):
+        from werkzeug import Response
+
+        wanted = [d[len("doi:"):] for d in request.args.get("filter", "").split(",") if d.startswith("doi:")]
+        self.list_requests.append(wanted)
+        items = []
+        for doi in wanted:
+            if doi.lower() in self.overrides:
+                continue  # an override answers single look-ups only
+            path = ALL_WORKS.get(doi.lower())
+            if path is not None:
+                items.append(json.loads(path.read_text(encoding="utf-8"))["message"])
+        body = {"status": "ok", "message-type": "work-list", "message-version": "1.0.0",
+                "message": {"facets": {}, "total-results": len(items), "items": items,
+                            "items-per-page": int(request.args.get("rows", 20)), "query": {"start-index": 0}}}
+        return Response(json.dumps(body), status=200, content_type="application/json")
 
     @property
     def url(self) -> str:

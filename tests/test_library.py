@@ -28,7 +28,7 @@ def stored(store_path):
     return json.loads(store_path.read_text(encoding="utf-8"))["references"]
 
 
-def test_seed_scenario_one_reference_hand_fix_kept(crossref, run, store_path, tmp_path):
+def test_seed_scenario_one_reference_hand_fix_kept(crossref, run, store_path, tmp_path, monkeypatch):
     assert run("add", SEED_DOI).stdout == f"{SEED_KEY}\n"
     bib = tmp_path / "coauthor.bib"
     bib.write_text(COAUTHOR_BIB, encoding="utf-8")
@@ -38,7 +38,10 @@ def test_seed_scenario_one_reference_hand_fix_kept(crossref, run, store_path, tm
     assert run("add", SEED_DOI).stdout == f"{SEED_KEY}\n"
     refreshed = run("refresh")
     assert refreshed.exit_code == 0, refreshed.stderr
-    assert len(crossref.requests) == 2  # the first add and the refresh
+    assert len(crossref.requests) == 1  # the refresh was answered from the cache
+    monkeypatch.setenv("CITETOOL_CACHE_MAX_AGE", "0")
+    assert run("refresh").exit_code == 0
+    assert len(crossref.requests) == 2  # with no cache age, it asks again
 
     refs = stored(store_path)
     assert len(refs) == 1

@@ -10,6 +10,8 @@ issue); everything else takes the first of ``issued``, ``published``,
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -218,16 +220,47 @@ def work_to_record(work: dict) -> Record:
     return rec
 
 
-class CrossrefClient:
-    """Fetches works from the Crossref REST API through habanero.
+CACHE_MAX_AGE = 7 * 24 * 3600  # a week: CITETOOL_CACHE_MAX_AGE overrides
+MAX_URL = 4000  # characters in one list query's URL: a length every proxy accepts
+MAX_BATCH = 100  # DOIs in one list query
+RETRIES = 5
 
-    habanero (and its HTTP stack) is imported on first use, so commands that do
-    not need the network never load it.
+
+class CrossrefClient:
+    """Fetches works from the Crossref REST API.
+
+    * One DOI: ``/works/{doi}`` through habanero (pinned), the DOI quoted.
+    * Many DOIs: ``/works?filter=doi:A,doi:B,...&rows=N`` list queries, each URL
+      under ``MAX_URL`` characters, a bounded number in flight, then single
+      look-ups for whatever a batch did not return. These go through one
+      pooled httpx2 client (habanero's HTTP stack) because habanero gives
+      neither connection reuse nor the response headers that state the limits.
+    * Limits: the polite pool's (10 single and 3 list requests a second, 3 in
+      flight) with ``CITETOOL_MAILTO``, the public pool's (5, 1, 1) without;
+      tightened by the server's ``x-rate-limit-*``/``x-concurrency-limit``
+      headers; 429 answered by a shared pause (``Retry-After`` or exponential
+      back-off with jitter); 429 and 5xx retried a bounded number of times.
+    * Answers are cached on disk (one file per DOI), so adding or refreshing
+      again makes no request; ``offline`` uses the cache alone.
+
+    habanero and httpx2 are imported on first use, so commands that do not
+    need the network never load them.
     """
 
-    def __init__(self, settings):
+    def __init__(self, settings, cache=None):
+        from citetool.ratelimit import Limiter
+
         self.settings = settings
+        self.cache = cache
+        polite = bool(settings.mailto)
+        concurrency = settings.crossref_concurrency or (3 if polite else 1)
+        self.singles = Limiter(settings.crossref_rate or (10 if polite else 5), 1.0, concurrency)
+        self.lists = Limiter(settings.crossref_list_rate or (3 if polite else 1), 1.0, concurrency)
+        self.requests_made = 0
+        self.rate_limited = 0
         self._cr = None
+        self._http = None
+        self._count_lock = threading.Lock()
 
     def _client(self):
         if self._cr is None:
@@ -243,31 +276,201 @@ class CrossrefClient:
             )
         return self._cr
 
-    def fetch(self, doi: str) -> dict:
+    def _pool(self):
+        if self._http is None:
+            import httpx2
+
+            self._http = httpx2.Client(headers={"User-Agent": self.settings.user_agent},
+                                       timeout=self.settings.timeout)
+        return self._http
+
+    def _counted(self, limited: bool = False) -> None:
+        with self._count_lock:
+            self.requests_made += 1
+            self.rate_limited += limited
+
+    # --- the cache -------------------------------------------------------------
+
+    def _cached(self, doi: str, any_age: bool = False) -> dict | None:
+        if self.cache is None:
+            return None
+        import json
+
+        text = self.cache.get("work:" + doi.lower(), any_age=any_age)
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return None
+
+    def _remember(self, message: dict, *asked: str) -> None:
+        if self.cache is None:
+            return
+        import json
+
+        text = json.dumps(message, ensure_ascii=False)
+        for doi in {d.lower() for d in asked + (message["DOI"],)}:
+            self.cache.put("work:" + doi, text)
+
+    # --- one DOI -----------------------------------------------------------------
+
+    def fetch(self, doi: str, offline: bool = False, fresh: bool = False) -> dict:
         """The Crossref ``message`` for ``doi``; raises NotFound or SourceUnavailable."""
+        cached = None if fresh and not offline else self._cached(doi, any_age=offline)
+        if cached is not None:
+            return cached
+        if offline:
+            raise SourceUnavailable(f"{doi} is not in the cache (offline)")
+        message = self._fetch_one(doi)
+        self._remember(message, doi)
+        return message
+
+    def _fetch_one(self, doi: str) -> dict:
         import httpx2
         from habanero import RequestError
 
+        from citetool.ratelimit import backoff
+
         # habanero does not quote the path: do it, so SICI DOIs (<>;()[]:) survive.
         quoted = quote(doi, safe="/")
-        try:
-            envelope = self._client().works(ids=quoted)
-        except httpx2.HTTPStatusError as exc:
-            status = exc.response.status_code
-            if status == 404:
-                raise NotFound(f"not found in Crossref: {doi}") from None
-            if status == 429:
-                raise SourceUnavailable(f"Crossref is rate-limiting requests (HTTP 429) for {doi}; try again later") from None
-            raise SourceUnavailable(f"Crossref answered HTTP {status} for {doi}") from None
-        except httpx2.TimeoutException:
-            raise SourceUnavailable(
-                f"Crossref did not answer within {self.settings.timeout:g}s for {doi}"
-            ) from None
-        except httpx2.HTTPError as exc:
-            raise SourceUnavailable(f"cannot reach Crossref for {doi}: {type(exc).__name__}") from None
-        except (ValueError, RequestError):  # the body was not JSON
-            raise SourceUnavailable(f"Crossref sent an unreadable answer for {doi}") from None
+        for attempt in range(RETRIES + 1):
+            try:
+                with self.singles.slot():
+                    envelope = self._client().works(ids=quoted)
+                self._counted()
+                break
+            except httpx2.HTTPStatusError as exc:
+                status = exc.response.status_code
+                self._counted(limited=status == 429)
+                if status == 404:
+                    raise NotFound(f"not found in Crossref: {doi}") from None
+                if (status == 429 or status >= 500) and attempt < RETRIES:
+                    self.singles.update_from_headers(exc.response.headers)
+                    wait = backoff(attempt, exc.response.headers.get("retry-after"), base=self.settings.retry_base)
+                    if status == 429:
+                        self.singles.pause(wait)
+                    time.sleep(wait)
+                    continue
+                if status == 429:
+                    raise SourceUnavailable(f"Crossref is rate-limiting requests (HTTP 429) for {doi}; try again later") from None
+                raise SourceUnavailable(f"Crossref answered HTTP {status} for {doi}") from None
+            except httpx2.TimeoutException:
+                raise SourceUnavailable(
+                    f"Crossref did not answer within {self.settings.timeout:g}s for {doi}"
+                ) from None
+            except httpx2.HTTPError as exc:
+                raise SourceUnavailable(f"cannot reach Crossref for {doi}: {type(exc).__name__}") from None
+            except (ValueError, RequestError):  # the body was not JSON
+                raise SourceUnavailable(f"Crossref sent an unreadable answer for {doi}") from None
         message = envelope.get("message") if isinstance(envelope, dict) else None
         if not isinstance(message, dict) or not isinstance(message.get("DOI"), str):
             raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {doi}")
         return message
+
+    # --- many DOIs ---------------------------------------------------------------
+
+    def batches(self, dois: list[str]) -> list[list[str]]:
+        """Split ``dois`` so each list query stays under MAX_URL characters and MAX_BATCH DOIs."""
+        base = len(self.settings.crossref_url) + len("/works?rows=100&filter=")
+        out: list[list[str]] = []
+        current: list[str] = []
+        length = base
+        for doi in dois:
+            cost = len(quote("doi:" + doi, safe="")) + 3  # the comma, encoded
+            if current and (length + cost > MAX_URL or len(current) >= MAX_BATCH):
+                out.append(current)
+                current, length = [], base
+            current.append(doi)
+            length += cost
+        if current:
+            out.append(current)
+        return out
+
+    def _fetch_list(self, batch: list[str]) -> dict[str, dict]:
+        """One list query: {doi lower: message} for the works Crossref returned."""
+        import httpx2
+
+        from citetool.ratelimit import backoff
+
+        params = {"filter": ",".join("doi:" + d for d in batch), "rows": str(len(batch))}
+        for attempt in range(RETRIES + 1):
+            with self.lists.slot():
+                try:
+                    response = self._pool().get(self.settings.crossref_url + "/works", params=params)
+                except httpx2.HTTPError:
+                    return {}  # the single look-ups will say what is wrong
+            self._counted(limited=response.status_code == 429)
+            self.lists.update_from_headers(response.headers)
+            if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
+                wait = backoff(attempt, response.headers.get("retry-after"), base=self.settings.retry_base)
+                if response.status_code == 429:
+                    self.lists.pause(wait)
+                time.sleep(wait)
+                continue
+            break
+        if response.status_code != 200:
+            return {}
+        try:
+            items = response.json()["message"]["items"]
+        except (ValueError, KeyError, TypeError):
+            return {}
+        return {i["DOI"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("DOI"), str)}
+
+    def fetch_many(self, dois: list[str], offline: bool = False, fresh: bool = False, on_result=None) -> dict:
+        """{doi: message or LookupFailed} for every DOI; ``on_result(doi, value)`` as each arrives."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from citetool.errors import LookupFailed
+
+        results: dict = {}
+
+        def done(doi, value):
+            results[doi] = value
+            if on_result:
+                on_result(doi, value)
+
+        remaining = []
+        for doi in dois:
+            cached = None if fresh and not offline else self._cached(doi, any_age=offline)
+            if cached is not None:
+                done(doi, cached)
+            elif offline:
+                done(doi, SourceUnavailable(f"{doi} is not in the cache (offline)"))
+            else:
+                remaining.append(doi)
+        if not remaining:
+            return results
+
+        def one(doi):
+            try:
+                done(doi, self.fetch(doi, fresh=fresh))
+            except LookupFailed as exc:
+                done(doi, exc)
+
+        workers = max(self.lists.concurrency, self.singles.concurrency)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            leftovers: list[str] = []
+            if len(remaining) > 1:
+                def batch_job(batch):
+                    found = self._fetch_list(batch)
+                    for doi in batch:
+                        message = found.get(doi.lower())
+                        if message is None:
+                            leftovers.append(doi)
+                        else:
+                            self._remember(message, doi)
+                            done(doi, message)
+
+                list(pool.map(batch_job, self.batches(remaining)))
+            else:
+                leftovers = remaining
+            list(pool.map(one, leftovers))
+        except BaseException:  # Ctrl-C: stop asking, keep what arrived
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
