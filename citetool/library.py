@@ -127,7 +127,7 @@ class Library:
     def records(self) -> dict[str, Record]:
         """All references by key (loaded once, on first use)."""
         if self._records is None:
-            self._records = self.store.load()
+            self._records = self.store.load_fresh()
         return self._records
 
     # --- reading -----------------------------------------------------------
@@ -324,7 +324,7 @@ class Library:
     def _save_found(self, found, inputs, outcomes) -> None:
         """Merge looked-up records into the store: one locked, atomic write."""
         with self.store.locked():
-            records = self.store.load()  # fresh: another process may have written
+            records = self.store.load_fresh()  # re-read only if another process wrote meanwhile
             index = build_index(records)
             taken = {k.lower() for k in records}
             when = now_iso()
@@ -338,7 +338,7 @@ class Library:
     def _store_found(records, index, taken, raw, ident: Identifier, results: list[Found], when) -> Outcome:
         match = index.get(ident.key)
         for _, _, record in results:
-            match = match or find_match(index, record)
+            match = match or find_match(index, record, records)
         if match:
             changed: list[str] = []
             for source, asked, record in results:
@@ -377,7 +377,7 @@ class Library:
                 fetched[key] = results
         if any(fetched.values()):
             with self.store.locked():
-                records = self.store.load()
+                records = self.store.load_fresh()
                 when = now_iso()
                 for key, results in fetched.items():
                     if key not in records:
@@ -397,7 +397,7 @@ class Library:
         """Remove the references named; all must exist (else nothing is removed)."""
         keys = list(keys)
         with self.store.locked():
-            records = self.store.load()
+            records = self.store.load_fresh()
             resolved = [self.resolve_key(k, records) for k in keys]
             for key in resolved:
                 records.pop(key, None)
@@ -409,7 +409,7 @@ class Library:
         """Set fields (value None unsets): each becomes the user's, which no
         source will overwrite. Returns (key, changed fields)."""
         with self.store.locked():
-            records = self.store.load()
+            records = self.store.load_fresh()
             key = self.resolve_key(key, records)
             changed = [f for f, v in values.items() if set_user_field(records[key], f, v)]
             if changed:
@@ -422,7 +422,7 @@ class Library:
         if not is_valid_key(new):
             raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
         with self.store.locked():
-            records = self.store.load()
+            records = self.store.load_fresh()
             old = self.resolve_key(old, records)
             if new.lower() != old.lower() and any(k.lower() == new.lower() for k in records):
                 raise UsageError(f"key {new!r} is already used in {self.path}")
@@ -461,15 +461,15 @@ class Library:
                     enriched[n] = work_to_record(answer)
         outcomes = []
         with self.store.locked():
-            records = self.store.load()
+            records = self.store.load_fresh()
             index = build_index(records)
             taken = {k.lower() for k in records}
             when = now_iso()
             for n, (name, entry) in enumerate(entries):
                 label = f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else "")
-                match = find_match(index, entry.record)
+                match = find_match(index, entry.record, records)
                 if n in enriched:
-                    match = match or find_match(index, enriched[n])
+                    match = match or find_match(index, enriched[n], records)
                 if match is None:
                     if n in enriched:
                         stored = new_reference(enriched[n], "crossref", enriched[n]["DOI"], when)

@@ -103,10 +103,20 @@ def build_index(records: dict[str, Record]) -> dict[str, str]:
     return index
 
 
-def find_match(index: dict[str, str], record: Record) -> str | None:
+def find_match(index: dict[str, str], record: Record, records: dict[str, Record] | None = None) -> str | None:
+    """The key of the stored reference ``record`` belongs to, or None. A title
+    match never joins two records whose DOIs differ: those are two works
+    (a preprint and its article, an erratum) whatever their titles say."""
+    doi = (record.get("DOI") or "").lower()
     for ident in identity_keys(record):
-        if ident in index:
-            return index[ident]
+        key = index.get(ident)
+        if key is None:
+            continue
+        if ident.startswith("title:") and doi and records is not None:
+            other = (records.get(key, {}).get("DOI") or "").lower()
+            if other and other != doi:
+                continue
+        return key
     return None
 
 

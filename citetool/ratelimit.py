@@ -13,6 +13,14 @@ from collections import deque
 from contextlib import contextmanager
 
 
+# The server clocks a request somewhere between the moment the client starts
+# it and the moment the answer is back. To be sure of the server's count, a
+# request leaves the rate window only ``interval`` after its answer arrived,
+# and a finished request keeps its concurrency slot a moment longer.
+WINDOW_MARGIN = 0.02  # seconds added to the rate window
+RELEASE_DELAY = 0.02  # seconds a finished request keeps its concurrency slot
+
+
 class Limiter:
     def __init__(self, rate: float, interval: float = 1.0, concurrency: int = 1):
         self.rate = max(rate, 0.001)
@@ -20,33 +28,41 @@ class Limiter:
         self.concurrency = max(1, int(concurrency))
         self._cond = threading.Condition()
         self._in_flight = 0
-        self._starts: deque[float] = deque()
+        self._recent: deque[list] = deque()  # [start, end or None] per recent request
         self._paused_until = 0.0
+
+    def _wait_time(self, now: float) -> float | None:
+        """0 when a request may start now; else seconds to wait (None: until notified)."""
+        window = self.interval + WINDOW_MARGIN
+        while self._recent and self._recent[0][1] is not None and now - self._recent[0][1] >= window:
+            self._recent.popleft()
+        if self._paused_until > now:
+            return self._paused_until - now
+        if self._in_flight >= self.concurrency:
+            return None
+        if len(self._recent) >= self.rate:
+            oldest_end = self._recent[0][1]
+            return None if oldest_end is None else max(window - (now - oldest_end), 0.001)
+        return 0.0
 
     @contextmanager
     def slot(self):
         """Hold one request slot: waits for concurrency, rate and any pause."""
         with self._cond:
             while True:
-                now = time.monotonic()
-                while self._starts and now - self._starts[0] >= self.interval:
-                    self._starts.popleft()
-                wait = 0.0
-                if self._paused_until > now:
-                    wait = self._paused_until - now
-                elif self._in_flight >= self.concurrency:
-                    wait = None  # until a slot frees
-                elif len(self._starts) >= self.rate:
-                    wait = self.interval - (now - self._starts[0])
+                wait = self._wait_time(time.monotonic())
                 if wait == 0.0:
                     break
-                self._cond.wait(wait if wait is None or wait > 0 else 0.001)
+                self._cond.wait(wait)
             self._in_flight += 1
-            self._starts.append(time.monotonic())
+            entry = [time.monotonic(), None]
+            self._recent.append(entry)
         try:
             yield
         finally:
+            time.sleep(RELEASE_DELAY)
             with self._cond:
+                entry[1] = time.monotonic()
                 self._in_flight -= 1
                 self._cond.notify_all()
 
@@ -59,7 +75,7 @@ class Limiter:
         except AttributeError:
             return
         with self._cond:
-            if limit and str(limit).strip().isdigit():
+            if limit and str(limit).strip().isdigit() and int(limit) > 0:
                 seconds = float(str(interval).strip().rstrip("s")) if interval and str(interval).strip().rstrip("s").replace(".", "", 1).isdigit() else 1.0
                 if int(limit) / seconds < self.rate / self.interval:
                     self.rate, self.interval = float(limit), seconds

@@ -84,6 +84,21 @@ class Store:
     def __init__(self, path: Path | str, lock_timeout: float = 30.0):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
+
+    def _stamp(self) -> tuple | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def load_fresh(self) -> dict[str, Record]:
+        """Like :meth:`load`, but when the file is unchanged since this object
+        last read or wrote it, the records it has already (no second read)."""
+        if self._last is not None and self._last[0] == self._stamp():
+            return self._last[1]
+        return self.load()
 
     @property
     def lock_path(self) -> Path:
@@ -91,17 +106,21 @@ class Store:
 
     def load(self) -> dict[str, Record]:
         """All references by key; an absent file is an empty store."""
+        stamp = self._stamp()
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return {}
+            self._last = (None, {})
+            return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise StoreError(f"cannot read store {self.path}: not UTF-8; the file was left untouched") from None
-        return loads(text, self.path)
+        records = loads(text, self.path)
+        self._last = (stamp, records)
+        return records
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -133,9 +152,11 @@ class Store:
         try:
             atomic_write_text(self.path, dumps(records))
         except OSError as exc:
+            self._last = None
             raise StoreError(
                 f"cannot write store {self.path}: {exc.strerror or exc}; the old store is unchanged"
             ) from None
+        self._last = (self._stamp(), records)
 
 
 def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
