@@ -14,24 +14,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, LookupFailed, UsageError
-from citetool.identifiers import Identifier, parse_identifier
-from citetool.keys import base_key, is_valid_key, unique_key
-from citetool.merge import (
-    IMPORT,
-    build_index,
-    find_match,
-    identity_keys,
-    merge_import,
-    merge_into,
-    new_reference,
-    now_iso,
-    set_user_field,
-)
 from citetool.record import META, Record, names, year
 from citetool.store import Store
+
+if TYPE_CHECKING:
+    from citetool.identifiers import Identifier
+
+# Commands that only read (list, show, export) must start fast: the identifier,
+# key and merge machinery is imported inside the methods that write.
 
 # (source name, what was asked, the source's record)
 Found = tuple[str, str, Record]
@@ -243,6 +237,8 @@ class Library:
         stops the others; successes are saved as the run goes (every couple of
         seconds and at the end), so an interrupted run keeps what was done.
         """
+        from citetool.identifiers import parse_identifier
+        from citetool.merge import build_index
         from citetool.sources.crossref import SOURCE, work_to_record
 
         inputs = list(inputs)
@@ -323,6 +319,7 @@ class Library:
 
     def _save_found(self, found, inputs, outcomes) -> None:
         """Merge looked-up records into the store: one locked, atomic write."""
+        from citetool.merge import build_index, now_iso
         with self.store.locked():
             records = self.store.load_fresh()  # re-read only if another process wrote meanwhile
             index = build_index(records)
@@ -336,6 +333,8 @@ class Library:
 
     @staticmethod
     def _store_found(records, index, taken, raw, ident: Identifier, results: list[Found], when) -> Outcome:
+        from citetool.keys import base_key, unique_key
+        from citetool.merge import find_match, identity_keys, merge_into, new_reference
         match = index.get(ident.key)
         for _, _, record in results:
             match = match or find_match(index, record, records)
@@ -360,6 +359,7 @@ class Library:
     def refresh(self, keys: Iterable[str] | None = None) -> list[Outcome]:
         """Fetch each reference again from the sources that produced it and merge;
         the user's fields are never touched."""
+        from citetool.merge import merge_into, now_iso
         targets = [r["id"] for r in self.select(keys)]
         fetched: dict[str, list[Found]] = {}
         outcomes: dict[str, Outcome] = {}
@@ -408,6 +408,7 @@ class Library:
     def edit(self, key: str, values: dict[str, object]) -> tuple[str, list[str]]:
         """Set fields (value None unsets): each becomes the user's, which no
         source will overwrite. Returns (key, changed fields)."""
+        from citetool.merge import set_user_field
         with self.store.locked():
             records = self.store.load_fresh()
             key = self.resolve_key(key, records)
@@ -419,6 +420,7 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
+        from citetool.keys import is_valid_key
         if not is_valid_key(new):
             raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
         with self.store.locked():
@@ -439,6 +441,17 @@ class Library:
         With ``resolve``, entries carrying a DOI are enriched from Crossref first
         (the file's own values still count as the user's where they differ).
         Returns (one outcome per entry, problems)."""
+        from citetool.keys import base_key, is_valid_key, unique_key
+        from citetool.merge import (
+            IMPORT,
+            build_index,
+            find_match,
+            identity_keys,
+            merge_import,
+            merge_into,
+            new_reference,
+            now_iso,
+        )
         from citetool.formats import read
 
         entries = []

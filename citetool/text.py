@@ -4,7 +4,6 @@ double-escaped ones) into clean Unicode text. Pure functions."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 # Runs of ASCII whitespace and line breaks; no-break and thin spaces are kept.
 _WS = re.compile(r"[ \t\n\r\f\v\u2028\u2029\x85]+")
@@ -13,9 +12,10 @@ _BLOCK_TAGS = {"p", "jats:p", "sec", "jats:sec", "br", "div", "li", "jats:list-i
 _TITLE_TAGS = {"title", "jats:title"}
 
 
-class _TextExtractor(HTMLParser):
+class _TextHandlers:
+    """Callbacks for html.parser.HTMLParser (imported only when markup is seen)."""
+
     def __init__(self, paragraphs: bool):
-        super().__init__(convert_charrefs=True)
         self.paragraphs = paragraphs
         self.parts: list[str] = []
         self.skip_depth = 0  # inside <jats:title> at the start of an abstract
@@ -40,7 +40,14 @@ class _TextExtractor(HTMLParser):
 def _one_pass(text: str, paragraphs: bool) -> str:
     if "<" not in text and "&" not in text:
         return text
-    parser = _TextExtractor(paragraphs)
+    from html.parser import HTMLParser
+
+    class Extractor(_TextHandlers, HTMLParser):
+        def __init__(self):
+            HTMLParser.__init__(self, convert_charrefs=True)
+            _TextHandlers.__init__(self, paragraphs)
+
+    parser = Extractor()
     parser.feed(text)
     parser.close()
     return "".join(parser.parts)
@@ -72,5 +79,10 @@ def clean_paragraphs(text: str | None) -> str:
 
 def one_line(text: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces."""
+    if _UNUSUAL_WS.search(text) is None:
+        return text.strip(" ")
     return _WS.sub(" ", text).strip()
+
+
+_UNUSUAL_WS = re.compile(r"[\t\n\r\f\v\u2028\u2029\x85]|  ")
 

@@ -36,6 +36,14 @@ def _block(store_path, doi):
     return [l.strip() for l in json.dumps(new, ensure_ascii=False, indent=2, sort_keys=True).splitlines()]
 
 
+def test_the_fast_writer_writes_what_json_would(crossref, run, store_path):
+    """The store is written with orjson; its text must be exactly json.dumps's."""
+    assert run("add", "-", input="\n".join(sorted(ALL_WORKS))).exit_code == 0
+    text = store_path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert text == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
 @pytest.mark.parametrize("doi", ["10.1038/hdy.2013.26", "10.1038/srep16696"])  # middle, end
 def test_adding_one_reference_changes_only_its_own_lines(crossref, run, store_path, doi):
     assert run("add", SEED_DOI, "10.1038/ng.3834").exit_code == 0

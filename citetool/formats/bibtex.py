@@ -17,7 +17,6 @@ What the real consumers demand, and how this module meets it:
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from urllib.parse import quote
@@ -53,20 +52,36 @@ _SPECIAL_RE = re.compile(r"[\\{}&%$#_~^]")
 _WS = re.compile(r"\s+")
 
 _encoder = None
+_char_latex: dict[str, str] = {}  # one pylatexenc answer per character, remembered
+
+
+def _char_to_latex(ch: str) -> str:
+    latex = _char_latex.get(ch)
+    if latex is None:
+        global _encoder
+        if _encoder is None:
+            import logging
+
+            from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+            logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+            _encoder = UnicodeToLatexEncoder(
+                non_ascii_only=True,
+                replacement_latex_protection="braces-all",
+                unknown_char_policy="keep",
+            )
+        latex = _char_latex[ch] = _encoder.unicode_to_latex(ch)
+    return latex
 
 
 def _unicode_to_latex(text: str) -> str:
-    global _encoder
-    if _encoder is None:
-        from pylatexenc.latexencode import UnicodeToLatexEncoder
+    """Non-ASCII characters as LaTeX (pylatexenc's table, one character at a
+    time after NFC, so each answer can be remembered); ASCII untouched."""
+    text = unicodedata.normalize("NFC", text)
+    return _NON_ASCII.sub(lambda m: "".join(_char_to_latex(c) for c in m.group(0)), text)
 
-        logging.getLogger("pylatexenc").setLevel(logging.ERROR)
-        _encoder = UnicodeToLatexEncoder(
-            non_ascii_only=True,
-            replacement_latex_protection="braces-all",
-            unknown_char_policy="keep",
-        )
-    return _encoder.unicode_to_latex(text)
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def _pdflatex_reads(ch: str) -> bool:
@@ -103,40 +118,39 @@ def _verbatim(text: str) -> str:
 # --- title case protection --------------------------------------------------
 
 def _is_title_case(words: list[str]) -> bool:
-    long_words = [w for w in words[1:] if sum(c.isalpha() for c in w) >= 4 and w[0].isalpha()]
+    long_words = [w for w in words[1:] if w[:4].isalpha()]
     if not long_words:
         return False
     capitalised = sum(1 for w in long_words if w[0].isupper())
     return capitalised * 2 > len(long_words)
 
 
+_LEADING_PUNCT = "\"'([{\u2018\u201c\u00ab-"
+
+
 def _needs_protection(word: str, position: int, title_case: bool) -> bool:
-    letters = [c for c in word if c.isalpha()]
-    if not letters:
-        return False
-    first_letter_seen = False
-    for c in word:
-        if c.isalpha():
-            if first_letter_seen and c.isupper():
-                return True  # NATO, McDonald, mRNA, iPhone
-            first_letter_seen = True
-    if letters[0].isupper() and any(c.isdigit() for c in word):
+    w = word.lstrip(_LEADING_PUNCT)
+    if not w or not w[0].isalpha():
+        return bool(w) and any(c.isupper() for c in w)  # "3D", "2019-nCoV"
+    rest = w[1:]
+    if rest != rest.lower():
+        return True  # NATO, McDonald, mRNA, iPhone, U.S.
+    if w[0].isupper() and any(c.isdigit() for c in rest):
         return True  # S-400, CO2
-    if letters[0].isupper() and len(letters) == 1 and any(not c.isalnum() for c in word):
-        return True  # U.S.
     # In a sentence-case title a capitalised word past the first is a proper noun.
-    return position > 0 and not title_case and letters[0].isupper()
+    return position > 0 and not title_case and w[0].isupper()
 
 
 def protect_title(title: str, ascii_only: bool) -> str:
     """Escape ``title`` and brace the words whose capitals a style must keep."""
-    words = one_line(title).split(" ")
+    title = one_line(title)
+    words = title.split(" ")
+    escaped = escape(title, ascii_only).split(" ")
+    if len(escaped) != len(words):  # escaping never adds spaces; stay safe if it did
+        escaped = [escape(w, ascii_only) for w in words]
     title_case = _is_title_case(words)
-    out = []
-    for i, word in enumerate(words):
-        escaped = escape(word, ascii_only)
-        out.append("{" + escaped + "}" if _needs_protection(word, i, title_case) else escaped)
-    return " ".join(out)
+    return " ".join("{" + e + "}" if _needs_protection(w, i, title_case) else e
+                    for i, (w, e) in enumerate(zip(words, escaped)))
 
 
 # --- names -------------------------------------------------------------------
@@ -144,9 +158,12 @@ def protect_title(title: str, ascii_only: bool) -> str:
 def _name_part(text: str, ascii_only: bool) -> str:
     escaped = escape(text, ascii_only)
     # A comma or a lone "and" inside a part would split the name list: protect it.
-    if "," in text or re.search(r"\band\b", text, re.IGNORECASE):
+    if "," in text or _AND.search(text):
         return "{" + escaped + "}"
     return escaped
+
+
+_AND = re.compile(r"\band\b", re.IGNORECASE)
 
 
 def format_names(people: list[dict], ascii_only: bool) -> str:

@@ -52,6 +52,8 @@ _ACCENT_RE = re.compile(r"\\([`'^\"~=.]|[uvHckrdb](?=[\s{]))\s*(?:\{\s*(\\[ij]|[
 _LETTER_RE = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|dh|DH|th|TH|[oOlLij])(?![A-Za-z])(?:\{\})?\s?")
 _SYMBOL_RE = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
 _ESCAPED_RE = re.compile(r"\\([&%$#_{}])")
+_SPACES = {",": "\u2009", ";": "\u2005", ":": "\u2005", "!": "", " ": " ", "@": "", "/": ""}
+_SPACE_RE = re.compile(r"\\([,;:! @/])")
 _STYLE_RE = re.compile(r"\\(?:ensuremath|emph|textit|textbf|textsc|textrm|textsf|texttt|mathrm|mbox|url|NoCaseChange|em|it|bf|sc)(?![A-Za-z])\s*")
 
 
@@ -79,6 +81,7 @@ def _fast_decode(text: str) -> str | None:
     out = _SYMBOL_RE.sub(lambda m: "\x00" + _SYMBOLS[m.group(1)], out)
     out = _LETTER_RE.sub(lambda m: _LETTERS[m.group(1)], out)
     out = _MATH_RE.sub(lambda m: _MATH[m.group(1)], out)
+    out = _SPACE_RE.sub(lambda m: "\x00" + _SPACES[m.group(1)] if _SPACES[m.group(1)] else "", out)
     out = _STYLE_RE.sub("", out)
     if "\\" in out.replace("\x00\\", "") or "$" in out.replace("\x00$", ""):
         return None
