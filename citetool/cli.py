@@ -460,6 +460,37 @@ def import_(
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
 
+@app.command()
+@handle_errors
+def doctor(
+    repair: Annotated[bool, typer.Option("--repair", help="Repair what can be repaired (a backup of the file is kept).")] = False,
+) -> None:
+    """Check the store; with --repair, fix what can be fixed safely.
+
+    Exit 0 when the store is (now) healthy, 4 when a problem remains.
+    Example: citetool doctor --repair
+    """
+    from citetool.config import Settings, resolve_store_path
+    from citetool.doctor import examine
+    from citetool.store import Store
+
+    store = Store(resolve_store_path(state.store), Settings.from_env().lock_timeout)
+    report = examine(store, repair=repair)
+    for problem in report.problems:
+        typer.echo(f"problem: {problem}")
+    for fix in report.repaired if repair else []:
+        typer.echo(f"repaired: {fix}")
+    if report.backup:
+        typer.echo(f"backup: {report.backup}")
+    if repair and not report.healthy:
+        report = examine(store)  # what is left after the repairs
+        for problem in report.problems:
+            typer.echo(f"still: {problem}")
+    if not report.healthy:
+        raise typer.Exit(int(ExitCode.STORE))
+    typer.echo(f"ok: {store.path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

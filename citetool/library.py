@@ -108,6 +108,7 @@ class Library:
         self._records: dict[str, Record] | None = None
         self._crossref_client = None
         self._econpapers_client = None
+        self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
 
     @classmethod
     def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> "Library":
@@ -123,6 +124,15 @@ class Library:
         if self._records is None:
             self._records = self.store.load_fresh()
         return self._records
+
+    def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
+        """The identity index of ``records``, built once per loaded store (the
+        writers keep it up to date as they add)."""
+        from citetool.merge import build_index
+
+        if self._index is None or self._index[0] is not records:
+            self._index = (records, build_index(records))
+        return self._index[1]
 
     # --- reading -----------------------------------------------------------
 
@@ -238,7 +248,6 @@ class Library:
         seconds and at the end), so an interrupted run keeps what was done.
         """
         from citetool.identifiers import parse_identifier
-        from citetool.merge import build_index
         from citetool.sources.crossref import SOURCE, work_to_record
 
         inputs = list(inputs)
@@ -250,7 +259,7 @@ class Library:
             except IdentifierError as exc:
                 outcomes[i] = Outcome(raw, "failed", error=str(exc))
 
-        index = build_index(self.records)
+        index = self._index_of(self.records)
         first_of: dict[str, int] = {}
         duplicates: list[tuple[int, int]] = []
         jobs: list[tuple[int, Identifier]] = []
@@ -319,10 +328,10 @@ class Library:
 
     def _save_found(self, found, inputs, outcomes) -> None:
         """Merge looked-up records into the store: one locked, atomic write."""
-        from citetool.merge import build_index, now_iso
+        from citetool.merge import now_iso
         with self.store.locked():
             records = self.store.load_fresh()  # re-read only if another process wrote meanwhile
-            index = build_index(records)
+            index = self._index_of(records)
             taken = {k.lower() for k in records}
             when = now_iso()
             for i, ident, results, notes in found:

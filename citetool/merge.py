@@ -53,10 +53,14 @@ def bibliographic_fields(record: Record) -> dict:
 
 # --- matching -----------------------------------------------------------------
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "", text.lower())
+    """Lower-case ASCII letters and digits only: accents dropped (é -> e)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_ALNUM.sub("", text.lower())
 
 
 def isbn13(isbn: str) -> str | None:
@@ -105,14 +109,14 @@ def build_index(records: dict[str, Record]) -> dict[str, str]:
 
 def find_match(index: dict[str, str], record: Record, records: dict[str, Record] | None = None) -> str | None:
     """The key of the stored reference ``record`` belongs to, or None. A title
-    match never joins two records whose DOIs differ: those are two works
-    (a preprint and its article, an erratum) whatever their titles say."""
+    or ISBN match never joins two records whose DOIs differ: those are two
+    works (a preprint and its article, an erratum) whatever else they share."""
     doi = (record.get("DOI") or "").lower()
     for ident in identity_keys(record):
         key = index.get(ident)
         if key is None:
             continue
-        if ident.startswith("title:") and doi and records is not None:
+        if ident.startswith(("title:", "isbn:")) and doi and records is not None:
             other = (records.get(key, {}).get("DOI") or "").lower()
             if other and other != doi:
                 continue

@@ -78,11 +78,13 @@ def clean_paragraphs(text: str | None) -> str:
 
 
 def one_line(text: str) -> str:
-    """Collapse all whitespace (newlines included) to single spaces."""
-    if _UNUSUAL_WS.search(text) is None:
+    """Collapse all whitespace (newlines included) to single spaces, and drop
+    control characters, which no export format can carry."""
+    if _UNUSUAL.search(text) is None:
         return text.strip(" ")
-    return _WS.sub(" ", text).strip()
+    return _WS.sub(" ", _CONTROL.sub("", text)).strip()
 
 
-_UNUSUAL_WS = re.compile(r"[\t\n\r\f\v\u2028\u2029\x85]|  ")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_UNUSUAL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]|  ")
 

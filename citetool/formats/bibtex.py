@@ -102,6 +102,9 @@ def escape(text: str, ascii_only: bool) -> str:
     """
     text = one_line(text)  # no-break spaces survive (as ~ in classic BibTeX)
     text = _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group(0)], text)
+    if "--" in text or "``" in text or "''" in text:
+        # TeX ligatures would turn these into dashes and quotes: break them.
+        text = text.replace("--", "-{}-").replace("``", "`{}`").replace("''", "'{}'")
     if text.isascii():
         return text
     if ascii_only:
@@ -328,7 +331,9 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
         f["csl_number"] = ("text", str(rec["number"]))
     first, last = page_range(rec)
     if first:
-        f["pages"] = ("text", f"{first}--{last}" if last else first)
+        ascii_only = not biblatex
+        pages = escape(first, ascii_only) + (f"--{escape(last, ascii_only)}" if last else "")
+        f["pages"] = ("latex", pages)
     if rec.get("publisher"):
         f["publisher"] = ("text", rec["publisher"])
     if rec.get("publisher-place"):
@@ -424,13 +429,16 @@ def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
         if etype == "misc":
             # @misc has no volume, issue or pages: say them in howpublished,
             # as "Journal, vol. 56, no. 2, pp. 60--61", so nothing is lost.
-            details = [v[1] for v in (container or publisher,) if v]
+            def latex(item):
+                return item[1] if item[0] == "latex" else escape(item[1], not biblatex)
+
+            details = [latex(v) for v in (container or publisher,) if v]
             for label, item in (("vol.", f.pop("volume", None)), ("no.", issue or number),
                                 ("pp.", f.pop("pages", None))):
                 if item:
-                    details.append(f"{label} {item[1]}")
+                    details.append(f"{label} {latex(item)}")
             if details:
-                f["howpublished"] = ("text", ", ".join(details))
+                f["howpublished"] = ("latex", ", ".join(details))
         elif publisher and etype == "online":
             f["organization"] = publisher
         if base.get("genre") and etype == "misc":
@@ -512,6 +520,8 @@ def _value(kind: str, value, ascii_only: bool) -> str:
         return "{" + _verbatim(value) + "}"
     if kind == "macro":
         return value if re.fullmatch(r"[a-z]{3}", value) else "{" + value + "}"
+    if kind == "latex":  # escaped already
+        return "{" + value + "}"
     return "{" + escape(value, ascii_only) + "}"
 
 

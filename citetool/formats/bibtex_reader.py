@@ -63,7 +63,8 @@ _UNAME = {"lambda": "LAMDA"}  # Unicode spells it so
 _MATH = {n: unicodedata.lookup("GREEK SMALL LETTER " + _UNAME.get(n, n.upper())) for n in _GREEK}
 _MATH.update({n.capitalize(): unicodedata.lookup("GREEK CAPITAL LETTER " + _UNAME.get(n, n.upper())) for n in _GREEK})
 _MATH.update({"geq": "≥", "leq": "≤", "times": "×", "pm": "±", "infty": "∞", "cdot": "·", "neq": "≠",
-              "approx": "≈", "sim": "∼", "to": "→", "rightarrow": "→", "textperthousand": "‰"})
+              "approx": "≈", "sim": "∼", "to": "→", "rightarrow": "→", "textperthousand": "‰",
+              "div": "÷", "textdiv": "÷", "textmu": "µ", "textpm": "±", "texttimes": "×"})
 _MATH_RE = re.compile(r"\\(" + "|".join(sorted(_MATH, key=len, reverse=True)) + r")(?![A-Za-z])")
 
 
@@ -77,6 +78,8 @@ def _fast_decode(text: str) -> str | None:
     """Common LaTeX to Unicode; None when something is left that needs pylatexenc."""
     # "\x00" marks a character that came out of an escape and must stay literal.
     out = _ESCAPED_RE.sub(lambda m: "\x00" + m.group(1), text)
+    for broken, literal in (("-{}-", "\x00-\x00-"), ("`{}`", "\x00`\x00`"), ("'{}'", "\x00'\x00'")):
+        out = out.replace(broken, literal)  # a ligature broken on purpose
     out = _ACCENT_RE.sub(_accent, out)
     out = _SYMBOL_RE.sub(lambda m: "\x00" + _SYMBOLS[m.group(1)], out)
     out = _LETTER_RE.sub(lambda m: _LETTERS[m.group(1)], out)
@@ -85,6 +88,7 @@ def _fast_decode(text: str) -> str | None:
     out = _STYLE_RE.sub("", out)
     if "\\" in out.replace("\x00\\", "") or "$" in out.replace("\x00$", ""):
         return None
+    out = out.replace("---", "\u2014").replace("--", "\u2013")  # literal hyphens are "\x00-"
     chars = []
     literal = False
     for c in out:
@@ -97,7 +101,7 @@ def _fast_decode(text: str) -> str | None:
             chars.append("\u00a0")
         elif c not in "{}":
             chars.append(c)
-    return "".join(chars).replace("---", "\u2014").replace("--", "\u2013")
+    return "".join(chars)
 
 
 def decode_latex(text: str) -> str:
@@ -112,11 +116,21 @@ def decode_latex(text: str) -> str:
         from pylatexenc.latex2text import LatexNodes2Text
 
         _decoder = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+    # pylatexenc does not know every text-mode escape: hand it placeholders
+    # (private-use characters) for literal braces and backslashes.
+    for latex, placeholder, _ in _LITERALS:
+        text = text.replace(latex, placeholder)
     try:
         out = _decoder.latex_to_text(text)
     except Exception:  # pylatexenc is lenient; never let odd input stop an import
         out = text.replace("{", "").replace("}", "")
+    for _, placeholder, char in _LITERALS:
+        out = out.replace(placeholder, char)
     return one_line(out)
+
+
+_LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue001", "}"),
+             (r"\textbackslash{}", "\ue002", "\\"), (r"\{", "\ue003", "{"), (r"\}", "\ue004", "}"))
 
 
 def _names(parts_list) -> list[dict]:
