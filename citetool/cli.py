@@ -144,11 +144,26 @@ def add(
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if already stored.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: RePEc handles from the handle and RePEc's tables alone.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per identifier.")] = False,
+    manual: Annotated[bool, typer.Option("--manual", help="Type a reference in, for anything without an identifier.")] = False,
+    csl_type: Annotated[Optional[str], typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="With --manual: the title.")] = None,
+    author: Annotated[Optional[list[str]], typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
+    editor: Annotated[Optional[list[str]], typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
+    year: Annotated[Optional[str], typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
 ) -> None:
     """Resolve identifiers (DOIs, RePEc handles, EconPapers/IDEAS URLs) and store the references; print their keys.
 
     Example: citetool add 10.1080/14751798.2021.1995963 doi:10.1038/srep16696
     """
+    if manual:
+        record = _manual_record(csl_type, title, author, editor, year, set_)
+        if ids or from_file:
+            raise UsageError("--manual takes no identifiers")
+        _print_outcomes([_library().add_manual(record)], as_json)
+        return
+    if any(v for v in (csl_type, title, author, editor, year, set_)):
+        raise UsageError("--type, --title, --author, --editor, --year and --set go with --manual")
     inputs = _read_ids(ids or [], from_file)
     if not inputs:
         raise UsageError("no identifiers given (pass them as arguments, or '-' to read stdin)")
@@ -206,6 +221,28 @@ def _progress_bar(total: int):
             bar.update(task, completed=done, total=of)
 
         yield update
+
+
+def _manual_record(csl_type, title, authors, editors, year, sets) -> dict:
+    from citetool.record import parse_field_value
+
+    values = {"type": csl_type or "book", "title": title,
+              "author": " and ".join(authors or []) or None, "editor": " and ".join(editors or []) or None,
+              "issued": year}
+    for item in sets or []:
+        name, eq, text = item.partition("=")
+        if not eq:
+            raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
+        values[name.strip()] = text
+    record = {}
+    for name, text in values.items():
+        if text is None or str(text).strip() == "":
+            continue
+        try:
+            record[name] = parse_field_value(name, str(text))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return record
 
 
 def _authors_short(rec) -> str:
@@ -308,6 +345,7 @@ def export(
     keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, modern-language-association...) or a .csl file.")] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -318,7 +356,7 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
-    text = _library().export(fmt, keys, _filters(types, year_spec, search))
+    text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style)
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

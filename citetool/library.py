@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from citetool.config import Settings, resolve_store_path
-from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, LookupFailed, UsageError
+from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, LookupFailed, NotFound, UsageError
 from citetool.record import META, Record, names, year
 from citetool.store import Store
 
@@ -108,6 +108,7 @@ class Library:
         self._records: dict[str, Record] | None = None
         self._crossref_client = None
         self._econpapers_client = None
+        self._doi_org_client = None
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
 
     @classmethod
@@ -158,7 +159,16 @@ class Library:
         filters.year_range()  # validate even when the store is empty
         return [self.records[k] for k in sorted(chosen, key=_sort_key) if filters.matches(self.records[k])]
 
-    def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None) -> str:
+    def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
+               style: str | None = None) -> str:
+        """Render references; ``style`` (a CSL style name or .csl file) for html and text."""
+        if style:
+            if fmt not in ("html", "text"):
+                raise UsageError("--style goes with --format html or text")
+            from citetool.formats import styles
+
+            render_styled = styles.render_html if fmt == "html" else styles.render_text
+            return render_styled(self.select(keys, filters), style)
         from citetool.formats import render
 
         return render(fmt, self.select(keys, filters))
@@ -173,6 +183,21 @@ class Library:
             age = self.settings.cache_max_age if self.settings.cache_max_age is not None else CACHE_MAX_AGE
             self._crossref_client = CrossrefClient(self.settings, Cache(self.settings.cache_path(), "crossref", age))
         return self._crossref_client
+
+    def _doi_org(self):
+        from citetool.cache import Cache
+        from citetool.sources.doi_org import CACHE_MAX_AGE, DoiOrgClient
+
+        if self._doi_org_client is None:
+            age = self.settings.cache_max_age if self.settings.cache_max_age is not None else CACHE_MAX_AGE
+            self._doi_org_client = DoiOrgClient(self.settings, Cache(self.settings.cache_path(), "doi.org", age))
+        return self._doi_org_client
+
+    def _other_agency(self, doi: str, offline: bool) -> Found:
+        """A DOI Crossref does not know (DataCite, mEDRA, JaLC...), from doi.org."""
+        from citetool.sources.doi_org import SOURCE, csl_to_record
+
+        return (SOURCE, doi, csl_to_record(self._doi_org().fetch(doi, offline=offline)))
 
     def _econpapers(self):
         from citetool.cache import Cache
@@ -224,6 +249,8 @@ class Library:
             from citetool.sources.crossref import work_to_record
 
             return work_to_record(self._crossref().fetch(asked))
+        if source == "doi.org":
+            return self._other_agency(asked, offline=False)[2]
         if source in ("econpapers", "repec-handle"):
             from citetool.repec import parse_handle
             from citetool.sources import repec
@@ -302,14 +329,23 @@ class Library:
             if dois:
                 by_doi = {ident.value: (i, ident) for i, ident in dois}
 
+                elsewhere: list[tuple[int, Identifier]] = []
+
                 def on_result(doi, value):
                     i, ident = by_doi[doi]
-                    if isinstance(value, CitetoolError):
+                    if isinstance(value, NotFound):
+                        elsewhere.append((i, ident))  # maybe DataCite, mEDRA, JaLC: ask doi.org
+                    elif isinstance(value, CitetoolError):
                         arrived(i, ident, error=str(value))
                     else:
                         arrived(i, ident, [(SOURCE, ident.value, work_to_record(value))])
 
                 self._crossref().fetch_many(list(by_doi), offline=offline, fresh=refresh, on_result=on_result)
+                for i, ident in sorted(elsewhere):
+                    try:
+                        arrived(i, ident, [self._other_agency(ident.value, offline)])
+                    except CitetoolError as exc:
+                        arrived(i, ident, error=str(exc))
             for i, ident in others:
                 try:
                     results, notes = self._look_up(ident, index, offline)
@@ -325,6 +361,33 @@ class Library:
             outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
                                   key=original.key, error=original.error)
         return [o for o in outcomes if o is not None]
+
+    def add_manual(self, record: Record) -> Outcome:
+        """Store a reference typed by the user (no identifier): every field is
+        theirs. Refused, naming them, when fields its type needs are missing."""
+        from citetool.keys import base_key, unique_key
+        from citetool.merge import USER, find_match, new_reference, now_iso
+        from citetool.record import missing_fields
+
+        missing = missing_fields(record)
+        if missing:
+            raise UsageError(f"a {record.get('type')} needs {', '.join(missing)} "
+                             "(give --title, --author, --year or --set FIELD=VALUE)")
+        label = record.get("title", "manual entry")
+        with self.store.locked():
+            records = self.store.load_fresh()
+            index = self._index_of(records)
+            match = find_match(index, record, records)
+            if match:
+                return Outcome(label, "present", key=match)
+            stored = new_reference(record, USER, "manual entry", now_iso())
+            key = unique_key(base_key(stored), {k.lower() for k in records})
+            stored["id"] = key
+            records[key] = stored
+            self.store.save(records)
+            self._records = records
+            self._index = None
+        return Outcome(label, "added", key=key)
 
     def _save_found(self, found, inputs, outcomes) -> None:
         """Merge looked-up records into the store: one locked, atomic write."""

@@ -212,3 +212,25 @@ def parse_field_value(field: str, text: str):
     if field == "DOI":
         return text.lower()
     return text
+
+
+# What a manual entry must give, by CSL type ("a|b": one of them).
+REQUIRED_FIELDS = {
+    "article-journal": ("title", "author", "container-title", "issued"),
+    "article-magazine": ("title", "author", "container-title", "issued"),
+    "article-newspaper": ("title", "container-title", "issued"),
+    "book": ("title", "author|editor", "publisher", "issued"),
+    "chapter": ("title", "author", "container-title", "publisher", "issued"),
+    "paper-conference": ("title", "author", "container-title", "issued"),
+    "report": ("title", "publisher", "issued"),
+    "thesis": ("title", "author", "publisher", "issued"),
+    "webpage": ("title", "URL"),
+    "post-weblog": ("title", "URL"),
+    "dataset": ("title", "publisher|URL"),
+}
+
+
+def missing_fields(record: Record) -> list[str]:
+    """The fields a record of its type still needs (always at least a title)."""
+    required = REQUIRED_FIELDS.get(record.get("type", ""), ("title",))
+    return [need.replace("|", " or ") for need in required if not any(record.get(alt) for alt in need.split("|"))]

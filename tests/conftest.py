@@ -156,10 +156,37 @@ def econpapers(httpserver, monkeypatch):
     return fake
 
 
+DOI_ORG = FIXTURES / "doi.org"
+
+
+class FakeDoiOrg:
+    """doi.org content negotiation: /{doi} with Accept: CSL-JSON answers the
+    items in tests/fixtures/doi.org/ (synthetic, labelled so), 404 otherwise."""
+
+    def __init__(self, server):
+        self.requests: list[str] = []
+        self.accepts: list[str] = []
+        server.expect_request(re.compile(r"^/10\..+")).respond_with_handler(self.handle)
+
+    def handle(self, request):
+        from werkzeug import Response
+
+        doi = request.path.lstrip("/")
+        self.requests.append(doi)
+        self.accepts.append(request.headers.get("Accept", ""))
+        path = DOI_ORG / (doi.lower().replace("/", "_") + ".json")
+        if not path.exists():
+            return Response("<html><body>Error: DOI Not Found</body></html>", status=404, content_type="text/html")
+        return Response(path.read_bytes(), status=200, content_type="application/vnd.citationstyles.csl+json")
+
+
 @pytest.fixture
 def crossref(httpserver, monkeypatch):
+    """Crossref, and doi.org behind it (a DOI Crossref does not know goes there)."""
     fake = FakeCrossref(httpserver)
+    fake.doi_org = FakeDoiOrg(httpserver)
     monkeypatch.setenv("CITETOOL_CROSSREF_URL", fake.url)
+    monkeypatch.setenv("CITETOOL_DOI_URL", fake.url)
     return fake
 
 

@@ -44,7 +44,7 @@ def test_what_a_batch_misses_is_looked_up_alone(crossref, run):
     result = run("add", SEED_DOI, "10.1038/ng.3834", "10.1371/notarealdoi", "10.1038/srep16696")
     assert result.exit_code == 3
     assert sorted(crossref.requests) == ["10.1038/ng.3834"] * 6 + ["10.1371/notarealdoi"]  # 5 retries on 5xx
-    assert "not found in Crossref: 10.1371/notarealdoi" in result.stderr
+    assert "not found in Crossref or at doi.org: 10.1371/notarealdoi" in result.stderr
     assert "Crossref answered HTTP 500 for 10.1038/ng.3834" in result.stderr
     assert result.stdout.split() == ["arduino2021russia", "tosatto2015single"]
 

@@ -63,7 +63,7 @@ def test_bad_identifiers_fail_alone(crossref, run, store_path):
     assert result.exit_code == ExitCode.IDENTIFIERS_FAILED == 3
     assert result.stdout == f"{SEED_KEY}\n"
     assert "'not-a-doi'" in result.stderr
-    assert "not found in Crossref: 10.1371/notarealdoi" in result.stderr
+    assert "not found in Crossref or at doi.org: 10.1371/notarealdoi" in result.stderr
     assert "1 added, 0 updated, 0 already present, 2 failed" in result.stderr
     assert list(stored(store_path)) == [SEED_KEY]
 

