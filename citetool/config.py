@@ -15,6 +15,7 @@ from citetool import __version__
 CROSSREF_URL = "https://api.crossref.org"
 DOI_URL = "https://doi.org"
 REPEC_URL = "https://econpapers.repec.org"
+OPENLIBRARY_URL = "https://openlibrary.org"
 STORE_FILENAME = "citetool.json"
 
 
@@ -40,6 +41,7 @@ class Settings:
     crossref_url: str = CROSSREF_URL
     doi_url: str = DOI_URL
     repec_url: str = REPEC_URL
+    openlibrary_url: str = OPENLIBRARY_URL
     mailto: str | None = None
     timeout: float = 20.0
     lock_timeout: float = 30.0
@@ -58,6 +60,7 @@ class Settings:
             crossref_url=(env.get("CITETOOL_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),
             doi_url=(env.get("CITETOOL_DOI_URL") or DOI_URL).rstrip("/"),
             repec_url=(env.get("CITETOOL_REPEC_URL") or REPEC_URL).rstrip("/"),
+            openlibrary_url=(env.get("CITETOOL_OPENLIBRARY_URL") or OPENLIBRARY_URL).rstrip("/"),
             mailto=env.get("CITETOOL_MAILTO") or None,
             timeout=_float_env("CITETOOL_TIMEOUT", 20.0),
             lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0),

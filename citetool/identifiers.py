@@ -30,7 +30,7 @@ class Identifier:
     display; ``key`` the canonical form for comparing (DOIs and RePEc handles
     are compared ignoring case)."""
 
-    kind: str  # "doi" | "repec"
+    kind: str  # "doi" | "repec" | "url" | "isbn"
     value: str
     raw: str
     handle: Handle | None = None  # for kind "repec"
@@ -75,6 +75,28 @@ def normalise_doi(text: str) -> str | None:
     return None
 
 
+def normalise_isbn(text: str) -> str | None:
+    """``isbn:978-...`` or a bare ISBN-10/13 whose check digit is right, as ISBN-13."""
+    candidate = _strip_debris(text)
+    explicit = re.match(r"^isbn(?:-1[03])?\s*:?\s*", candidate, re.IGNORECASE)
+    if explicit:
+        candidate = candidate[explicit.end():]
+    if not re.fullmatch(r"[0-9][0-9\- ]{8,15}[0-9Xx]", candidate):
+        return None
+    digits = re.sub(r"[\- ]", "", candidate).upper()
+    if len(digits) == 13 and digits.isdigit() and digits.startswith(("978", "979")):
+        total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
+        return digits if total % 10 == 0 else None
+    if len(digits) == 10 and digits[:9].isdigit():
+        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits))
+        if total % 11:
+            return None
+        core = "978" + digits[:9]
+        check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(core)) % 10) % 10
+        return core + str(check)
+    return None
+
+
 def parse_identifier(text: str) -> Identifier:
     """Classify one user-supplied identifier."""
     raw = text
@@ -92,6 +114,9 @@ def parse_identifier(text: str) -> Identifier:
         except NotAHandle as exc:
             raise IdentifierError(str(exc)) from None
         return Identifier("repec", handle.text, raw, handle)
+    isbn = normalise_isbn(text)
+    if isbn is not None:
+        return Identifier("isbn", isbn, raw)
     url = _strip_debris(text)
     if re.match(r"^https?://", url, re.IGNORECASE) and "doi.org/" not in url.lower():
         try:
@@ -103,7 +128,9 @@ def parse_identifier(text: str) -> Identifier:
     doi = normalise_doi(text)
     if doi is not None:
         return Identifier("doi", doi, raw)
-    raise IdentifierError(f"not a recognisable identifier (expected a DOI or a RePEc handle or URL): {shown!r}")
+    if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"\s", url):
+        return Identifier("url", url.split("#", 1)[0], raw)  # a web page
+    raise IdentifierError(f"not a recognisable identifier (expected a DOI, a RePEc handle, an ISBN or a web address): {shown!r}")
 
 
 def doi_url(doi: str) -> str:

@@ -215,7 +215,50 @@ class Library:
 
         if ident.kind == "doi":
             return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value, offline=offline)))], []
+        if ident.kind == "url":
+            return self._look_up_page(ident.value, index, offline)
+        if ident.kind == "isbn":
+            return self._look_up_isbn(ident.value, offline)
         return self._look_up_handle(ident.handle, index, offline)
+
+    def _look_up_page(self, url: str, index, offline: bool) -> tuple[list[Found], list[str]]:
+        """A web page: what it says about itself, and its DOI's record if it names one."""
+        from citetool.sources import webpage
+
+        if offline:
+            raise LookupFailed(f"cannot fetch the web page {url} offline")
+        page = webpage.page_record(webpage.WebClient(self.settings).fetch(url), url)
+        results: list[Found] = [(webpage.SOURCE, url, page)]
+        notes: list[str] = []
+        doi = page.get("DOI")
+        if doi and "doi:" + doi not in index:
+            try:
+                results.insert(0, self._doi_record(doi))
+            except LookupFailed as exc:
+                notes.append(f"the page names DOI {doi}, but: {exc}")
+        return results, notes
+
+    def _look_up_isbn(self, isbn: str, offline: bool) -> tuple[list[Found], list[str]]:
+        """A book: Crossref's isbn filter first, then Open Library."""
+        from citetool.sources import books
+        from citetool.sources.crossref import SOURCE, work_to_record
+
+        if offline:
+            raise LookupFailed(f"cannot look up ISBN {isbn} offline")
+        book = books.pick_crossref_book(self._crossref().query_list({"filter": f"isbn:{isbn}", "rows": "20"}), isbn)
+        if book is not None:
+            return [(SOURCE, book["DOI"], work_to_record(book))], []
+        data = books.OpenLibraryClient(self.settings).fetch(isbn)
+        return [(books.SOURCE, isbn, books.openlibrary_record(data, isbn))], []
+
+    def _doi_record(self, doi: str, offline: bool = False) -> Found:
+        """Crossref's record for a DOI, else doi.org's (DataCite, mEDRA...)."""
+        from citetool.sources.crossref import SOURCE, work_to_record
+
+        try:
+            return (SOURCE, doi, work_to_record(self._crossref().fetch(doi, offline=offline)))
+        except NotFound:
+            return self._other_agency(doi, offline)
 
     def _look_up_handle(self, handle, index, offline: bool) -> tuple[list[Found], list[str]]:
         """RePEc: the handle and tables; the EconPapers page; Crossref for its DOI."""
@@ -238,7 +281,7 @@ class Library:
         doi = next((r["DOI"] for _, _, r in results if r.get("DOI")), None)
         if doi and "doi:" + doi.lower() not in index:
             try:
-                results.insert(0, (SOURCE, doi, work_to_record(self._crossref().fetch(doi, offline=offline))))
+                results.insert(0, self._doi_record(doi, offline))
             except LookupFailed as exc:
                 notes.append(str(exc))
         return results, notes
@@ -251,6 +294,14 @@ class Library:
             return work_to_record(self._crossref().fetch(asked))
         if source == "doi.org":
             return self._other_agency(asked, offline=False)[2]
+        if source == "openlibrary":
+            from citetool.sources import books
+
+            return books.openlibrary_record(books.OpenLibraryClient(self.settings).fetch(asked), asked)
+        if source == "web":
+            from citetool.sources import webpage
+
+            return webpage.page_record(webpage.WebClient(self.settings).fetch(asked), asked)
         if source in ("econpapers", "repec-handle"):
             from citetool.repec import parse_handle
             from citetool.sources import repec

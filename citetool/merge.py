@@ -89,6 +89,9 @@ def identity_keys(record: Record) -> list[str]:
         normal = isbn13(isbn) if isbn.strip() else None
         if normal and record.get("type") in ("book", "report", "thesis"):
             keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
+    url = record.get("URL")
+    if isinstance(url, str) and url.startswith("http") and "doi.org/" not in url and "repec.org/" not in url.lower():
+        keys.append("url:" + url.split("#", 1)[0].lower())
     title = _fold(record.get("title") or "")
     people = names(record, "author") or names(record, "editor")
     family = _fold(people[0].get("family") or people[0].get("literal") or "") if people else ""

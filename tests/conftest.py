@@ -54,7 +54,7 @@ ALL_WORKS = load_works()
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch, tmp_path):
-    for name in ("CITETOOL_CROSSREF_URL", "CITETOOL_DOI_URL", "CITETOOL_REPEC_URL"):
+    for name in ("CITETOOL_CROSSREF_URL", "CITETOOL_DOI_URL", "CITETOOL_REPEC_URL", "CITETOOL_OPENLIBRARY_URL"):
         monkeypatch.setenv(name, DEAD_URL)
     monkeypatch.setenv("CITETOOL_STORE", str(tmp_path / "store.json"))
     monkeypatch.setenv("CITETOOL_TIMEOUT", "5")
@@ -86,9 +86,15 @@ class FakeCrossref:
     def handle_list(self, request):
         from werkzeug import Response
 
-        wanted = [d[len("doi:"):] for d in request.args.get("filter", "").split(",") if d.startswith("doi:")]
-        self.list_requests.append(wanted)
+        filters = request.args.get("filter", "").split(",")
+        wanted = [d[len("doi:"):] for d in filters if d.startswith("doi:")]
+        isbns = [f[len("isbn:"):] for f in filters if f.startswith("isbn:")]
+        self.list_requests.append(wanted or isbns)
         items = []
+        for path in ALL_WORKS.values() if isbns else []:  # filter=isbn: the works carrying that ISBN
+            message = json.loads(path.read_text(encoding="utf-8"))["message"]
+            if set(isbns) & {i.replace("-", "") for i in message.get("ISBN", [])}:
+                items.append(message)
         for doi in wanted:
             if doi.lower() in self.overrides:
                 continue  # an override answers single look-ups only
@@ -178,6 +184,46 @@ class FakeDoiOrg:
         if not path.exists():
             return Response("<html><body>Error: DOI Not Found</body></html>", status=404, content_type="text/html")
         return Response(path.read_bytes(), status=200, content_type="application/vnd.citationstyles.csl+json")
+
+
+OPENLIBRARY = FIXTURES / "openlibrary"
+
+
+@pytest.fixture
+def openlibrary(httpserver, monkeypatch):
+    """Open Library's books API: /api/books?bibkeys=ISBN:... from tests/fixtures/openlibrary/."""
+    from werkzeug import Response
+
+    requests_seen = []
+
+    def handle(request):
+        key = request.args.get("bibkeys", "")
+        requests_seen.append(key)
+        path = OPENLIBRARY / ("isbn_" + key.split(":", 1)[-1] + ".json")
+        body = path.read_text(encoding="utf-8") if path.exists() else "{}"
+        return Response(body, status=200, content_type="application/json")
+
+    httpserver.expect_request("/api/books").respond_with_handler(handle)
+    monkeypatch.setenv("CITETOOL_OPENLIBRARY_URL", httpserver.url_for("").rstrip("/"))
+    return requests_seen
+
+
+WEB = FIXTURES / "web"
+
+
+@pytest.fixture
+def web(httpserver):
+    """Serves tests/fixtures/web/NAME.html at /pages/NAME; returns the base URL."""
+    from werkzeug import Response
+
+    def handle(request):
+        path = WEB / (request.path.rsplit("/", 1)[-1] + ".html")
+        if not path.exists():
+            return Response("gone", status=404)
+        return Response(path.read_bytes(), status=200, content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request(re.compile(r"^/pages/.+")).respond_with_handler(handle)
+    return httpserver.url_for("/pages")
 
 
 @pytest.fixture

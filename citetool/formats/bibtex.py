@@ -369,6 +369,14 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
         f["venue"] = ("text", rec["event-place"])
     if rec.get("note"):
         f["note"] = ("text", rec["note"])
+    accessed = date_parts(rec, "accessed")
+    if accessed and f.get("url"):
+        iso = "-".join([f"{accessed[0]:04d}"] + [f"{p:02d}" for p in accessed[1:3]])
+        if biblatex:
+            f["urldate"] = ("macro", iso)
+        else:
+            note = f"Accessed {iso}"
+            f["note"] = ("text", f"{rec['note']}. {note}" if rec.get("note") else note)
     if rec.get("abstract"):
         f["abstract"] = ("text", rec["abstract"])
     return f
@@ -433,6 +441,8 @@ def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
                 return item[1] if item[0] == "latex" else escape(item[1], not biblatex)
 
             details = [latex(v) for v in (container or publisher,) if v]
+            if not details and f.get("url") and not biblatex:
+                details.append("\\url{" + _verbatim(f["url"][1]) + "}")  # a web page
             for label, item in (("vol.", f.pop("volume", None)), ("no.", issue or number),
                                 ("pp.", f.pop("pages", None))):
                 if item:

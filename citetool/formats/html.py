@@ -64,6 +64,9 @@ def source_line(rec: Record) -> str:
         parts.append(f"vol. {rec['volume']}")
     if rec.get("issue"):
         parts.append(f"issue {rec['issue']}")
+    accessed = date_parts(rec, "accessed")
+    if accessed and rec.get("type") in ("webpage", "post-weblog", "article-newspaper", "post"):
+        parts.append("accessed " + "-".join([f"{accessed[0]:04d}"] + [f"{p:02d}" for p in accessed[1:3]]))
     if rec.get("page"):
         parts.append(str(rec["page"]))
     elif rec.get("number"):

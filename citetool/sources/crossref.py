@@ -387,17 +387,22 @@ class CrossrefClient:
 
     def _fetch_list(self, batch: list[str]) -> dict[str, dict]:
         """One list query: {doi lower: message} for the works Crossref returned."""
+        params = {"filter": ",".join("doi:" + d for d in batch), "rows": str(len(batch))}
+        items = self.query_list(params)
+        return {i["DOI"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("DOI"), str)}
+
+    def query_list(self, params: dict) -> list[dict]:
+        """The items of one ``/works`` list query ([] when it fails: callers fall back)."""
         import httpx2
 
         from citetool.ratelimit import backoff
 
-        params = {"filter": ",".join("doi:" + d for d in batch), "rows": str(len(batch))}
         for attempt in range(RETRIES + 1):
             with self.lists.slot():
                 try:
                     response = self._pool().get(self.settings.crossref_url + "/works", params=params)
                 except httpx2.HTTPError:
-                    return {}  # the single look-ups will say what is wrong
+                    return []  # the callers' fall-backs will say what is wrong
             self._counted(limited=response.status_code == 429)
             self.lists.update_from_headers(response.headers)
             if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
@@ -408,12 +413,12 @@ class CrossrefClient:
                 continue
             break
         if response.status_code != 200:
-            return {}
+            return []
         try:
             items = response.json()["message"]["items"]
         except (ValueError, KeyError, TypeError):
-            return {}
-        return {i["DOI"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("DOI"), str)}
+            return []
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     def fetch_many(self, dois: list[str], offline: bool = False, fresh: bool = False, on_result=None) -> dict:
         """{doi: message or LookupFailed} for every DOI; ``on_result(doi, value)`` as each arrives."""

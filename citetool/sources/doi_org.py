@@ -53,6 +53,10 @@ def csl_to_record(item: dict) -> Record:
             date = _date(value)
             if date:
                 rec[key] = date
+        elif key == "categories" and isinstance(value, list):  # the one list-of-strings variable
+            cats = [clean_text(str(v)) for v in value if v]
+            if cats:
+                rec[key] = cats
         elif isinstance(value, list):  # some agencies send lists for string variables
             text = next((clean_text(str(v)) for v in value if v), "")
             if text:
