@@ -263,7 +263,6 @@ class Library:
     def _look_up_handle(self, handle, index, offline: bool) -> tuple[list[Found], list[str]]:
         """RePEc: the handle and tables; the EconPapers page; Crossref for its DOI."""
         from citetool.sources import repec
-        from citetool.sources.crossref import SOURCE, work_to_record
 
         results: list[Found] = [(repec.HANDLE_SOURCE, handle.text, repec.handle_record(handle))]
         notes: list[str] = []
