@@ -170,19 +170,24 @@ def _drop_conflict(info: dict, field: str, source: str) -> None:
         del info["conflicts"]
 
 
+def _offered(existing: Record, incoming: Record):
+    """(info, provenance, [(field, value, current value, current owner)]) for
+    every non-empty field ``incoming`` offers (rule 3: empty values never count)."""
+    info = existing.setdefault(META, {})
+    provenance = info.setdefault("fields", {})
+    offers = [(field, value, existing.get(field), provenance.get(field))
+              for field, value in bibliographic_fields(incoming).items() if value not in EMPTY]
+    return info, provenance, offers
+
+
 def merge_into(existing: Record, incoming: Record, source: str, asked: str,
                when: str | None = None) -> list[str]:
     """Merge ``incoming`` (from ``source``) into ``existing`` in place; returns the
     names of the fields whose value changed."""
     when = when or now_iso()
-    info = existing.setdefault(META, {})
-    provenance = info.setdefault("fields", {})
+    info, provenance, offers = _offered(existing, incoming)
     changed: list[str] = []
-    for field, value in bibliographic_fields(incoming).items():
-        if value in EMPTY:
-            continue  # rule 3
-        current = existing.get(field)
-        owner = provenance.get(field)
+    for field, value, current, owner in offers:
         if current == value:
             if owner != USER and _rank(source) >= _rank(owner):
                 provenance[field] = source
@@ -252,14 +257,9 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
     less (a year for a full date, "A." for "Alessandro") changes nothing.
     """
     when = when or now_iso()
-    info = existing.setdefault(META, {})
-    provenance = info.setdefault("fields", {})
+    info, provenance, offers = _offered(existing, incoming)
     changed: list[str] = []
-    for field, value in bibliographic_fields(incoming).items():
-        if value in EMPTY:
-            continue
-        current = existing.get(field)
-        owner = provenance.get(field)
+    for field, value, current, owner in offers:
         if current in EMPTY and owner != USER:
             existing[field] = copy.deepcopy(value)
             provenance[field] = IMPORT
