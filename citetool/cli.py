@@ -319,6 +319,8 @@ def show(
         typer.echo(f"{field}: {text}  [{source}]")
         for other, other_value in sorted(conflicts.get(field, {}).items()):
             typer.echo(f"  {other} says: {' '.join(str(other_value).split())}")
+    for name, value in sorted(meta.get("ids", {}).items()):
+        typer.echo(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
         typer.echo(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
 

@@ -135,7 +135,10 @@ def test_url_building_is_exact():
     assert econpapers_escape("a:b_c/d é") == "a_3ab_5fc_2fd_20_c3_a9"
 
 
-def test_ideas_urls_are_marked_rebuilt():
+def test_ideas_urls_are_marked_rebuilt(run):
+    result = run("add", "--offline", SEED_URLS[3])
+    assert result.exit_code == 0
+    assert "id repec-rebuilt: from an IDEAS URL" in run("show", result.stdout.strip()).stdout
     assert handle_from_url(SEED_URLS[3]).rebuilt
     assert not handle_from_url(SEED_URLS[2]).rebuilt
     nber = handle_from_url("https://ideas.repec.org/p/nbr/nberwo/11309.html")

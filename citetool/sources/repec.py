@@ -110,8 +110,15 @@ def handle_record(handle: Handle) -> Record:
         rec["issued"] = {"date-parts": [[handle.year]]}
     if handle.doi:
         rec["DOI"] = handle.doi.lower()
-    rec[META] = {"ids": {"repec": handle.text}}
+    rec[META] = {"ids": _ids(handle)}
     return rec
+
+
+def _ids(handle: Handle) -> dict:
+    ids = {"repec": handle.text}
+    if handle.rebuilt:
+        ids["repec-rebuilt"] = "from an IDEAS URL: colons and case restored by rule"
+    return ids
 
 
 # --- the EconPapers page -------------------------------------------------------------
@@ -179,7 +186,7 @@ def page_record(html: str, handle: Handle) -> Record:
         rec["abstract"] = abstract
     if kind == "paper":
         rec.setdefault("genre", "Working paper")
-    rec[META] = {"ids": {"repec": handle.text}}
+    rec[META] = {"ids": _ids(handle)}
     return rec
 
 
