@@ -210,11 +210,10 @@ class Library:
 
     def _look_up(self, ident: Identifier, index: dict[str, str], offline: bool = False) -> tuple[list[Found], list[str]]:
         """Every source's record for one identifier, most authoritative first,
-        and notes for the user. Raises LookupFailed when nothing could be had."""
-        from citetool.sources.crossref import SOURCE, work_to_record
-
+        and notes for the user. Raises LookupFailed when nothing could be had.
+        (``add`` sends DOIs through the batch path; this serves one at a time.)"""
         if ident.kind == "doi":
-            return [(SOURCE, ident.value, work_to_record(self._crossref().fetch(ident.value, offline=offline)))], []
+            return [self._doi_record(ident.value, offline)], []
         if ident.kind == "url":
             return self._look_up_page(ident.value, index, offline)
         if ident.kind == "isbn":
