@@ -397,3 +397,22 @@ def test_the_mailto_never_leaks(crossref, econpapers, run, monkeypatch, tmp_path
         if path.is_file():
             assert secret not in path.read_text(encoding="utf-8", errors="replace")
     assert secret not in (tmp_path / "store.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.validators
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_cjk_rtl_and_emoji_pass_bibtex_and_biber_under_lualatex(fmt, run, tmp_path):
+    """pdflatex cannot typeset CJK, Arabic or emoji whatever a .bib says; with
+    LuaLaTeX (native UTF-8) the same export compiles cleanly in both backends."""
+    from test_validators import validate
+
+    result = run("add", "--manual", "--type", "article-journal",
+                 "--title", "中国的导弹防御政策 and العربية with 😀 emoji", "--author", "王, 小林",
+                 "--author", "عبد الله, محمد", "--set", "container-title=日本語 Journal", "--year", "2020")
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "cjk.bib"
+    assert run("export", "-f", fmt, "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "中国的导弹防御政策" in text and "عبد الله" in text and "😀" in text  # kept, not dropped
+    proc = validate(fmt, out, {"BIB_ENGINE": "lualatex", "BIB_TEX_IGNORE": "Missing character"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
