@@ -264,6 +264,7 @@ def list_(
     """List the stored references: a table on a terminal, tab-separated when piped.
 
     Columns: key, type, year, authors, title.
+    Example: citetool list --year 2020- --search russia | cut -f1
     """
     from citetool.record import year
 

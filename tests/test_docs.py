@@ -1,0 +1,40 @@
+"""The README stays true: every command, option of note, environment variable
+and exit code the code defines is documented there."""
+
+import re
+from pathlib import Path
+
+from citetool.cli import app
+from citetool.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_is_documented_with_an_example():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert f"`{name}" in README, f"README does not document `{name}`"
+        assert "Example" in (command.help or ""), f"`citetool {name} --help` has no example"
+
+
+def test_every_environment_variable_is_documented():
+    used = set()
+    for path in (ROOT / "citetool").rglob("*.py"):
+        used |= set(re.findall(r"CITETOOL_[A-Z_]+", path.read_text(encoding="utf-8")))
+    for name in sorted(used):
+        assert f"`{name}`" in README, f"{name} is read by citetool but not documented"
+
+
+def test_every_exit_code_is_documented():
+    table = README.split("### Exit codes", 1)[1].split("##", 1)[0]
+    for code in ExitCode:
+        assert f"| {int(code)} |" in table, f"exit code {int(code)} ({code.name}) is not in the README"
+
+
+def test_the_two_commands_are_the_ones_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install -e '.[test]'" in README and "pip install -e '.[test]'" in ci
+    assert "\npytest\n" in ci + "\n" and "pytest " in README
