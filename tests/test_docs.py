@@ -38,3 +38,13 @@ def test_the_two_commands_are_the_ones_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -e '.[test]'" in README and "pip install -e '.[test]'" in ci
     assert "\npytest\n" in ci + "\n" and "pytest " in README
+
+
+def test_the_python_api_example_runs(crossref, econpapers, tmp_path, monkeypatch, capsys):
+    code = README.split("## Python API", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "added arduino2021russia None" in out
+    assert "@article{arduino2021russia," in out and "note = {Read for chapter 2}" in out
+    assert "Arduino, A., & Shuja, A. (2021)." in out
