@@ -48,13 +48,13 @@ _SYMBOLS = {"textbackslash": "\\", "textbraceleft": "{", "textbraceright": "}", 
             "textquoteleft": "\u2018", "textquotedblleft": "\u201c", "textquotedblright": "\u201d",
             "textdegree": "°", "textellipsis": "…", "ldots": "…", "dots": "…", "textregistered": "®",
             "texttrademark": "™", "textcopyright": "©", "euro": "€", "textsterling": "£", "S": "§"}
-_ACCENT_RE = re.compile(r"\\([`'^\"~=.]|[uvHckrdb](?=[\s{]))\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))")
-_LETTER_RE = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|dh|DH|th|TH|[oOlLij])(?![A-Za-z])(?:\{\})?\s?")
-_SYMBOL_RE = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
+_ACCENT_RE = re.compile(r"(?<!\x00)\\([`'^\"~=.]|[uvHckrdb](?=[\s{]))\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))")
+_LETTER_RE = re.compile(r"(?<!\x00)\\(ss|aa|AA|ae|AE|oe|OE|dh|DH|th|TH|[oOlLij])(?![A-Za-z])(?:\{\})?\s?")
+_SYMBOL_RE = re.compile(r"(?<!\x00)\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
 _ESCAPED_RE = re.compile(r"\\([&%$#_{}])")
 _SPACES = {",": "\u2009", ";": "\u2005", ":": "\u2005", "!": "", " ": " ", "@": "", "/": ""}
-_SPACE_RE = re.compile(r"\\([,;:! @/])")
-_STYLE_RE = re.compile(r"\\(?:ensuremath|emph|textit|textbf|textsc|textrm|textsf|texttt|mathrm|mbox|url|NoCaseChange|em|it|bf|sc)(?![A-Za-z])\s*")
+_SPACE_RE = re.compile(r"(?<!\x00)\\([,;:! @/])")
+_STYLE_RE = re.compile(r"(?<!\x00)\\(?:ensuremath|emph|textit|textbf|textsc|textrm|textsf|texttt|mathrm|mbox|url|NoCaseChange|em|it|bf|sc)(?![A-Za-z])\s*")
 
 
 _GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
@@ -65,7 +65,7 @@ _MATH.update({n.capitalize(): unicodedata.lookup("GREEK CAPITAL LETTER " + _UNAM
 _MATH.update({"geq": "≥", "leq": "≤", "times": "×", "pm": "±", "infty": "∞", "cdot": "·", "neq": "≠",
               "approx": "≈", "sim": "∼", "to": "→", "rightarrow": "→", "textperthousand": "‰",
               "div": "÷", "textdiv": "÷", "textmu": "µ", "textpm": "±", "texttimes": "×"})
-_MATH_RE = re.compile(r"\\(" + "|".join(sorted(_MATH, key=len, reverse=True)) + r")(?![A-Za-z])")
+_MATH_RE = re.compile(r"(?<!\x00)\\(" + "|".join(sorted(_MATH, key=len, reverse=True)) + r")(?![A-Za-z])")
 
 
 def _accent(m: re.Match) -> str:
