@@ -38,7 +38,7 @@ Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed,
 
 app = typer.Typer(
     name="citetool",
-    help="Build and export citations from DOIs. Data goes to stdout, messages to stderr.",
+    help="Build and export citations from DOIs, RePEc handles, ISBNs and web pages. Data goes to stdout, messages to stderr.",
     epilog=EPILOG,
     add_completion=False,
     no_args_is_help=True,
@@ -139,10 +139,10 @@ def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
 @app.command()
 @handle_errors
 def add(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="DOIs (any spelling), RePEc handles, EconPapers/IDEAS URLs; '-' reads them from stdin, one a line.", show_default=False)] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if already stored.")] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="Make no request: RePEc handles from the handle and RePEc's tables alone.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Make no request: DOIs from the cache, RePEc handles from the handle and RePEc's tables.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per identifier.")] = False,
     manual: Annotated[bool, typer.Option("--manual", help="Type a reference in, for anything without an identifier.")] = False,
     csl_type: Annotated[Optional[str], typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
@@ -152,9 +152,15 @@ def add(
     year: Annotated[Optional[str], typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
 ) -> None:
-    """Resolve identifiers (DOIs, RePEc handles, EconPapers/IDEAS URLs) and store the references; print their keys.
+    """Resolve identifiers and store the references; print their keys.
 
-    Example: citetool add 10.1080/14751798.2021.1995963 doi:10.1038/srep16696
+    Identifiers: DOIs (any spelling), RePEc handles, EconPapers/IDEAS URLs,
+    ISBNs (isbn:978-... or a bare ISBN) and web addresses. With --manual,
+    type in a reference that has none.
+
+    Example: citetool add 10.1080/14751798.2021.1995963 RePEc:nbr:nberwo:11309 isbn:978-0-306-40615-7
+
+    Example: citetool add --manual --type book --title "A title" --author "Doe, Jane" --year 2020 --set publisher=Press
     """
     if manual:
         record = _manual_record(csl_type, title, author, editor, year, set_)
