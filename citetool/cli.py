@@ -283,10 +283,11 @@ def list_(
         from rich.console import Console
         from rich.table import Table
 
-        table = Table("key", "type", "year", "authors", "title")
+        plain = "NO_COLOR" in os.environ  # no colour and no other styling either
+        table = Table("key", "type", "year", "authors", "title", header_style="" if plain else "bold")
         for row in rows:
             table.add_row(*row)
-        Console().print(table)
+        Console(no_color=plain, highlight=False).print(table)
         return
     for row in rows:
         typer.echo("\t".join(" ".join(cell.split()) for cell in row))
