@@ -24,7 +24,10 @@ def to_csl(rec: Record) -> dict:
 
 
 def render(records: list[Record]) -> str:
-    return json.dumps([to_csl(r) for r in records], ensure_ascii=False, indent=2) + "\n"
+    """The array, two-space indented (orjson: the bytes json.dumps would write, faster)."""
+    import orjson
+
+    return orjson.dumps([to_csl(r) for r in records], option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
 def read(text: str, origin: str):
