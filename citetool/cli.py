@@ -114,25 +114,24 @@ def _library():
     return Library(state.store)
 
 
+def _id_lines(text: str) -> list[str]:
+    """One identifier a line; blank lines and # comments skipped."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
 def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
-    """Identifiers from arguments, ``-`` (stdin) and ``--from FILE``: blank and # lines skipped."""
+    """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
     out: list[str] = []
-    sources = list(ids)
+    for item in ids:
+        out.extend(_id_lines(sys.stdin.read()) if item == "-" else [item])
     if from_file is not None:
-        sources.append(str(from_file) if str(from_file) == "-" else f"@file:{from_file}")
-    for item in sources:
-        if item == "-":
-            lines = sys.stdin.read().splitlines()
-        elif item.startswith("@file:"):
-            path = item[len("@file:"):]
-            try:
-                lines = Path(path).read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if str(from_file) == "-":
+            out.extend(_id_lines(sys.stdin.read()))
         else:
-            out.append(item)
-            continue
-        out.extend(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+            try:
+                out.extend(_id_lines(from_file.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"cannot read {from_file}: {getattr(exc, 'strerror', None) or exc}") from None
     return out
 
 
