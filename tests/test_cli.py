@@ -207,3 +207,8 @@ def test_version_and_help(run):
     for command in ("add", "list", "show", "remove", "export"):
         assert command in help_text
     assert "Exit codes" in help_text
+
+
+def test_unreadable_from_file_is_a_usage_error(run, tmp_path):
+    result = run("add", "--from", str(tmp_path / "missing.txt"))
+    assert result.exit_code == 2 and "cannot read" in result.stderr and "missing.txt" in result.stderr
