@@ -18,7 +18,7 @@ from contextlib import contextmanager
 # request leaves the rate window only ``interval`` after its answer arrived,
 # and a finished request keeps its concurrency slot a moment longer.
 WINDOW_MARGIN = 0.02  # seconds added to the rate window
-RELEASE_DELAY = 0.02  # seconds a finished request keeps its concurrency slot
+RELEASE_DELAY = 0.05  # seconds a finished request keeps its concurrency slot
 
 
 class Limiter:
