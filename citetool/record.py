@@ -79,6 +79,11 @@ def date_parts(record: Record, variable: str = "issued") -> list[int]:
     return out
 
 
+def date_text(parts: list[int], sep: str = "-") -> str:
+    """[2021, 10, 28] -> "2021-10-28" ("2021/10/28" with sep="/"); [2021] -> "2021"."""
+    return sep.join([f"{parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])
+
+
 def names(record: Record, role: str = "author") -> list[dict]:
     value = record.get(role)
     return [n for n in value if isinstance(n, dict)] if isinstance(value, list) else []

@@ -25,6 +25,7 @@ from citetool.identifiers import doi_url
 from citetool.text import one_line
 from citetool.record import (
     Record,
+    date_text,
     repec_handle,
     repec_link,
     date_parts,
@@ -304,7 +305,7 @@ def _date_value(rec: Record) -> str | None:
     parts = date_parts(rec)
     if not parts:
         return None
-    return "-".join([f"{parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])
+    return date_text(parts)
 
 
 def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
@@ -371,7 +372,7 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
         f["note"] = ("text", rec["note"])
     accessed = date_parts(rec, "accessed")
     if accessed and f.get("url"):
-        iso = "-".join([f"{accessed[0]:04d}"] + [f"{p:02d}" for p in accessed[1:3]])
+        iso = date_text(accessed)
         if biblatex:
             f["urldate"] = ("macro", iso)
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 
 from citetool.identifiers import doi_url
-from citetool.record import Record, date_parts, name_given_first, names, repec_handle, repec_link
+from citetool.record import Record, date_parts, date_text, name_given_first, names, repec_handle, repec_link
 
 _SOURCE_FIRST = ("article-journal", "article-magazine", "article-newspaper", "chapter",
                  "paper-conference", "entry-encyclopedia", "entry-dictionary")
@@ -66,7 +66,7 @@ def source_line(rec: Record) -> str:
         parts.append(f"issue {rec['issue']}")
     accessed = date_parts(rec, "accessed")
     if accessed and rec.get("type") in ("webpage", "post-weblog", "article-newspaper", "post"):
-        parts.append("accessed " + "-".join([f"{accessed[0]:04d}"] + [f"{p:02d}" for p in accessed[1:3]]))
+        parts.append("accessed " + date_text(accessed))
     if rec.get("page"):
         parts.append(str(rec["page"]))
     elif rec.get("number"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from citetool.record import (
     Record,
     date_parts,
+    date_text,
     is_organisation,
     name_family_first,
     names,
@@ -78,10 +79,10 @@ def render_record(rec: Record) -> str:
     parts = date_parts(rec)
     if parts:
         lines.append(_line("PY", f"{parts[0]:04d}"))
-        lines.append(_line("DA", "/".join([f"{parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])))
+        lines.append(_line("DA", date_text(parts, "/")))
     accessed = date_parts(rec, "accessed")
     if accessed:
-        lines.append(_line("Y2", "/".join([f"{accessed[0]:04d}"] + [f"{p:02d}" for p in accessed[1:3]])))
+        lines.append(_line("Y2", date_text(accessed, "/")))
     lines.append(_line("PB", rec.get("publisher")))
     lines.append(_line("CY", rec.get("publisher-place")))
     for value in (rec.get("ISSN"), rec.get("ISBN")):
