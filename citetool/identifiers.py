@@ -75,6 +75,30 @@ def normalise_doi(text: str) -> str | None:
     return None
 
 
+def _ean_sum(digits: str) -> int:
+    return sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
+
+
+def isbn13(text: str, check: bool = True) -> str | None:
+    """An ISBN-10 or -13 in any punctuation as a bare ISBN-13, or None.
+
+    ``check``: the given check digit must be right; without it, the check digit
+    is recomputed whatever it was (for comparing ISBNs as metadata gives them).
+    """
+    digits = re.sub(r"[^0-9Xx]", "", text).upper()
+    if len(digits) == 10 and digits[:9].isdigit():
+        if check and sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits)) % 11:
+            return None
+        core = "978" + digits[:9]
+    elif len(digits) == 13 and digits.isdigit():
+        if check and _ean_sum(digits) % 10:
+            return None
+        core = digits[:12]
+    else:
+        return None
+    return core + str((10 - _ean_sum(core) % 10) % 10)
+
+
 def normalise_isbn(text: str) -> str | None:
     """``isbn:978-...`` or a bare ISBN-10/13 whose check digit is right, as ISBN-13."""
     candidate = _strip_debris(text)
@@ -83,18 +107,8 @@ def normalise_isbn(text: str) -> str | None:
         candidate = candidate[explicit.end():]
     if not re.fullmatch(r"[0-9][0-9\- ]{8,15}[0-9Xx]", candidate):
         return None
-    digits = re.sub(r"[\- ]", "", candidate).upper()
-    if len(digits) == 13 and digits.isdigit() and digits.startswith(("978", "979")):
-        total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
-        return digits if total % 10 == 0 else None
-    if len(digits) == 10 and digits[:9].isdigit():
-        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits))
-        if total % 11:
-            return None
-        core = "978" + digits[:9]
-        check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(core)) % 10) % 10
-        return core + str(check)
-    return None
+    isbn = isbn13(candidate)
+    return isbn if isbn and isbn.startswith(("978", "979")) else None
 
 
 def parse_identifier(text: str) -> Identifier:

@@ -28,6 +28,7 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
+from citetool.identifiers import isbn13
 from citetool.record import META, Record, date_parts, names
 
 USER = "user"
@@ -63,19 +64,6 @@ def _fold(text: str) -> str:
     return _NOT_ALNUM.sub("", text.lower())
 
 
-def isbn13(isbn: str) -> str | None:
-    """ISBN-10 or -13 (any punctuation) as a bare ISBN-13; None if not an ISBN."""
-    digits = re.sub(r"[^0-9Xx]", "", isbn).upper()
-    if len(digits) == 10 and digits[:9].isdigit():
-        core = "978" + digits[:9]
-    elif len(digits) == 13 and digits.isdigit():
-        core = digits[:12]
-    else:
-        return None
-    check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(core)) % 10) % 10
-    return core + str(check)
-
-
 def identity_keys(record: Record) -> list[str]:
     """Identifiers that make two records the same work, strongest first."""
     keys = []
@@ -86,7 +74,7 @@ def identity_keys(record: Record) -> list[str]:
     if handle:
         keys.append("repec:" + handle.lower())
     for isbn in str(record.get("ISBN") or "").split(","):
-        normal = isbn13(isbn) if isbn.strip() else None
+        normal = isbn13(isbn, check=False) if isbn.strip() else None
         if normal and record.get("type") in ("book", "report", "thesis"):
             keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
     url = record.get("URL")

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from citetool.identifiers import doi_url
+from citetool.identifiers import doi_url, isbn13
 from citetool.text import one_line
 from citetool.record import (
     Record,
@@ -291,16 +291,6 @@ def _satisfied(fields: dict, required: tuple[str, ...]) -> bool:
     return all(any(fields.get(alt) for alt in req.split("|")) for req in required)
 
 
-def _has_isbn_checksum(isbn: str) -> bool:
-    digits = re.sub(r"[^0-9Xx]", "", isbn)
-    if len(digits) == 13 and digits.isdigit():
-        return sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)) % 10 == 0
-    if len(digits) == 10 and digits[:9].isdigit():
-        total = sum((10 - i) * (10 if d in "Xx" else int(d)) for i, d in enumerate(digits))
-        return total % 11 == 0
-    return False
-
-
 def _date_value(rec: Record) -> str | None:
     parts = date_parts(rec)
     if not parts:
@@ -359,7 +349,7 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
     issn = first_value(rec.get("ISSN"))
     if issn:
         f["issn"] = ("text", issn)
-    isbns = [i.strip() for i in str(rec.get("ISBN") or "").split(",") if _has_isbn_checksum(i)]
+    isbns = [i.strip() for i in str(rec.get("ISBN") or "").split(",") if isbn13(i)]
     if isbns:
         f["isbn"] = ("text", isbns[0])
     if rec.get("genre"):
