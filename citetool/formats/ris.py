@@ -42,7 +42,10 @@ TY = {
 
 
 def _line(tag: str, value) -> str | None:
-    text = one_line(str(value)) if value is not None else ""
+    """``TAG  - value`` on one line; None for a blank value. Surrounding
+    whitespace of any kind (no-break spaces too) goes: RIS readers strip it,
+    and a tag with a blank value is no tag at all."""
+    text = one_line(str(value)).strip() if value is not None else ""
     return f"{tag}  - {text}" if text else None
 
 
@@ -61,7 +64,7 @@ def render_record(rec: Record) -> str:
         lines.append(_line("AU", _ris_name(person)))
     for person in names(rec, "editor"):
         lines.append(_line("A2" if rec.get("type") in ("chapter", "paper-conference") else "ED", _ris_name(person)))
-    lines.append(_line("TI", rec.get("title") or "[Untitled]"))
+    lines.append(_line("TI", rec.get("title")) or _line("TI", "[Untitled]"))
     lines.append(_line("T2", rec.get("container-title")))
     if rec.get("type") == "article-journal" and rec.get("container-title-short"):
         lines.append(_line("J2", rec["container-title-short"]))
