@@ -17,7 +17,6 @@ import re
 import threading
 import time
 from functools import lru_cache
-from html.parser import HTMLParser
 from importlib import resources
 
 from citetool.errors import NotFound, SourceUnavailable
@@ -123,28 +122,10 @@ def _ids(handle: Handle) -> dict:
 
 # --- the EconPapers page -------------------------------------------------------------
 
-class _MetaTags(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "meta":
-            a = dict(attrs)
-            name = (a.get("name") or a.get("property") or "").strip()
-            if name and a.get("content") is not None:
-                self.tags.append((name.lower(), a["content"]))
-
-
-def meta_tags(html: str) -> list[tuple[str, str]]:
-    parser = _MetaTags()
-    parser.feed(html)
-    parser.close()
-    return parser.tags
-
-
 def page_record(html: str, handle: Handle) -> Record:
     """Map an EconPapers (or IDEAS) abstract page's ``citation_*`` tags to a record."""
+    from citetool.sources.webpage import meta_tags
+
     tags = meta_tags(html)
     one = {}
     for name, content in tags:

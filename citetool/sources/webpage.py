@@ -48,8 +48,9 @@ class _PageParser(HTMLParser):
         a = {k.lower(): (v or "") for k, v in attrs}
         if tag == "meta":
             name = (a.get("name") or a.get("property") or a.get("itemprop") or "").strip().lower()
-            if name and "content" in a:
-                self.meta.append((name, a["content"]))
+            content = dict(attrs).get("content")
+            if name and content is not None:
+                self.meta.append((name, content))
         elif tag == "title":
             self._in_title = True
         elif tag == "script" and a.get("type", "").lower() == "application/ld+json":
@@ -71,6 +72,18 @@ class _PageParser(HTMLParser):
             self.title_parts.append(data)
         elif self._in_jsonld:
             self._buffer.append(data)
+
+
+def parse_page(html: str) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def meta_tags(html: str) -> list[tuple[str, str]]:
+    """Every ``<meta name|property|itemprop=... content=...>``, names lower-cased, in order."""
+    return parse_page(html).meta
 
 
 def _jsonld_objects(blocks: list[str]) -> list[dict]:
@@ -117,9 +130,7 @@ def _person(text: str, organisation: bool = False) -> dict | None:
 
 def page_record(html: str, url: str, today: date | None = None) -> Record:
     """What a page says about itself, as a record (``DOI`` included when named)."""
-    parser = _PageParser()
-    parser.feed(html)
-    parser.close()
+    parser = parse_page(html)
     meta: dict[str, list[str]] = {}
     for name, content in parser.meta:
         meta.setdefault(name, []).append(content)
