@@ -311,6 +311,20 @@ class CrossrefClient:
         for doi in {d.lower() for d in asked + (message["DOI"],)}:
             self.cache.put("work:" + doi, text)
 
+    def _waited_to_retry(self, limiter, status: int, headers, attempt: int) -> bool:
+        """After a 429 or 5xx with retries left: wait (``Retry-After``, else
+        back-off with jitter; a 429 pauses every request on ``limiter``) and
+        say True. Otherwise False."""
+        from citetool.ratelimit import backoff
+
+        if not (status == 429 or status >= 500) or attempt >= RETRIES:
+            return False
+        wait = backoff(attempt, headers.get("retry-after"), base=self.settings.retry_base)
+        if status == 429:
+            limiter.pause(wait)
+        time.sleep(wait)
+        return True
+
     # --- one DOI -----------------------------------------------------------------
 
     def fetch(self, doi: str, offline: bool = False, fresh: bool = False) -> dict:
@@ -328,8 +342,6 @@ class CrossrefClient:
         import httpx2
         from habanero import RequestError
 
-        from citetool.ratelimit import backoff
-
         # habanero does not quote the path: do it, so SICI DOIs (<>;()[]:) survive.
         quoted = quote(doi, safe="/")
         for attempt in range(RETRIES + 1):
@@ -343,12 +355,8 @@ class CrossrefClient:
                 self._counted(limited=status == 429)
                 if status == 404:
                     raise NotFound(f"not found in Crossref: {doi}") from None
-                if (status == 429 or status >= 500) and attempt < RETRIES:
-                    self.singles.update_from_headers(exc.response.headers)
-                    wait = backoff(attempt, exc.response.headers.get("retry-after"), base=self.settings.retry_base)
-                    if status == 429:
-                        self.singles.pause(wait)
-                    time.sleep(wait)
+                self.singles.update_from_headers(exc.response.headers)
+                if self._waited_to_retry(self.singles, status, exc.response.headers, attempt):
                     continue
                 if status == 429:
                     raise SourceUnavailable(f"Crossref is rate-limiting requests (HTTP 429) for {doi}; try again later") from None
@@ -395,7 +403,6 @@ class CrossrefClient:
         """The items of one ``/works`` list query ([] when it fails: callers fall back)."""
         import httpx2
 
-        from citetool.ratelimit import backoff
 
         for attempt in range(RETRIES + 1):
             with self.lists.slot():
@@ -405,11 +412,7 @@ class CrossrefClient:
                     return []  # the callers' fall-backs will say what is wrong
             self._counted(limited=response.status_code == 429)
             self.lists.update_from_headers(response.headers)
-            if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
-                wait = backoff(attempt, response.headers.get("retry-after"), base=self.settings.retry_base)
-                if response.status_code == 429:
-                    self.lists.pause(wait)
-                time.sleep(wait)
+            if self._waited_to_retry(self.lists, response.status_code, response.headers, attempt):
                 continue
             break
         if response.status_code != 200:
