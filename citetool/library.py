@@ -126,6 +126,13 @@ class Library:
             self._records = self.store.load_fresh()
         return self._records
 
+    def _written(self, records: dict[str, Record]) -> None:
+        """After a write other than ``add``'s: these are the records now, and
+        the identity index (keys, DOIs, titles may have changed) is rebuilt
+        when next needed."""
+        self._records = records
+        self._index = None
+
     def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
         """The identity index of ``records``, built once per loaded store (the
         writers keep it up to date as they add)."""
@@ -434,8 +441,7 @@ class Library:
             stored["id"] = key
             records[key] = stored
             self.store.save(records)
-            self._records = records
-            self._index = None
+            self._written(records)
         return Outcome(label, "added", key=key)
 
     def _save_found(self, found, inputs, outcomes) -> None:
@@ -509,7 +515,7 @@ class Library:
                         changed += [f for f in merge_into(records[key], record, source, asked, when) if f not in changed]
                     outcomes[key] = Outcome(key, "updated" if changed else "present", key=key, changed=changed)
                 self.store.save(records)
-                self._records = records
+                self._written(records)
         for key, results in fetched.items():
             outcomes.setdefault(key, Outcome(key, "present", key=key))
         return [outcomes[k] for k in targets]
@@ -523,7 +529,7 @@ class Library:
             for key in resolved:
                 records.pop(key, None)
             self.store.save(records)
-            self._records = records
+            self._written(records)
         return resolved
 
     def edit(self, key: str, values: dict[str, object]) -> tuple[str, list[str]]:
@@ -536,7 +542,7 @@ class Library:
             changed = [f for f, v in values.items() if set_user_field(records[key], f, v)]
             if changed:
                 self.store.save(records)
-            self._records = records
+            self._written(records)
         return key, changed
 
     def rekey(self, old: str, new: str) -> str:
@@ -553,7 +559,7 @@ class Library:
             rec["id"] = new
             records[new] = rec
             self.store.save(records)
-            self._records = records
+            self._written(records)
         return old
 
     def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
@@ -565,7 +571,6 @@ class Library:
         from citetool.keys import base_key, is_valid_key, unique_key
         from citetool.merge import (
             IMPORT,
-            build_index,
             find_match,
             identity_keys,
             merge_import,
@@ -596,7 +601,7 @@ class Library:
         outcomes = []
         with self.store.locked():
             records = self.store.load_fresh()
-            index = build_index(records)
+            index = self._index_of(records)
             taken = {k.lower() for k in records}
             when = now_iso()
             for n, (name, entry) in enumerate(entries):
@@ -626,5 +631,5 @@ class Library:
                 outcomes.append(Outcome(label, "updated" if changed else "present", key=match, changed=changed))
             if entries:
                 self.store.save(records)
-            self._records = records
+            self._written(records)
         return outcomes, problems

@@ -209,3 +209,17 @@ def test_filters_on_list_and_export(crossref, run):
     assert exported.stdout.count("TY  - ") == 1
     bad = run("list", "--year", "soon")
     assert bad.exit_code == 2 and "--year takes YEAR or FROM-TO" in bad.stderr
+
+
+def test_one_library_object_stays_consistent_across_writes(crossref, store_path):
+    """The Python API: a Library kept across rekey and import still finds what it stores."""
+    from citetool.library import Library
+
+    lib = Library(store_path)
+    assert lib.add([SEED_DOI])[0].key == SEED_KEY
+    lib.rekey(SEED_KEY, "seed")
+    assert [(o.status, o.key) for o in lib.add([SEED_DOI])] == [("present", "seed")]
+    outcomes, _ = lib.import_files([("x.bib", "@article{b1, title={The impact}, author={Doe, Jane}, "
+                                              "journal={J}, year=2017, doi={10.1038/ng.3834}}")])
+    assert outcomes[0].status == "added"
+    assert [(o.status, o.key) for o in lib.add(["10.1038/ng.3834"])] == [("present", "b1")]
