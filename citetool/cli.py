@@ -228,26 +228,34 @@ def _progress_bar(total: int):
         yield update
 
 
-def _manual_record(csl_type, title, authors, editors, year, sets) -> dict:
-    from citetool.record import parse_field_value
-
-    values = {"type": csl_type or "book", "title": title,
-              "author": " and ".join(authors or []) or None, "editor": " and ".join(editors or []) or None,
-              "issued": year}
-    for item in sets or []:
+def _set_pairs(items: Optional[list[str]]) -> list[tuple[str, str]]:
+    """``--set FIELD=VALUE`` options as (field, value) pairs."""
+    pairs = []
+    for item in items or []:
         name, eq, text = item.partition("=")
         if not eq:
             raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
-        values[name.strip()] = text
-    record = {}
-    for name, text in values.items():
-        if text is None or str(text).strip() == "":
-            continue
-        try:
-            record[name] = parse_field_value(name, str(text))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    return record
+        pairs.append((name.strip(), text))
+    return pairs
+
+
+def _field_value(name: str, text: str):
+    """A value typed for a field, as the record holds it (a usage error if it cannot be)."""
+    from citetool.record import parse_field_value
+
+    try:
+        return parse_field_value(name, text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _manual_record(csl_type, title, authors, editors, year, sets) -> dict:
+    values = {"type": csl_type or "book", "title": title,
+              "author": " and ".join(authors or []) or None, "editor": " and ".join(editors or []) or None,
+              "issued": year}
+    values.update(_set_pairs(sets))
+    return {name: _field_value(name, str(text)) for name, text in values.items()
+            if text is not None and str(text).strip()}
 
 
 def _authors_short(rec) -> str:
@@ -405,22 +413,16 @@ def edit(
     With no --set/--unset on a terminal, opens $EDITOR on the record.
     Example: citetool edit arduino2021russia --set title="Russia's scalable soft power"
     """
-    from citetool.record import parse_field_value
+    from citetool.record import check_field_name
 
-    values: dict[str, object] = {}
-    for item in set_ or []:
-        name, eq, text = item.partition("=")
-        if not eq:
-            raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
-        try:
-            values[name.strip()] = parse_field_value(name.strip(), text)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    values: dict[str, object] = {name: _field_value(name, text) for name, text in _set_pairs(set_)}
     for name in unset or []:
         try:
-            parse_field_value(name, "x" if name != "type" else "book")
+            check_field_name(name)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        if name == "type":
+            raise UsageError("every reference needs a type: change it with --set type=..., not --unset")
         values[name] = None
     lib = _library()
     if not values:

@@ -189,13 +189,18 @@ def parse_date(text: str) -> dict | None:
     return {"date-parts": [parts]}
 
 
+def check_field_name(field: str) -> None:
+    """ValueError unless ``field`` is a CSL variable the user may set or unset."""
+    if field not in ITEM_VARIABLES or field in ("id", "citation-key", "custom"):
+        raise ValueError(f"{field!r} is not a field citetool can set (use CSL names: title, author, issued, container-title, ...)")
+
+
 def parse_field_value(field: str, text: str):
     """A value typed by the user for ``field`` (``citetool edit --set``), as the
     record holds it. Raises ValueError with a message naming the problem."""
     import json
 
-    if field not in ITEM_VARIABLES or field in ("id", "citation-key", "custom"):
-        raise ValueError(f"{field!r} is not a field citetool can set (use CSL names: title, author, issued, container-title, ...)")
+    check_field_name(field)
     text = text.strip()
     if text.startswith(("[", "{")):
         try:

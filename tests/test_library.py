@@ -80,6 +80,10 @@ def test_edit_rejects_bad_input(crossref, run):
     assert run("edit", SEED_KEY, "--set", "issued=soon").exit_code == 2
     assert run("edit", SEED_KEY, "--set", "type=journal-article").exit_code == 2
     assert run("edit", SEED_KEY, "--set", "novalue").exit_code == 2
+    assert run("edit", SEED_KEY, "--unset", "titel").exit_code == 2
+    assert run("edit", SEED_KEY, "--unset", "type").exit_code == 2  # CSL requires a type
+    unset_date = run("edit", SEED_KEY, "--unset", "issued")
+    assert unset_date.exit_code == 0 and "changed issued" in unset_date.stderr
     assert "editor opens only on a terminal" in run("edit", SEED_KEY).stderr
     assert run("edit", "nosuchkey", "--set", "title=x").exit_code == 5
 
