@@ -459,6 +459,8 @@ def _edit_in_editor(lib, key: str) -> dict:
     unknown = sorted(set(after) - ITEM_VARIABLES)
     if unknown:
         raise UsageError(f"unknown field(s) {', '.join(unknown)}; nothing changed")
+    if not after.get("type"):
+        raise UsageError("every reference needs a type; nothing changed")
     values = {f: v for f, v in after.items() if before.get(f) != v}
     values.update({f: None for f in before if f not in after})
     return values
