@@ -227,3 +227,28 @@ def test_one_library_object_stays_consistent_across_writes(crossref, store_path)
                                               "journal={J}, year=2017, doi={10.1038/ng.3834}}")])
     assert outcomes[0].status == "added"
     assert [(o.status, o.key) for o in lib.add(["10.1038/ng.3834"])] == [("present", "b1")]
+
+
+def test_edit_in_the_editor(crossref, run, store_path, tmp_path, monkeypatch):
+    import sys
+
+    from citetool import cli
+    from citetool.library import Library
+
+    run("add", SEED_DOI)
+    editor = tmp_path / "editor.py"
+    editor.write_text("import json, sys\np = sys.argv[1]\nr = json.load(open(p))\n"
+                      "r['volume'] = '38'\ndel r['abstract']\njson.dump(r, open(p, 'w'))\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    lib = Library(store_path)
+    values = cli._edit_in_editor(lib, SEED_KEY)
+    assert values == {"volume": "38", "abstract": None}
+    editor.write_text("import json, sys\np = sys.argv[1]\nr = json.load(open(p))\ndel r['type']\n"
+                      "json.dump(r, open(p, 'w'))\n", encoding="utf-8")
+    try:
+        cli._edit_in_editor(lib, SEED_KEY)
+        raise AssertionError("a record without a type was accepted")
+    except cli.UsageError as exc:
+        assert "needs a type" in str(exc)
