@@ -363,6 +363,7 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
     style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, modern-language-association...) or a .csl file.")] = None,
+    unicode: Annotated[bool, typer.Option("--unicode", help="bibtex/biblatex: write every character as UTF-8, no LaTeX (for biber, LuaLaTeX, pandoc).")] = False,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -373,7 +374,7 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
-    text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style)
+    text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style, unicode=unicode)
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
