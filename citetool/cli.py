@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-from contextlib import contextmanager
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -50,7 +50,7 @@ app = typer.Typer(
 
 
 class State:
-    store: Optional[Path] = None
+    store: Path | None = None
     debug: bool = False
 
 
@@ -97,7 +97,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     store: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--store", "-s", help="Store file (default: $CITETOOL_STORE, ./citetool.json, or the user data dir)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -120,7 +120,7 @@ def _id_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
+def _read_ids(ids: list[str], from_file: Path | None) -> list[str]:
     """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
     out: list[str] = []
     for item in ids:
@@ -139,18 +139,18 @@ def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
 @app.command()
 @handle_errors
 def add(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
-    from_file: Annotated[Optional[Path], typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if already stored.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: DOIs from the cache, RePEc handles from the handle and RePEc's tables.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per identifier.")] = False,
     manual: Annotated[bool, typer.Option("--manual", help="Type a reference in, for anything without an identifier.")] = False,
-    csl_type: Annotated[Optional[str], typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", help="With --manual: the title.")] = None,
-    author: Annotated[Optional[list[str]], typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
-    editor: Annotated[Optional[list[str]], typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
-    year: Annotated[Optional[str], typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
+    csl_type: Annotated[str | None, typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="With --manual: the title.")] = None,
+    author: Annotated[list[str] | None, typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
+    editor: Annotated[list[str] | None, typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
+    year: Annotated[str | None, typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
 ) -> None:
     """Resolve identifiers and store the references; print their keys.
 
@@ -178,9 +178,11 @@ def add(
     _print_outcomes(outcomes, as_json)
 
 
-TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
-YearOption = Annotated[Optional[str], typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
-SearchOption = Annotated[Optional[str], typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")]
+TypeOption = Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
+YearOption = Annotated[str | None, typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
+SearchOption = Annotated[
+    str | None, typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")
+]
 
 
 def _filters(types, year_spec, search, flagged: bool = False):
@@ -229,7 +231,7 @@ def _progress_bar(total: int):
         yield update
 
 
-def _set_pairs(items: Optional[list[str]]) -> list[tuple[str, str]]:
+def _set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
     """``--set FIELD=VALUE`` options as (field, value) pairs."""
     pairs = []
     for item in items or []:
@@ -269,7 +271,7 @@ def _authors_short(rec) -> str:
 @app.command("list")
 @handle_errors
 def list_(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -367,10 +369,12 @@ FORMAT_NAMES = ("bibtex", "biblatex", "ris", "html", "text", "csl-json")
 @app.command()
 @handle_errors
 def export(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, modern-language-association...) or a .csl file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help=(
+        "With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, "
+        "modern-language-association...) or a .csl file."))] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -402,7 +406,7 @@ def export(
 @app.command()
 @handle_errors
 def refresh(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
 ) -> None:
     """Fetch references again from the sources that produced them and merge.
@@ -417,8 +421,8 @@ def refresh(
 @handle_errors
 def edit(
     key: Annotated[str, typer.Argument(help="Citation key.")],
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
-    unset: Annotated[Optional[list[str]], typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
 ) -> None:
     """Correct a reference by hand; edited fields are yours and no source overwrites them.
 

@@ -118,7 +118,7 @@ class Library:
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> "Library":
+    def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> Library:
         return cls(path, settings)
 
     @property
@@ -522,7 +522,7 @@ class Library:
                     outcomes[key] = Outcome(key, "updated" if changed else "present", key=key, changed=changed)
                 self.store.save(records)
                 self._written(records)
-        for key, results in fetched.items():
+        for key in fetched:
             outcomes.setdefault(key, Outcome(key, "present", key=key))
         return [outcomes[k] for k in targets]
 
@@ -574,6 +574,7 @@ class Library:
         With ``resolve``, entries carrying a DOI are enriched from Crossref first
         (the file's own values still count as the user's where they differ).
         Returns (one outcome per entry, problems)."""
+        from citetool.formats import read
         from citetool.keys import base_key, is_valid_key, unique_key
         from citetool.merge import (
             IMPORT,
@@ -584,7 +585,6 @@ class Library:
             new_reference,
             now_iso,
         )
-        from citetool.formats import read
 
         entries = []
         problems: list[str] = []
