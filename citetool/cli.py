@@ -275,7 +275,7 @@ def list_(
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
-    flagged: Annotated[bool, typer.Option("--flagged", help="Only references `citetool check` found news about (retracted, corrected, published version...).")] = False,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only references `citetool check` found news about.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the stored references.")] = False,
 ) -> None:
     """List the stored references: a table on a terminal, tab-separated when piped.
@@ -562,7 +562,7 @@ def doctor(
 @app.command()
 @handle_errors
 def check(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to check (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to check (default: all).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Also list clean references (ok) and those that could not be checked.")] = False,
 ) -> None:
@@ -603,7 +603,7 @@ def check(
 @app.command()
 @handle_errors
 def upgrade(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to upgrade (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to upgrade (default: all).", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; store nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per upgraded reference.")] = False,
 ) -> None:

@@ -16,9 +16,8 @@ import json
 import math
 from pathlib import Path
 
-import pytest
-
 import conftest
+import pytest
 from conftest import SEED_DOI, WORKS
 
 CHECK = Path(__file__).parent / "fixtures" / "check"
@@ -48,7 +47,7 @@ def fake(crossref, monkeypatch):
 def add(run, *dois) -> dict[str, str]:
     result = run("add", *dois)
     assert result.exit_code == 0, result.stderr
-    return dict(zip(dois, result.stdout.split()))
+    return dict(zip(dois, result.stdout.split(), strict=True))
 
 
 def stored(store_path) -> dict:
