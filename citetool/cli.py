@@ -38,8 +38,9 @@ Examples:
 
   citetool export --format bibtex --output refs.bib
 
-Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed,
-4 store cannot be read/written/locked, 5 key not in store, 130 interrupted.
+Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed
+(check: a retraction or expression of concern found), 4 store cannot be
+read/written/locked, 5 key not in store, 130 interrupted.
 """
 
 
@@ -291,10 +292,10 @@ SearchOption = Annotated[
 ]
 
 
-def _filters(types, year_spec, search):
+def _filters(types, year_spec, search, flagged: bool = False):
     from citetool.library import Filters
 
-    return Filters(types=list(types or []), year=year_spec, search=search)
+    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
 
 
 def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
@@ -382,6 +383,7 @@ def list_(
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only references `citetool check` found news about.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the stored references.")] = False,
 ) -> None:
     """List the stored references: a table on a terminal, tab-separated when piped.
@@ -391,7 +393,7 @@ def list_(
     """
     from citetool.record import year
 
-    records = _library().select(keys, _filters(types, year_spec, search))
+    records = _library().select(keys, _filters(types, year_spec, search, flagged))
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -452,6 +454,12 @@ def show(
         out(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
         out(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
+    from citetool.updates import describe, relations, stored_findings
+
+    for finding in stored_findings(rec):
+        out(f"check: {describe(finding)}")
+    for relation in relations(rec):
+        out(f"relation {relation.get('type')}: {relation.get('DOI')}")
 
 
 @app.command()
@@ -489,7 +497,12 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
-    text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style)
+    from citetool.updates import retraction_warnings
+
+    lib, filters = _library(), _filters(types, year_spec, search)
+    text = lib.export(fmt, keys, filters, style=style)
+    for warning in retraction_warnings(lib.select(keys, filters)):
+        say(warning)
     if output is None or str(output) == "-":
         _env().out(text, end="")
         return
@@ -655,6 +668,85 @@ def doctor(
     if not report.healthy:
         raise typer.Exit(int(ExitCode.STORE))
     out(f"ok: {store.path}")
+
+
+@app.command()
+@handle_errors
+def check(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to check (default: all).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list clean references (ok) and those that could not be checked.")] = False,
+) -> None:
+    """Ask Crossref whether stored works were retracted, corrected or published since.
+
+    One line per finding: key, then retracted / expression of concern /
+    corrected / new version / published version available, with the DOI of
+    the notice (or of the published version), its date and its source
+    (retraction-watch or publisher). Findings are stored: `show` and
+    `list --flagged` display them without a request. Exit 3 when a retraction
+    or an expression of concern is found (or Crossref could not be asked).
+    Example: citetool check --json
+    """
+    from citetool.updates import check as check_references
+    from citetool.updates import describe
+
+    results, problems = check_references(_library(), keys)
+    for result in results:
+        if result.status != "flagged" and not show_all:
+            continue
+        if as_json:
+            out(json.dumps(result.as_dict(), ensure_ascii=False))
+        elif result.findings:
+            for finding in result.findings:
+                out(f"{result.key}\t{describe(finding)}")
+        else:
+            out(f"{result.key}\t{result.status}" + (f" ({result.reason})" if result.reason else ""))
+    for problem in problems:
+        say(f"error: {problem}")
+    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok", "unchecked")}
+    serious = sum(r.serious for r in results)
+    say(f"{len(results)} references: {counts['flagged']} with news ({serious} retracted or of concern), "
+        f"{counts['ok']} ok, {counts['unchecked']} not checked (no DOI, or not in Crossref)")
+    if serious or problems:
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command()
+@handle_errors
+def upgrade(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to upgrade (default: all).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per upgraded reference.")] = False,
+) -> None:
+    """Replace preprints and working papers by their published version.
+
+    A reference whose Crossref record says is-preprint-of takes the published
+    work's metadata under the same key; your own fields are kept, and the
+    preprint's DOI stays as a relation (shown by `show`, exported).
+    Example: citetool upgrade --dry-run
+    """
+    from citetool.updates import upgrade as upgrade_references
+
+    plans = upgrade_references(_library(), keys, dry_run=dry_run)
+    for plan in plans:
+        if as_json:
+            out(json.dumps(plan.as_dict(), ensure_ascii=False))
+        if plan.error:
+            say(f"error: {plan.error}")
+            continue
+        if as_json:
+            continue
+        if not dry_run:
+            out(plan.key)
+            say(f"{plan.key}: now {plan.published} (was the preprint {plan.preprint})")
+            continue
+        out(f"{plan.key}: {plan.preprint} -> {plan.published}")  # --dry-run: the changes are the output
+        for fld, before, after in plan.changes:
+            out(f"  {fld}: {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}")
+    if not plans:
+        say("nothing to upgrade: no preprint with a published version")
+    if any(p.error for p in plans):
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
 
 def run(args: Sequence[str] | None = None, env: Environment | None = None) -> int:
