@@ -454,7 +454,8 @@ def show(
         out(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
         out(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
-    from citetool.updates import describe, relations, stored_findings
+    from citetool.record import relations
+    from citetool.updates import describe, stored_findings
 
     for finding in stored_findings(rec):
         out(f"check: {describe(finding)}")
