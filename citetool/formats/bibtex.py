@@ -73,6 +73,9 @@ OVERRIDES = {
 _DROPPED_BY_PANDOC = re.compile(r"\{\\(?:text[a-z]+|DH|DJ|TH|dh|dj|th|NG|ng)\}")
 # {\ensuremath{\beta}}: citation-js reads "\ensuremathβ"; {$\beta$} it reads as β.
 _ENSUREMATH = re.compile(r"\{\\ensuremath\{(.*)\}\}")
+_TEXT_ACCENT = {"acute": "'", "grave": "`", "tilde": "~", "ddot": '"', "bar": "=", "breve": "u", "check": "v",
+                "dot": ".", "hat": "^"}
+_MATH_ACCENT = re.compile(r"\\(" + "|".join(_TEXT_ACCENT) + r")\{?(\\[A-Za-z]+|[A-Za-z])\}?")
 # {\'\i}: pandoc and citation-js read a dotless i plus an accent ("ı́"), not í.
 _DOTLESS_IN_ACCENT = re.compile(r"\\([`'^\"~=.uvHckdbr])\s*(?:\{\\([ij])\}|\\([ij])\b)")
 
@@ -141,6 +144,9 @@ def latex_for(ch: str) -> str:
     latex = _DOTLESS_IN_ACCENT.sub(lambda m: "\\" + m.group(1) + "{" + (m.group(2) or m.group(3)) + "}", latex)
     math = _ENSUREMATH.fullmatch(latex)
     if math:
+        accented = _MATH_ACCENT.fullmatch(math.group(1))
+        if accented:  # ά: {\'{$\alpha$}}, which citation-js reads; it misreads \acute
+            return "{\\" + _TEXT_ACCENT[accented.group(1)] + "{$" + accented.group(2) + "$}}"
         return "{$" + math.group(1) + "$}"
     if _DROPPED_BY_PANDOC.fullmatch(latex):
         return ch
@@ -298,7 +304,9 @@ def format_names(people: list[dict], mode: str) -> str:
         elif given:
             out.append(f"{family}, {given}")
         else:
-            out.append("{" + family + "}" if " " in family else family)
+            # One name only ("Ehtisham-ul-Haq", "Suharto"): a unit, or readers
+            # split "ul" off as a particle.
+            out.append(family if family.startswith("{") and family.endswith("}") else "{" + family + "}")
     return " and ".join(out)
 
 
@@ -529,6 +537,9 @@ def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
             f["number"] = number
         if container and etype in ("book", "collection") and "series" not in f:
             f["series"] = container
+        elif container and etype in ("dataset", "software") and container != publisher:
+            # The repository or archive holding it (biblatex: organization).
+            f["organization"] = container
     elif etype == "periodical":  # biblatex: a whole issue of a journal
         if container:
             if f.get("title"):
@@ -551,10 +562,13 @@ def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
                     details.append(f"{label} {latex(item)}")
             if details:
                 f["howpublished"] = ("latex", ", ".join(details))
-            if not biblatex and (issue or number):
+            if not biblatex:
                 # ... and keep them as fields too (plain.bst ignores the fields a
                 # @misc does not print; pandoc and citation-js read them).
-                f["number"] = issue or number
+                if issue or number:
+                    f["number"] = issue or number
+                if container:
+                    f["booktitle"] = container
         elif publisher and etype == "online":
             f["organization"] = publisher
         if base.get("genre") and etype == "misc":
@@ -606,6 +620,10 @@ def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[
     return etype, fields
 
 
+# biblatex list fields: " and " separates items, so a name holding one is braced.
+_BIBLATEX_LISTS = {"publisher", "location", "institution", "organization"}
+
+
 def _value(kind: str, value, mode: str) -> str:
     if kind == "names":
         return "{" + format_names(value, mode) + "}"
@@ -636,7 +654,10 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     lines = [f"@{etype}{{{rec['id']},"]
     for name in sorted(fields, key=_order):
         kind, value = fields[name]
-        lines.append(f"  {name} = {_value(kind, value, mode)},")
+        text = _value(kind, value, mode)
+        if biblatex and name in _BIBLATEX_LISTS and _AND.search(value if isinstance(value, str) else ""):
+            text = "{" + text + "}"  # "Springer Science and Business Media LLC" is one publisher
+        lines.append(f"  {name} = {text},")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
