@@ -47,7 +47,7 @@ from citetool.merge import (
     identity_keys,
 )
 from citetool.record import META, Record, value_text
-from citetool.store import dumps, loads
+from citetool.store import dumps
 
 UNRESOLVED = "unresolved"  # citetool.unresolved: merge conflicts waiting for `citetool resolve`
 ALIASES = "aliases"  # citetool.aliases: the reference's other keys
@@ -65,19 +65,18 @@ class MergeOutcome:
 # --- reading the three versions ------------------------------------------------
 
 def read_store_file(path: Path, label: str) -> dict[str, Record]:
-    """A store as git hands it over: any line endings, a byte-order mark, an
-    empty file (no common ancestor), or an older store version all read."""
+    """One version of the store as git hands it over (any line endings; an
+    empty file when there is no common ancestor; an older store version)."""
+    from citetool.store import Store
+
     try:
-        raw = Path(path).read_bytes()
+        if Path(path).stat().st_size == 0:
+            return {}
+        return Store(path).load()
     except OSError as exc:
         raise StoreError(f"cannot read {label} ({path}): {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise StoreError(f"cannot merge: {label} ({path}) is not UTF-8") from None
-    if not text.strip():
-        return {}
-    return loads(text, f"{label} ({path})")
+    except StoreError as exc:
+        raise StoreError(f"cannot merge {label}: {exc}") from None
 
 
 # --- matching ------------------------------------------------------------------

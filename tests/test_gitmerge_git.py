@@ -231,47 +231,48 @@ def crossref_fixture(doi: str) -> str:
     return ALL_WORKS[doi.lower()].read_text(encoding="utf-8")
 
 
-def test_crlf_checkouts_merge(tmp_path, run, git_env, crossref):
-    repo = make_repo(tmp_path, run, core_autocrlf="true")
-    (repo.root / ".gitattributes").write_text("* text=auto\n", encoding="utf-8")
-    seed, b = repo.ok("add", SEED_DOI, DOI_B).split()
-    repo.citetool("git-setup")
-    repo.commit("base")
-    repo.store.write_bytes(repo.store.read_bytes().replace(b"\n", b"\r\n"))  # as a Windows checkout has it
+def to_crlf(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+
+def merge_a_note_from_each_branch(repo: Repo, seed: str, other: str, bob_crlf: bool, alice_crlf: bool) -> None:
     repo.git("checkout", "-q", "-b", "bob")
     repo.ok("edit", seed, "--set", "note=bob")
-    repo.store.write_bytes(repo.store.read_bytes().replace(b"\n", b"\r\n"))
+    if bob_crlf:
+        to_crlf(repo.store)
     repo.commit("bob")
     repo.git("checkout", "-q", "main")
-    repo.ok("edit", b, "--set", "note=alice")
+    repo.ok("edit", other, "--set", "note=alice")
+    if alice_crlf:
+        to_crlf(repo.store)
     repo.commit("alice")
     merged = repo.git("merge", "--no-edit", "bob", check=False)
     assert merged.returncode == 0, merged.stdout + merged.stderr
-    assert b"\r\n" in repo.store.read_bytes()  # the checkout keeps its line endings
     refs = repo.records()
-    assert refs[seed]["note"] == "bob" and refs[b]["note"] == "alice"
+    assert refs[seed]["note"] == "bob" and refs[other]["note"] == "alice"
+
+
+def test_crlf_checkouts_merge(tmp_path, run, git_env, crossref):
+    repo = make_repo(tmp_path, run, core_autocrlf="true")
+    (repo.root / ".gitattributes").write_text("* text=auto\n", encoding="utf-8")
+    seed, other = repo.ok("add", SEED_DOI, DOI_B).split()
+    repo.citetool("git-setup")
+    repo.commit("base")
+    to_crlf(repo.store)  # as a Windows checkout has it
+    merge_a_note_from_each_branch(repo, seed, other, bob_crlf=True, alice_crlf=False)
+    assert b"\r\n" in repo.store.read_bytes()  # the checkout keeps its line endings
 
 
 def test_a_store_committed_with_crlf_merges_and_keeps_crlf(tmp_path, run, git_env, crossref):
     repo = make_repo(tmp_path, run, core_autocrlf="false")
-    seed, b = repo.ok("add", SEED_DOI, DOI_B).split()
+    seed, other = repo.ok("add", SEED_DOI, DOI_B).split()
     repo.citetool("git-setup")
-    repo.store.write_bytes(repo.store.read_bytes().replace(b"\n", b"\r\n"))
+    to_crlf(repo.store)
     repo.commit("base, CRLF in the repository")
-    repo.git("checkout", "-q", "-b", "bob")
-    repo.ok("edit", seed, "--set", "note=bob")  # citetool writes LF: one side LF, one CRLF
-    repo.commit("bob")
-    repo.git("checkout", "-q", "main")
-    repo.store.write_bytes(repo.store.read_bytes().replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n"))
-    repo.ok("edit", b, "--set", "note=alice")
-    repo.store.write_bytes(repo.store.read_bytes().replace(b"\n", b"\r\n"))
-    repo.commit("alice, CRLF")
-    merged = repo.git("merge", "--no-edit", "bob", check=False)
-    assert merged.returncode == 0, merged.stdout + merged.stderr
+    # citetool writes LF: bob's side is LF, ours (alice's) CRLF
+    merge_a_note_from_each_branch(repo, seed, other, bob_crlf=False, alice_crlf=True)
     raw = repo.store.read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n")
-    refs = repo.records()
-    assert refs[seed]["note"] == "bob" and refs[b]["note"] == "alice"
 
 
 HAND_MADE = """{"format": "citetool-store", "version": 1, "references": [
