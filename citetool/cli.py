@@ -374,6 +374,11 @@ def export(
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
     text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style)
+    _write_output(text, output)
+
+
+def _write_output(text: str, output: Optional[Path]) -> None:
+    """``text`` to stdout, or atomically to the file ``output``."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -540,6 +545,66 @@ def doctor(
     if not report.healthy:
         raise typer.Exit(int(ExitCode.STORE))
     typer.echo(f"ok: {store.path}")
+
+
+@app.command()
+@handle_errors
+def bib(
+    papers: Annotated[list[Path], typer.Argument(help="Manuscripts: LaTeX (.tex, following \\input/\\include), .aux, or pandoc Markdown (.md, .qmd, .Rmd).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style name or .csl file.")] = None,
+    keys_only: Annotated[bool, typer.Option("--keys", help="Print the cited keys, one a line, and exit.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write no bibliography: exit 0 if every citation resolves, else 3.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Make no request: identifier keys from the store and the cache only.")] = False,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown (they are named on stderr).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report (keys, resolved, added, missing) on stdout instead of the bibliography.")] = False,
+) -> None:
+    """Write the bibliography a manuscript cites: exactly its references, under the keys it cites them by.
+
+    Keys that are identifiers (doi:..., isbn:..., repec:..., https://..., url:...,
+    arxiv:...) are resolved and stored when missing. Unknown keys are named on
+    stderr with the closest stored keys, and nothing is written (exit 3).
+    Example: citetool bib paper.tex -o refs.bib
+
+    Example: citetool bib paper.md -f csl-json -o refs.json
+
+    Example: citetool bib --check paper.tex
+    """
+    from citetool.bibliography import build, identifier_of
+    from citetool.manuscript import cited_keys
+
+    if fmt not in FORMAT_NAMES:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    keys: list[str] = []
+    for paper in papers:
+        scan = cited_keys(paper)
+        for note in scan.notes:
+            say(f"warning: {note}")
+        if not scan.keys:
+            say(f"warning: {paper} cites nothing")
+        keys += [k for k in scan.keys if k not in keys]
+    if keys_only:
+        for key in keys:
+            typer.echo(key)
+        return
+    lookups = sum(identifier_of(k) is not None for k in keys)
+    with _progress_bar(lookups) as progress:
+        result = build(_library(), keys, fmt=fmt, style=style, offline=offline,
+                       render=not check and not (as_json and output is None), progress=progress)
+    missing = result.missing
+    for citation in missing:
+        say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
+    if not missing or allow_missing:
+        if result.text is not None and not check:
+            _write_output(result.text, output)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    resolved = len(result.citations) - len(missing)
+    say(f"{resolved} of {len(result.citations)} cited references resolved"
+        + (f", {len(missing)} missing" if missing else ""))
+    if missing and not allow_missing:
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
 
 def main() -> None:

@@ -145,7 +145,8 @@ class Library:
     # --- reading -----------------------------------------------------------
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
-        """The stored key equal to ``key``, ignoring case; KeyNotInStore if none."""
+        """The stored key equal to ``key`` ignoring case, else the key of the
+        reference that lists ``key`` among its aliases; KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
@@ -153,7 +154,15 @@ class Library:
         for existing in records:
             if existing.lower() == lowered:
                 return existing
+        for existing, rec in records.items():
+            if any(alias.lower() == lowered for alias in self.aliases(rec)):
+                return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
+
+    @staticmethod
+    def aliases(rec: Record) -> list[str]:
+        """A reference's other keys (``"citetool": {"aliases": [...]}``)."""
+        return [a for a in rec.get(META, {}).get("aliases", []) if isinstance(a, str)]
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
@@ -169,16 +178,21 @@ class Library:
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
                style: str | None = None) -> str:
         """Render references; ``style`` (a CSL style name or .csl file) for html and text."""
+        return self.render(fmt, self.select(keys, filters), style)
+
+    @staticmethod
+    def render(fmt: str, records: list[Record], style: str | None = None) -> str:
+        """Render ``records`` as they are (in this order, under their ``id``)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
             from citetool.formats import styles
 
             render_styled = styles.render_html if fmt == "html" else styles.render_text
-            return render_styled(self.select(keys, filters), style)
+            return render_styled(records, style)
         from citetool.formats import render
 
-        return render(fmt, self.select(keys, filters))
+        return render(fmt, records)
 
     # --- sources -----------------------------------------------------------
 
