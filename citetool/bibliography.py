@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from citetool.errors import KeyNotInStore
 from citetool.library import Library
 from citetool.manuscript import ALL
+from citetool.record import Record
 
 # Keys that name an identifier, as Manubot writes them (prefix case ignored).
 _IDENTIFIER_KEY = re.compile(r"^(doi|isbn|repec|arxiv|url|https?):", re.IGNORECASE)
@@ -71,6 +72,7 @@ class Citation:
 @dataclass
 class Bibliography:
     citations: list[Citation]
+    records: list[Record] = field(default_factory=list)  # each resolved reference, ``id`` as cited
     text: str | None = None  # the rendered bibliography (None with render=False)
 
     @property
@@ -121,7 +123,7 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
                 citation.suggestions = closest_keys(key, library)
     if to_add:
         outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress)
-        for citation, outcome in zip(to_add, outcomes):
+        for citation, outcome in zip(to_add, outcomes, strict=True):
             if outcome.ok:
                 citation.status = "added" if outcome.status == "added" else "stored"
                 citation.stored = outcome.key
@@ -140,8 +142,6 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
     """The bibliography of ``keys``: each resolved reference, in citation order,
     under the key it is cited by (rendered in ``fmt`` unless ``render`` is False)."""
     citations = resolve(library, keys, offline=offline, look_up=look_up, progress=progress)
-    result = Bibliography(citations)
-    if render:
-        records = [dict(library.records[c.stored], id=c.key) for c in citations if c.resolved]
-        result.text = library.render(fmt, records, style=style)
-    return result
+    records = [dict(library.records[c.stored], id=c.key) for c in citations if c.resolved]
+    text = library.render(fmt, records, style=style) if render else None
+    return Bibliography(citations, records, text)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-from contextlib import contextmanager
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,8 +32,9 @@ Examples:
 
   citetool export --format bibtex --output refs.bib
 
-Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed,
-4 store cannot be read/written/locked, 5 key not in store, 130 interrupted.
+Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed
+(check: a retraction or expression of concern found), 4 store cannot be
+read/written/locked, 5 key not in store, 130 interrupted.
 """
 
 app = typer.Typer(
@@ -49,7 +50,7 @@ app = typer.Typer(
 
 
 class State:
-    store: Optional[Path] = None
+    store: Path | None = None
     debug: bool = False
 
 
@@ -96,7 +97,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     store: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--store", "-s", help="Store file (default: $CITETOOL_STORE, ./citetool.json, or the user data dir)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -119,7 +120,7 @@ def _id_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
+def _read_ids(ids: list[str], from_file: Path | None) -> list[str]:
     """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
     out: list[str] = []
     for item in ids:
@@ -138,18 +139,18 @@ def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
 @app.command()
 @handle_errors
 def add(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
-    from_file: Annotated[Optional[Path], typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if already stored.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: DOIs from the cache, RePEc handles from the handle and RePEc's tables.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per identifier.")] = False,
     manual: Annotated[bool, typer.Option("--manual", help="Type a reference in, for anything without an identifier.")] = False,
-    csl_type: Annotated[Optional[str], typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", help="With --manual: the title.")] = None,
-    author: Annotated[Optional[list[str]], typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
-    editor: Annotated[Optional[list[str]], typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
-    year: Annotated[Optional[str], typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
+    csl_type: Annotated[str | None, typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="With --manual: the title.")] = None,
+    author: Annotated[list[str] | None, typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
+    editor: Annotated[list[str] | None, typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
+    year: Annotated[str | None, typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
 ) -> None:
     """Resolve identifiers and store the references; print their keys.
 
@@ -177,15 +178,17 @@ def add(
     _print_outcomes(outcomes, as_json)
 
 
-TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
-YearOption = Annotated[Optional[str], typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
-SearchOption = Annotated[Optional[str], typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")]
+TypeOption = Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
+YearOption = Annotated[str | None, typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
+SearchOption = Annotated[
+    str | None, typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")
+]
 
 
-def _filters(types, year_spec, search):
+def _filters(types, year_spec, search, flagged: bool = False):
     from citetool.library import Filters
 
-    return Filters(types=list(types or []), year=year_spec, search=search)
+    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
 
 
 def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
@@ -228,7 +231,7 @@ def _progress_bar(total: int):
         yield update
 
 
-def _set_pairs(items: Optional[list[str]]) -> list[tuple[str, str]]:
+def _set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
     """``--set FIELD=VALUE`` options as (field, value) pairs."""
     pairs = []
     for item in items or []:
@@ -268,10 +271,11 @@ def _authors_short(rec) -> str:
 @app.command("list")
 @handle_errors
 def list_(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only references `citetool check` found news about.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the stored references.")] = False,
 ) -> None:
     """List the stored references: a table on a terminal, tab-separated when piped.
@@ -281,7 +285,7 @@ def list_(
     """
     from citetool.record import year
 
-    records = _library().select(keys, _filters(types, year_spec, search))
+    records = _library().select(keys, _filters(types, year_spec, search, flagged))
     if as_json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -338,6 +342,12 @@ def show(
         typer.echo(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
         typer.echo(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
+    from citetool.updates import describe, relations, stored_findings
+
+    for finding in stored_findings(rec):
+        typer.echo(f"check: {describe(finding)}")
+    for relation in relations(rec):
+        typer.echo(f"relation {relation.get('type')}: {relation.get('DOI')}")
 
 
 @app.command()
@@ -359,10 +369,12 @@ FORMAT_NAMES = ("bibtex", "biblatex", "ris", "html", "text", "csl-json")
 @app.command()
 @handle_errors
 def export(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, modern-language-association...) or a .csl file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help=(
+        "With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, "
+        "modern-language-association...) or a .csl file."))] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -373,11 +385,16 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
-    text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style)
+    from citetool.updates import retraction_warnings
+
+    lib, filters = _library(), _filters(types, year_spec, search)
+    text = lib.export(fmt, keys, filters, style=style)
+    for warning in retraction_warnings(lib.select(keys, filters)):
+        say(warning)
     _write_output(text, output)
 
 
-def _write_output(text: str, output: Optional[Path]) -> None:
+def _write_output(text: str, output: Path | None) -> None:
     """``text`` to stdout, or atomically to the file ``output``."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
@@ -394,7 +411,7 @@ def _write_output(text: str, output: Optional[Path]) -> None:
 @app.command()
 @handle_errors
 def refresh(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
 ) -> None:
     """Fetch references again from the sources that produced them and merge.
@@ -409,8 +426,8 @@ def refresh(
 @handle_errors
 def edit(
     key: Annotated[str, typer.Argument(help="Citation key.")],
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
-    unset: Annotated[Optional[list[str]], typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
 ) -> None:
     """Correct a reference by hand; edited fields are yours and no source overwrites them.
 
@@ -549,16 +566,95 @@ def doctor(
 
 @app.command()
 @handle_errors
+def check(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to check (default: all).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list clean references (ok) and those that could not be checked.")] = False,
+) -> None:
+    """Ask Crossref whether stored works were retracted, corrected or published since.
+
+    One line per finding: key, then retracted / expression of concern /
+    corrected / new version / published version available, with the DOI of
+    the notice (or of the published version), its date and its source
+    (retraction-watch or publisher). Findings are stored: `show` and
+    `list --flagged` display them without a request. Exit 3 when a retraction
+    or an expression of concern is found (or Crossref could not be asked).
+    Example: citetool check --json
+    """
+    from citetool.updates import check as check_references
+    from citetool.updates import describe
+
+    results, problems = check_references(_library(), keys)
+    for result in results:
+        if result.status != "flagged" and not show_all:
+            continue
+        if as_json:
+            typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        elif result.findings:
+            for finding in result.findings:
+                typer.echo(f"{result.key}\t{describe(finding)}")
+        else:
+            typer.echo(f"{result.key}\t{result.status}" + (f" ({result.reason})" if result.reason else ""))
+    for problem in problems:
+        say(f"error: {problem}")
+    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok", "unchecked")}
+    serious = sum(r.serious for r in results)
+    say(f"{len(results)} references: {counts['flagged']} with news ({serious} retracted or of concern), "
+        f"{counts['ok']} ok, {counts['unchecked']} not checked (no DOI, or not in Crossref)")
+    if serious or problems:
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command()
+@handle_errors
+def upgrade(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to upgrade (default: all).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per upgraded reference.")] = False,
+) -> None:
+    """Replace preprints and working papers by their published version.
+
+    A reference whose Crossref record says is-preprint-of takes the published
+    work's metadata under the same key; your own fields are kept, and the
+    preprint's DOI stays as a relation (shown by `show`, exported).
+    Example: citetool upgrade --dry-run
+    """
+    from citetool.updates import upgrade as upgrade_references
+
+    plans = upgrade_references(_library(), keys, dry_run=dry_run)
+    for plan in plans:
+        if as_json:
+            typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False))
+        if plan.error:
+            say(f"error: {plan.error}")
+            continue
+        if as_json:
+            continue
+        if not dry_run:
+            typer.echo(plan.key)
+            say(f"{plan.key}: now {plan.published} (was the preprint {plan.preprint})")
+            continue
+        typer.echo(f"{plan.key}: {plan.preprint} -> {plan.published}")  # --dry-run: the changes are the output
+        for fld, before, after in plan.changes:
+            typer.echo(f"  {fld}: {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}")
+    if not plans:
+        say("nothing to upgrade: no preprint with a published version")
+    if any(p.error for p in plans):
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command()
+@handle_errors
 def bib(
     papers: Annotated[list[Path], typer.Argument(help="Manuscripts: LaTeX (.tex, following \\input/\\include), .aux, or pandoc Markdown (.md, .qmd, .Rmd).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style name or .csl file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help="With html or text: a CSL style name or .csl file.")] = None,
     keys_only: Annotated[bool, typer.Option("--keys", help="Print the cited keys, one a line, and exit.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write no bibliography: exit 0 if every citation resolves, else 3.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: identifier keys from the store and the cache only.")] = False,
-    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown (they are named on stderr).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report (keys, resolved, added, missing) on stdout instead of the bibliography.")] = False,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON report (keys, resolved, added, missing) on stdout, not the bibliography.")] = False,
 ) -> None:
     """Write the bibliography a manuscript cites: exactly its references, under the keys it cites them by.
 
@@ -592,12 +688,15 @@ def bib(
     with _progress_bar(lookups) as progress:
         result = build(_library(), keys, fmt=fmt, style=style, offline=offline,
                        render=not check and not (as_json and output is None), progress=progress)
+    from citetool.updates import retraction_warnings
+
+    for warning in retraction_warnings(result.records):
+        say(warning)
     missing = result.missing
     for citation in missing:
         say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
-    if not missing or allow_missing:
-        if result.text is not None and not check:
-            _write_output(result.text, output)
+    if (not missing or allow_missing) and result.text is not None:
+        _write_output(result.text, output)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     resolved = len(result.citations) - len(missing)

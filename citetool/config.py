@@ -54,7 +54,7 @@ class Settings:
     retry_base: float = 1.0  # seconds: first back-off step after a 429/5xx
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         env = os.environ
         return cls(
             crossref_url=(env.get("CITETOOL_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),

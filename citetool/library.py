@@ -64,6 +64,7 @@ class Filters:
     types: list[str] = field(default_factory=list)
     year: str | None = None  # "2021", "2019-2021", "2019-", "-2020"
     search: str | None = None
+    flagged: bool = False  # only references a `check` found news about (citetool.updates)
 
     def year_range(self) -> tuple[int, int] | None:
         if not self.year:
@@ -78,6 +79,11 @@ class Filters:
     def matches(self, rec: Record) -> bool:
         if self.types and rec.get("type") not in self.types:
             return False
+        if self.flagged:
+            from citetool.updates import is_flagged
+
+            if not is_flagged(rec):
+                return False
         span = self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False
@@ -112,7 +118,7 @@ class Library:
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> "Library":
+    def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> Library:
         return cls(path, settings)
 
     @property
@@ -530,7 +536,7 @@ class Library:
                     outcomes[key] = Outcome(key, "updated" if changed else "present", key=key, changed=changed)
                 self.store.save(records)
                 self._written(records)
-        for key, results in fetched.items():
+        for key in fetched:
             outcomes.setdefault(key, Outcome(key, "present", key=key))
         return [outcomes[k] for k in targets]
 
@@ -582,6 +588,7 @@ class Library:
         With ``resolve``, entries carrying a DOI are enriched from Crossref first
         (the file's own values still count as the user's where they differ).
         Returns (one outcome per entry, problems)."""
+        from citetool.formats import read
         from citetool.keys import base_key, is_valid_key, unique_key
         from citetool.merge import (
             IMPORT,
@@ -592,7 +599,6 @@ class Library:
             new_reference,
             now_iso,
         )
-        from citetool.formats import read
 
         entries = []
         problems: list[str] = []

@@ -338,14 +338,10 @@ def _simple_key(text: str, pos: int) -> int:
     while end < len(text):
         ch = text[end]
         nxt = text[end + 1] if end + 1 < len(text) else ""
-        if _word_char(ch):
-            end += 1
-        elif ch in _INTERNAL and nxt and _word_char(nxt):
-            end += 1
-        elif ch in ":/" and nxt == "/":
-            end += 1
-        else:
+        internal = ch in _INTERNAL and nxt and _word_char(nxt)
+        if not (_word_char(ch) or internal or (ch in ":/" and nxt == "/")):
             break
+        end += 1
     return end
 
 

@@ -18,11 +18,12 @@ releases it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from citetool.errors import StoreError, StoreLocked
 from citetool.record import Record
@@ -184,10 +185,8 @@ def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     if not durable:
         return

@@ -22,18 +22,18 @@ import unicodedata
 from urllib.parse import quote
 
 from citetool.identifiers import doi_url, isbn13
-from citetool.text import one_line
 from citetool.record import (
     Record,
-    date_text,
-    repec_handle,
-    repec_link,
     date_parts,
+    date_text,
     first_value,
     is_organisation,
     names,
     page_range,
+    repec_handle,
+    repec_link,
 )
+from citetool.text import one_line
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -154,7 +154,7 @@ def protect_title(title: str, ascii_only: bool) -> str:
         escaped = [escape(w, ascii_only) for w in words]
     title_case = _is_title_case(words)
     return " ".join("{" + e + "}" if _needs_protection(w, i, title_case) else e
-                    for i, (w, e) in enumerate(zip(words, escaped)))
+                    for i, (w, e) in enumerate(zip(words, escaped, strict=True)))
 
 
 # --- names -------------------------------------------------------------------
@@ -499,7 +499,7 @@ def _satisfy_plain_bst(etype: str, fields: dict) -> None:
         editors = fields.pop("editor")[1]
         from citetool.formats.html import join_names
 
-        notes.append(("Edited by " + join_names(editors)))
+        notes.append("Edited by " + join_names(editors))
     if etype == "article" and fields.get("number") and not fields.get("volume"):
         # "there's a number but no volume"
         notes.append("No. " + fields.pop("number")[1])

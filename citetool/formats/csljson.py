@@ -8,6 +8,7 @@ import json
 
 from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, repec_handle
 
+
 def to_csl(rec: Record) -> dict:
     item = {}
     for key, value in rec.items():

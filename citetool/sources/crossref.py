@@ -399,29 +399,38 @@ class CrossrefClient:
         items = self.query_list(params)
         return {i["DOI"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("DOI"), str)}
 
-    def query_list(self, params: dict) -> list[dict]:
-        """The items of one ``/works`` list query ([] when it fails: callers fall back)."""
+    def query_list(self, params: dict, strict: bool = False) -> list[dict]:
+        """The items of one ``/works`` list query. When it fails: [] (callers
+        fall back), or SourceUnavailable with ``strict``."""
         import httpx2
 
+        def failed(reason: str) -> list[dict]:
+            if strict:
+                raise SourceUnavailable(f"Crossref list query failed: {reason}")
+            return []
 
         for attempt in range(RETRIES + 1):
             with self.lists.slot():
                 try:
                     response = self._pool().get(self.settings.crossref_url + "/works", params=params)
-                except httpx2.HTTPError:
-                    return []  # the callers' fall-backs will say what is wrong
+                except httpx2.TimeoutException:
+                    return failed(f"no answer within {self.settings.timeout:g}s")
+                except httpx2.HTTPError as exc:  # the callers' fall-backs will say what is wrong
+                    return failed(f"cannot reach Crossref: {type(exc).__name__}")
             self._counted(limited=response.status_code == 429)
             self.lists.update_from_headers(response.headers)
             if self._waited_to_retry(self.lists, response.status_code, response.headers, attempt):
                 continue
             break
         if response.status_code != 200:
-            return []
+            return failed(f"HTTP {response.status_code}")
         try:
             items = response.json()["message"]["items"]
         except (ValueError, KeyError, TypeError):
-            return []
-        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+            return failed("an unreadable answer")
+        if not isinstance(items, list):
+            return failed("an answer of the wrong shape")
+        return [i for i in items if isinstance(i, dict)]
 
     def fetch_many(self, dois: list[str], offline: bool = False, fresh: bool = False, on_result=None) -> dict:
         """{doi: message or LookupFailed} for every DOI; ``on_result(doi, value)`` as each arrives."""
