@@ -342,7 +342,8 @@ def show(
         typer.echo(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
         typer.echo(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
-    from citetool.updates import describe, relations, stored_findings
+    from citetool.record import relations
+    from citetool.updates import describe, stored_findings
 
     for finding in stored_findings(rec):
         typer.echo(f"check: {describe(finding)}")

@@ -140,6 +140,24 @@ def repec_handle(record: Record) -> str | None:
     return record.get(META, {}).get("ids", {}).get("repec")
 
 
+def relations(record: Record) -> list[dict]:
+    """Other works this reference stands in for (``citetool.relations``): the
+    preprint an ``upgrade`` replaced, as ``{"type": "preprint", "DOI", "repec"?}``."""
+    value = record.get(META, {}).get("relations")
+    return [r for r in value if isinstance(r, dict) and r.get("DOI")] if isinstance(value, list) else []
+
+
+def relation_notes(record: Record) -> list[str]:
+    """The relations as the exports print them: "Preprint: doi:10.1101/097196"."""
+    out = []
+    for relation in relations(record):
+        text = f"{str(relation.get('type') or 'related').capitalize()}: doi:{relation['DOI']}"
+        if relation.get("repec"):
+            text += f" ({relation['repec']})"
+        out.append(text)
+    return out
+
+
 def repec_link(record: Record) -> str | None:
     """Its EconPapers persistent link (the form EconPapers itself prints)."""
     handle = repec_handle(record)

@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from citetool.record import META, Record
+from citetool.record import META, Record, relations
 
 if TYPE_CHECKING:
     from citetool.library import Library
@@ -78,12 +78,6 @@ def retraction_warnings(records: list[Record]) -> list[str]:
         for finding in serious_findings(rec):
             lines.append(f"warning: {rec.get('id')} {describe(finding)}")
     return lines
-
-
-def relations(record: Record) -> list[dict]:
-    """Other identifiers of the same work kept by ``upgrade`` (the preprint's DOI)."""
-    value = record.get(META, {}).get(RELATIONS)
-    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
 
 
 # --- check ---------------------------------------------------------------------

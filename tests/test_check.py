@@ -300,3 +300,37 @@ def test_upgraded_working_paper_keeps_its_handle_in_the_relation():
     assert new["citetool"]["relations"] == [{"type": "preprint", "DOI": "10.3386/w11309", "repec": "RePEc:nbr:nberwo:11309"}]
     assert new["citetool"]["added"] == "2026-01-01T00:00:00Z" and new["citetool"]["aliases"] == ["doe2005"]
     assert "ids" not in new["citetool"]  # the handle names the working paper, not the article
+
+
+# --- the preprint relation in the exports (judged by the real consumers) ---------
+
+@pytest.fixture
+def upgraded(fake, run):
+    keys = add(run, PREPRINT, SEED_DOI)
+    assert run("upgrade", keys[PREPRINT]).exit_code == 0
+    return keys[PREPRINT]
+
+
+def test_exports_carry_the_preprint_doi(upgraded, run):
+    biblatex = run("export", "-f", "biblatex", upgraded).stdout
+    assert "addendum = {Preprint: doi:10.1101/097196}" in biblatex
+    assert "doi = {10.1038/s41597-019-0031-8}" in biblatex
+    assert "note = {Read" not in biblatex
+    assert "note = {Preprint: doi:10.1101/097196}" in run("export", "-f", "bibtex", upgraded).stdout
+    assert "N1  - Preprint: doi:10.1101/097196" in run("export", "-f", "ris", upgraded).stdout
+    [item] = json.loads(run("export", "-f", "csl-json", upgraded).stdout)
+    assert item["note"] == "Preprint: doi:10.1101/097196" and item["DOI"] == PUBLISHED
+    assert "Preprint: https://doi.org/10.1101/097196" in run("export", "-f", "text", upgraded).stdout
+    assert '<a href="https://doi.org/10.1101/097196">' in run("export", "-f", "html", upgraded).stdout
+
+
+@pytest.mark.validators
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "ris", "csl-json", "html"])
+def test_upgraded_exports_pass_the_real_consumers(upgraded, run, tmp_path, fmt):
+    from test_validators import CHECKS, validate
+
+    out = tmp_path / f"refs.{CHECKS[fmt][1]}"
+    assert run("export", "--format", fmt, "--output", str(out)).exit_code == 0
+    proc = validate(fmt, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK" in proc.stdout

@@ -30,6 +30,7 @@ from citetool.record import (
     is_organisation,
     names,
     page_range,
+    relation_notes,
     repec_handle,
     repec_link,
 )
@@ -251,7 +252,8 @@ BIBLATEX_REQUIRED = {
     "software": ("title",),
     "misc": ("title", "date"),
 }
-_BLX_COMMON = {"abstract", "doi", "url", "date", "urldate", "keywords", "eprint", "eprinttype", "shorttitle"}
+_BLX_COMMON = {"abstract", "addendum", "doi", "url", "date", "urldate", "keywords", "eprint", "eprinttype",
+               "shorttitle"}
 # Fields each biblatex type accepts (blx-dm.def \DeclareDatamodelEntryfields), for the
 # fields citetool writes; biber --validate-datamodel warns about any other.
 BIBLATEX_FIELDS = {
@@ -284,7 +286,7 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
          "series", "howpublished", "school", "institution", "organization", "publisher",
          "address", "location", "venue", "type", "year", "month", "date", "volume", "number",
          "issue", "pages", "eid", "edition", "isbn", "issn", "doi", "url", "urldate", "eprint",
-         "eprinttype", "note", "key", "abstract")
+         "eprinttype", "note", "addendum", "key", "abstract")
 
 
 def _satisfied(fields: dict, required: tuple[str, ...]) -> bool:
@@ -368,6 +370,11 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
         else:
             note = f"Accessed {iso}"
             f["note"] = ("text", f"{rec['note']}. {note}" if rec.get("note") else note)
+    related = ". ".join(relation_notes(rec))  # the preprint an upgrade replaced
+    if related and biblatex:
+        f["addendum"] = ("text", related)
+    elif related:
+        f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
     if rec.get("abstract"):
         f["abstract"] = ("text", rec["abstract"])
     return f
