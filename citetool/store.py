@@ -89,6 +89,7 @@ class Store:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
+        self.saves = 0  # how many times this object wrote the store
 
     def _stamp(self) -> tuple | None:
         try:
@@ -160,6 +161,7 @@ class Store:
             raise StoreError(
                 f"cannot write store {self.path}: {exc.strerror or exc}; the old store is unchanged"
             ) from None
+        self.saves += 1
         self._last = (self._stamp(), records)
 
 

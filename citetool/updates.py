@@ -195,7 +195,7 @@ def upgraded_record(old: Record, published: Record, source: str, asked: str, whe
     old_meta = old.get(META, {})
     meta = new[META]
     for fld, owner in old_meta.get("fields", {}).items():
-        if owner != USER:
+        if owner != USER or fld == "DOI":  # a DOI the user gave the preprint is the relation now
             continue
         meta["fields"][fld] = USER
         if fld in old:

@@ -334,3 +334,20 @@ def test_upgraded_exports_pass_the_real_consumers(upgraded, run, tmp_path, fmt):
     proc = validate(fmt, out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OK" in proc.stdout
+
+
+def test_a_repec_working_paper_becomes_its_article(fake, run, store_path):
+    key = add(run, "RePEc:nbr:nberwo:11309")["RePEc:nbr:nberwo:11309"]  # the handle alone (no EconPapers here)
+    assert run("edit", key, "--set", "DOI=10.5555/citetool-test.nber-wp", "--set", "note=Cited in ch. 3").exit_code == 0
+    assert run("check").stdout == f"{key}\tpublished version available: 10.5555/citetool-test.wp-article (publisher)\n"
+    result = run("upgrade")
+    assert result.exit_code == 0, result.stderr
+    rec = stored(store_path)[key]
+    assert (rec["DOI"], rec["type"], rec["container-title"]) == (
+        "10.5555/citetool-test.wp-article", "article-journal", "Journal of Citetool Test Cases")
+    assert rec["citetool"]["fields"]["DOI"] == "crossref" and rec["note"] == "Cited in ch. 3"
+    assert "collection-title" not in rec and "genre" not in rec
+    assert rec["citetool"]["relations"] == [
+        {"type": "preprint", "DOI": "10.5555/citetool-test.nber-wp", "repec": "RePEc:nbr:nberwo:11309"}]
+    assert "addendum = {Preprint: doi:10.5555/citetool-test.nber-wp (RePEc:nbr:nberwo:11309)}" in run(
+        "export", "-f", "biblatex").stdout
