@@ -733,7 +733,7 @@ def upgrade(
     """
     from citetool.updates import upgrade as upgrade_references
 
-    plans = upgrade_references(_library(), keys, dry_run=dry_run)
+    plans, problems = upgrade_references(_library(), keys, dry_run=dry_run)
     for plan in plans:
         if as_json:
             out(json.dumps(plan.as_dict(), ensure_ascii=False))
@@ -749,9 +749,11 @@ def upgrade(
         out(f"{plan.key}: {plan.preprint} -> {plan.published}")  # --dry-run: the changes are the output
         for fld, before, after in plan.changes:
             out(f"  {fld}: {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}")
-    if not plans:
+    for problem in problems:
+        say(f"error: {problem}")
+    if not plans and not problems:
         say("nothing to upgrade: no preprint with a published version")
-    if any(p.error for p in plans):
+    if problems or any(p.error for p in plans):
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
 
