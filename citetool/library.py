@@ -76,7 +76,9 @@ class Filters:
         high = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else low)
         return low, high
 
-    def matches(self, rec: Record) -> bool:
+    def matches(self, rec: Record, span: tuple[int, int] | None = None) -> bool:
+        """Whether ``rec`` passes; ``span`` is :meth:`year_range`, worked out
+        once by callers that test many records."""
         if self.types and rec.get("type") not in self.types:
             return False
         if self.flagged:
@@ -84,7 +86,7 @@ class Filters:
 
             if not is_flagged(rec):
                 return False
-        span = self.year_range()
+        span = span or self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False
         if self.search:
@@ -176,10 +178,13 @@ class Library:
     def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
         """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
-        chosen = {self.resolve_key(k) for k in keys} if keys else set(self.records)
+        records = self.records
+        chosen = sorted({self.resolve_key(k) for k in keys} if keys else records, key=_sort_key)
         filters = filters or Filters()
-        filters.year_range()  # validate even when the store is empty
-        return [self.records[k] for k in sorted(chosen, key=_sort_key) if filters.matches(self.records[k])]
+        span = filters.year_range()  # validates even when the store is empty
+        if filters == Filters():  # no filter: nothing to test
+            return [records[k] for k in chosen]
+        return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
                style: str | None = None) -> str:
