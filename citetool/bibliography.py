@@ -137,11 +137,11 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
 
 
 def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str | None = None,
-          offline: bool = False, look_up: bool = True, render: bool = True,
+          unicode: bool = False, offline: bool = False, look_up: bool = True, render: bool = True,
           progress: Callable[[int, int], None] | None = None) -> Bibliography:
     """The bibliography of ``keys``: each resolved reference, in citation order,
     under the key it is cited by (rendered in ``fmt`` unless ``render`` is False)."""
     citations = resolve(library, keys, offline=offline, look_up=look_up, progress=progress)
     records = [dict(library.records[c.stored], id=c.key) for c in citations if c.resolved]
-    text = library.render(fmt, records, style=style) if render else None
+    text = library.render(fmt, records, style=style, unicode=unicode) if render else None
     return Bibliography(citations, records, text)

@@ -153,8 +153,9 @@ class Library:
     # --- reading -----------------------------------------------------------
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
-        """The stored key equal to ``key`` ignoring case, else the key of the
-        reference that lists ``key`` among its aliases; KeyNotInStore if none."""
+        """The stored key equal to ``key``, ignoring case, else the reference
+        that has ``key`` among its aliases (``citetool.aliases``: its other
+        keys, e.g. from a git merge); KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
@@ -187,12 +188,13 @@ class Library:
         return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
-               style: str | None = None) -> str:
-        """Render references; ``style`` (a CSL style name or .csl file) for html and text."""
-        return self.render(fmt, self.select(keys, filters), style)
+               style: str | None = None, unicode: bool = False) -> str:
+        """Render references; ``style`` (a CSL style name or .csl file) for html and text;
+        ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
+        return self.render(fmt, self.select(keys, filters), style, unicode=unicode)
 
     @staticmethod
-    def render(fmt: str, records: list[Record], style: str | None = None) -> str:
+    def render(fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
         """Render ``records`` as they are (in this order, under their ``id``)."""
         if style:
             if fmt not in ("html", "text"):
@@ -203,7 +205,7 @@ class Library:
             return render_styled(records, style)
         from citetool.formats import render
 
-        return render(fmt, records)
+        return render(fmt, records, unicode=unicode)
 
     # --- sources -----------------------------------------------------------
 
@@ -586,6 +588,19 @@ class Library:
             self.store.save(records)
             self._written(records)
         return old
+
+    def resolve_conflict(self, key: str, field: str, take: str) -> tuple[str, object]:
+        """Settle the conflict a git merge left on ``field`` of ``key``: ``take``
+        is "ours", "theirs" or a value (see :func:`citetool.gitmerge.settle`).
+        Returns (key, the value kept; None if the field is now absent)."""
+        from citetool.gitmerge import settle
+        with self.store.locked():
+            records = self.store.load_fresh()
+            key = self.resolve_key(key, records)
+            value = settle(records[key], field, take)
+            self.store.save(records)
+            self._written(records)
+        return key, value
 
     def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON). Every entry goes
