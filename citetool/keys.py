@@ -72,6 +72,17 @@ def _suffixes() -> Iterable[str]:
         n += 1
 
 
+def keys_in_use(records: dict) -> set[str]:
+    """Every key a reference answers to, lower-cased: its own and its aliases
+    (``citetool.aliases``, e.g. from a git merge), so that no new key takes
+    one that a manuscript may cite."""
+    used = set()
+    for key, rec in records.items():
+        used.add(key.lower())
+        used.update(alias.lower() for alias in rec.get("citetool", {}).get("aliases", ()))
+    return used
+
+
 def unique_key(base: str, taken_lower: set[str]) -> str:
     """``base`` if free, else base+a, base+b, ...; ``taken_lower`` holds the
     keys in use, lower-cased (uniqueness ignores case)."""
