@@ -45,7 +45,7 @@ from citetool.merge import (
     build_index,
     find_match,
 )
-from citetool.record import META, Record, value_text
+from citetool.record import META, Record, aliases, value_text
 from citetool.store import dumps
 
 UNRESOLVED = "unresolved"  # citetool.unresolved: merge conflicts waiting for `citetool resolve`
@@ -255,7 +255,7 @@ def _flat(conflicts: dict) -> dict[tuple[str, str], object]:
 def _aliases(*records: Record) -> list[str]:
     seen: dict[str, str] = {}
     for rec in records:
-        for alias in [rec["id"], *rec.get(META, {}).get(ALIASES, [])]:
+        for alias in [rec["id"], *aliases(rec)]:
             seen.setdefault(alias.lower(), alias)
     return list(seen.values())
 

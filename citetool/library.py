@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, LookupFailed, NotFound, UsageError
 from citetool.record import META, Record, names, year
+from citetool.record import aliases as record_aliases
 from citetool.store import Store
 
 if TYPE_CHECKING:
@@ -168,10 +169,7 @@ class Library:
                 return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
 
-    @staticmethod
-    def aliases(rec: Record) -> list[str]:
-        """A reference's other keys (``"citetool": {"aliases": [...]}``)."""
-        return [a for a in rec.get(META, {}).get("aliases", []) if isinstance(a, str)]
+    aliases = staticmethod(record_aliases)  # a reference's other keys
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
