@@ -76,7 +76,9 @@ class Filters:
         high = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else low)
         return low, high
 
-    def matches(self, rec: Record) -> bool:
+    def matches(self, rec: Record, span: tuple[int, int] | None = None) -> bool:
+        """Whether ``rec`` passes; ``span`` is :meth:`year_range`, worked out
+        once by callers that test many records."""
         if self.types and rec.get("type") not in self.types:
             return False
         if self.flagged:
@@ -84,7 +86,7 @@ class Filters:
 
             if not is_flagged(rec):
                 return False
-        span = self.year_range()
+        span = span or self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False
         if self.search:
@@ -167,14 +169,18 @@ class Library:
     def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
         """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
-        chosen = {self.resolve_key(k) for k in keys} if keys else set(self.records)
+        records = self.records
+        chosen = sorted({self.resolve_key(k) for k in keys} if keys else records, key=_sort_key)
         filters = filters or Filters()
-        filters.year_range()  # validate even when the store is empty
-        return [self.records[k] for k in sorted(chosen, key=_sort_key) if filters.matches(self.records[k])]
+        span = filters.year_range()  # validates even when the store is empty
+        if filters == Filters():  # no filter: nothing to test
+            return [records[k] for k in chosen]
+        return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
-               style: str | None = None) -> str:
-        """Render references; ``style`` (a CSL style name or .csl file) for html and text."""
+               style: str | None = None, unicode: bool = False) -> str:
+        """Render references; ``style`` (a CSL style name or .csl file) for html and text;
+        ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
@@ -184,7 +190,7 @@ class Library:
             return render_styled(self.select(keys, filters), style)
         from citetool.formats import render
 
-        return render(fmt, self.select(keys, filters))
+        return render(fmt, self.select(keys, filters), unicode=unicode)
 
     # --- sources -----------------------------------------------------------
 
