@@ -439,7 +439,7 @@ def show(
 
     Example: citetool show arduino2021russia
     """
-    from citetool.record import META
+    from citetool.record import META, aliases, value_text
 
     rec = _library().get(key)
     if as_json:
@@ -448,21 +448,19 @@ def show(
     meta = rec.get(META, {})
     provenance = meta.get("fields", {})
     conflicts = meta.get("conflicts", {})
+    unresolved = meta.get("unresolved", {})  # left by a git merge (citetool/gitmerge.py)
     out(f"key: {rec['id']}")
-    for field in sorted(k for k in rec if k not in ("id", META)):
-        value = rec[field]
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            from citetool.record import name_family_first
-
-            text = "; ".join(name_family_first(n) for n in value)
-        elif isinstance(value, dict) and "date-parts" in value:
-            text = "-".join(str(p) for p in value["date-parts"][0])
-        else:
-            text = " ".join(str(value).split())
+    for field in sorted({k for k in rec if k not in ("id", META)} | set(unresolved)):
         source = provenance.get(field, "?")
-        out(f"{field}: {text}  [{source}]")
+        out(f"{field}: {value_text(rec.get(field))}  [{source}]")
         for other, other_value in sorted(conflicts.get(field, {}).items()):
             out(f"  {other} says: {' '.join(str(other_value).split())}")
+        if field in unresolved:
+            for side in ("ours", "theirs"):
+                out(f"  merge conflict, {side}: {value_text(unresolved[field].get(side))}")
+            out(f"  settle it: citetool resolve {rec['id']} {field} --take ours|theirs|VALUE")
+    for alias in aliases(rec):
+        out(f"alias: {alias}")
     for name, value in sorted(meta.get("ids", {}).items()):
         out(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
@@ -519,6 +517,11 @@ def export(
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
     for warning in retraction_warnings(lib.select(keys, filters)):
         say(warning)
+    _write_output(text, output)
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    """``text`` to stdout, or atomically to the file ``output``."""
     if output is None or str(output) == "-":
         _env().out(text, end="")
         return
@@ -765,6 +768,136 @@ def upgrade(
         say("nothing to upgrade: no preprint with a published version")
     if problems or any(p.error for p in plans):
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command()
+@handle_errors
+def bib(
+    papers: Annotated[list[Path], typer.Argument(help="Manuscripts: LaTeX (.tex, following \\input/\\include), .aux, or pandoc Markdown (.md, .qmd, .Rmd).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help="With html or text: a CSL style name or .csl file.")] = None,
+    unicode: Annotated[bool, typer.Option("--unicode", help="bibtex/biblatex: UTF-8 as is, no LaTeX (for biber, LuaLaTeX, pandoc).")] = False,
+    keys_only: Annotated[bool, typer.Option("--keys", help="Print the cited keys, one a line, and exit.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write no bibliography: exit 0 if every citation resolves, else 3.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Make no request: identifier keys from the store and the cache only.")] = False,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON report (keys, resolved, added, missing) on stdout, not the bibliography.")] = False,
+) -> None:
+    """Write the bibliography a manuscript cites: exactly its references, under the keys it cites them by.
+
+    Keys that are identifiers (doi:..., isbn:..., repec:..., https://..., url:...,
+    arxiv:...) are resolved and stored when missing. Unknown keys are named on
+    stderr with the closest stored keys, and nothing is written (exit 3).
+    Example: citetool bib paper.tex -o refs.bib
+
+    Example: citetool bib paper.md -f csl-json -o refs.json
+
+    Example: citetool bib --check paper.tex
+    """
+    from citetool.bibliography import build, identifier_of
+    from citetool.manuscript import cited_keys
+
+    if fmt not in FORMAT_NAMES:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    keys: list[str] = []
+    for paper in papers:
+        scan = cited_keys(paper)
+        for note in scan.notes:
+            say(f"warning: {note}")
+        if not scan.keys:
+            say(f"warning: {paper} cites nothing")
+        keys += [k for k in scan.keys if k not in keys]
+    if keys_only:
+        for key in keys:
+            out(key)
+        return
+    lookups = sum(identifier_of(k) is not None for k in keys)
+    with _progress_bar(lookups) as progress:
+        result = build(_library(), keys, fmt=fmt, style=style, unicode=unicode, offline=offline,
+                       render=not check and not (as_json and output is None), progress=progress)
+    from citetool.updates import retraction_warnings
+
+    for warning in retraction_warnings(result.records):
+        say(warning)
+    missing = result.missing
+    for citation in missing:
+        say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
+    if (not missing or allow_missing) and result.text is not None:
+        _write_output(result.text, output)
+    if as_json:
+        out(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    resolved = len(result.citations) - len(missing)
+    say(f"{resolved} of {len(result.citations)} cited references resolved"
+        + (f", {len(missing)} missing" if missing else ""))
+    if missing and not allow_missing:
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command("git-setup")
+@handle_errors
+def git_setup(
+    global_config: Annotated[bool, typer.Option("--global", help="Register the driver in your user git config (every repository).")] = False,
+) -> None:
+    """Let git merge the store with citetool's merge driver (no conflict markers).
+
+    Registers the driver (merge.citetool.*) in git's config and adds the store
+    (--store, $CITETOOL_STORE or ./citetool.json) to the work tree's
+    .gitattributes with merge=citetool. Safe to run again.
+    Example: citetool --store refs/citetool.json git-setup
+    """
+    from citetool.gitmerge import git_setup as setup
+
+    for line in setup(_store_path(), global_config=global_config):
+        say(line)
+
+
+@app.command("merge-driver")
+@handle_errors
+def merge_driver(
+    base: Annotated[Path, typer.Argument(help="The common ancestor's store (git's %O).")],
+    ours: Annotated[Path, typer.Argument(help="Our store (git's %A): the merge is written over it.")],
+    theirs: Annotated[Path, typer.Argument(help="Their store (git's %B).")],
+    path: Annotated[str | None, typer.Argument(help="The store's path in the repository (git's %P), for messages.")] = None,
+) -> None:
+    """Three-way merge of three stores, for git (git-setup registers it).
+
+    References are matched by DOI, handle, ISBN or key and merged field by
+    field. Exit 0: merged; 1: conflicts were left in the store (valid JSON;
+    see `citetool doctor`, settle with `citetool resolve`); 4: a version could
+    not be read (OURS is left untouched).
+    Example: citetool merge-driver base.json ours.json theirs.json citetool.json
+    """
+    from citetool.gitmerge import merge_files
+
+    outcome = merge_files(base, ours, theirs)
+    name = path or str(ours)
+    for note in outcome.notes:
+        say(f"{name}: {note}")
+    for key, field in outcome.conflicts:
+        say(f"{name}: conflict: {key} {field} was edited differently on both sides; "
+            f"settle it with: citetool resolve {key} {field} --take ours|theirs|VALUE")
+    if outcome.conflicts:
+        raise typer.Exit(int(ExitCode.MERGE_CONFLICT))
+
+
+@app.command()
+@handle_errors
+def resolve(
+    key: Annotated[str, typer.Argument(help="Citation key (or one of its aliases).")],
+    field: Annotated[str, typer.Argument(help="The field in conflict (see `citetool doctor`).")],
+    take: Annotated[str, typer.Option("--take", help="ours, theirs, or the value to keep (as edit --set reads it).")],
+) -> None:
+    """Settle a conflict a git merge left: keep ours, theirs, or a new value.
+
+    The value kept becomes your edit.
+    Example: citetool resolve arduino2021russia title --take theirs
+    """
+    from citetool.record import value_text
+
+    key, value = _library().resolve_conflict(key, field, take)
+    out(key)
+    say(f"{key}: {field} is now {value_text(value)}")
 
 
 def run(args: Sequence[str] | None = None, env: Environment | None = None) -> int:

@@ -145,6 +145,23 @@ def name_family_first(name: dict) -> str:
     return ", ".join([family] + rest) if family else " ".join(rest)
 
 
+def aliases(record: Record) -> list[str]:
+    """A reference's other keys (``"citetool": {"aliases": [...]}``: e.g. the
+    key a co-author gave the same work, kept by a git merge)."""
+    return [a for a in record.get(META, {}).get("aliases", []) if isinstance(a, str)]
+
+
+def value_text(value: Any) -> str:
+    """A field's value on one line, as ``citetool show`` prints it (None: no value)."""
+    if value is None:
+        return "(no value)"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "; ".join(name_family_first(n) for n in value)
+    if isinstance(value, dict) and "date-parts" in value:
+        return "-".join(str(p) for p in value["date-parts"][0])
+    return " ".join(str(value).split())
+
+
 def page_range(record: Record) -> tuple[str | None, str | None]:
     """(first, last) page from CSL ``page`` ("435-452", "435–452", "e30")."""
     page = record.get("page")
