@@ -8,9 +8,9 @@ Rules (README, "How references are merged"):
 
 1. A field the user set (``citetool edit``, or a hand-fixed value in an
    imported file) is never overwritten, or re-added after being unset, by a source.
-2. Otherwise the more authoritative source wins: ``crossref`` > ``doi.org`` >
-   ``econpapers`` > ``repec-handle`` > ``import``; a source refreshing its own
-   field replaces it.
+2. Otherwise the more authoritative source wins (ranks from the registry in
+   :mod:`citetool.sources`: ``crossref`` > ``doi.org`` > ``econpapers`` >
+   ``repec-handle``; then ``import``); a source refreshing its own field replaces it.
 3. A source never erases a value with an empty one.
 4. A value that loses to a more authoritative one, or to the user's, is kept
    visibly under ``citetool.conflicts`` (``citetool show`` lists it).
@@ -33,14 +33,7 @@ from citetool.record import META, Record, date_parts, names
 
 USER = "user"
 IMPORT = "import"
-SOURCE_RANK = {
-    USER: 100,
-    "crossref": 50,
-    "doi.org": 45,
-    "econpapers": 40,
-    "repec-handle": 30,
-    IMPORT: 20,
-}
+OWNER_RANK = {USER: 100, IMPORT: 20}  # the sources' ranks are in the registry (citetool.sources)
 EMPTY = (None, "", [], {})
 
 
@@ -118,7 +111,11 @@ def find_match(index: dict[str, str], record: Record, records: dict[str, Record]
 # --- merging --------------------------------------------------------------------
 
 def _rank(source: str | None) -> int:
-    return SOURCE_RANK.get(source or "", 0)
+    if source in OWNER_RANK:
+        return OWNER_RANK[source]
+    from citetool.sources import rank
+
+    return rank(source)
 
 
 def new_reference(incoming: Record, source: str, asked: str, when: str | None = None) -> Record:
