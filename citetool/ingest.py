@@ -6,38 +6,14 @@ reference under a fresh key. Pure: no I/O, no lock; the caller holds both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+import time
 
 from citetool.keys import base_key, is_valid_key, unique_key
-from citetool.merge import IMPORT, find_match, identity_keys, merge_import, merge_into, new_reference
+from citetool.merge import IMPORT, USER, find_match, identity_keys, merge_import, merge_into, new_reference
+from citetool.outcome import Outcome
 from citetool.record import Record
 from citetool.sources import Found
-
-
-@dataclass
-class Outcome:
-    """What became of one identifier (or one imported entry, or one refresh)."""
-
-    input: str
-    status: str  # "added" | "present" | "updated" | "failed"
-    key: str | None = None
-    error: str | None = None
-    changed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # warnings worth a line on stderr
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
-
-    def as_dict(self) -> dict:
-        out = {"input": self.input, "status": self.status, "key": self.key}
-        if self.error:
-            out["error"] = self.error
-        if self.changed:
-            out["changed"] = self.changed
-        if self.notes:
-            out["notes"] = self.notes
-        return out
 
 
 class Placer:
@@ -104,7 +80,61 @@ class Placer:
         self.index.update({k: match for k in identity_keys(self.records[match])})
         return Outcome(label, "updated" if changed else "present", key=match, changed=changed)
 
+    def manual(self, label: str, record: Record) -> Outcome:
+        """A reference typed in by the user: every field is theirs."""
+        match = find_match(self.index, record, self.records)
+        if match:
+            return Outcome(label, "present", key=match)
+        return Outcome(label, "added", key=self._new(new_reference(record, USER, "manual entry", self.when)))
+
     def refreshed(self, key: str, found: list[Found]) -> Outcome:
         """A stored reference asked again of its sources."""
         changed = self._merge(key, found)
         return Outcome(key, "updated" if changed else "present", key=key, changed=changed)
+
+
+class Arrivals:
+    """``add``'s results as they arrive from the sources (on any thread):
+    failures noted at once, records placed by ``transaction()`` (a context
+    giving a :class:`Placer`) every ``every`` seconds and at ``flush()``."""
+
+    def __init__(self, inputs: list[str], jobs: dict, outcomes: dict[int, Outcome], transaction,
+                 every: float, progress=None):
+        self.inputs, self.jobs, self.outcomes = inputs, jobs, outcomes
+        self.transaction, self.every, self.progress = transaction, every, progress
+        self.pending: list = []
+        self.done = 0
+        self.saved_at = time.monotonic()
+        self.lock = threading.Lock()
+
+    def deliver(self, ident, found: list[Found], notes: list[str]) -> None:
+        self._arrived(ident, (found, notes))
+
+    def fail(self, ident, reason: str) -> None:
+        self._arrived(ident, reason)
+
+    def _arrived(self, ident, result) -> None:
+        with self.lock:
+            i = self.jobs[ident]
+            if isinstance(result, str):
+                self.outcomes[i] = Outcome(self.inputs[i], "failed", error=result)
+            else:
+                self.pending.append((i, ident, *result))
+            self.done += 1
+            if self.progress:
+                self.progress(self.done, len(self.jobs))
+            if time.monotonic() - self.saved_at >= self.every:
+                self._flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._flush()
+
+    def _flush(self) -> None:  # the caller holds the lock
+        if self.pending:
+            with self.transaction() as placer:
+                for i, ident, found, notes in self.pending:
+                    self.outcomes[i] = placer.found(self.inputs[i], ident.key, found)
+                    self.outcomes[i].notes = notes
+            self.pending.clear()
+        self.saved_at = time.monotonic()

@@ -107,6 +107,15 @@ class Lookup:
                 state.done = True
                 finished(ident, state)
 
+    def dois(self, dois: list[str]) -> tuple[dict[str, list[Found]], dict[str, str]]:
+        """What the sources say of each DOI (batched): ({doi: found}, {doi: why not})."""
+        found: dict[str, list[Found]] = {}
+        failed: dict[str, str] = {}
+        self.run([Identifier("doi", doi, doi) for doi in sorted(set(dois))],
+                 deliver=lambda ident, got, notes: found.__setitem__(ident.value, got),
+                 fail=lambda ident, reason: failed.__setitem__(ident.value, reason))
+        return found, failed
+
     def one(self, ident: Identifier) -> list[Found]:
         """Every source's record for one identifier (no follow-up); LookupFailed if none."""
         got: dict[str, object] = {}
@@ -132,3 +141,61 @@ class Lookup:
             except LookupFailed as exc:
                 notes.append(f"the {named[0]} record names DOI {named[1]}, but: {exc}")
         return sorted(found, key=lambda f: -rank(f[0])), notes
+
+
+@dataclass
+class Plan:
+    """What ``add`` must ask: identifiers not stored yet (each with its input's
+    position), the inputs already settled, and repeated inputs."""
+
+    settled: dict[int, tuple[str, str | None, str | None]] = field(default_factory=dict)  # i: (status, key, error)
+    jobs: dict[Identifier, int] = field(default_factory=dict)
+    repeats: list[tuple[int, int]] = field(default_factory=list)  # (position, position of its first)
+
+
+def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
+    """Parse each input (an identifier, or a reference written out); what is
+    stored already is "present" unless ``again``; a bad input is "failed"."""
+    from citetool.errors import IdentifierError
+    from citetool.identifiers import parse_line
+
+    out = Plan()
+    first_of: dict[str, int] = {}
+    for i, raw in enumerate(inputs):
+        try:
+            ident = parse_line(raw)
+        except IdentifierError as exc:
+            out.settled[i] = ("failed", None, str(exc))
+            continue
+        if ident.key in first_of:
+            out.repeats.append((i, first_of[ident.key]))
+            continue
+        first_of[ident.key] = i
+        match = index.get(ident.key)
+        if match and not again:
+            out.settled[i] = ("present", match, None)
+        else:
+            out.jobs[ident] = i
+    return out
+
+
+def refetch(sources: Sources, references: list[dict]) -> tuple[dict[str, list[Found]], dict[str, str]]:
+    """Each reference's sources asked again (``refresh``): ({key: found}, {key: why not})."""
+    from citetool.errors import CitetoolError
+    from citetool.record import META
+
+    fetched: dict[str, list[Found]] = {}
+    failed: dict[str, str] = {}
+    for rec in references:
+        found = []
+        for name, info in sorted(rec.get(META, {}).get("sources", {}).items()):
+            try:
+                record = sources.refetch(name, info.get("id", ""))
+            except CitetoolError as exc:
+                failed[rec["id"]] = f"{rec['id']}: {exc}"
+                break
+            if record is not None:
+                found.append((name, info.get("id", ""), record))
+        else:
+            fetched[rec["id"]] = found
+    return fetched, failed
