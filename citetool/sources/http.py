@@ -219,8 +219,7 @@ class Http:
         kind = private_kind(target.host)
         if kind:
             raise SourceUnavailable(
-                f"{service} redirected {what} from the public host {origin.host} to {target.host}, "
-                f"a {kind} address: refused")
+                f"{what}: a redirect from the public host {origin.host} to {target.host}, a {kind} address, refused")
 
     def _read(self, response, max_bytes: int, deadline: float, service: str, what: str) -> bytes:
         declared = response.headers.get("content-length", "")
