@@ -27,9 +27,8 @@ def best_of(n, func):
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    from _data import many_records
-
     import bibtexparser
+    from _data import many_records
 
     from citetool.formats.bibtex import render_bibtex
     from citetool.library import Library

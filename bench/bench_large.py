@@ -59,7 +59,7 @@ def main() -> None:
         bp_parse = timed(lambda: bibtexparser.parse_string(bib_text))
         ours = {}
         for fmt in ("bibtex", "biblatex", "ris", "csl-json", "html", "text"):
-            ours[fmt] = timed(lambda: cli("export", "-f", fmt, "-o", f"{folder}/out"))
+            ours[fmt] = timed(lambda fmt=fmt: cli("export", "-f", fmt, "-o", f"{folder}/out"))
         listing = timed(lambda: cli("list"))
         with FakeCrossref(latency=0.0) as fake:
             counter = iter(range(10**6))

@@ -9,6 +9,7 @@ header, a mailto or any other setting.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from pathlib import Path
@@ -36,7 +37,5 @@ class Cache:
         """Store ``text``; a cache that cannot be written is no error."""
         from citetool.store import atomic_write_text
 
-        try:
+        with contextlib.suppress(OSError):
             atomic_write_text(self._path(key), text, durable=False)
-        except OSError:
-            pass

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import functools
 import json
-from contextlib import contextmanager
 import os
 import sys
+from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
+import typer.core
+from typer.core import TyperGroup
 
 from citetool import __version__
+from citetool.environment import Environment
 from citetool.errors import CitetoolError, ExitCode, UsageError
 
 EPILOG = """\
@@ -32,12 +38,60 @@ Examples:
 
   citetool export --format bibtex --output refs.bib
 
-Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed,
-4 store cannot be read/written/locked, 5 key not in store, 130 interrupted.
+Exit codes: 0 ok, 1 internal error, 2 usage error, 3 some identifiers failed
+(check: a retraction or expression of concern found), 4 store cannot be
+read/written/locked, 5 key not in store, 130 interrupted.
 """
+
+
+# The Click that Typer runs on (recent Typers ship their own copy of it).
+_click_errors = (getattr(typer.core, "_click", None) or typer.core.click).exceptions
+
+
+class CitetoolGroup(TyperGroup):
+    """Click's group, with its usage errors said the citetool way
+    (``citetool: error: no such option: --x``, exit 2) and the
+    :class:`Environment` passed in as ``obj`` (default: the real process's)."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        env = extra.pop("obj", None)
+        if not isinstance(env, Environment):
+            env = Environment()
+        token = _invocation.set(Invocation(env))
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except _click_errors.NoArgsIsHelpError as exc:
+            env.err(exc.format_message())
+            code = int(ExitCode.USAGE)
+        except _click_errors.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            env.err(f"citetool: error: {_lower_first(exc.format_message())}{where}")
+            code = int(ExitCode.USAGE)
+        except _click_errors.ClickException as exc:
+            env.err(f"citetool: error: {_lower_first(exc.format_message())}")
+            code = exc.exit_code
+        except typer.Abort:
+            env.err("citetool: interrupted")
+            code = int(ExitCode.INTERRUPTED)
+        finally:
+            _invocation.reset(token)
+        env.flush()
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _lower_first(text: str) -> str:
+    """Click's "No such command 'x'." as a citetool message: "no such command 'x'"."""
+    text = text.strip().rstrip(".")
+    return text[:1].lower() + text[1:]
+
 
 app = typer.Typer(
     name="citetool",
+    cls=CitetoolGroup,
     help="Build and export citations from DOIs, RePEc handles, ISBNs and web pages. Data goes to stdout, messages to stderr.",
     epilog=EPILOG,
     add_completion=False,
@@ -48,17 +102,41 @@ app = typer.Typer(
 )
 
 
-class State:
-    store: Optional[Path] = None
+@dataclass
+class Invocation:
+    """One run of the command line: its environment and global options."""
+
+    env: Environment
+    store: Path | None = None
     debug: bool = False
+    library: Any = None  # the Library the command opened (to report what a Ctrl-C left saved)
 
 
-state = State()
+_invocation: ContextVar[Invocation] = ContextVar("citetool_invocation")
+
+
+def _current() -> Invocation:
+    """This run's :class:`Invocation` (set by :meth:`CitetoolGroup.main`)."""
+    try:
+        return _invocation.get()
+    except LookupError:  # a command function called outside the command line
+        invocation = Invocation(Environment())
+        _invocation.set(invocation)
+        return invocation
+
+
+def _env() -> Environment:
+    return _current().env
 
 
 def say(message: str) -> None:
     """A message for the user: stderr, one line, no markup."""
-    typer.echo(f"citetool: {message}", err=True)
+    _env().err(f"citetool: {message}")
+
+
+def out(text: str) -> None:
+    """A line of data on stdout."""
+    _env().out(text)
 
 
 def handle_errors(func):
@@ -66,20 +144,21 @@ def handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        invocation = _current()
         try:
             return func(*args, **kwargs)
         except CitetoolError as exc:
-            if state.debug:
+            if invocation.debug:
                 raise
             say(f"error: {exc.message}")
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            say("interrupted")
+            say(f"interrupted; {_saved_so_far(invocation)}")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, _click_errors.ClickException):
             raise
         except Exception as exc:  # a bug: say so briefly, unless --debug
-            if state.debug:
+            if invocation.debug:
                 raise
             say(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)")
             raise typer.Exit(int(ExitCode.ERROR)) from None
@@ -87,16 +166,25 @@ def handle_errors(func):
     return wrapper
 
 
+def _saved_so_far(invocation: Invocation) -> str:
+    """What an interrupted command left in the store, for the Ctrl-C message."""
+    library = invocation.library
+    if library is None or not library.store.saves:
+        return "nothing was saved (the store is as it was)"
+    return f"what was done before it is saved in {library.store.path} (every write is whole)"
+
+
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"citetool {__version__}")
+        out(f"citetool {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
+@handle_errors
 def main_options(
     store: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--store", "-s", help="Store file (default: $CITETOOL_STORE, ./citetool.json, or the user data dir)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -104,32 +192,52 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    state.store = store
-    state.debug = debug
+    invocation = _current()
+    invocation.store = store
+    invocation.debug = debug
+    if invocation.env.stdout is None:
+        raise UsageError("stdout is closed: redirect it to a file or to /dev/null")
+
+
+def _settings():
+    from citetool.config import Settings
+
+    return Settings.from_env(_env().environ)
+
+
+def _store_path() -> Path:
+    from citetool.config import resolve_store_path
+
+    return resolve_store_path(_current().store, _env().environ)
 
 
 def _library():
     from citetool.library import Library
 
-    return Library(state.store)
+    invocation = _current()
+    invocation.library = Library(_store_path(), _settings())
+    return invocation.library
 
 
 def _id_lines(text: str) -> list[str]:
-    """One identifier a line; blank lines and # comments skipped."""
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    """One identifier a line (any line ends, a byte-order mark ignored);
+    blank lines and # comments skipped."""
+    lines = (line.strip().lstrip("\ufeff").strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
-def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
+def _read_ids(ids: list[str], from_file: Path | None) -> list[str]:
     """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
+    env = _env()
     out: list[str] = []
     for item in ids:
-        out.extend(_id_lines(sys.stdin.read()) if item == "-" else [item])
+        out.extend(_id_lines(env.read_stdin()) if item == "-" else [item])
     if from_file is not None:
         if str(from_file) == "-":
-            out.extend(_id_lines(sys.stdin.read()))
+            out.extend(_id_lines(env.read_stdin()))
         else:
             try:
-                out.extend(_id_lines(from_file.read_text(encoding="utf-8")))
+                out.extend(_id_lines(from_file.read_text(encoding="utf-8-sig")))
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"cannot read {from_file}: {getattr(exc, 'strerror', None) or exc}") from None
     return out
@@ -138,18 +246,18 @@ def _read_ids(ids: list[str], from_file: Optional[Path]) -> list[str]:
 @app.command()
 @handle_errors
 def add(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
-    from_file: Annotated[Optional[Path], typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Identifiers; '-' reads them from stdin, one a line.", show_default=False)] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", help="Read identifiers from FILE, one a line.")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if already stored.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: DOIs from the cache, RePEc handles from the handle and RePEc's tables.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per identifier.")] = False,
     manual: Annotated[bool, typer.Option("--manual", help="Type a reference in, for anything without an identifier.")] = False,
-    csl_type: Annotated[Optional[str], typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", help="With --manual: the title.")] = None,
-    author: Annotated[Optional[list[str]], typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
-    editor: Annotated[Optional[list[str]], typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
-    year: Annotated[Optional[str], typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
+    csl_type: Annotated[str | None, typer.Option("--type", help="With --manual: the CSL type (book, article-journal, chapter, report, webpage...).")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="With --manual: the title.")] = None,
+    author: Annotated[list[str] | None, typer.Option("--author", help='With --manual: "Family, Given" (repeatable).')] = None,
+    editor: Annotated[list[str] | None, typer.Option("--editor", help='With --manual: "Family, Given" (repeatable).')] = None,
+    year: Annotated[str | None, typer.Option("--year", help="With --manual: year or date (2014, 2014-05).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="With --manual: FIELD=VALUE (CSL names; repeatable).")] = None,
 ) -> None:
     """Resolve identifiers and store the references; print their keys.
 
@@ -177,15 +285,17 @@ def add(
     _print_outcomes(outcomes, as_json)
 
 
-TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
-YearOption = Annotated[Optional[str], typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
-SearchOption = Annotated[Optional[str], typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")]
+TypeOption = Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
+YearOption = Annotated[str | None, typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
+SearchOption = Annotated[
+    str | None, typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")
+]
 
 
-def _filters(types, year_spec, search):
+def _filters(types, year_spec, search, flagged: bool = False):
     from citetool.library import Filters
 
-    return Filters(types=list(types or []), year=year_spec, search=search)
+    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
 
 
 def _print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None) -> None:
@@ -193,9 +303,9 @@ def _print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str |
     (``summary`` instead of the usual one, always printed); exit 3 if any failed."""
     for outcome in outcomes:
         if as_json:
-            typer.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+            out(json.dumps(outcome.as_dict(), ensure_ascii=False))
         elif outcome.ok:
-            typer.echo(outcome.key)
+            out(outcome.key)
         for note in outcome.notes:
             say(f"warning: {note}")
         if not outcome.ok:
@@ -216,13 +326,14 @@ def _print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str |
 @contextmanager
 def _progress_bar(total: int):
     """A rich progress bar on stderr for long runs on a terminal; else nothing."""
-    if total < 20 or not sys.stderr.isatty():
+    env = _env()
+    if total < 20 or not env.stderr_isatty:
         yield None
         return
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    with Progress(console=Console(file=env.stderr, no_color=not env.colour), transient=True) as bar:
         task = bar.add_task("resolving", total=None)
 
         def update(done: int, of: int) -> None:
@@ -231,7 +342,7 @@ def _progress_bar(total: int):
         yield update
 
 
-def _set_pairs(items: Optional[list[str]]) -> list[tuple[str, str]]:
+def _set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
     """``--set FIELD=VALUE`` options as (field, value) pairs."""
     pairs = []
     for item in items or []:
@@ -271,10 +382,11 @@ def _authors_short(rec) -> str:
 @app.command("list")
 @handle_errors
 def list_(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to list (default: all).", show_default=False)] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only references `citetool check` found news about.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the stored references.")] = False,
 ) -> None:
     """List the stored references: a table on a terminal, tab-separated when piped.
@@ -284,23 +396,27 @@ def list_(
     """
     from citetool.record import year
 
-    records = _library().select(keys, _filters(types, year_spec, search))
+    records = _library().select(keys, _filters(types, year_spec, search, flagged))
     if as_json:
-        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        out(json.dumps(records, ensure_ascii=False, indent=2))
         return
     rows = [(r["id"], r.get("type", ""), str(year(r) or ""), _authors_short(r), r.get("title", "")) for r in records]
-    if sys.stdout.isatty():
+    env = _env()
+    if env.stdout_isatty:
         from rich.console import Console
         from rich.table import Table
 
-        plain = "NO_COLOR" in os.environ  # no colour and no other styling either
+        from citetool.record import strip_controls
+
+        plain = not env.colour  # no colour and no other styling either
         table = Table("key", "type", "year", "authors", "title", header_style="" if plain else "bold")
         for row in rows:
-            table.add_row(*row)
-        Console(no_color=plain, highlight=False).print(table)
+            table.add_row(*(strip_controls(cell, keep="") for cell in row))
+        console = Console(file=env.stdout, force_terminal=True, no_color=plain, highlight=False)
+        console.print(table)
         return
     for row in rows:
-        typer.echo("\t".join(" ".join(cell.split()) for cell in row))
+        out("\t".join(" ".join(cell.split()) for cell in row))
 
 
 @app.command()
@@ -317,12 +433,12 @@ def show(
 
     rec = _library().get(key)
     if as_json:
-        typer.echo(json.dumps(rec, ensure_ascii=False, indent=2, sort_keys=True))
+        out(json.dumps(rec, ensure_ascii=False, indent=2, sort_keys=True))
         return
     meta = rec.get(META, {})
     provenance = meta.get("fields", {})
     conflicts = meta.get("conflicts", {})
-    typer.echo(f"key: {rec['id']}")
+    out(f"key: {rec['id']}")
     for field in sorted(k for k in rec if k not in ("id", META)):
         value = rec[field]
         if isinstance(value, list) and value and isinstance(value[0], dict):
@@ -334,13 +450,20 @@ def show(
         else:
             text = " ".join(str(value).split())
         source = provenance.get(field, "?")
-        typer.echo(f"{field}: {text}  [{source}]")
+        out(f"{field}: {text}  [{source}]")
         for other, other_value in sorted(conflicts.get(field, {}).items()):
-            typer.echo(f"  {other} says: {' '.join(str(other_value).split())}")
+            out(f"  {other} says: {' '.join(str(other_value).split())}")
     for name, value in sorted(meta.get("ids", {}).items()):
-        typer.echo(f"id {name}: {value}")
+        out(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
-        typer.echo(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
+        out(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
+    from citetool.record import relations
+    from citetool.updates import describe, stored_findings
+
+    for finding in stored_findings(rec):
+        out(f"check: {describe(finding)}")
+    for relation in relations(rec):
+        out(f"relation {relation.get('type')}: {relation.get('DOI')}")
 
 
 @app.command()
@@ -362,10 +485,12 @@ FORMAT_NAMES = ("bibtex", "biblatex", "ris", "html", "text", "csl-json")
 @app.command()
 @handle_errors
 def export(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", help="With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, modern-language-association...) or a .csl file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help=(
+        "With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, "
+        "modern-language-association...) or a .csl file."))] = None,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -376,10 +501,14 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
-    text = _library().export(fmt, keys, _filters(types, year_spec, search), style=style)
+    from citetool.updates import retraction_warnings
+
+    lib, filters = _library(), _filters(types, year_spec, search)
+    text = lib.export(fmt, keys, filters, style=style)
+    for warning in retraction_warnings(lib.select(keys, filters)):
+        say(warning)
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _env().out(text, end="")
         return
     from citetool.store import atomic_write_text
 
@@ -392,7 +521,7 @@ def export(
 @app.command()
 @handle_errors
 def refresh(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
 ) -> None:
     """Ask the sources that produced each reference again (never the cache) and merge.
@@ -413,8 +542,8 @@ def refresh(
 @handle_errors
 def edit(
     key: Annotated[str, typer.Argument(help="Citation key.")],
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
-    unset: Annotated[Optional[list[str]], typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
+    unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
 ) -> None:
     """Correct a reference by hand; edited fields are yours and no source overwrites them.
 
@@ -437,7 +566,7 @@ def edit(
     if not values:
         values = _edit_in_editor(lib, key)
     key, changed = lib.edit(key, values)
-    typer.echo(key)
+    out(key)
     say(f"{key}: {'changed ' + ', '.join(changed) if changed else 'nothing changed'}")
 
 
@@ -450,10 +579,11 @@ def _edit_in_editor(lib, key: str) -> dict:
     from citetool.merge import bibliographic_fields
     from citetool.record import ITEM_VARIABLES
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    env = _env()
+    if not (env.stdin_isatty and env.stdout_isatty):
         raise UsageError("nothing to do: give --set FIELD=VALUE or --unset FIELD (the editor opens only on a terminal)")
     before = bibliographic_fields(lib.get(key))
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    editor = env.editor
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{key}.json"
         path.write_text(json.dumps(before, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -486,7 +616,7 @@ def rekey(
     Example: citetool rekey arduino2021russia arduino2021soft
     """
     old = _library().rekey(old, new)
-    typer.echo(new)
+    out(new)
     say(f"renamed {old} to {new}")
 
 
@@ -506,7 +636,7 @@ def import_(
     texts = []
     for path in files:
         if str(path) == "-":
-            texts.append(("<stdin>", sys.stdin.read()))
+            texts.append(("<stdin>", _env().read_stdin()))
             continue
         try:
             texts.append((str(path), path.read_text(encoding="utf-8-sig")))
@@ -530,33 +660,120 @@ def doctor(
     Exit 0 when the store is (now) healthy, 4 when a problem remains.
     Example: citetool doctor --repair
     """
-    from citetool.config import Settings, resolve_store_path
     from citetool.doctor import examine
     from citetool.store import Store
 
-    store = Store(resolve_store_path(state.store), Settings.from_env().lock_timeout)
+    store = Store(_store_path(), _settings().lock_timeout)
     report = examine(store, repair=repair)
     for problem in report.problems:
-        typer.echo(f"problem: {problem}")
+        out(f"problem: {problem}")
     for fix in report.repaired if repair else []:
-        typer.echo(f"repaired: {fix}")
+        out(f"repaired: {fix}")
     if report.backup:
-        typer.echo(f"backup: {report.backup}")
+        out(f"backup: {report.backup}")
     if repair and not report.healthy:
         report = examine(store)  # what is left after the repairs
         for problem in report.problems:
-            typer.echo(f"still: {problem}")
+            out(f"still: {problem}")
     if not report.healthy:
         raise typer.Exit(int(ExitCode.STORE))
-    typer.echo(f"ok: {store.path}")
+    out(f"ok: {store.path}")
+
+
+@app.command()
+@handle_errors
+def check(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to check (default: all).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list clean references (ok) and those that could not be checked.")] = False,
+) -> None:
+    """Ask Crossref whether stored works were retracted, corrected or published since.
+
+    One line per finding: key, then retracted / expression of concern /
+    corrected / new version / published version available, with the DOI of
+    the notice (or of the published version), its date and its source
+    (retraction-watch or publisher). Findings are stored: `show` and
+    `list --flagged` display them without a request. Exit 3 when a retraction
+    or an expression of concern is found (or Crossref could not be asked).
+    Example: citetool check --json
+    """
+    from citetool.updates import check as check_references
+    from citetool.updates import describe
+
+    results, problems = check_references(_library(), keys)
+    for result in results:
+        if result.status != "flagged" and not show_all:
+            continue
+        if as_json:
+            out(json.dumps(result.as_dict(), ensure_ascii=False))
+        elif result.findings:
+            for finding in result.findings:
+                out(f"{result.key}\t{describe(finding)}")
+        else:
+            out(f"{result.key}\t{result.status}" + (f" ({result.reason})" if result.reason else ""))
+    for problem in problems:
+        say(f"error: {problem}")
+    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok", "unchecked")}
+    serious = sum(r.serious for r in results)
+    say(f"{len(results)} references: {counts['flagged']} with news ({serious} retracted or of concern), "
+        f"{counts['ok']} ok, {counts['unchecked']} not checked (no DOI, or not in Crossref)")
+    if serious or problems:
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command()
+@handle_errors
+def upgrade(
+    keys: Annotated[list[str] | None, typer.Argument(help="Keys to upgrade (default: all).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes; store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per upgraded reference.")] = False,
+) -> None:
+    """Replace preprints and working papers by their published version.
+
+    A reference whose Crossref record says is-preprint-of takes the published
+    work's metadata under the same key; your own fields are kept, and the
+    preprint's DOI stays as a relation (shown by `show`, exported).
+    Example: citetool upgrade --dry-run
+    """
+    from citetool.updates import upgrade as upgrade_references
+
+    plans = upgrade_references(_library(), keys, dry_run=dry_run)
+    for plan in plans:
+        if as_json:
+            out(json.dumps(plan.as_dict(), ensure_ascii=False))
+        if plan.error:
+            say(f"error: {plan.error}")
+            continue
+        if as_json:
+            continue
+        if not dry_run:
+            out(plan.key)
+            say(f"{plan.key}: now {plan.published} (was the preprint {plan.preprint})")
+            continue
+        out(f"{plan.key}: {plan.preprint} -> {plan.published}")  # --dry-run: the changes are the output
+        for fld, before, after in plan.changes:
+            out(f"  {fld}: {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}")
+    if not plans:
+        say("nothing to upgrade: no preprint with a published version")
+    if any(p.error for p in plans):
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+def run(args: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run the command line with ``args`` in ``env`` (default: this process's);
+    return the exit code. What tests call, with an Environment of their own."""
+    return typer.main.get_command(app).main(args, prog_name="citetool", obj=env, standalone_mode=False)
 
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app(prog_name="citetool")
-    except BrokenPipeError:
-        # The reader went away (`citetool export | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+    # A closed stdout or stderr (`citetool export >&-`) has no stream; its
+    # descriptor must not be reused by the next file opened (the store!).
+    closed = {fd: stream is None for fd, stream in ((1, sys.stdout), (2, sys.stderr))}
+    for fd, is_closed in closed.items():
+        if is_closed:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    sys.exit(run(sys.argv[1:], Environment()))

@@ -7,6 +7,7 @@ and scripts can set variables before calling in.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,8 @@ OPENLIBRARY_URL = "https://openlibrary.org"
 STORE_FILENAME = "citetool.json"
 
 
-def _float_env(name: str, default: float, allow_zero: bool = False) -> float:
-    raw = os.environ.get(name, "").strip()
+def _float_env(name: str, default: float, allow_zero: bool = False, env: Mapping[str, str] | None = None) -> float:
+    raw = (os.environ if env is None else env).get(name, "").strip()
     if not raw:
         return default
     try:
@@ -54,23 +55,24 @@ class Settings:
     retry_base: float = 1.0  # seconds: first back-off step after a 429/5xx
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        env = os.environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """From ``environ`` (default: the process's environment variables)."""
+        env = os.environ if environ is None else environ
         return cls(
             crossref_url=(env.get("CITETOOL_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),
             doi_url=(env.get("CITETOOL_DOI_URL") or DOI_URL).rstrip("/"),
             repec_url=(env.get("CITETOOL_REPEC_URL") or REPEC_URL).rstrip("/"),
             openlibrary_url=(env.get("CITETOOL_OPENLIBRARY_URL") or OPENLIBRARY_URL).rstrip("/"),
             mailto=env.get("CITETOOL_MAILTO") or None,
-            timeout=_float_env("CITETOOL_TIMEOUT", 20.0),
-            lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0),
+            timeout=_float_env("CITETOOL_TIMEOUT", 20.0, env=env),
+            lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0, env=env),
             cache_dir=Path(env["CITETOOL_CACHE_DIR"]).expanduser() if env.get("CITETOOL_CACHE_DIR") else None,
-            repec_interval=_float_env("CITETOOL_REPEC_INTERVAL", 1.0, allow_zero=True),
-            cache_max_age=_float_env("CITETOOL_CACHE_MAX_AGE", -1.0, allow_zero=True) if env.get("CITETOOL_CACHE_MAX_AGE") else None,
-            crossref_rate=_float_env("CITETOOL_CROSSREF_RATE", 0.0) if env.get("CITETOOL_CROSSREF_RATE") else None,
-            crossref_list_rate=_float_env("CITETOOL_CROSSREF_LIST_RATE", 0.0) if env.get("CITETOOL_CROSSREF_LIST_RATE") else None,
-            crossref_concurrency=int(_float_env("CITETOOL_CROSSREF_CONCURRENCY", 0.0)) if env.get("CITETOOL_CROSSREF_CONCURRENCY") else None,
-            retry_base=_float_env("CITETOOL_RETRY_BASE", 1.0, allow_zero=True),
+            repec_interval=_float_env("CITETOOL_REPEC_INTERVAL", 1.0, allow_zero=True, env=env),
+            cache_max_age=_float_env("CITETOOL_CACHE_MAX_AGE", -1.0, allow_zero=True, env=env) if env.get("CITETOOL_CACHE_MAX_AGE") else None,
+            crossref_rate=_float_env("CITETOOL_CROSSREF_RATE", 0.0, env=env) if env.get("CITETOOL_CROSSREF_RATE") else None,
+            crossref_list_rate=_float_env("CITETOOL_CROSSREF_LIST_RATE", 0.0, env=env) if env.get("CITETOOL_CROSSREF_LIST_RATE") else None,
+            crossref_concurrency=int(_float_env("CITETOOL_CROSSREF_CONCURRENCY", 0.0, env=env)) if env.get("CITETOOL_CROSSREF_CONCURRENCY") else None,
+            retry_base=_float_env("CITETOOL_RETRY_BASE", 1.0, allow_zero=True, env=env),
         )
 
     def cache_path(self) -> Path:
@@ -99,11 +101,11 @@ def default_store_path(cwd: Path | None = None) -> Path:
     return user_data_path("citetool", appauthor=False) / STORE_FILENAME
 
 
-def resolve_store_path(option: str | Path | None) -> Path:
-    """``--store PATH`` > ``CITETOOL_STORE`` > :func:`default_store_path`."""
+def resolve_store_path(option: str | Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """``--store PATH`` > ``CITETOOL_STORE`` (in ``environ``, default the process's) > :func:`default_store_path`."""
     if option:
         return Path(option).expanduser()
-    env = os.environ.get("CITETOOL_STORE")
+    env = (os.environ if environ is None else environ).get("CITETOOL_STORE")
     if env:
         return Path(env).expanduser()
     return default_store_path()

@@ -9,8 +9,8 @@ of the store, in one atomic write per transaction.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ class Library:
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> "Library":
+    def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> Library:
         return cls(path, settings)
 
     @property
@@ -49,10 +49,11 @@ class Library:
             self._sources = Sources(self.settings)
         return self._sources
 
-    def _lookup(self, index: dict[str, str], offline: bool = False, fresh: bool = False):
+    def lookup(self, index: dict[str, str] | None = None, offline: bool = False, fresh: bool = False):
+        """A :class:`~citetool.lookup.Lookup` over the sources (``index``: identity keys already stored)."""
         from citetool.lookup import Lookup
 
-        return Lookup(self.sources, index.__contains__, offline=offline, fresh=fresh)
+        return Lookup(self.sources, (index or {}).__contains__, offline=offline, fresh=fresh)
 
     @property
     def path(self) -> Path:
@@ -116,7 +117,7 @@ class Library:
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
 
     @contextmanager
-    def _transaction(self, save: bool = True, reindex: bool = False):
+    def transaction(self, save: bool = True, reindex: bool = False):
         """Under the store's lock: a :class:`~citetool.ingest.Placer` over a
         fresh read of the references, saved at the end (atomically). ``reindex``
         after changes the Placer does not index (keys renamed or removed, fields edited)."""
@@ -150,9 +151,9 @@ class Library:
         todo = plan(inputs, index, again=refresh)
         outcomes = {i: Outcome(inputs[i], status, key=key, error=error)
                     for i, (status, key, error) in todo.settled.items()}
-        arrivals = Arrivals(inputs, todo.jobs, outcomes, self._transaction, self.SAVE_EVERY, progress)
+        arrivals = Arrivals(inputs, todo.jobs, outcomes, self.transaction, self.SAVE_EVERY, progress)
         try:
-            self._lookup(index, offline, fresh=refresh).run(list(todo.jobs), arrivals.deliver, arrivals.fail)
+            self.lookup(index, offline, fresh=refresh).run(list(todo.jobs), arrivals.deliver, arrivals.fail)
         finally:  # also on Ctrl-C: keep what was fetched
             arrivals.flush()
         for i, first in todo.repeats:
@@ -170,7 +171,7 @@ class Library:
         if missing:
             raise UsageError(f"a {record.get('type')} needs {', '.join(missing)} "
                              "(give --title, --author, --year or --set FIELD=VALUE)")
-        with self._transaction() as placer:
+        with self.transaction() as placer:
             return placer.manual(record.get("title", "manual entry"), record)
 
     def refresh(self, keys: Iterable[str] | None = None) -> list[Outcome]:
@@ -183,7 +184,7 @@ class Library:
         fetched, failed = refetch(self.sources, targets)
         outcomes = {key: Outcome(key, "failed", key=key, error=why) for key, why in failed.items()}
         if any(fetched.values()):
-            with self._transaction() as placer:
+            with self.transaction() as placer:
                 for key, found in fetched.items():
                     outcomes[key] = (placer.refreshed(key, found) if key in placer.records else
                                      Outcome(key, "failed", key=key, error=f"{key}: removed meanwhile"))
@@ -191,7 +192,7 @@ class Library:
 
     def remove(self, keys: Iterable[str]) -> list[str]:
         """Remove the references named; all must exist (else nothing is removed)."""
-        with self._transaction(reindex=True) as placer:
+        with self.transaction(reindex=True) as placer:
             resolved = [self.resolve_key(k, placer.records) for k in keys]
             for key in resolved:
                 placer.records.pop(key, None)
@@ -202,7 +203,7 @@ class Library:
         source will overwrite. Returns (key, changed fields)."""
         from citetool.merge import set_user_field
 
-        with self._transaction(save=False, reindex=True) as placer:
+        with self.transaction(save=False, reindex=True) as placer:
             key = self.resolve_key(key, placer.records)
             changed = [f for f, v in values.items() if set_user_field(placer.records[key], f, v)]
             if changed:
@@ -215,7 +216,7 @@ class Library:
 
         if not is_valid_key(new):
             raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
-        with self._transaction(reindex=True) as placer:
+        with self.transaction(reindex=True) as placer:
             records = placer.records
             old = self.resolve_key(old, records)
             if new.lower() != old.lower() and any(k.lower() == new.lower() for k in records):
@@ -240,10 +241,10 @@ class Library:
             problems += trouble
         enriched: dict[str, list[Found]] = {}
         if resolve:
-            enriched, trouble = self._lookup({}).dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")])
+            enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")])
             problems += [f"{name}:{e.line}: not enriched: {trouble[e.record['DOI']]}"
                          for name, e in entries if e.record.get("DOI") in trouble]
-        with self._transaction(save=bool(entries)) as placer:
+        with self.transaction(save=bool(entries)) as placer:
             outcomes = [placer.imported(f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else ""),
                                         name, entry.record, entry.key, enriched.get(entry.record.get("DOI"), []))
                         for name, entry in entries]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, date_parts, names
@@ -38,7 +38,7 @@ EMPTY = (None, "", [], {})
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def bibliographic_fields(record: Record) -> dict:

@@ -12,7 +12,6 @@ import time
 from collections import deque
 from contextlib import contextmanager
 
-
 # The server clocks a request somewhere between the moment the client starts
 # it and the moment the answer is back. To be sure of the server's count, a
 # request leaves the rate window only ``interval`` after its answer arrived,

@@ -14,6 +14,8 @@ The helpers here read records; they never do I/O.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 Record = dict[str, Any]
@@ -53,6 +55,36 @@ script-writer series-creator translator""".split())
 DATE_VARIABLES = frozenset("accessed available-date event-date issued original-date submitted".split())
 NAME_KEYS = frozenset("""family given dropping-particle non-dropping-particle suffix comma-suffix
 static-ordering literal parse-names""".split())
+
+
+# C0 and C1 control characters (and DEL): an escape sequence in a title could
+# retitle or clear the terminal it is printed on.
+_CONTROLS = "".join(chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)])
+
+
+@functools.cache
+def _control_pattern(keep: str) -> re.Pattern:
+    drop = "".join(c for c in _CONTROLS if c not in keep)
+    return re.compile("[" + re.escape(drop) + "]")
+
+
+def strip_controls(text: str, keep: str = "\t\n\r") -> str:
+    """``text`` without control characters, but for the whitespace in ``keep``
+    (a field may hold tabs and line breaks; a terminal line keeps ``\t\n``)."""
+    return _control_pattern(keep).sub("", text)
+
+
+def clean_record(value: Any) -> Any:
+    """A record (or any JSON value) with control characters removed from every
+    string in it, names and nested values included: done once, as a record
+    enters the store (see ``citetool.merge``)."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, dict):
+        return {strip_controls(k): clean_record(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_record(v) for v in value]
+    return value
 
 
 def meta(record: Record) -> dict:
@@ -138,6 +170,24 @@ def first_value(value: Any) -> str | None:
 def repec_handle(record: Record) -> str | None:
     """The RePEc handle of a reference, if it has one."""
     return record.get(META, {}).get("ids", {}).get("repec")
+
+
+def relations(record: Record) -> list[dict]:
+    """Other works this reference stands in for (``citetool.relations``): the
+    preprint an ``upgrade`` replaced, as ``{"type": "preprint", "DOI", "repec"?}``."""
+    value = record.get(META, {}).get("relations")
+    return [r for r in value if isinstance(r, dict) and r.get("DOI")] if isinstance(value, list) else []
+
+
+def relation_notes(record: Record) -> list[str]:
+    """The relations as the exports print them: "Preprint: doi:10.1101/097196"."""
+    out = []
+    for relation in relations(record):
+        text = f"{str(relation.get('type') or 'related').capitalize()}: doi:{relation['DOI']}"
+        if relation.get("repec"):
+            text += f" ({relation['repec']})"
+        out.append(text)
+    return out
 
 
 def repec_link(record: Record) -> str | None:

@@ -16,6 +16,7 @@ class Filters:
     types: list[str] = field(default_factory=list)
     year: str | None = None  # "2021", "2019-2021", "2019-", "-2020"
     search: str | None = None
+    flagged: bool = False  # only references a `check` found news about (citetool.updates)
 
     def year_range(self) -> tuple[int, int] | None:
         if not self.year:
@@ -30,6 +31,11 @@ class Filters:
     def matches(self, rec: Record) -> bool:
         if self.types and rec.get("type") not in self.types:
             return False
+        if self.flagged:
+            from citetool.updates import is_flagged
+
+            if not is_flagged(rec):
+                return False
         span = self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False

@@ -18,11 +18,12 @@ releases it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from citetool.errors import StoreError, StoreLocked
 from citetool.record import Record
@@ -88,6 +89,7 @@ class Store:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
+        self.saves = 0  # how many times this object wrote the store
 
     def _stamp(self) -> tuple | None:
         try:
@@ -159,6 +161,7 @@ class Store:
             raise StoreError(
                 f"cannot write store {self.path}: {exc.strerror or exc}; the old store is unchanged"
             ) from None
+        self.saves += 1
         self._last = (self._stamp(), records)
 
 
@@ -184,10 +187,8 @@ def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     if not durable:
         return

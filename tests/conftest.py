@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,10 +25,6 @@ WORKS = FIXTURES / "crossref" / "works"
 SEED_DOI = "10.1080/14751798.2021.1995963"
 SEED_FIXTURE = FIXTURES / "seed_10.1080_14751798.2021.1995963.json"
 NOT_FOUND_BODY = (FIXTURES / "crossref" / "errors" / "404_works_10.1371_notarealdoi.txt").read_bytes()
-import logging
-
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 # CI machines are noisy: no per-example deadline, and a slow first draw

@@ -3,6 +3,7 @@ a deadline and a size cap; redirects are bounded, http(s) only, and never lead
 from a public host to a private one; one bad item never sinks a batch; pages
 are decoded as the HTML standard says. Servers are real, on 127.0.0.1."""
 
+import contextlib
 import json
 import re
 import socket
@@ -81,10 +82,8 @@ class RawServer:
         with conn:
             request = conn.recv(65536)
             self.hits.append(request)
-            try:
+            with contextlib.suppress(OSError):
                 self.respond(conn, request)
-            except OSError:
-                pass
 
     def close(self):
         self.sock.close()

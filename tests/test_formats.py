@@ -114,7 +114,7 @@ def test_ris_values_cannot_break_the_record():
     text = render("ris", [rec])
     lines = text.splitlines()
     assert lines[0] == "TY  - JOUR" and lines[-1] == "ER  - "
-    assert sum(l.startswith("ER  -") for l in lines) == 1
+    assert sum(line.startswith("ER  -") for line in lines) == 1
     assert "TI  - Line one ER - TY - JOUR" in lines
     assert "AU  - Ünal, Çağrı" in lines and "AU  - World Bank" in lines
     assert "SP  - 435" in lines and "EP  - 452" in lines and "DA  - 2021/10/28" in lines

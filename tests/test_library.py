@@ -97,7 +97,7 @@ def test_editing_one_reference_changes_only_its_lines(crossref, run, store_path)
     start = max(i for i in range(top) if after[i] == "    {")
     end = next(i for i in range(top, len(after)) if after[i] in ("    },", "    }"))
     touched = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
+    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
         if tag != "equal":
             touched += list(range(j1, max(j2, j1 + 1)))
     assert touched and all(start <= j <= end for j in touched)

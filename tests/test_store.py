@@ -28,12 +28,12 @@ def test_format_is_sorted_indented_utf8_with_final_newline():
 
 def _diff(before, after):
     diff = list(difflib.ndiff(before, after))
-    return ([l[2:] for l in diff if l.startswith("- ")], [l[2:] for l in diff if l.startswith("+ ")])
+    return ([d[2:] for d in diff if d.startswith("- ")], [d[2:] for d in diff if d.startswith("+ ")])
 
 
 def _block(store_path, doi):
     new = next(r for r in json.loads(store_path.read_text(encoding="utf-8"))["references"] if r["DOI"] == doi)
-    return [l.strip() for l in json.dumps(new, ensure_ascii=False, indent=2, sort_keys=True).splitlines()]
+    return [line.strip() for line in json.dumps(new, ensure_ascii=False, indent=2, sort_keys=True).splitlines()]
 
 
 def test_the_fast_writer_writes_what_json_would(crossref, run, store_path):
@@ -53,9 +53,9 @@ def test_adding_one_reference_changes_only_its_own_lines(crossref, run, store_pa
     block = _block(store_path, doi)
     # The only line that may change is the previous last reference's "}" gaining
     # a comma; everything else is the new reference's own lines.
-    assert [l.strip() for l in removed] in ([], ["}"])
+    assert [line.strip() for line in removed] in ([], ["}"])
     expected = block[:-1] + ["},"] if not removed else block + ["},"]
-    assert sorted(l.strip() for l in added) == sorted(expected)
+    assert sorted(line.strip() for line in added) == sorted(expected)
 
 
 def test_a_failed_write_leaves_the_old_store_and_no_temp_file(tmp_path, monkeypatch):
@@ -77,10 +77,8 @@ def test_the_lock_times_out_with_a_message(tmp_path):
     from filelock import FileLock
 
     store = Store(tmp_path / "s.json", lock_timeout=0.2)
-    with FileLock(str(store.lock_path)):
-        with pytest.raises(StoreLocked, match="locked by another citetool process"):
-            with store.locked():
-                pass
+    with FileLock(str(store.lock_path)), pytest.raises(StoreLocked, match="locked by another citetool process"), store.locked():
+        pass
 
 
 def test_duplicate_keys_and_keyless_references_are_refused():

@@ -22,18 +22,19 @@ import unicodedata
 from urllib.parse import quote
 
 from citetool.identifiers import doi_url, isbn13
-from citetool.text import one_line
 from citetool.record import (
     Record,
-    date_text,
-    repec_handle,
-    repec_link,
     date_parts,
+    date_text,
     first_value,
     is_organisation,
     names,
     page_range,
+    relation_notes,
+    repec_handle,
+    repec_link,
 )
+from citetool.text import one_line
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -154,7 +155,7 @@ def protect_title(title: str, ascii_only: bool) -> str:
         escaped = [escape(w, ascii_only) for w in words]
     title_case = _is_title_case(words)
     return " ".join("{" + e + "}" if _needs_protection(w, i, title_case) else e
-                    for i, (w, e) in enumerate(zip(words, escaped)))
+                    for i, (w, e) in enumerate(zip(words, escaped, strict=True)))
 
 
 # --- names -------------------------------------------------------------------
@@ -251,7 +252,8 @@ BIBLATEX_REQUIRED = {
     "software": ("title",),
     "misc": ("title", "date"),
 }
-_BLX_COMMON = {"abstract", "doi", "url", "date", "urldate", "keywords", "eprint", "eprinttype", "shorttitle"}
+_BLX_COMMON = {"abstract", "addendum", "doi", "url", "date", "urldate", "keywords", "eprint", "eprinttype",
+               "shorttitle"}
 # Fields each biblatex type accepts (blx-dm.def \DeclareDatamodelEntryfields), for the
 # fields citetool writes; biber --validate-datamodel warns about any other.
 BIBLATEX_FIELDS = {
@@ -284,7 +286,7 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
          "series", "howpublished", "school", "institution", "organization", "publisher",
          "address", "location", "venue", "type", "year", "month", "date", "volume", "number",
          "issue", "pages", "eid", "edition", "isbn", "issn", "doi", "url", "urldate", "eprint",
-         "eprinttype", "note", "key", "abstract")
+         "eprinttype", "note", "addendum", "key", "abstract")
 
 
 def _satisfied(fields: dict, required: tuple[str, ...]) -> bool:
@@ -368,6 +370,11 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
         else:
             note = f"Accessed {iso}"
             f["note"] = ("text", f"{rec['note']}. {note}" if rec.get("note") else note)
+    related = ". ".join(relation_notes(rec))  # the preprint an upgrade replaced
+    if related and biblatex:
+        f["addendum"] = ("text", related)
+    elif related:
+        f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
     if rec.get("abstract"):
         f["abstract"] = ("text", rec["abstract"])
     return f
@@ -499,7 +506,7 @@ def _satisfy_plain_bst(etype: str, fields: dict) -> None:
         editors = fields.pop("editor")[1]
         from citetool.formats.html import join_names
 
-        notes.append(("Edited by " + join_names(editors)))
+        notes.append("Edited by " + join_names(editors))
     if etype == "article" and fields.get("number") and not fields.get("volume"):
         # "there's a number but no volume"
         notes.append("No. " + fields.pop("number")[1])

@@ -175,7 +175,7 @@ def _date(fields: dict) -> dict | None:
 
 def entry_to_record(entry_type: str, fields: dict) -> Record:
     """Map one entry's (raw, LaTeX-encoded) fields to a CSL record."""
-    from bibtexparser.middlewares.names import split_multiple_persons_names, parse_single_name_into_parts
+    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
     etype = entry_type.lower()
     rec: Record = {"type": CSL_TYPE.get(etype, "document")}

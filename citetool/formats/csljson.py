@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, repec_handle
+from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, relation_notes, repec_handle
+
 
 def to_csl(rec: Record) -> dict:
     item = {}
@@ -20,6 +21,9 @@ def to_csl(rec: Record) -> dict:
     handle = repec_handle(rec)
     if handle and handle not in item.get("note", ""):
         item["note"] = "\n".join(n for n in (item.get("note"), f"RePEc: {handle}") if n)
+    for note in relation_notes(rec):  # the preprint an upgrade replaced
+        if note not in item.get("note", ""):
+            item["note"] = "\n".join(n for n in (item.get("note"), note) if n)
     return item
 
 

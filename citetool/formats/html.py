@@ -14,7 +14,16 @@ from __future__ import annotations
 from html import escape
 
 from citetool.identifiers import doi_url
-from citetool.record import Record, date_parts, date_text, name_given_first, names, repec_handle, repec_link
+from citetool.record import (
+    Record,
+    date_parts,
+    date_text,
+    name_given_first,
+    names,
+    relations,
+    repec_handle,
+    repec_link,
+)
 
 _SOURCE_FIRST = ("article-journal", "article-magazine", "article-newspaper", "chapter",
                  "paper-conference", "entry-encyclopedia", "entry-dictionary")
@@ -97,6 +106,7 @@ def render_text(records: list[Record]) -> str:
         lines = [authors_line(rec), title(rec), source_line(rec), link(rec)]
         if repec_link(rec) and repec_link(rec) != link(rec):
             lines.append(repec_link(rec))
+        lines += [f"{str(r.get('type') or 'related').capitalize()}: {doi_url(r['DOI'])}" for r in relations(rec)]
         blocks.append("\n".join(line for line in lines if line))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
@@ -114,6 +124,10 @@ def _html_item(rec: Record) -> str:
     if repec_link(rec) and repec_link(rec) != href:
         lines.append(f'<span class="repec">Persistent link: <a href="{escape(_url(repec_link(rec)), quote=True)}">'
                      f"{escape(repec_handle(rec))}</a></span>")
+    for relation in relations(rec):  # the preprint an upgrade replaced
+        url = doi_url(relation["DOI"])
+        lines.append(f'<span class="relation">{escape(str(relation.get("type") or "related").capitalize())}: '
+                     f'<a href="{escape(_url(url), quote=True)}">{escape(url)}</a></span>')
     body = "<br>\n".join(line for line in lines if line)
     return f'<li id="{escape("ref-" + rec["id"], quote=True)}">\n{body}\n</li>'
 

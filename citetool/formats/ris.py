@@ -15,6 +15,7 @@ from citetool.record import (
     name_family_first,
     names,
     page_range,
+    relation_notes,
     repec_handle,
     repec_link,
 )
@@ -100,6 +101,7 @@ def render_record(rec: Record) -> str:
     lines.append(_line("LA", rec.get("language")))
     lines.append(_line("M3", rec.get("genre")))
     lines.append(_line("N1", rec.get("note")))
+    lines += [_line("N1", note) for note in relation_notes(rec)]
     lines.append(_line("ID", rec.get("id")))
     lines.append("ER  - ")
     return "\n".join(line for line in lines if line) + "\n"

@@ -54,9 +54,7 @@ def _strip_debris(text: str) -> str:
         first, last = text[0], text[-1]
         if first in _OPENERS and (text.endswith(_OPENERS[first]) or text.count(first) > text.count(_OPENERS[first])):
             text = text[1:].lstrip()  # "(10.1/x)" or a stray "(" in front
-        elif last in _TRAILING_DEBRIS:
-            text = text[:-1]
-        elif last in _PAIRS and text.count(last) > text.count(_PAIRS[last]):
+        elif last in _TRAILING_DEBRIS or last in _PAIRS and text.count(last) > text.count(_PAIRS[last]):
             text = text[:-1]
         else:
             break

@@ -20,9 +20,9 @@ until then, so commands that need no network stay fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Callable
 
 from citetool.record import Record
 
@@ -43,7 +43,7 @@ def _load(path: str, *needs: str) -> Callable:
     """A factory for class ``module:Class``, built with the session and the sources it needs."""
     module, _, cls = path.partition(":")
 
-    def make(sources: "Sources"):
+    def make(sources: Sources):
         return getattr(import_module(f"citetool.sources.{module}"), cls)(sources.settings, sources.http,
                                                                         *(sources.get(n) for n in needs))
     return make

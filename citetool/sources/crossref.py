@@ -337,24 +337,25 @@ class CrossrefClient:
         items = self.query_list(params)
         return {i["DOI"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("DOI"), str)}
 
-    def query_list(self, params: dict, what: str = "a list query") -> list[dict]:
-        """The items of one ``/works`` list query ([] when it fails: callers fall back)."""
+    def query_list(self, params: dict, strict: bool = False, what: str = "a list query") -> list[dict]:
+        """The items of one ``/works`` list query (never cached). When it fails:
+        [] (callers fall back), or SourceUnavailable with ``strict``."""
         try:
-            return self.query_list_or_fail(params, what)
-        except LookupFailed:
+            answer = self.http.get(self.settings.crossref_url + "/works", service=SERVICE, what=what, params=params,
+                                   max_bytes=MAX_LIST_BYTES, limiter=self.lists, retry_on=RETRY_ON, retries=RETRIES)
+            if answer.status != 200:
+                raise answer.failed()
+            try:
+                items = answer.json()["message"]["items"]
+            except (KeyError, TypeError):
+                raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {what}") from None
+            if not isinstance(items, list):
+                raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {what}")
+        except LookupFailed as exc:
+            if strict:
+                raise SourceUnavailable(f"Crossref list query failed: {exc}") from None
             return []
-
-    def query_list_or_fail(self, params: dict, what: str) -> list[dict]:
-        """The items of one ``/works`` list query (never cached); SourceUnavailable when it fails."""
-        answer = self.http.get(self.settings.crossref_url + "/works", service=SERVICE, what=what, params=params,
-                               max_bytes=MAX_LIST_BYTES, limiter=self.lists, retry_on=RETRY_ON, retries=RETRIES)
-        if answer.status != 200:
-            raise answer.failed()
-        try:
-            items = answer.json()["message"]["items"]
-        except (KeyError, TypeError):
-            raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {what}") from None
-        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+        return [i for i in items if isinstance(i, dict)]
 
     def fetch_many(self, dois: list[str], offline: bool = False, fresh: bool = False, on_result=None) -> dict:
         """{doi: message or LookupFailed} for every DOI; ``on_result(doi, value)`` as each arrives."""
@@ -459,7 +460,7 @@ class CrossrefSource:
             if offline:
                 on_result(ident, error=LookupFailed(f"cannot look up ISBN {ident.value} offline"))
                 continue
-            items = self.client.query_list({"filter": f"isbn:{ident.value}", "rows": "20"}, f"ISBN {ident.value}")
+            items = self.client.query_list({"filter": f"isbn:{ident.value}", "rows": "20"}, what=f"ISBN {ident.value}")
             book = pick_book(items, ident.value)
             if book is None:
                 on_result(ident, error=NotFound(f"ISBN {ident.value} not found in Crossref"))

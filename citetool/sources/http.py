@@ -22,6 +22,7 @@ One pooled ``httpx2`` session (thread-safe, connections reused) per
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -287,11 +288,8 @@ def _meta_charset(head: bytes) -> str | None:
                 if value:
                     found.append(value)
 
-    scanner = Prescan()
-    try:
-        scanner.feed(head.decode("ascii", errors="replace"))
-    except Exception:  # noqa: BLE001 - a prescan of hostile bytes never stops the page
-        pass
+    with contextlib.suppress(AssertionError, ValueError):  # a prescan of hostile bytes never stops the page
+        Prescan().feed(head.decode("ascii", errors="replace"))
     return found[0] if found else None
 
 

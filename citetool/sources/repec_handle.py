@@ -9,7 +9,7 @@ import csv
 import gzip
 import io
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from citetool.identifiers.repec import Handle, parse_handle
@@ -22,7 +22,7 @@ CSL_TYPE = {"article": "article-journal", "paper": "report", "book": "book", "ch
             "software": "software"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(name: str) -> dict[str, dict]:
     raw = resources.files("citetool").joinpath("data", name).read_bytes()
     rows = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")), delimiter="\t")

@@ -1,0 +1,160 @@
+"""What Crossref says happened to works after publication, as a neutral structure.
+
+Crossref's schema (2024 onwards) carries this on a work's record:
+
+* ``updated-by``: the notices about this work, each ``{"type", "DOI", "updated":
+  {date-parts}, "source", "label", "record-id"}``. ``type`` is Crossref's update
+  type (``retraction``, ``expression_of_concern``, ``correction``,
+  ``new_version``...); ``source`` is ``"retraction-watch"`` for entries from the
+  Retraction Watch database (with its ``record-id``), ``"publisher"`` for the
+  publisher's own deposit.
+* ``update-to``: on a notice, the works it updates (same entry shape).
+* ``relation``: ``is-preprint-of`` / ``has-preprint`` and ``is-version-of`` /
+  ``has-version``, each a list of ``{"id-type": "doi", "id", "asserted-by"}``.
+
+:func:`findings` turns one work into a list of plain dicts (see
+:data:`KINDS`), which is all the rest of citetool sees; :func:`ask` gets them
+for many DOIs with ``filter=doi:`` list queries (never the cache: news is the point).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SOURCE = "crossref"
+
+# Crossref update type -> citetool's kind of finding.
+KINDS = {
+    "retraction": "retraction",
+    "partial_retraction": "retraction",
+    "withdrawal": "retraction",
+    "removal": "retraction",
+    "expression_of_concern": "expression-of-concern",
+    "correction": "correction",
+    "corrigendum": "correction",
+    "erratum": "correction",
+    "addendum": "correction",
+    "clarification": "correction",
+    "new_version": "new-version",
+    "new_edition": "new-version",
+}
+# Relations of the work to other DOIs -> kind of finding. The others
+# (``has-preprint``: the work is already the published one; ``is-version-of``
+# / ``has-version``: versions under a concept DOI) are not news.
+RELATIONS = {
+    "is-preprint-of": "published-version",
+}
+
+
+def _date(entry: dict) -> str | None:
+    updated = entry.get("updated")
+    if not isinstance(updated, dict):
+        return None
+    rows = updated.get("date-parts") or []
+    parts = rows[0] if rows and isinstance(rows[0], list) else []
+    out = []
+    for p in parts:
+        if not isinstance(p, int):
+            break
+        out.append(p)
+    if out:
+        return "-".join([f"{out[0]:04d}"] + [f"{p:02d}" for p in out[1:3]])
+    stamp = updated.get("date-time")
+    return stamp[:10] if isinstance(stamp, str) and len(stamp) >= 10 else None
+
+
+def _kind(update_type: str) -> str:
+    return KINDS.get(update_type, update_type.replace("_", "-"))
+
+
+def _update(entry: Any, kind: str | None = None) -> dict | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("DOI"), str) or not entry["DOI"].strip():
+        return None
+    update_type = str(entry.get("type") or "").strip().lower()
+    if not update_type:
+        return None
+    out = {"kind": kind or _kind(update_type), "doi": entry["DOI"].strip().lower(), "type": update_type}
+    date = _date(entry)
+    if date:
+        out["date"] = date
+    out["source"] = str(entry.get("source") or "publisher")
+    if entry.get("label"):
+        out["label"] = str(entry["label"])
+    if entry.get("record-id") not in (None, ""):
+        out["record-id"] = str(entry["record-id"])
+    return out
+
+
+def findings(work: dict) -> list[dict]:
+    """Everything Crossref's record of ``work`` says happened to it, in a stable order.
+
+    Each finding is ``{"kind", "doi", "source", ...}``:
+
+    * ``kind`` ``retraction`` / ``expression-of-concern`` / ``correction`` /
+      ``new-version`` (from ``updated-by``; ``doi`` is the notice's, with
+      ``date``, ``type``, ``label``, ``record-id`` when Crossref gives them);
+    * ``published-version`` (``relation.is-preprint-of``: ``doi`` is the
+      published work's);
+    * ``notice``: the work is itself a notice (``update-to``): ``doi`` is the
+      work it updates, ``type`` what it is (a retraction notice...).
+
+    Entries that point at the work itself (a publisher's new version deposited
+    under the same DOI) are not news and are left out; duplicates are dropped.
+    """
+    own = str(work.get("DOI") or "").lower()
+    out: list[dict] = []
+    seen: set[tuple] = set()
+
+    def keep(item: dict | None) -> None:
+        if item is None or item["doi"] == own:
+            return
+        ident = (item["kind"], item["doi"], item.get("source"), item.get("type"))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(item)
+
+    for entry in work.get("updated-by") or []:
+        keep(_update(entry))
+    for entry in work.get("update-to") or []:
+        keep(_update(entry, kind="notice"))
+    relation = work.get("relation")
+    if isinstance(relation, dict):
+        for name, kind in RELATIONS.items():
+            for entry in relation.get(name) or []:
+                if isinstance(entry, dict) and entry.get("id-type") == "doi" and isinstance(entry.get("id"), str):
+                    keep({"kind": kind, "doi": entry["id"].strip().lower(), "type": name,
+                          "source": "publisher", "asserted-by": str(entry.get("asserted-by") or "")})
+    return out
+
+
+def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
+    """Crossref's findings for ``dois`` (``filter=doi:`` list queries of at most
+    100 DOIs, under the client's limiter; never the cache).
+
+    Returns ``({doi lower: findings}, problems)``: a DOI absent from the answer
+    is not a Crossref DOI (or not indexed); a list query that failed is named in
+    ``problems`` and its DOIs are absent too.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from citetool.errors import SourceUnavailable
+
+    answers: dict[str, list[dict]] = {}
+    problems: list[str] = []
+
+    def one(batch: list[str]) -> None:
+        params = {"filter": ",".join("doi:" + d for d in batch), "rows": str(len(batch))}
+        try:
+            items = client.query_list(params, strict=True)
+        except SourceUnavailable as exc:
+            problems.append(f"{exc} (asking about {len(batch)} DOIs)")
+            return
+        wanted = {d.lower() for d in batch}
+        for item in items:
+            doi = str(item.get("DOI") or "").lower()
+            if doi in wanted:
+                answers[doi] = findings(item)
+
+    with ThreadPoolExecutor(max_workers=client.lists.concurrency) as pool:
+        list(pool.map(one, client.batches(sorted(set(dois), key=str.lower))))
+    return answers, problems

@@ -1,0 +1,272 @@
+"""``check`` and ``upgrade``: what happened to the stored works since they were
+published (retractions, expressions of concern, corrections, new versions,
+a preprint's published version), and turning a preprint into its published
+version.
+
+What a check learns is stored in the reference's ``citetool`` field, so that
+``show``, ``list --flagged`` and the retraction warning of ``export`` need no
+request::
+
+    "citetool": {"updates": {"source": "crossref", "found": "2026-11-23T10:00:00Z",
+                             "findings": [{"kind": "retraction", "doi": "10.…", "date": "2010-02-06",
+                                           "source": "retraction-watch", "type": "retraction", ...}]}}
+
+Only references with findings carry ``updates``; ``found`` is when the current
+findings were first seen (a check that learns nothing new writes nothing).
+An upgraded preprint keeps its old DOI under ``citetool.relations``::
+
+    "relations": [{"type": "preprint", "DOI": "10.1101/097196"}]
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from citetool.record import META, Record, relations
+
+if TYPE_CHECKING:
+    from citetool.library import Library
+
+UPDATES = "updates"
+RELATIONS = "relations"
+SERIOUS = ("retraction", "expression-of-concern")  # `check` exits 3; `export` warns
+
+# kind -> how a person reads it
+WHAT = {
+    "retraction": "retracted",
+    "expression-of-concern": "expression of concern",
+    "correction": "corrected",
+    "new-version": "new version",
+    "published-version": "published version available",
+    "notice": "is itself a notice",
+}
+
+
+def stored_findings(record: Record) -> list[dict]:
+    """What the last check found for a reference (no request)."""
+    updates = record.get(META, {}).get(UPDATES)
+    found = updates.get("findings") if isinstance(updates, dict) else None
+    return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
+
+
+def is_flagged(record: Record) -> bool:
+    return bool(stored_findings(record))
+
+
+def serious_findings(record: Record) -> list[dict]:
+    return [f for f in stored_findings(record) if f.get("kind") in SERIOUS]
+
+
+def describe(finding: dict) -> str:
+    """One finding as a phrase: ``retracted: 10.1016/… (2010-02-06, retraction-watch)``."""
+    kind = finding.get("kind", "")
+    what = WHAT.get(kind, kind.replace("-", " "))
+    if kind == "notice":
+        what = f"is itself a {str(finding.get('type', 'update')).replace('_', ' ')} notice for"
+    details = ", ".join(str(finding[k]) for k in ("date", "source") if finding.get(k))
+    return f"{what}: {finding.get('doi', '?')}" + (f" ({details})" if details else "")
+
+
+def retraction_warnings(records: list[Record]) -> list[str]:
+    """One line per exported reference that was retracted or has an expression
+    of concern (from the stored check; no request). ``export`` and ``bib`` print them
+    on stderr; the bibliography itself stays as the user asked."""
+    lines = []
+    for rec in records:
+        for finding in serious_findings(rec):
+            lines.append(f"warning: {rec.get('id')} {describe(finding)}")
+    return lines
+
+
+# --- check ---------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    """What a check found for one reference."""
+
+    key: str
+    doi: str | None
+    status: str  # "flagged" | "ok" | "unchecked"
+    findings: list[dict] = field(default_factory=list)
+    reason: str | None = None  # why it was not checked
+
+    @property
+    def serious(self) -> bool:
+        return any(f.get("kind") in SERIOUS for f in self.findings)
+
+    def as_dict(self) -> dict:
+        out = {"key": self.key, "doi": self.doi, "status": self.status, "findings": self.findings}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], list[str]]:
+    from citetool.sources import crossref_updates
+
+    dois = [r["DOI"] for r in records if r.get("DOI")]
+    if not dois:
+        return {}, []
+    return crossref_updates.ask(lib.sources.get(crossref_updates.SOURCE).client, dois)
+
+
+def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
+    """Record the findings (under the lock, on a fresh read); write only if something changed."""
+    from citetool.merge import now_iso
+
+    when = now_iso()
+    with lib.transaction(save=False, reindex=True) as placer:
+        records = placer.records
+        changed = False
+        for key in keys:
+            rec = records.get(key)
+            doi = (rec or {}).get("DOI")
+            if not doi or doi.lower() not in answers:
+                continue
+            found = answers[doi.lower()]
+            if stored_findings(rec) == found:
+                continue
+            meta = rec.setdefault(META, {})
+            if found:
+                meta[UPDATES] = {"source": "crossref", "found": when, "findings": copy.deepcopy(found)}
+            else:
+                meta.pop(UPDATES, None)
+            changed = True
+        if changed:
+            lib.store.save(records)
+
+
+def check(lib: Library, keys: list[str] | None = None) -> tuple[list[CheckResult], list[str]]:
+    """Ask Crossref again about the stored DOIs (all, or ``keys``): one
+    ``filter=doi:`` list query per 100 DOIs, never the cache. Stores what it
+    learns. Returns (one result per reference, problems: list queries that failed)."""
+    records = lib.select(keys)
+    answers, problems = _ask(lib, records)
+    _store_findings(lib, answers, [r["id"] for r in records])
+    results = []
+    for rec in records:
+        doi = rec.get("DOI")
+        if not doi:
+            results.append(CheckResult(rec["id"], None, "unchecked", reason="no DOI"))
+        elif doi.lower() not in answers:
+            reason = "Crossref could not be asked" if problems else "not in Crossref"
+            results.append(CheckResult(rec["id"], doi, "unchecked", reason=reason))
+        else:
+            found = answers[doi.lower()]
+            results.append(CheckResult(rec["id"], doi, "flagged" if found else "ok", found))
+    return results, problems
+
+
+# --- upgrade -------------------------------------------------------------------
+
+
+@dataclass
+class Upgrade:
+    """What ``upgrade`` did (or, with --dry-run, would do) to one reference."""
+
+    key: str
+    preprint: str
+    published: str | None = None
+    status: str = "upgraded"  # "upgraded" | "would-upgrade" | "failed"
+    changes: list[tuple[str, object, object]] = field(default_factory=list)  # (field, before, after)
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        out = {"key": self.key, "status": self.status, "preprint": self.preprint, "published": self.published,
+               "changed": [c[0] for c in self.changes]}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def upgraded_record(old: Record, published: Record, source: str, asked: str, when: str) -> Record:
+    """``old`` (a preprint or working paper) become its published version:
+    the published work's metadata, the same key, the user's own fields (and
+    their edit time, aliases and any other citetool data) kept, the old DOI
+    (and RePEc handle) kept as a ``preprint`` relation."""
+    from citetool.merge import USER, new_reference
+
+    new = new_reference(published, source, asked, when)
+    new["id"] = old["id"]
+    old_meta = old.get(META, {})
+    meta = new[META]
+    for fld, owner in old_meta.get("fields", {}).items():
+        if owner != USER or fld == "DOI":  # a DOI the user gave the preprint is the relation now
+            continue
+        meta["fields"][fld] = USER
+        if fld in old:
+            new[fld] = copy.deepcopy(old[fld])
+        else:  # the user had removed it: stays removed
+            new.pop(fld, None)
+    for name, value in old_meta.items():
+        if name not in ("fields", "sources", "conflicts", "ids", UPDATES, RELATIONS, "added"):
+            meta.setdefault(name, copy.deepcopy(value))
+    meta["added"] = old_meta.get("added", when)
+    relation = {"type": "preprint", "DOI": old["DOI"]}
+    handle = old_meta.get("ids", {}).get("repec")
+    if handle:
+        relation["repec"] = handle
+    kept = [r for r in relations(old) if r.get("DOI") != old["DOI"]]
+    meta[RELATIONS] = kept + [relation]
+    return new
+
+
+def _changes(old: Record, new: Record) -> list[tuple[str, object, object]]:
+    from citetool.merge import bibliographic_fields
+
+    before, after = bibliographic_fields(old), bibliographic_fields(new)
+    return [(f, before.get(f), after.get(f)) for f in sorted(set(before) | set(after)) if before.get(f) != after.get(f)]
+
+
+def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) -> list[Upgrade]:
+    """Preprints (and working papers) whose Crossref record says
+    ``is-preprint-of`` become their published version (see :func:`upgraded_record`).
+    Asks Crossref about the selected DOIs as ``check`` does (and stores what it
+    learns, unless ``dry_run``), then fetches each published DOI."""
+    from citetool.errors import CitetoolError
+    from citetool.identifiers import Identifier
+    from citetool.merge import now_iso
+
+    records = lib.select(keys)
+    answers, problems = _ask(lib, records)
+    if problems and not answers:
+        from citetool.errors import SourceUnavailable
+
+        raise SourceUnavailable("; ".join(problems))
+    if not dry_run:
+        _store_findings(lib, answers, [r["id"] for r in records])
+    stored_dois = {(r.get("DOI") or "").lower(): r["id"] for r in lib.records.values() if r.get("DOI")}
+    plans: list[Upgrade] = []
+    for rec in records:
+        doi = (rec.get("DOI") or "").lower()
+        published = next((f["doi"] for f in answers.get(doi, []) if f.get("kind") == "published-version"), None)
+        if published:
+            plans.append(Upgrade(rec["id"], rec["DOI"], published))
+    when = now_iso()
+    new_records: dict[str, tuple] = {}
+    for plan in plans:
+        if plan.published in stored_dois:
+            plan.status, plan.error = "failed", (
+                f"{plan.key}: its published version {plan.published} is already stored as {stored_dois[plan.published]}")
+            continue
+        try:
+            source, asked, record = lib.lookup().one(Identifier("doi", plan.published, plan.published))[0]
+        except CitetoolError as exc:
+            plan.status, plan.error = "failed", f"{plan.key}: cannot fetch its published version: {exc}"
+            continue
+        new = upgraded_record(lib.records[plan.key], record, source, asked, when)
+        plan.changes = _changes(lib.records[plan.key], new)
+        plan.status = "would-upgrade" if dry_run else "upgraded"
+        new_records[plan.key] = (source, asked, record)
+    if new_records and not dry_run:
+        preprint_of = {p.key: p.preprint.lower() for p in plans}
+        with lib.transaction(reindex=True) as placer:
+            records_now = placer.records
+            for key, (source, asked, record) in new_records.items():
+                # on the fresh read (unless another process changed that reference's DOI meanwhile)
+                if (records_now.get(key, {}).get("DOI") or "").lower() == preprint_of[key]:
+                    records_now[key] = upgraded_record(records_now[key], record, source, asked, when)
+    return plans
