@@ -21,11 +21,8 @@ from citetool.record import Record
 from citetool.selection import Filters, sort_key
 from citetool.store import Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
     from citetool.sources import Found
-
-# Commands that only read must start fast: what writes is imported where it is used.
-__all__ = ["Filters", "Library", "Outcome"]
 
 
 class Library:
@@ -94,10 +91,13 @@ class Library:
     def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
         """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
-        chosen = {self.resolve_key(k) for k in keys} if keys else set(self.records)
+        records = self.records
+        chosen = sorted({self.resolve_key(k) for k in keys} if keys else records, key=sort_key)
         filters = filters or Filters()
-        filters.year_range()  # validate even when the store is empty
-        return [self.records[k] for k in sorted(chosen, key=sort_key) if filters.matches(self.records[k])]
+        span = filters.year_range()  # validates even when the store is empty
+        if filters == Filters():  # no filter: nothing to test
+            return [records[k] for k in chosen]
+        return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
                style: str | None = None) -> str:
@@ -145,7 +145,6 @@ class Library:
         """
         from citetool.ingest import Arrivals
         from citetool.lookup import plan
-
         inputs = list(inputs)
         index = self._index_of(self.records)
         todo = plan(inputs, index, again=refresh)

@@ -28,7 +28,9 @@ class Filters:
         high = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else low)
         return low, high
 
-    def matches(self, rec: Record) -> bool:
+    def matches(self, rec: Record, span: tuple[int, int] | None = None) -> bool:
+        """Whether ``rec`` passes; ``span`` is :meth:`year_range`, worked out
+        once by callers that test many records."""
         if self.types and rec.get("type") not in self.types:
             return False
         if self.flagged:
@@ -36,7 +38,7 @@ class Filters:
 
             if not is_flagged(rec):
                 return False
-        span = self.year_range()
+        span = span or self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False
         if self.search:
