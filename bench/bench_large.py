@@ -107,16 +107,14 @@ def bench_size(n: int, rounds: int) -> dict[str, tuple[float, float]]:
         }
         subprocess.run(citetool + ["--version"], env=env, capture_output=True, check=True)  # compile bytecode
         best: dict[str, tuple[float, float]] = {}
-        added = 0
-        for _ in range(rounds):
+        for round_number in range(rounds):
             scratch.write_bytes(store.read_bytes())
             for label, cmd in commands.items():
                 elapsed, peak = run(cmd, env)
                 old = best.get(label, (float("inf"), 0.0))
                 best[label] = (min(old[0], elapsed), max(old[1], peak))
             # add: one new DOI each round (the fake Crossref answers at once)
-            elapsed, peak = run(citetool + ["add", bench_doi(10**7 + added)], env)
-            added += 1
+            elapsed, peak = run(citetool + ["add", bench_doi(10**7 + round_number)], env)
             old = best.get("add <1 DOI>", (float("inf"), 0.0))
             best["add <1 DOI>"] = (min(old[0], elapsed), max(old[1], peak))
     print(f"\n{n:,} references, store {size_mb:.1f} MB, best of {rounds} interleaved rounds")

@@ -504,6 +504,8 @@ def export(
     style: Annotated[str | None, typer.Option("--style", help=(
         "With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, "
         "modern-language-association...) or a .csl file."))] = None,
+    unicode: Annotated[bool, typer.Option("--unicode", help=(
+        "bibtex/biblatex: write every character as UTF-8, no LaTeX (for biber, LuaLaTeX, pandoc)."))] = False,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
@@ -517,7 +519,7 @@ def export(
     from citetool.updates import retraction_warnings
 
     lib, filters = _library(), _filters(types, year_spec, search)
-    text = lib.export(fmt, keys, filters, style=style)
+    text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
     for warning in retraction_warnings(lib.select(keys, filters)):
         say(warning)
     if output is None or str(output) == "-":

@@ -100,8 +100,9 @@ class Library:
         return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
-               style: str | None = None) -> str:
-        """Render references; ``style`` (a CSL style name or .csl file) for html and text."""
+               style: str | None = None, unicode: bool = False) -> str:
+        """Render references; ``style`` (a CSL style name or .csl file) for html and text;
+        ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
@@ -110,7 +111,7 @@ class Library:
             return (styles.render_html if fmt == "html" else styles.render_text)(self.select(keys, filters), style)
         from citetool.formats import render
 
-        return render(fmt, self.select(keys, filters))
+        return render(fmt, self.select(keys, filters), unicode=unicode)
 
     # --- writing -----------------------------------------------------------
 

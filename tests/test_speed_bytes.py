@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from citetool.errors import StoreError
 from citetool import store as storage
+from citetool.errors import StoreError
 from citetool.store import Store, dumps, loads
 
 HERE = Path(__file__).resolve().parent
@@ -94,7 +94,8 @@ def test_read_commands_print_the_same_bytes(tmp_path, name):
 # --- the parser reads what json reads, or refuses it as json would -------------------------
 
 def _store_text(value: str) -> bytes:
-    return ('{"format": "citetool-store", "version": 1, "references": [{"id": "k", "n": %s}]}' % value).encode()
+    head = '{"format": "citetool-store", "version": 1, "references": [{"id": "k", "n": '
+    return (head + value + "}]}").encode()
 
 
 @pytest.mark.parametrize("number", [
