@@ -442,7 +442,7 @@ def show(
 
     Example: citetool show arduino2021russia
     """
-    from citetool.record import META
+    from citetool.record import META, value_text
 
     rec = _library().get(key)
     if as_json:
@@ -451,21 +451,19 @@ def show(
     meta = rec.get(META, {})
     provenance = meta.get("fields", {})
     conflicts = meta.get("conflicts", {})
+    unresolved = meta.get("unresolved", {})  # left by a git merge (citetool/gitmerge.py)
     out(f"key: {rec['id']}")
-    for field in sorted(k for k in rec if k not in ("id", META)):
-        value = rec[field]
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            from citetool.record import name_family_first
-
-            text = "; ".join(name_family_first(n) for n in value)
-        elif isinstance(value, dict) and "date-parts" in value:
-            text = "-".join(str(p) for p in value["date-parts"][0])
-        else:
-            text = " ".join(str(value).split())
+    for field in sorted({k for k in rec if k not in ("id", META)} | set(unresolved)):
         source = provenance.get(field, "?")
-        out(f"{field}: {text}  [{source}]")
+        out(f"{field}: {value_text(rec.get(field))}  [{source}]")
         for other, other_value in sorted(conflicts.get(field, {}).items()):
             out(f"  {other} says: {' '.join(str(other_value).split())}")
+        if field in unresolved:
+            for side in ("ours", "theirs"):
+                out(f"  merge conflict, {side}: {value_text(unresolved[field].get(side))}")
+            out(f"  settle it: citetool resolve {rec['id']} {field} --take ours|theirs|VALUE")
+    for alias in meta.get("aliases", []):
+        out(f"alias: {alias}")
     for name, value in sorted(meta.get("ids", {}).items()):
         out(f"id {name}: {value}")
     for source, info in sorted(meta.get("sources", {}).items()):
@@ -774,6 +772,72 @@ def upgrade(
         say("nothing to upgrade: no preprint with a published version")
     if problems or any(p.error for p in plans):
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command("git-setup")
+@handle_errors
+def git_setup(
+    global_config: Annotated[bool, typer.Option("--global", help="Register the driver in your user git config (every repository).")] = False,
+) -> None:
+    """Let git merge the store with citetool's merge driver (no conflict markers).
+
+    Registers the driver (merge.citetool.*) in git's config and adds the store
+    (--store, $CITETOOL_STORE or ./citetool.json) to the work tree's
+    .gitattributes with merge=citetool. Safe to run again.
+    Example: citetool --store refs/citetool.json git-setup
+    """
+    from citetool.gitmerge import git_setup as setup
+
+    for line in setup(_store_path(), global_config=global_config):
+        say(line)
+
+
+@app.command("merge-driver")
+@handle_errors
+def merge_driver(
+    base: Annotated[Path, typer.Argument(help="The common ancestor's store (git's %O).")],
+    ours: Annotated[Path, typer.Argument(help="Our store (git's %A): the merge is written over it.")],
+    theirs: Annotated[Path, typer.Argument(help="Their store (git's %B).")],
+    path: Annotated[str | None, typer.Argument(help="The store's path in the repository (git's %P), for messages.")] = None,
+) -> None:
+    """Three-way merge of three stores, for git (git-setup registers it).
+
+    References are matched by DOI, handle, ISBN or key and merged field by
+    field. Exit 0: merged; 1: conflicts were left in the store (valid JSON;
+    see `citetool doctor`, settle with `citetool resolve`); 4: a version could
+    not be read (OURS is left untouched).
+    Example: citetool merge-driver base.json ours.json theirs.json citetool.json
+    """
+    from citetool.gitmerge import merge_files
+
+    outcome = merge_files(base, ours, theirs)
+    name = path or str(ours)
+    for note in outcome.notes:
+        say(f"{name}: {note}")
+    for key, field in outcome.conflicts:
+        say(f"{name}: conflict: {key} {field} was edited differently on both sides; "
+            f"settle it with: citetool resolve {key} {field} --take ours|theirs|VALUE")
+    if outcome.conflicts:
+        raise typer.Exit(int(ExitCode.MERGE_CONFLICT))
+
+
+@app.command()
+@handle_errors
+def resolve(
+    key: Annotated[str, typer.Argument(help="Citation key (or one of its aliases).")],
+    field: Annotated[str, typer.Argument(help="The field in conflict (see `citetool doctor`).")],
+    take: Annotated[str, typer.Option("--take", help="ours, theirs, or the value to keep (as edit --set reads it).")],
+) -> None:
+    """Settle a conflict a git merge left: keep ours, theirs, or a new value.
+
+    The value kept becomes your edit.
+    Example: citetool resolve arduino2021russia title --take theirs
+    """
+    from citetool.record import value_text
+
+    key, value = _library().resolve_conflict(key, field, take)
+    out(key)
+    say(f"{key}: {field} is now {value_text(value)}")
 
 
 def run(args: Sequence[str] | None = None, env: Environment | None = None) -> int:

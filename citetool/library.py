@@ -75,13 +75,18 @@ class Library:
     # --- reading -----------------------------------------------------------
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
-        """The stored key equal to ``key``, ignoring case; KeyNotInStore if none."""
+        """The stored key equal to ``key``, ignoring case, else the reference
+        that has ``key`` among its aliases (``citetool.aliases``: its other
+        keys, e.g. from a git merge); KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
         lowered = key.lower()
         for existing in records:
             if existing.lower() == lowered:
+                return existing
+        for existing, rec in records.items():
+            if any(alias.lower() == lowered for alias in rec.get(META, {}).get("aliases", ())):
                 return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
 
@@ -224,6 +229,19 @@ class Library:
             records[new] = records.pop(old)
             records[new]["id"] = new
         return old
+
+    def resolve_conflict(self, key: str, field: str, take: str) -> tuple[str, object]:
+        """Settle the conflict a git merge left on ``field`` of ``key``: ``take``
+        is "ours", "theirs" or a value (see :func:`citetool.gitmerge.settle`).
+        Returns (key, the value kept; None if the field is now absent)."""
+        from citetool.gitmerge import settle
+        with self.store.locked():
+            records = self.store.load_fresh()
+            key = self.resolve_key(key, records)
+            value = settle(records[key], field, take)
+            self.store.save(records)
+            self._written(records)
+        return key, value
 
     def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON). Every entry goes
