@@ -58,9 +58,11 @@ class Placer:
         self.index[ident_key] = key
         return Outcome(raw, "added", key=key)
 
-    def imported(self, label: str, name: str, record: Record, own_key: str | None, enriched: list[Found]) -> Outcome:
+    def imported(self, name: str, entry, enriched: list[Found]) -> Outcome:
         """One entry of an imported file (``name``), with what the sources say
         of its DOI (``enriched``, with ``import --resolve``)."""
+        label = f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else "")
+        record, own_key = entry.record, entry.key
         match = find_match(self.index, record, self.records)
         for _, _, source_record in enriched:
             match = match or find_match(self.index, source_record, self.records)

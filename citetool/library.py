@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
 from citetool.outcome import Outcome
-from citetool.record import Record
+from citetool.record import META, Record
 from citetool.selection import Filters, sort_key
 from citetool.store import Store
 
@@ -40,10 +40,9 @@ class Library:
     @property
     def sources(self):
         """The metadata sources (:class:`citetool.sources.Sources`), built on first use."""
-        if self._sources is None:
-            from citetool.sources import Sources
+        from citetool.sources import Sources
 
-            self._sources = Sources(self.settings)
+        self._sources = self._sources or Sources(self.settings)
         return self._sources
 
     def lookup(self, index: dict[str, str] | None = None, offline: bool = False, fresh: bool = False):
@@ -72,8 +71,6 @@ class Library:
             self._index = (records, build_index(records))
         return self._index[1]
 
-    # --- reading -----------------------------------------------------------
-
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
         """The stored key equal to ``key``, ignoring case, else the reference
         that has ``key`` among its aliases (``citetool.aliases``: its other
@@ -82,13 +79,11 @@ class Library:
         if key in records:
             return key
         lowered = key.lower()
-        for existing in records:
-            if existing.lower() == lowered:
-                return existing
-        for existing, rec in records.items():
-            if any(alias.lower() == lowered for alias in rec.get(META, {}).get("aliases", ())):
-                return existing
-        raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
+        found = next((k for k in records if k.lower() == lowered), None) or next(
+            (k for k, r in records.items() if lowered in (a.lower() for a in r.get(META, {}).get("aliases", ()))), None)
+        if found is None:
+            raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
+        return found
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
@@ -117,8 +112,6 @@ class Library:
         from citetool.formats import render
 
         return render(fmt, self.select(keys, filters), unicode=unicode)
-
-    # --- writing -----------------------------------------------------------
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
 
@@ -161,11 +154,7 @@ class Library:
             self.lookup(index, offline, fresh=refresh).run(list(todo.jobs), arrivals.deliver, arrivals.fail)
         finally:  # also on Ctrl-C: keep what was fetched
             arrivals.flush()
-        for i, first in todo.repeats:
-            original = outcomes[first]
-            outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
-                                  key=original.key, error=original.error)
-        return [outcomes[i] for i in sorted(outcomes)]
+        return todo.in_order(inputs, outcomes)
 
     def add_manual(self, record: Record) -> Outcome:
         """Store a reference typed by the user (no identifier): every field is
@@ -235,24 +224,18 @@ class Library:
         is "ours", "theirs" or a value (see :func:`citetool.gitmerge.settle`).
         Returns (key, the value kept; None if the field is now absent)."""
         from citetool.gitmerge import settle
-        with self.store.locked():
-            records = self.store.load_fresh()
-            key = self.resolve_key(key, records)
-            value = settle(records[key], field, take)
-            self.store.save(records)
-            self._written(records)
-        return key, value
+
+        with self.transaction(reindex=True) as placer:
+            key = self.resolve_key(key, placer.records)
+            return key, settle(placer.records[key], field, take)
 
     def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
-        """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON). Every entry goes
-        through the merge engine; a malformed entry is reported and skipped.
-        With ``resolve``, entries carrying a DOI are enriched from the DOI
-        sources first (the file's own values still count as the user's where
-        they differ). Returns (one outcome per entry, problems)."""
+        """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
+        is reported and skipped. ``resolve``: entries with a DOI are enriched from
+        the DOI sources first. Returns (one outcome per entry, problems)."""
         from citetool.formats import read
 
-        entries = []
-        problems: list[str] = []
+        entries, problems = [], []
         for name, text in files:
             found, trouble = read(name, text)
             entries += [(name, e) for e in found]
@@ -263,7 +246,5 @@ class Library:
             problems += [f"{name}:{e.line}: not enriched: {trouble[e.record['DOI']]}"
                          for name, e in entries if e.record.get("DOI") in trouble]
         with self.transaction(save=bool(entries)) as placer:
-            outcomes = [placer.imported(f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else ""),
-                                        name, entry.record, entry.key, enriched.get(entry.record.get("DOI"), []))
-                        for name, entry in entries]
+            outcomes = [placer.imported(name, entry, enriched.get(entry.record.get("DOI"), [])) for name, entry in entries]
         return outcomes, problems

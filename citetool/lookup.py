@@ -152,6 +152,16 @@ class Plan:
     jobs: dict[Identifier, int] = field(default_factory=dict)
     repeats: list[tuple[int, int]] = field(default_factory=list)  # (position, position of its first)
 
+    def in_order(self, inputs: list[str], outcomes: dict) -> list:
+        """One outcome per input, in order: a repeated input shares its first's."""
+        from citetool.outcome import Outcome
+
+        for i, first in self.repeats:
+            original = outcomes[first]
+            outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
+                                  key=original.key, error=original.error)
+        return [outcomes[i] for i in sorted(outcomes)]
+
 
 def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
     """Parse each input (an identifier, or a reference written out); what is

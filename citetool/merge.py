@@ -110,12 +110,13 @@ def find_match(index: dict[str, str], record: Record, records: dict[str, Record]
 
 # --- merging --------------------------------------------------------------------
 
-def _rank(source: str | None) -> int:
+def rank(source: str | None) -> int:
+    """How authoritative a field's owner is: the user's 100, an imported file 20, a source its registry rank."""
     if source in OWNER_RANK:
         return OWNER_RANK[source]
-    from citetool.sources import rank
+    from citetool.sources import rank as source_rank
 
-    return rank(source)
+    return source_rank(source)
 
 
 def new_reference(incoming: Record, source: str, asked: str, when: str | None = None) -> Record:
@@ -174,10 +175,10 @@ def merge_into(existing: Record, incoming: Record, source: str, asked: str,
     changed: list[str] = []
     for field, value, current, owner in offers:
         if current == value:
-            if owner != USER and _rank(source) >= _rank(owner):
+            if owner != USER and rank(source) >= rank(owner):
                 provenance[field] = source
             _drop_conflict(info, field, source)
-        elif owner == USER or (current not in EMPTY and _rank(source) < _rank(owner)):
+        elif owner == USER or (current not in EMPTY and rank(source) < rank(owner)):
             _set_conflict(info, field, source, value)  # rules 1, 4
         else:
             existing[field] = copy.deepcopy(value)
