@@ -63,8 +63,7 @@ class Library:
         return self._records
 
     def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
-        """The identity index of ``records``, built once per loaded store (the
-        writers keep it up to date as they add)."""
+        """The identity index of ``records``, built once per loaded store (writers keep it up to date)."""
         from citetool.merge import build_index
 
         if self._index is None or self._index[0] is not records:
@@ -72,18 +71,22 @@ class Library:
         return self._index[1]
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
-        """The stored key equal to ``key``, ignoring case, else the reference
-        that has ``key`` among its aliases (``citetool.aliases``: its other
-        keys, e.g. from a git merge); KeyNotInStore if none."""
+        """The stored key equal to ``key`` ignoring case, else the reference having it among its
+        aliases (its other keys, e.g. from a git merge); KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
         lowered = key.lower()
         found = next((k for k in records if k.lower() == lowered), None) or next(
-            (k for k, r in records.items() if lowered in (a.lower() for a in r.get(META, {}).get("aliases", ()))), None)
+            (k for k, r in records.items() if lowered in (a.lower() for a in self.aliases(r))), None)
         if found is None:
             raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
         return found
+
+    @staticmethod
+    def aliases(rec: Record) -> list[str]:
+        """A reference's other keys (``"citetool": {"aliases": [...]}``)."""
+        return [a for a in rec.get(META, {}).get("aliases", []) if isinstance(a, str)]
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
@@ -103,23 +106,27 @@ class Library:
                style: str | None = None, unicode: bool = False) -> str:
         """Render references; ``style`` (a CSL style name or .csl file) for html and text;
         ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
+        return self.render(fmt, self.select(keys, filters), style, unicode=unicode)
+
+    @staticmethod
+    def render(fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
+        """Render ``records`` as they are (in this order, under their ``id``)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
             from citetool.formats import styles
 
-            return (styles.render_html if fmt == "html" else styles.render_text)(self.select(keys, filters), style)
+            return (styles.render_html if fmt == "html" else styles.render_text)(records, style)
         from citetool.formats import render
 
-        return render(fmt, self.select(keys, filters), unicode=unicode)
+        return render(fmt, records, unicode=unicode)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
 
     @contextmanager
     def transaction(self, save: bool = True, reindex: bool = False):
-        """Under the store's lock: a :class:`~citetool.ingest.Placer` over a
-        fresh read of the references, saved at the end (atomically). ``reindex``
-        after changes the Placer does not index (keys renamed or removed, fields edited)."""
+        """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
+        the end; ``reindex`` after changes the Placer does not index (keys renamed or removed, edits)."""
         from citetool.ingest import Placer
         from citetool.merge import now_iso
 
@@ -135,30 +142,24 @@ class Library:
 
     def add(self, inputs: Iterable[str], refresh: bool = False, offline: bool = False,
             progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
-        """Resolve identifiers (or references written out as text) and store their references.
-
-        An identifier already stored costs no request unless ``refresh``; DOIs
-        are fetched in batches. A failed identifier never stops the others;
-        successes are saved as the run goes (every couple of seconds and at the
-        end), so an interrupted run keeps what was done.
-        """
+        """Resolve identifiers (or references written out) and store their references. What is
+        stored costs no request unless ``refresh``; DOIs go in batches; a failure never stops the
+        others; successes are saved as the run goes, so an interrupted run keeps what was done."""
         from citetool.ingest import Arrivals
         from citetool.lookup import plan
+
         inputs = list(inputs)
         index = self._index_of(self.records)
         todo = plan(inputs, index, again=refresh)
-        outcomes = {i: Outcome(inputs[i], status, key=key, error=error)
-                    for i, (status, key, error) in todo.settled.items()}
-        arrivals = Arrivals(inputs, todo.jobs, outcomes, self.transaction, self.SAVE_EVERY, progress)
+        arrivals = Arrivals(inputs, todo.jobs, todo.outcomes, self.transaction, self.SAVE_EVERY, progress)
         try:
             self.lookup(index, offline, fresh=refresh).run(list(todo.jobs), arrivals.deliver, arrivals.fail)
         finally:  # also on Ctrl-C: keep what was fetched
             arrivals.flush()
-        return todo.in_order(inputs, outcomes)
+        return todo.in_order(inputs)
 
     def add_manual(self, record: Record) -> Outcome:
-        """Store a reference typed by the user (no identifier): every field is
-        theirs. Refused, naming them, when fields its type needs are missing."""
+        """Store a reference typed by the user (all fields theirs); refused if its type lacks fields."""
         from citetool.record import missing_fields
 
         missing = missing_fields(record)
@@ -169,9 +170,8 @@ class Library:
             return placer.manual(record.get("title", "manual entry"), record)
 
     def refresh(self, keys: Iterable[str] | None = None) -> list[Outcome]:
-        """Ask each reference's sources again (never the cache) and merge; the
-        user's fields are never touched. Outcomes: "updated" (with the fields
-        changed), "present" (nothing changed) or "failed"."""
+        """Ask each reference's sources again (never the cache) and merge; the user's fields are
+        never touched. Outcomes: "updated" (fields changed), "present" (nothing changed), "failed"."""
         from citetool.lookup import refetch
 
         targets = self.select(keys)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from citetool.errors import LookupFailed, NotFound
 from citetool.identifiers import Identifier, unrecognised
+from citetool.outcome import Outcome
 from citetool.sources import Found, Sources, rank
 
 Deliver = Callable[[Identifier, list[Found], list[str]], None]
@@ -148,19 +149,17 @@ class Plan:
     """What ``add`` must ask: identifiers not stored yet (each with its input's
     position), the inputs already settled, and repeated inputs."""
 
-    settled: dict[int, tuple[str, str | None, str | None]] = field(default_factory=dict)  # i: (status, key, error)
+    outcomes: dict[int, Outcome] = field(default_factory=dict)  # by input position: settled, or as they arrive
     jobs: dict[Identifier, int] = field(default_factory=dict)
     repeats: list[tuple[int, int]] = field(default_factory=list)  # (position, position of its first)
 
-    def in_order(self, inputs: list[str], outcomes: dict) -> list:
+    def in_order(self, inputs: list[str]) -> list[Outcome]:
         """One outcome per input, in order: a repeated input shares its first's."""
-        from citetool.outcome import Outcome
-
         for i, first in self.repeats:
-            original = outcomes[first]
-            outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
-                                  key=original.key, error=original.error)
-        return [outcomes[i] for i in sorted(outcomes)]
+            original = self.outcomes[first]
+            self.outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
+                                       key=original.key, error=original.error)
+        return [self.outcomes[i] for i in sorted(self.outcomes)]
 
 
 def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
@@ -175,7 +174,7 @@ def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
         try:
             ident = parse_line(raw)
         except IdentifierError as exc:
-            out.settled[i] = ("failed", None, str(exc))
+            out.outcomes[i] = Outcome(raw, "failed", error=str(exc))
             continue
         if ident.key in first_of:
             out.repeats.append((i, first_of[ident.key]))
@@ -183,7 +182,7 @@ def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
         first_of[ident.key] = i
         match = index.get(ident.key)
         if match and not again:
-            out.settled[i] = ("present", match, None)
+            out.outcomes[i] = Outcome(raw, "present", key=match)
         else:
             out.jobs[ident] = i
     return out
