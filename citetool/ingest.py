@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from citetool.keys import base_key, is_valid_key, unique_key
+from citetool.keys import base_key, is_valid_key, keys_in_use, unique_key
 from citetool.merge import IMPORT, USER, find_match, identity_keys, merge_import, merge_into, new_reference
 from citetool.outcome import Outcome
 from citetool.record import Record
@@ -23,7 +23,7 @@ class Placer:
     def __init__(self, records: dict[str, Record], index: dict[str, str], when: str):
         self.records = records
         self.index = index
-        self.taken = {k.lower() for k in records}
+        self.taken = keys_in_use(records)  # keys and aliases, lower case
         self.when = when
 
     def _new(self, stored: Record, wanted: str | None = None) -> str:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
 from citetool.outcome import Outcome
-from citetool.record import META, Record
+from citetool.record import Record
+from citetool.record import aliases as record_aliases
 from citetool.selection import Filters, sort_key
 from citetool.store import Store
 
@@ -83,10 +84,7 @@ class Library:
             raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
         return found
 
-    @staticmethod
-    def aliases(rec: Record) -> list[str]:
-        """A reference's other keys (``"citetool": {"aliases": [...]}``)."""
-        return [a for a in rec.get(META, {}).get("aliases", []) if isinstance(a, str)]
+    aliases = staticmethod(record_aliases)  # a reference's other keys
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
@@ -206,15 +204,15 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
-        from citetool.keys import is_valid_key
+        from citetool.keys import is_valid_key, keys_in_use
 
         if not is_valid_key(new):
             raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
         with self.transaction(reindex=True) as placer:
             records = placer.records
             old = self.resolve_key(old, records)
-            if new.lower() != old.lower() and any(k.lower() == new.lower() for k in records):
-                raise UsageError(f"key {new!r} is already used in {self.path}")
+            if new.lower() in keys_in_use({k: r for k, r in records.items() if k != old}):
+                raise UsageError(f"key {new!r} is already used in {self.path} (as a key or an alias)")
             records[new] = records.pop(old)
             records[new]["id"] = new
         return old
