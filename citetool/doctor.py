@@ -3,7 +3,8 @@ repaired safely, keeping a backup of the file as it was.
 
 Checks: the file is UTF-8 JSON; the format and version are citetool's; every
 reference is an object with a usable, unique (ignoring case) citation key and
-a CSL type; no temporary file is left behind by a crashed save.
+a CSL type; no temporary file is left behind by a crashed save; no conflict
+left by a git merge (``citetool merge-driver``) waits for ``citetool resolve``.
 
 Temporary files are stale at once when no other citetool holds the store's
 lock (every save runs under it), else after a minute.
@@ -27,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from citetool.gitmerge import unresolved_problems
 from citetool.merge import merge_references, same_work
 from citetool.record import CSL_TYPES
 from citetool.store import FORMAT, VERSION, Store, dumps
@@ -140,6 +142,7 @@ def examine(store: Store, repair: bool = False) -> Report:
         with store.locked():
             store.save(records)
         _remove(temps, report)
+    report.problems += unresolved_problems(records)  # only `citetool resolve` settles these
     return report
 
 

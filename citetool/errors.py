@@ -13,6 +13,7 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # unexpected failure (a bug): please report it
+    MERGE_CONFLICT = 1  # merge-driver: conflicts left in the store (git's convention: non-zero); an alias of ERROR
     USAGE = 2  # bad command line: unknown option, bad value, unknown format
     IDENTIFIERS_FAILED = 3  # at least one identifier could not be added (others may have been)
     STORE = 4  # the store cannot be read, written or locked

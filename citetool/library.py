@@ -76,7 +76,9 @@ class Filters:
         high = int(m.group(3)) if m.group(3) else (9999 if m.group(2) else low)
         return low, high
 
-    def matches(self, rec: Record) -> bool:
+    def matches(self, rec: Record, span: tuple[int, int] | None = None) -> bool:
+        """Whether ``rec`` passes; ``span`` is :meth:`year_range`, worked out
+        once by callers that test many records."""
         if self.types and rec.get("type") not in self.types:
             return False
         if self.flagged:
@@ -84,7 +86,7 @@ class Filters:
 
             if not is_flagged(rec):
                 return False
-        span = self.year_range()
+        span = span or self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False
         if self.search:
@@ -151,13 +153,18 @@ class Library:
     # --- reading -----------------------------------------------------------
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
-        """The stored key equal to ``key``, ignoring case; KeyNotInStore if none."""
+        """The stored key equal to ``key``, ignoring case, else the reference
+        that has ``key`` among its aliases (``citetool.aliases``: its other
+        keys, e.g. from a git merge); KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
         lowered = key.lower()
         for existing in records:
             if existing.lower() == lowered:
+                return existing
+        for existing, rec in records.items():
+            if any(alias.lower() == lowered for alias in rec.get(META, {}).get("aliases", ())):
                 return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
 
@@ -167,14 +174,18 @@ class Library:
     def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
         """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
-        chosen = {self.resolve_key(k) for k in keys} if keys else set(self.records)
+        records = self.records
+        chosen = sorted({self.resolve_key(k) for k in keys} if keys else records, key=_sort_key)
         filters = filters or Filters()
-        filters.year_range()  # validate even when the store is empty
-        return [self.records[k] for k in sorted(chosen, key=_sort_key) if filters.matches(self.records[k])]
+        span = filters.year_range()  # validates even when the store is empty
+        if filters == Filters():  # no filter: nothing to test
+            return [records[k] for k in chosen]
+        return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
-               style: str | None = None) -> str:
-        """Render references; ``style`` (a CSL style name or .csl file) for html and text."""
+               style: str | None = None, unicode: bool = False) -> str:
+        """Render references; ``style`` (a CSL style name or .csl file) for html and text;
+        ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
@@ -184,7 +195,7 @@ class Library:
             return render_styled(self.select(keys, filters), style)
         from citetool.formats import render
 
-        return render(fmt, self.select(keys, filters))
+        return render(fmt, self.select(keys, filters), unicode=unicode)
 
     # --- sources -----------------------------------------------------------
 
@@ -567,6 +578,19 @@ class Library:
             self.store.save(records)
             self._written(records)
         return old
+
+    def resolve_conflict(self, key: str, field: str, take: str) -> tuple[str, object]:
+        """Settle the conflict a git merge left on ``field`` of ``key``: ``take``
+        is "ours", "theirs" or a value (see :func:`citetool.gitmerge.settle`).
+        Returns (key, the value kept; None if the field is now absent)."""
+        from citetool.gitmerge import settle
+        with self.store.locked():
+            records = self.store.load_fresh()
+            key = self.resolve_key(key, records)
+            value = settle(records[key], field, take)
+            self.store.save(records)
+            self._written(records)
+        return key, value
 
     def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON). Every entry goes

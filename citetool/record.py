@@ -145,6 +145,17 @@ def name_family_first(name: dict) -> str:
     return ", ".join([family] + rest) if family else " ".join(rest)
 
 
+def value_text(value: Any) -> str:
+    """A field's value on one line, as ``citetool show`` prints it (None: no value)."""
+    if value is None:
+        return "(no value)"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "; ".join(name_family_first(n) for n in value)
+    if isinstance(value, dict) and "date-parts" in value:
+        return "-".join(str(p) for p in value["date-parts"][0])
+    return " ".join(str(value).split())
+
+
 def page_range(record: Record) -> tuple[str | None, str | None]:
     """(first, last) page from CSL ``page`` ("435-452", "435–452", "e30")."""
     page = record.get("page")

@@ -104,12 +104,12 @@ class CheckResult:
         return out
 
 
-def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], list[str]]:
+def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
     from citetool.sources import crossref_updates
 
     dois = [r["DOI"] for r in records if r.get("DOI")]
     if not dois:
-        return {}, []
+        return {}, set(), []
     return crossref_updates.ask(lib.settings, dois)
 
 
@@ -145,7 +145,7 @@ def check(lib: Library, keys: list[str] | None = None) -> tuple[list[CheckResult
     ``filter=doi:`` list query per 100 DOIs, never the cache. Stores what it
     learns. Returns (one result per reference, problems: list queries that failed)."""
     records = lib.select(keys)
-    answers, problems = _ask(lib, records)
+    answers, unasked, problems = _ask(lib, records)
     _store_findings(lib, answers, [r["id"] for r in records])
     results = []
     for rec in records:
@@ -153,7 +153,7 @@ def check(lib: Library, keys: list[str] | None = None) -> tuple[list[CheckResult
         if not doi:
             results.append(CheckResult(rec["id"], None, "unchecked", reason="no DOI"))
         elif doi.lower() not in answers:
-            reason = "Crossref could not be asked" if problems else "not in Crossref"
+            reason = "Crossref could not be asked" if doi.lower() in unasked else "not in Crossref"
             results.append(CheckResult(rec["id"], doi, "unchecked", reason=reason))
         else:
             found = answers[doi.lower()]
@@ -222,20 +222,17 @@ def _changes(old: Record, new: Record) -> list[tuple[str, object, object]]:
     return [(f, before.get(f), after.get(f)) for f in sorted(set(before) | set(after)) if before.get(f) != after.get(f)]
 
 
-def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) -> list[Upgrade]:
+def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) -> tuple[list[Upgrade], list[str]]:
     """Preprints (and working papers) whose Crossref record says
     ``is-preprint-of`` become their published version (see :func:`upgraded_record`).
     Asks Crossref about the selected DOIs as ``check`` does (and stores what it
-    learns, unless ``dry_run``), then fetches each published DOI."""
+    learns, unless ``dry_run``), then fetches each published DOI. Returns
+    (one plan per preprint found, problems: list queries that failed)."""
     from citetool.errors import CitetoolError
     from citetool.merge import now_iso
 
     records = lib.select(keys)
-    answers, problems = _ask(lib, records)
-    if problems and not answers:
-        from citetool.errors import SourceUnavailable
-
-        raise SourceUnavailable("; ".join(problems))
+    answers, _, problems = _ask(lib, records)
     if not dry_run:
         _store_findings(lib, answers, [r["id"] for r in records])
     stored_dois = {(r.get("DOI") or "").lower(): r["id"] for r in lib.records.values() if r.get("DOI")}
@@ -261,6 +258,7 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
         plan.changes = _changes(lib.records[plan.key], new)
         plan.status = "would-upgrade" if dry_run else "upgraded"
         new_records[plan.key] = (source, asked, record)
+        stored_dois[plan.published] = plan.key  # two preprints of one article: the first one becomes it
     if new_records and not dry_run:
         preprint_of = {p.key: p.preprint.lower() for p in plans}
         with lib.store.locked():
@@ -271,4 +269,4 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
                     records_now[key] = upgraded_record(records_now[key], record, source, asked, when)
             lib.store.save(records_now)
             lib._written(records_now)
-    return plans
+    return plans, problems

@@ -351,3 +351,28 @@ def test_a_repec_working_paper_becomes_its_article(fake, run, store_path):
         {"type": "preprint", "DOI": "10.5555/citetool-test.nber-wp", "repec": "RePEc:nbr:nberwo:11309"}]
     assert "addendum = {Preprint: doi:10.5555/citetool-test.nber-wp (RePEc:nbr:nberwo:11309)}" in run(
         "export", "-f", "biblatex").stdout
+
+
+def test_upgrade_without_crossref_says_so_and_changes_nothing(fake, run, store_path, monkeypatch):
+    add(run, PREPRINT)
+    before = store_path.read_bytes()
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", conftest.DEAD_URL)
+    result = run("upgrade")
+    assert result.exit_code == 3 and "error: Crossref list query failed" in result.stderr
+    assert "nothing to upgrade" not in result.stderr and store_path.read_bytes() == before
+
+
+def test_two_preprints_of_one_article_upgrade_once(fake, run, store_path, monkeypatch):
+    # a second preprint of the same article: the genuine 10.1101/097196 record under another DOI
+    twin = json.loads((WORKS / "10.1101_097196.json").read_text(encoding="utf-8"))
+    twin["message"]["DOI"] = "10.5555/citetool-test.preprint-twin"
+    twin["message"]["title"] = ["Another preprint of the same article"]
+    path = store_path.parent / "twin.json"
+    path.write_text(json.dumps(twin), encoding="utf-8")
+    monkeypatch.setitem(conftest.ALL_WORKS, "10.5555/citetool-test.preprint-twin", path)
+    keys = add(run, PREPRINT, "10.5555/citetool-test.preprint-twin")
+    result = run("upgrade")
+    assert result.exit_code == 3
+    refs = stored(store_path)
+    assert [refs[k]["DOI"] for k in keys.values()].count(PUBLISHED) == 1
+    assert f"its published version {PUBLISHED} is already stored as" in result.stderr

@@ -21,13 +21,19 @@ FORMATS = {
 }
 
 
-def render(fmt: str, records: list[Record]) -> str:
-    """Render ``records`` (already sorted) in format ``fmt``."""
+# Formats that write LaTeX, where ``unicode=True`` keeps every character as UTF-8.
+LATEX_FORMATS = ("bibtex", "biblatex")
+
+
+def render(fmt: str, records: list[Record], unicode: bool = False) -> str:
+    """Render ``records`` (already sorted) in format ``fmt``; ``unicode``: for
+    bibtex and biblatex, UTF-8 as is instead of LaTeX (the others are UTF-8)."""
     try:
         module, func = FORMATS[fmt]
     except KeyError:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
-    return getattr(import_module(module), func)(records)
+    renderer = getattr(import_module(module), func)
+    return renderer(records, unicode=True) if unicode and fmt in LATEX_FORMATS else renderer(records)
 
 
 READERS = {

@@ -53,65 +53,156 @@ _SPECIALS = {
 _SPECIAL_RE = re.compile(r"[\\{}&%$#_~^]")
 _WS = re.compile(r"\s+")
 
+# How each character is written. CLASSIC: plain.bst + pdflatex (LaTeX for
+# accented letters); BIBLATEX: UTF-8 for the Latin letters pdflatex's utf8 input
+# reads, LaTeX for the rest; UNICODE: UTF-8 as is (biber + LuaLaTeX, pandoc).
+CLASSIC, BIBLATEX, UNICODE = "classic", "biblatex", "unicode"
+
+# Where pylatexenc's choice is misread by a consumer, this spelling is read by
+# all of pdflatex+bibtex, biber, pandoc and citation-js (README: "How characters
+# are written"). Everything else comes from pylatexenc's tables.
+OVERRIDES = {
+    "\u2013": "--",   # pylatexenc: {\textendash}, which pandoc drops ("PREDATORPREY")
+    "\u2014": "---",  # pylatexenc: {\textemdash}, same
+    "\u2010": "\u2010",  # pylatexenc: "-", which loses the Unicode hyphen; pdflatex reads U+2010 itself
+}
+# pylatexenc answers that pandoc's BibTeX reader drops: text-symbol commands
+# ({\textdegree}, {\texttrademark}...) and the letters {\DJ} {\TH} {\dh}...
+# These characters are written as UTF-8, which pdflatex's utf8 input maps to
+# the very same commands, and which pandoc, citation-js and biber read as is.
+_DROPPED_BY_PANDOC = re.compile(r"\{\\(?:text[a-z]+|DH|DJ|TH|dh|dj|th|NG|ng)\}")
+# {\ensuremath{\beta}}: citation-js reads "\ensuremathβ"; {$\beta$} it reads as β.
+_ENSUREMATH = re.compile(r"\{\\ensuremath\{(.*)\}\}")
+# {\'\i}: pandoc and citation-js read a dotless i plus an accent ("ı́"), not í.
+_DOTLESS_IN_ACCENT = re.compile(r"\\([`'^\"~=.uvHckdbr])\s*(?:\{\\([ij])\}|\\([ij])\b)")
+
 _encoder = None
-_char_latex: dict[str, str] = {}  # one pylatexenc answer per character, remembered
+_char_latex: dict[tuple[str, str], str] = {}  # one answer per character and mode, remembered
 
 
-def _char_to_latex(ch: str) -> str:
-    latex = _char_latex.get(ch)
-    if latex is None:
-        global _encoder
-        if _encoder is None:
-            import logging
+def _pylatexenc(ch: str) -> str:
+    global _encoder
+    if _encoder is None:
+        import logging
 
-            from pylatexenc.latexencode import UnicodeToLatexEncoder
+        from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-            logging.getLogger("pylatexenc").setLevel(logging.ERROR)
-            _encoder = UnicodeToLatexEncoder(
-                non_ascii_only=True,
-                replacement_latex_protection="braces-all",
-                unknown_char_policy="keep",
-            )
-        latex = _char_latex[ch] = _encoder.unicode_to_latex(ch)
+        logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+        _encoder = UnicodeToLatexEncoder(
+            non_ascii_only=True,
+            replacement_latex_protection="braces-all",
+            unknown_char_policy="keep",
+        )
+    return _encoder.unicode_to_latex(ch)
+
+
+_accent_macros: dict[str, str] | None = None
+
+
+def _accent_macro(mark: str) -> str | None:
+    """The LaTeX text accent for a combining mark (pylatexenc's accent table)."""
+    global _accent_macros
+    if _accent_macros is None:
+        from pylatexenc.latex2text._defaultspecs import unicode_accents_list
+
+        _accent_macros = {}
+        for macro, combining in unicode_accents_list:
+            if len(macro) == 1:  # the text-mode accents: \' \` \^ \~ \d \u \v...
+                _accent_macros.setdefault(combining, macro)
+    return _accent_macros.get(mark)
+
+
+def _from_accents(ch: str) -> str | None:
+    r"""A letter pylatexenc has no entry for, built from its decomposition:
+    ễ = e + circumflex + tilde -> {\~{\^{e}}} (Vietnamese stacks two accents)."""
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
+    if not (base.isascii() and base.isalpha()) or not marks:
+        return None
+    latex = base
+    for mark in marks:
+        macro = _accent_macro(mark)
+        if macro is None:
+            return None
+        latex = "\\" + macro + "{" + latex + "}"
+    return "{" + latex + "}"
+
+
+def latex_for(ch: str) -> str:
+    """How a non-ASCII character is written in LaTeX for every consumer: the
+    override table, else pylatexenc's form (or one built from its accent
+    table), adjusted where pandoc or citation-js misread it; the character
+    itself (UTF-8) when no LaTeX spelling survives them all."""
+    if ch in OVERRIDES:
+        return OVERRIDES[ch]
+    latex = _pylatexenc(ch)
+    if latex == ch:
+        latex = _from_accents(ch) or ch
+    latex = _DOTLESS_IN_ACCENT.sub(lambda m: "\\" + m.group(1) + "{" + (m.group(2) or m.group(3)) + "}", latex)
+    math = _ENSUREMATH.fullmatch(latex)
+    if math:
+        return "{$" + math.group(1) + "$}"
+    if _DROPPED_BY_PANDOC.fullmatch(latex):
+        return ch
     return latex
 
 
-def _unicode_to_latex(text: str) -> str:
-    """Non-ASCII characters as LaTeX (pylatexenc's table, one character at a
-    time after NFC, so each answer can be remembered); ASCII untouched."""
-    text = unicodedata.normalize("NFC", text)
-    return _NON_ASCII.sub(lambda m: "".join(_char_to_latex(c) for c in m.group(0)), text)
+def _utf8_for_pdflatex(ch: str) -> bool:
+    """Characters a UTF-8 biblatex file may carry as they are: pdflatex's utf8
+    input handles Latin letters with one accent and common punctuation, not
+    Vietnamese stacked accents, Greek or math."""
+    code = ord(ch)
+    if 0x2010 <= code <= 0x2027 or 0xA0 <= code <= 0xBF:
+        return True
+    if not unicodedata.name(ch, "").startswith("LATIN"):
+        return False
+    return len(unicodedata.normalize("NFD", ch)) <= 2 and code <= 0x24F
+
+
+def _char_out(ch: str, mode: str) -> str:
+    out = _char_latex.get((ch, mode))
+    if out is None:
+        out = ch if mode == BIBLATEX and _utf8_for_pdflatex(ch) else latex_for(ch)
+        _char_latex[(ch, mode)] = out
+    return out
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-def _pdflatex_reads(ch: str) -> bool:
-    """Characters a UTF-8 biblatex file may carry as they are: pdflatex's utf8
-    input handles Latin letters and common punctuation, not Greek or math."""
-    if ch.isascii():
-        return True
-    name = unicodedata.name(ch, "")
-    return name.startswith("LATIN") or 0x2010 <= ord(ch) <= 0x2027 or 0xA0 <= ord(ch) <= 0xBF
+def _braces_balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
-def escape(text: str, ascii_only: bool) -> str:
+def escape(text: str, mode: str) -> str:
     """LaTeX-escape ``text`` for a BibTeX field value (whitespace collapsed).
 
-    ``ascii_only`` (classic BibTeX): every non-ASCII character LaTeX has a name
-    for becomes LaTeX. Otherwise (biblatex, UTF-8) Latin letters stay as they
-    are and only what pdflatex cannot read (Greek, math) becomes LaTeX.
+    ``mode``: CLASSIC writes every non-ASCII character LaTeX has a name for as
+    LaTeX (:func:`latex_for`); BIBLATEX keeps what pdflatex reads as UTF-8;
+    UNICODE keeps every character as it is (only LaTeX specials are escaped).
     """
     text = one_line(text)  # no-break spaces survive (as ~ in classic BibTeX)
-    text = _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group(0)], text)
+    specials = _SPECIALS
+    if ("{" in text or "}" in text) and _braces_balanced(text):
+        # \{ \} count as braces for bibtex and biber, so only a balanced pair
+        # may use them; pandoc and citation-js read them, not \textbraceleft.
+        specials = {**_SPECIALS, "{": "\\{", "}": "\\}"}
+    text = _SPECIAL_RE.sub(lambda m: specials[m.group(0)], text)
     if "--" in text or "``" in text or "''" in text:
         # TeX ligatures would turn these into dashes and quotes: break them.
         text = text.replace("--", "-{}-").replace("``", "`{}`").replace("''", "'{}'")
-    if text.isascii():
+    if mode == UNICODE or text.isascii():
         return text
-    if ascii_only:
-        return _unicode_to_latex(text)
-    return "".join(c if _pdflatex_reads(c) else _unicode_to_latex(c) for c in text)
+    text = unicodedata.normalize("NFC", text)
+    return _NON_ASCII.sub(lambda m: "".join(_char_out(c, mode) for c in m.group(0)), text)
 
 
 def _verbatim(text: str) -> str:
@@ -146,13 +237,13 @@ def _needs_protection(word: str, position: int, title_case: bool) -> bool:
     return position > 0 and not title_case and w[0].isupper()
 
 
-def protect_title(title: str, ascii_only: bool) -> str:
+def protect_title(title: str, mode: str) -> str:
     """Escape ``title`` and brace the words whose capitals a style must keep."""
     title = one_line(title)
     words = title.split(" ")
-    escaped = escape(title, ascii_only).split(" ")
+    escaped = escape(title, mode).split(" ")
     if len(escaped) != len(words):  # escaping never adds spaces; stay safe if it did
-        escaped = [escape(w, ascii_only) for w in words]
+        escaped = [escape(w, mode) for w in words]
     title_case = _is_title_case(words)
     return " ".join("{" + e + "}" if _needs_protection(w, i, title_case) else e
                     for i, (w, e) in enumerate(zip(words, escaped, strict=True)))
@@ -160,27 +251,46 @@ def protect_title(title: str, ascii_only: bool) -> str:
 
 # --- names -------------------------------------------------------------------
 
-def _name_part(text: str, ascii_only: bool) -> str:
-    escaped = escape(text, ascii_only)
+def _name_part(text: str, mode: str) -> str:
+    escaped = escape(text, mode)
     # A comma or a lone "and" inside a part would split the name list: protect it.
     if "," in text or _AND.search(text):
         return "{" + escaped + "}"
     return escaped
 
 
+_JOINED_INITIALS = re.compile(r"\.\w")  # "M.F.": one given name, not "M. F."
+
+
+def _family_part(person: dict, mode: str) -> str:
+    particle, family = person.get("non-dropping-particle"), person.get("family") or ""
+    if particle:
+        return " ".join((_name_part(particle, mode), _name_part(family, mode)))
+    if " " in family and family[:1].islower():
+        # The family name is "van Lieshout" (no particle stored): one unit, or
+        # every reader would split "van" off as a particle.
+        return "{" + escape(family, mode) + "}"
+    return _name_part(family, mode) if family else ""
+
+
+def _given_part(given: str, mode: str) -> str:
+    if _JOINED_INITIALS.search(given):
+        return "{" + escape(given, mode) + "}"
+    return _name_part(given, mode)
+
+
 _AND = re.compile(r"\band\b", re.IGNORECASE)
 
 
-def format_names(people: list[dict], ascii_only: bool) -> str:
+def format_names(people: list[dict], mode: str) -> str:
     out = []
     for person in people:
         if is_organisation(person):
-            out.append("{" + escape(person["literal"], ascii_only) + "}")
+            out.append("{" + escape(person["literal"], mode) + "}")
             continue
-        family = " ".join(p for p in (person.get("non-dropping-particle"), person.get("family")) if p)
-        family = _name_part(family, ascii_only) if family else ""
-        given = _name_part(person["given"], ascii_only) if person.get("given") else ""
-        suffix = _name_part(person["suffix"], ascii_only) if person.get("suffix") else ""
+        family = _family_part(person, mode)
+        given = _given_part(person["given"], mode) if person.get("given") else ""
+        suffix = _name_part(person["suffix"], mode) if person.get("suffix") else ""
         if not family:
             out.append("{" + given + "}")
         elif suffix:
@@ -198,6 +308,7 @@ CLASSIC_TYPE = {
     "article-journal": "article",
     "article-magazine": "article",
     "article-newspaper": "article",
+    "periodical": "article",  # a whole issue: BibTeX has no @periodical; journal, volume, number kept
     "book": "book",
     "chapter": "incollection",
     "entry-encyclopedia": "incollection",
@@ -206,18 +317,6 @@ CLASSIC_TYPE = {
     "report": "techreport",
     "thesis": "phdthesis",
 }
-# What plain.bst checks (output.check / either.or.check), so nothing warns.
-CLASSIC_REQUIRED = {
-    "article": ("author", "title", "journal", "year"),
-    "book": ("author|editor", "title", "publisher", "year"),
-    "incollection": ("author", "title", "booktitle", "publisher", "year"),
-    "inproceedings": ("author", "title", "booktitle", "year"),
-    "techreport": ("author", "title", "institution", "year"),
-    "phdthesis": ("author", "title", "school", "year"),
-    "mastersthesis": ("author", "title", "school", "year"),
-    "misc": (),
-}
-
 BIBLATEX_TYPE = {
     "article-journal": "article",
     "article-magazine": "article",
@@ -235,6 +334,7 @@ BIBLATEX_TYPE = {
     "post-weblog": "online",
     "article": "online",  # preprints (posted content)
     "software": "software",
+    "periodical": "periodical",
 }
 # biblatex's data model (blx-dm.def \DeclareDatamodelConstraints), as biber checks it.
 BIBLATEX_REQUIRED = {
@@ -251,6 +351,7 @@ BIBLATEX_REQUIRED = {
     "dataset": ("title",),
     "software": ("title",),
     "misc": ("title", "date"),
+    "periodical": ("editor", "title", "date"),
 }
 _BLX_COMMON = {"abstract", "addendum", "doi", "url", "date", "urldate", "keywords", "eprint", "eprinttype",
                "shorttitle"}
@@ -276,6 +377,8 @@ BIBLATEX_FIELDS = {
     "thesis": {"author", "eid", "institution", "location", "note", "pages", "pagetotal", "title",
                "type", "language"},
 }
+BIBLATEX_FIELDS["periodical"] = {"editor", "issn", "issue", "issuetitle", "note", "number", "series",
+                                  "title", "volume", "language"}
 BIBLATEX_FIELDS["collection"] = BIBLATEX_FIELDS["book"]
 BIBLATEX_FIELDS["incollection"] = BIBLATEX_FIELDS["inbook"]
 BIBLATEX_FIELDS["inreference"] = BIBLATEX_FIELDS["inbook"]
@@ -289,10 +392,6 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
          "eprinttype", "note", "addendum", "key", "abstract")
 
 
-def _satisfied(fields: dict, required: tuple[str, ...]) -> bool:
-    return all(any(fields.get(alt) for alt in req.split("|")) for req in required)
-
-
 def _date_value(rec: Record) -> str | None:
     parts = date_parts(rec)
     if not parts:
@@ -300,7 +399,7 @@ def _date_value(rec: Record) -> str | None:
     return date_text(parts)
 
 
-def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
+def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str, str]]:
     """Field name -> (kind, value) before choosing the entry type.
 
     kind: "text" (escaped), "title" (escaped + case-protected), "names", "verbatim", "macro".
@@ -324,8 +423,7 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
         f["csl_number"] = ("text", str(rec["number"]))
     first, last = page_range(rec)
     if first:
-        ascii_only = not biblatex
-        pages = escape(first, ascii_only) + (f"--{escape(last, ascii_only)}" if last else "")
+        pages = escape(first, mode) + (f"--{escape(last, mode)}" if last else "")
         f["pages"] = ("latex", pages)
     if rec.get("publisher"):
         f["publisher"] = ("text", rec["publisher"])
@@ -380,7 +478,7 @@ def _base_fields(rec: Record, biblatex: bool) -> dict[str, tuple[str, str]]:
     return f
 
 
-def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
+def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
     """Rename the generic fields to what ``etype`` calls them."""
     f = {k: v for k, v in base.items() if k not in ("container", "csl_number", "issue", "genre",
                                                     "publisher", "eventtitle", "venue")}
@@ -431,22 +529,32 @@ def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
             f["number"] = number
         if container and etype in ("book", "collection") and "series" not in f:
             f["series"] = container
-    else:  # misc, online, periodical
+    elif etype == "periodical":  # biblatex: a whole issue of a journal
+        if container:
+            if f.get("title"):
+                f["issuetitle"] = f["title"]
+            f["title"] = container
+        if issue or number:
+            f["number"] = issue or number
+    else:  # misc, online
         if etype == "misc":
-            # @misc has no volume, issue or pages: say them in howpublished,
-            # as "Journal, vol. 56, no. 2, pp. 60--61", so nothing is lost.
+            # plain.bst prints only howpublished of a @misc: say the container,
+            # volume, issue and pages there, as "Journal, vol. 56, no. 2, pp. 60--61".
             def latex(item):
-                return item[1] if item[0] == "latex" else escape(item[1], not biblatex)
+                return item[1] if item[0] == "latex" else escape(item[1], mode)
 
             details = [latex(v) for v in (container or publisher,) if v]
             if not details and f.get("url") and not biblatex:
                 details.append("\\url{" + _verbatim(f["url"][1]) + "}")  # a web page
-            for label, item in (("vol.", f.pop("volume", None)), ("no.", issue or number),
-                                ("pp.", f.pop("pages", None))):
+            for label, item in (("vol.", f.get("volume")), ("no.", issue or number), ("pp.", f.get("pages"))):
                 if item:
                     details.append(f"{label} {latex(item)}")
             if details:
                 f["howpublished"] = ("latex", ", ".join(details))
+            if not biblatex and (issue or number):
+                # ... and keep them as fields too (plain.bst ignores the fields a
+                # @misc does not print; pandoc and citation-js read them).
+                f["number"] = issue or number
         elif publisher and etype == "online":
             f["organization"] = publisher
         if base.get("genre") and etype == "misc":
@@ -457,10 +565,12 @@ def _place_fields(etype: str, base: dict, biblatex: bool) -> dict:
     return f
 
 
-def choose_entry(rec: Record, biblatex: bool) -> tuple[str, dict]:
-    """The entry type and its fields: the work's own type when its required
-    fields are present, else ``misc``."""
-    base = _base_fields(rec, biblatex)
+def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[str, dict]:
+    """The entry type and its fields: always the work's own type, with every
+    field it has (a warning about a field the source truly lacks is better
+    than a lost volume or journal)."""
+    mode = mode or entry_mode(biblatex)
+    base = _base_fields(rec, biblatex, mode)
     if biblatex:
         etype = BIBLATEX_TYPE.get(rec.get("type", ""), "misc")
         if etype == "book" and not base.get("author") and base.get("editor"):
@@ -474,83 +584,66 @@ def choose_entry(rec: Record, biblatex: bool) -> tuple[str, dict]:
         etype = CLASSIC_TYPE.get(rec.get("type", ""), "misc")
         if etype == "phdthesis" and "master" in str(rec.get("genre", "")).lower():
             etype = "mastersthesis"
-        required = CLASSIC_REQUIRED
-    # Placeholders that keep a work's real type when the title or date is unknown.
-    if not base.get("title"):
+    if rec.get("type") == "periodical" and not base.get("container") and base.get("title"):
+        base["container"] = base["title"]  # a whole journal: its title is the journal's name
+    if not base.get("title") and not (biblatex and etype == "periodical"):
         base["title"] = ("text", "[Untitled]")  # every consumer wants a title
     if biblatex and not base.get("date", ("", ""))[1]:
         # biblatex requires a date for most types; EDTF "XXXX" means "year
         # unspecified", and biblatex prints it as nothing.
         base["date"] = ("macro", "XXXX")
     if not biblatex and not base.get("year"):
-        base["year"] = ("text", "n.d.")  # plain.bst wants a year; "n.d." as APA writes it
-    fields = _place_fields(etype, base, biblatex)
-    if not _satisfied({k: v[1] for k, v in fields.items()}, required.get(etype, ())):
-        etype = "misc"
-        fields = _place_fields(etype, base, biblatex)
+        base["year"] = ("text", "n.d.")  # plain.bst wants a year; "n.d." only when no date exists
+    fields = _place_fields(etype, base, biblatex, mode)
     if biblatex:
         if fields.get("date") == ("macro", "XXXX") and "date" not in required.get(etype, ()):
             del fields["date"]
         allowed = BIBLATEX_FIELDS.get(etype, BIBLATEX_FIELDS["misc"]) | _BLX_COMMON
         fields = {k: v for k, v in fields.items() if k in allowed}
-    else:
-        _satisfy_plain_bst(etype, fields)
+    elif not fields.get("author") and not fields.get("editor"):
+        # "to sort, need author or key": give the sort key plain.bst asks for.
+        fields["key"] = ("text", fields.get("title", ("", ""))[1] or "Anonymous")
     return etype, fields
 
 
-def _satisfy_plain_bst(etype: str, fields: dict) -> None:
-    """Move what plain.bst would warn about where it reads well, losing nothing."""
-    notes = []
-    if etype == "book" and fields.get("author") and fields.get("editor"):
-        # "can't use both author and editor fields": keep the editors in the note.
-        editors = fields.pop("editor")[1]
-        from citetool.formats.html import join_names
-
-        notes.append("Edited by " + join_names(editors))
-    if etype == "article" and fields.get("number") and not fields.get("volume"):
-        # "there's a number but no volume"
-        notes.append("No. " + fields.pop("number")[1])
-    if notes:
-        if fields.get("note"):
-            notes.insert(0, fields["note"][1])
-        fields["note"] = ("text", ". ".join(notes))
-    if not fields.get("author") and not fields.get("editor"):
-        # "to sort, need author or key": give the sort key plain.bst asks for.
-        fields["key"] = ("text", fields.get("title", ("", ""))[1] or "Anonymous")
-
-
-def _value(kind: str, value, ascii_only: bool) -> str:
+def _value(kind: str, value, mode: str) -> str:
     if kind == "names":
-        return "{" + format_names(value, ascii_only) + "}"
+        return "{" + format_names(value, mode) + "}"
     if kind == "title":
-        return "{" + protect_title(value, ascii_only) + "}"
+        return "{" + protect_title(value, mode) + "}"
     if kind == "verbatim":
         return "{" + _verbatim(value) + "}"
     if kind == "macro":
         return value if re.fullmatch(r"[a-z]{3}", value) else "{" + value + "}"
     if kind == "latex":  # escaped already
         return "{" + value + "}"
-    return "{" + escape(value, ascii_only) + "}"
+    return "{" + escape(value, mode) + "}"
 
 
 def _order(name: str) -> tuple[int, str]:
     return (ORDER.index(name) if name in ORDER else len(ORDER), name)
 
 
-def render_entry(rec: Record, biblatex: bool) -> str:
-    etype, fields = choose_entry(rec, biblatex)
-    ascii_only = not biblatex
+def entry_mode(biblatex: bool, unicode: bool = False) -> str:
+    if unicode:
+        return UNICODE
+    return BIBLATEX if biblatex else CLASSIC
+
+
+def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
+    mode = entry_mode(biblatex, unicode)
+    etype, fields = choose_entry(rec, biblatex, mode)
     lines = [f"@{etype}{{{rec['id']},"]
     for name in sorted(fields, key=_order):
         kind, value = fields[name]
-        lines.append(f"  {name} = {_value(kind, value, ascii_only)},")
+        lines.append(f"  {name} = {_value(kind, value, mode)},")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def render_bibtex(records: list[Record]) -> str:
-    return "\n".join(render_entry(r, biblatex=False) for r in records)
+def render_bibtex(records: list[Record], unicode: bool = False) -> str:
+    return "\n".join(render_entry(r, biblatex=False, unicode=unicode) for r in records)
 
 
-def render_biblatex(records: list[Record]) -> str:
-    return "\n".join(render_entry(r, biblatex=True) for r in records)
+def render_biblatex(records: list[Record], unicode: bool = False) -> str:
+    return "\n".join(render_entry(r, biblatex=True, unicode=unicode) for r in records)

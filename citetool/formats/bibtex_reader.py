@@ -65,6 +65,9 @@ _MATH.update({n.capitalize(): unicodedata.lookup("GREEK CAPITAL LETTER " + _UNAM
 _MATH.update({"geq": "≥", "leq": "≤", "times": "×", "pm": "±", "infty": "∞", "cdot": "·", "neq": "≠",
               "approx": "≈", "sim": "∼", "to": "→", "rightarrow": "→", "textperthousand": "‰",
               "div": "÷", "textdiv": "÷", "textmu": "µ", "textpm": "±", "texttimes": "×"})
+# Inline math whose content is plain text once symbols are decoded ($α$, {$\delta$}13C);
+# "\x00$" is an escaped dollar, which stays.
+_INLINE_MATH_RE = re.compile(r"(?<!\x00)\$([^$\\^_\x00]*)\$")
 _MATH_RE = re.compile(r"(?<!\x00)\\(" + "|".join(sorted(_MATH, key=len, reverse=True)) + r")(?![A-Za-z])")
 
 
@@ -84,6 +87,7 @@ def _fast_decode(text: str) -> str | None:
     out = _SYMBOL_RE.sub(lambda m: "\x00" + _SYMBOLS[m.group(1)], out)
     out = _LETTER_RE.sub(lambda m: _LETTERS[m.group(1)], out)
     out = _MATH_RE.sub(lambda m: _MATH[m.group(1)], out)
+    out = _INLINE_MATH_RE.sub(r"\1", out)  # "$\alpha$" decoded to "$α$": the delimiters go
     out = _SPACE_RE.sub(lambda m: "\x00" + _SPACES[m.group(1)] if _SPACES[m.group(1)] else "", out)
     out = _STYLE_RE.sub("", out)
     if "\\" in out.replace("\x00\\", "") or "$" in out.replace("\x00$", ""):
@@ -186,6 +190,11 @@ def entry_to_record(entry_type: str, fields: dict) -> Record:
             people = _names(parse_single_name_into_parts(n) for n in split_multiple_persons_names(fields[role]))
             if people:
                 rec[role] = people
+    if etype == "periodical":  # biblatex: title is the journal, issuetitle the issue's own
+        if text.get("title"):
+            text["journaltitle"] = text.pop("title")
+        if text.get("issuetitle"):
+            text["title"] = text["issuetitle"]
     title = text.get("title")
     if title and text.get("subtitle"):
         title = f"{title}: {text['subtitle']}"
@@ -201,7 +210,7 @@ def entry_to_record(entry_type: str, fields: dict) -> Record:
                      ("note", "note"), ("language", "language"), ("isbn", "ISBN"), ("issn", "ISSN")):
         if text.get(bib):
             rec[csl] = text[bib]
-    issue = text.get("issue") or (text.get("number") if etype == "article" else None)
+    issue = text.get("issue") or (text.get("number") if etype in ("article", "periodical") else None)
     if issue:
         rec["issue"] = issue
     elif text.get("number"):

@@ -84,9 +84,30 @@ def source_line(rec: Record) -> str:
 
 
 def link(rec: Record) -> str:
+    """The address the title points to: the DOI as https, else the record's
+    URL when it is http(s). Anything else (``javascript:``, ``data:``...) is no
+    link: :func:`plain_url` shows it as text."""
     if rec.get("DOI"):
         return doi_url(rec["DOI"])
-    return _url(rec["URL"]) if rec.get("URL") else ""
+    url = (rec.get("URL") or "").strip()
+    return _url(url) if is_web_url(url) else ""
+
+
+def is_web_url(url: str) -> bool:
+    """Only http and https addresses may become links (or be clicked)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def plain_url(rec: Record) -> str:
+    """A URL that may not be a link, to show as text (nothing is lost)."""
+    url = (rec.get("URL") or "").strip()
+    return url if url and not rec.get("DOI") and not is_web_url(url) else ""
 
 
 def _url(url: str) -> str:
@@ -103,7 +124,7 @@ def title(rec: Record) -> str:
 def render_text(records: list[Record]) -> str:
     blocks = []
     for rec in records:
-        lines = [authors_line(rec), title(rec), source_line(rec), link(rec)]
+        lines = [authors_line(rec), title(rec), source_line(rec), link(rec) or plain_url(rec)]
         if repec_link(rec) and repec_link(rec) != link(rec):
             lines.append(repec_link(rec))
         lines += [f"{str(r.get('type') or 'related').capitalize()}: {doi_url(r['DOI'])}" for r in relations(rec)]
@@ -120,6 +141,7 @@ def _html_item(rec: Record) -> str:
         f'<span class="authors">{escape(authors_line(rec))}</span>' if authors_line(rec) else "",
         f'<cite class="title">{title_html}</cite>',
         f'<span class="source">{escape(source_line(rec))}</span>' if source_line(rec) else "",
+        f'<span class="url">{escape(plain_url(rec))}</span>' if plain_url(rec) else "",
     ]
     if repec_link(rec) and repec_link(rec) != href:
         lines.append(f'<span class="repec">Persistent link: <a href="{escape(_url(repec_link(rec)), quote=True)}">'

@@ -35,6 +35,37 @@ def _style_path(name: str) -> str:
                          "harvard-cite-them-right, modern-language-association, or a .csl file)") from None
 
 
+_CSL_STYLE_TAG = "{http://purl.org/net/xbiblio/csl}style"
+_CSL_BIBLIOGRAPHY_TAG = "{http://purl.org/net/xbiblio/csl}bibliography"
+
+
+def load_style(name: str):
+    """The parsed CSL style; a file that is not one (empty, binary, malformed
+    XML, another XML vocabulary, a style without a bibliography) is a usage
+    error naming it, never an internal one."""
+    from citeproc import CitationStylesStyle
+    from lxml import etree
+
+    path = _style_path(name)
+    try:
+        root = etree.parse(path, etree.XMLParser(no_network=True, resolve_entities=False)).getroot()
+    except (etree.XMLSyntaxError, OSError, ValueError) as exc:
+        raise UsageError(f"{name} is not a CSL style: {_first_line(exc)}") from None
+    if root.tag != _CSL_STYLE_TAG:
+        raise UsageError(f"{name} is not a CSL style (its root element is <{etree.QName(root).localname}>, not a CSL <style>)")
+    if root.find(_CSL_BIBLIOGRAPHY_TAG) is None:
+        raise UsageError(f"{name} has no <bibliography> section, so it cannot format a reference list")
+    try:
+        csl = CitationStylesStyle(path, validate=False)
+    except Exception as exc:  # citeproc-py's own complaints (an unknown locale...)
+        raise UsageError(f"{name} is not a usable CSL style: {_first_line(exc)}") from None
+    return csl
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
 def _escaped(value):
     if isinstance(value, str):
         return html.escape(value, quote=False)
@@ -61,12 +92,12 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
     """One formatted reference per record, in the style's order."""
     import warnings
 
-    from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        csl = CitationStylesStyle(_style_path(style), validate=False)
+        csl = load_style(style)
         source = CiteProcJSON(_items(records, style, for_html))
         bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
         for rec in records:

@@ -127,13 +127,14 @@ def findings(work: dict) -> list[dict]:
     return out
 
 
-def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
+def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
     """Crossref's findings for ``dois`` (``filter=doi:`` list queries of at most
     100 DOIs, under the client's limiter; never the cache).
 
-    Returns ``({doi lower: findings}, problems)``: a DOI absent from the answer
-    is not a Crossref DOI (or not indexed); a list query that failed is named in
-    ``problems`` and its DOIs are absent too.
+    Returns ``({doi lower: findings}, unasked, problems)``: a DOI absent from
+    the answers but not in ``unasked`` is not a Crossref DOI (or not indexed);
+    the DOIs (lower case) of a list query that failed are in ``unasked``, and
+    the failure in ``problems``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -142,6 +143,7 @@ def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
 
     client = CrossrefClient(settings, cache=None)
     answers: dict[str, list[dict]] = {}
+    unasked: set[str] = set()
     problems: list[str] = []
 
     def one(batch: list[str]) -> None:
@@ -150,6 +152,7 @@ def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
             items = client.query_list(params, strict=True)
         except SourceUnavailable as exc:
             problems.append(f"{exc} (asking about {len(batch)} DOIs)")
+            unasked.update(d.lower() for d in batch)
             return
         wanted = {d.lower() for d in batch}
         for item in items:
@@ -162,4 +165,4 @@ def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
             list(pool.map(one, client.batches(sorted(set(dois), key=str.lower))))
     finally:
         client.close()
-    return answers, problems
+    return answers, unasked, problems
