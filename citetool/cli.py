@@ -517,6 +517,11 @@ def export(
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
     for warning in retraction_warnings(lib.select(keys, filters)):
         say(warning)
+    _write_output(text, output)
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    """``text`` to stdout, or atomically to the file ``output``."""
     if output is None or str(output) == "-":
         _env().out(text, end="")
         return
@@ -764,6 +769,70 @@ def upgrade(
     if not plans and not problems:
         say("nothing to upgrade: no preprint with a published version")
     if problems or any(p.error for p in plans):
+        raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
+
+
+@app.command()
+@handle_errors
+def bib(
+    papers: Annotated[list[Path], typer.Argument(help="Manuscripts: LaTeX (.tex, following \\input/\\include), .aux, or pandoc Markdown (.md, .qmd, .Rmd).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="bibtex, biblatex, ris, html, text or csl-json.")] = "bibtex",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help="With html or text: a CSL style name or .csl file.")] = None,
+    unicode: Annotated[bool, typer.Option("--unicode", help="bibtex/biblatex: UTF-8 as is, no LaTeX (for biber, LuaLaTeX, pandoc).")] = False,
+    keys_only: Annotated[bool, typer.Option("--keys", help="Print the cited keys, one a line, and exit.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write no bibliography: exit 0 if every citation resolves, else 3.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Make no request: identifier keys from the store and the cache only.")] = False,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON report (keys, resolved, added, missing) on stdout, not the bibliography.")] = False,
+) -> None:
+    """Write the bibliography a manuscript cites: exactly its references, under the keys it cites them by.
+
+    Keys that are identifiers (doi:..., isbn:..., repec:..., https://..., url:...,
+    arxiv:...) are resolved and stored when missing. Unknown keys are named on
+    stderr with the closest stored keys, and nothing is written (exit 3).
+    Example: citetool bib paper.tex -o refs.bib
+
+    Example: citetool bib paper.md -f csl-json -o refs.json
+
+    Example: citetool bib --check paper.tex
+    """
+    from citetool.bibliography import build, identifier_of
+    from citetool.manuscript import cited_keys
+
+    if fmt not in FORMAT_NAMES:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    keys: list[str] = []
+    for paper in papers:
+        scan = cited_keys(paper)
+        for note in scan.notes:
+            say(f"warning: {note}")
+        if not scan.keys:
+            say(f"warning: {paper} cites nothing")
+        keys += [k for k in scan.keys if k not in keys]
+    if keys_only:
+        for key in keys:
+            out(key)
+        return
+    lookups = sum(identifier_of(k) is not None for k in keys)
+    with _progress_bar(lookups) as progress:
+        result = build(_library(), keys, fmt=fmt, style=style, unicode=unicode, offline=offline,
+                       render=not check and not (as_json and output is None), progress=progress)
+    from citetool.updates import retraction_warnings
+
+    for warning in retraction_warnings(result.records):
+        say(warning)
+    missing = result.missing
+    for citation in missing:
+        say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
+    if (not missing or allow_missing) and result.text is not None:
+        _write_output(result.text, output)
+    if as_json:
+        out(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    resolved = len(result.citations) - len(missing)
+    say(f"{resolved} of {len(result.citations)} cited references resolved"
+        + (f", {len(missing)} missing" if missing else ""))
+    if missing and not allow_missing:
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
 

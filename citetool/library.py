@@ -164,9 +164,14 @@ class Library:
             if existing.lower() == lowered:
                 return existing
         for existing, rec in records.items():
-            if any(alias.lower() == lowered for alias in rec.get(META, {}).get("aliases", ())):
+            if any(alias.lower() == lowered for alias in self.aliases(rec)):
                 return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
+
+    @staticmethod
+    def aliases(rec: Record) -> list[str]:
+        """A reference's other keys (``"citetool": {"aliases": [...]}``)."""
+        return [a for a in rec.get(META, {}).get("aliases", []) if isinstance(a, str)]
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
@@ -186,16 +191,21 @@ class Library:
                style: str | None = None, unicode: bool = False) -> str:
         """Render references; ``style`` (a CSL style name or .csl file) for html and text;
         ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
+        return self.render(fmt, self.select(keys, filters), style, unicode=unicode)
+
+    @staticmethod
+    def render(fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
+        """Render ``records`` as they are (in this order, under their ``id``)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
             from citetool.formats import styles
 
             render_styled = styles.render_html if fmt == "html" else styles.render_text
-            return render_styled(self.select(keys, filters), style)
+            return render_styled(records, style)
         from citetool.formats import render
 
-        return render(fmt, self.select(keys, filters), unicode=unicode)
+        return render(fmt, records, unicode=unicode)
 
     # --- sources -----------------------------------------------------------
 

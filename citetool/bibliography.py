@@ -1,0 +1,147 @@
+"""The bibliography of a manuscript: exactly the references it cites, each
+under the key it is cited by.
+
+``build(library, keys)`` resolves every cited key against the store (ignoring
+case; aliases count), resolves and stores the keys that are identifiers
+(Manubot's ``doi:…``, ``isbn:…``, ``repec:…``, ``https://…``, ``url:…``,
+``arxiv:…``), and renders the references in any export format with each
+``id`` set to the key as cited, so ``@doi:10.1080/…`` finds its entry in
+pandoc and ``\\cite{Arduino2021}`` in biber, and one work cited under two keys
+is written under both. Keys found nowhere come back with the closest stored
+keys (ignoring case and accents).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+from citetool.errors import KeyNotInStore
+from citetool.library import Library
+from citetool.manuscript import ALL
+from citetool.record import Record
+
+# Keys that name an identifier, as Manubot writes them (prefix case ignored).
+_IDENTIFIER_KEY = re.compile(r"^(doi|isbn|repec|arxiv|url|https?):", re.IGNORECASE)
+_ARXIV_VERSION = re.compile(r"v\d+$")
+
+
+def identifier_of(key: str) -> str | None:
+    """The identifier a citation key names (``doi:10.1/x`` -> ``doi:10.1/x``,
+    ``arxiv:2101.00001v2`` -> its DataCite DOI ``10.48550/arXiv.2101.00001``,
+    ``url:https://…`` -> ``https://…``), or None for an ordinary key."""
+    m = _IDENTIFIER_KEY.match(key)
+    if m is None:
+        return None
+    prefix, rest = m.group(1).lower(), key[m.end():]
+    if not rest:
+        return None
+    if prefix == "arxiv":  # arXiv registers a DOI for every paper (with DataCite, so doi.org answers)
+        return "10.48550/arXiv." + _ARXIV_VERSION.sub("", rest)
+    if prefix == "url":
+        return rest
+    if prefix == "repec":
+        return "RePEc:" + rest
+    return key  # doi:…, isbn:…, http(s)://… are what `citetool add` takes
+
+
+@dataclass
+class Citation:
+    """What became of one cited key."""
+
+    key: str  # as cited
+    status: str  # "stored" | "added" | "missing" | "failed"
+    stored: str | None = None  # the key of the reference in the store
+    error: str | None = None
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def resolved(self) -> bool:
+        return self.stored is not None
+
+    def message(self) -> str:
+        """One line for stderr about a key that did not resolve."""
+        if self.status == "failed":
+            return f"{self.key}: {self.error}"
+        hint = f" (closest: {', '.join(self.suggestions)})" if self.suggestions else ""
+        return f"{self.key}: not in the store{hint}"
+
+
+@dataclass
+class Bibliography:
+    citations: list[Citation]
+    records: list[Record] = field(default_factory=list)  # each resolved reference, ``id`` as cited
+    text: str | None = None  # the rendered bibliography (None with render=False)
+
+    @property
+    def missing(self) -> list[Citation]:
+        return [c for c in self.citations if not c.resolved]
+
+    def as_dict(self) -> dict:
+        return {
+            "keys": [c.key for c in self.citations],
+            "resolved": {c.key: c.stored for c in self.citations if c.resolved},
+            "added": [c.key for c in self.citations if c.status == "added"],
+            "missing": [{k: v for k, v in asdict(c).items() if k in ("key", "error", "suggestions")}
+                        for c in self.missing],
+        }
+
+
+def closest_keys(key: str, library: Library, n: int = 3) -> list[str]:
+    """Stored keys (and aliases) nearest to ``key``, ignoring case and accents."""
+    from citetool.keys import fold
+
+    names: dict[str, str] = {}
+    for stored, rec in library.records.items():
+        for name in [stored, *library.aliases(rec)]:
+            names.setdefault(fold(name).casefold(), name)
+    matches = difflib.get_close_matches(fold(key).casefold(), list(names), n=n, cutoff=0.6)
+    return [names[m] for m in matches]
+
+
+def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_up: bool = True,
+            progress: Callable[[int, int], None] | None = None) -> list[Citation]:
+    """One :class:`Citation` per key, in order; ``*`` (``\\nocite{*}``) stands for
+    every stored reference not cited otherwise. Identifier keys missing from the
+    store are looked up and stored (``look_up``; ``offline`` uses the cache only)."""
+    keys = list(dict.fromkeys(keys))
+    citations: list[Citation] = []
+    to_add: list[Citation] = []
+    for key in keys:
+        if key == ALL:
+            continue
+        try:
+            citations.append(Citation(key, "stored", stored=library.resolve_key(key)))
+        except KeyNotInStore:
+            citation = Citation(key, "missing")
+            citations.append(citation)
+            if identifier_of(key) is not None and look_up:
+                to_add.append(citation)
+            else:
+                citation.suggestions = closest_keys(key, library)
+    if to_add:
+        outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress)
+        for citation, outcome in zip(to_add, outcomes, strict=True):
+            if outcome.ok:
+                citation.status = "added" if outcome.status == "added" else "stored"
+                citation.stored = outcome.key
+            else:
+                citation.status, citation.error = "failed", outcome.error
+    if ALL in keys:
+        cited = {c.stored for c in citations if c.key == c.stored}
+        citations += [Citation(k, "stored", stored=k) for k in sorted(library.records, key=str.lower)
+                      if k not in cited]
+    return citations
+
+
+def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str | None = None,
+          unicode: bool = False, offline: bool = False, look_up: bool = True, render: bool = True,
+          progress: Callable[[int, int], None] | None = None) -> Bibliography:
+    """The bibliography of ``keys``: each resolved reference, in citation order,
+    under the key it is cited by (rendered in ``fmt`` unless ``render`` is False)."""
+    citations = resolve(library, keys, offline=offline, look_up=look_up, progress=progress)
+    records = [dict(library.records[c.stored], id=c.key) for c in citations if c.resolved]
+    text = library.render(fmt, records, style=style, unicode=unicode) if render else None
+    return Bibliography(citations, records, text)
