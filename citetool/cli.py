@@ -439,7 +439,7 @@ def show(
 
     Example: citetool show arduino2021russia
     """
-    from citetool.record import META, value_text
+    from citetool.record import META, aliases, value_text
 
     rec = _library().get(key)
     if as_json:
@@ -459,7 +459,7 @@ def show(
             for side in ("ours", "theirs"):
                 out(f"  merge conflict, {side}: {value_text(unresolved[field].get(side))}")
             out(f"  settle it: citetool resolve {rec['id']} {field} --take ours|theirs|VALUE")
-    for alias in meta.get("aliases", []):
+    for alias in aliases(rec):
         out(f"alias: {alias}")
     for name, value in sorted(meta.get("ids", {}).items()):
         out(f"id {name}: {value}")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import CitetoolError, IdentifierError, KeyNotInStore, LookupFailed, NotFound, UsageError
 from citetool.record import META, Record, names, year
+from citetool.record import aliases as record_aliases
 from citetool.store import Store
 
 if TYPE_CHECKING:
@@ -168,10 +169,7 @@ class Library:
                 return existing
         raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
 
-    @staticmethod
-    def aliases(rec: Record) -> list[str]:
-        """A reference's other keys (``"citetool": {"aliases": [...]}``)."""
-        return [a for a in rec.get(META, {}).get("aliases", []) if isinstance(a, str)]
+    aliases = staticmethod(record_aliases)  # a reference's other keys
 
     def get(self, key: str) -> Record:
         return self.records[self.resolve_key(key)]
@@ -448,7 +446,7 @@ class Library:
     def add_manual(self, record: Record) -> Outcome:
         """Store a reference typed by the user (no identifier): every field is
         theirs. Refused, naming them, when fields its type needs are missing."""
-        from citetool.keys import base_key, unique_key
+        from citetool.keys import base_key, keys_in_use, unique_key
         from citetool.merge import USER, find_match, new_reference, now_iso
         from citetool.record import missing_fields
 
@@ -464,7 +462,7 @@ class Library:
             if match:
                 return Outcome(label, "present", key=match)
             stored = new_reference(record, USER, "manual entry", now_iso())
-            key = unique_key(base_key(stored), {k.lower() for k in records})
+            key = unique_key(base_key(stored), keys_in_use(records))
             stored["id"] = key
             records[key] = stored
             self.store.save(records)
@@ -473,11 +471,12 @@ class Library:
 
     def _save_found(self, found, inputs, outcomes) -> None:
         """Merge looked-up records into the store: one locked, atomic write."""
+        from citetool.keys import keys_in_use
         from citetool.merge import now_iso
         with self.store.locked():
             records = self.store.load_fresh()  # re-read only if another process wrote meanwhile
             index = self._index_of(records)
-            taken = {k.lower() for k in records}
+            taken = keys_in_use(records)
             when = now_iso()
             for i, ident, results, notes in found:
                 outcomes[i] = self._store_found(records, index, taken, inputs[i], ident, results, when)
@@ -574,14 +573,14 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
-        from citetool.keys import is_valid_key
+        from citetool.keys import is_valid_key, keys_in_use
         if not is_valid_key(new):
             raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
         with self.store.locked():
             records = self.store.load_fresh()
             old = self.resolve_key(old, records)
-            if new.lower() != old.lower() and any(k.lower() == new.lower() for k in records):
-                raise UsageError(f"key {new!r} is already used in {self.path}")
+            if new.lower() in keys_in_use({k: r for k, r in records.items() if k != old}):
+                raise UsageError(f"key {new!r} is already used in {self.path} (as a key or an alias)")
             rec = records.pop(old)
             rec["id"] = new
             records[new] = rec
@@ -609,7 +608,7 @@ class Library:
         (the file's own values still count as the user's where they differ).
         Returns (one outcome per entry, problems)."""
         from citetool.formats import read
-        from citetool.keys import base_key, is_valid_key, unique_key
+        from citetool.keys import base_key, is_valid_key, keys_in_use, unique_key
         from citetool.merge import (
             IMPORT,
             find_match,
@@ -642,7 +641,7 @@ class Library:
         with self.store.locked():
             records = self.store.load_fresh()
             index = self._index_of(records)
-            taken = {k.lower() for k in records}
+            taken = keys_in_use(records)
             when = now_iso()
             for n, (name, entry) in enumerate(entries):
                 label = f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else "")
