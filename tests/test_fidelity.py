@@ -200,3 +200,40 @@ def test_a_real_hand_fix_on_import_still_wins(crossref, run, tmp_path):
     assert after["title"] == "Russia's soft power through arms sales"
     assert after["container-title"] == "Journal of Strategic Studies"
     assert after["citetool"]["fields"]["title"] == "user"
+
+
+# --- #15 item 11: CSL styles as the style says ------------------------------------
+
+STYLED = [
+    {"id": "fr", "type": "article-journal", "title": "La politique étrangère de la Russie: une analyse",
+     "language": "fr", "author": [{"family": "Dupont", "given": "Jean-Pierre"}],
+     "container-title": "Revue française", "volume": "3", "page": "11-19", "issued": {"date-parts": [[2020]]}},
+    {"id": "en", "type": "article-journal", "title": "Russia's scalable soft power: leveraging defense diplomacy",
+     "author": [{"family": "Arduino", "given": "Alessandro"}, {"family": "Shuja", "given": "Asif"}],
+     "container-title": "Defense & Security Analysis", "volume": "37", "issue": "4", "page": "435-452",
+     "issued": {"date-parts": [[2021]]}},
+]
+
+
+@pytest.mark.parametrize("style", ["chicago-author-date", "modern-language-association"])
+def test_styles_that_say_initialize_false_print_full_given_names(run, tmp_path, style):
+    csl_import(run, tmp_path, STYLED)
+    text = run("export", "-f", "text", "--style", style).stdout
+    assert text.startswith("Arduino, Alessandro, and Asif Shuja."), text
+    assert "Dupont, Jean-Pierre." in text
+
+
+@pytest.mark.parametrize("style, initials", [("apa", "Arduino, A., & Shuja, A."),
+                                             ("harvard-cite-them-right", "Arduino, A. and Shuja, A.")])
+def test_styles_that_initialise_still_do(run, tmp_path, style, initials):
+    csl_import(run, tmp_path, STYLED)
+    assert run("export", "-f", "text", "--style", style).stdout.startswith(initials)
+
+
+def test_apa_keeps_a_french_title_as_written_and_capitalises_after_a_colon_in_english(run, tmp_path):
+    csl_import(run, tmp_path, STYLED)
+    text = run("export", "-f", "text", "--style", "apa").stdout
+    assert "La politique étrangère de la Russie: une analyse." in text
+    assert "Russia's scalable soft power: Leveraging defense diplomacy." in text
+    chicago = run("export", "-f", "text", "--style", "chicago-author-date").stdout
+    assert "“La politique étrangère de la Russie: une analyse”" in chicago  # no English title case

@@ -11,6 +11,7 @@ metadata can become an element.
 from __future__ import annotations
 
 import html
+import io
 import re
 from pathlib import Path
 
@@ -55,11 +56,37 @@ def load_style(name: str):
         raise UsageError(f"{name} is not a CSL style (its root element is <{etree.QName(root).localname}>, not a CSL <style>)")
     if root.find(_CSL_BIBLIOGRAPHY_TAG) is None:
         raise UsageError(f"{name} has no <bibliography> section, so it cannot format a reference list")
+    _honour_initialize_false(root)
     try:
-        csl = CitationStylesStyle(path, validate=False)
+        csl = CitationStylesStyle(io.BytesIO(etree.tostring(root)), validate=False)
     except Exception as exc:  # citeproc-py's own complaints (an unknown locale...)
         raise UsageError(f"{name} is not a usable CSL style: {_first_line(exc)}") from None
     return csl
+
+
+_CSL = "{http://purl.org/net/xbiblio/csl}"
+
+
+def _honour_initialize_false(root) -> None:
+    """citeproc-py ignores ``initialize="false"`` on a <name> (Chicago, MLA:
+    "Arduino, Alessandro", not "Arduino, A.") and initialises with the style's
+    inherited ``initialize-with``. Push that inherited value down onto every
+    <name> that may initialise, and take it off the style, the citation and the
+    bibliography, so a <name initialize="false"> inherits nothing."""
+    inherited = {}
+    for holder in (root, root.find(_CSL + "citation"), root.find(_CSL + "bibliography")):
+        if holder is not None and holder.get("initialize-with") is not None:
+            inherited[holder] = holder.attrib.pop("initialize-with")
+    if not inherited:
+        return
+    bibliography = root.find(_CSL + "bibliography")
+    # Only the bibliography is rendered: its value, else the style's.
+    value = inherited.get(bibliography, inherited.get(root))
+    if value is None:
+        return
+    for name in root.iter(_CSL + "name"):
+        if name.get("initialize") != "false" and name.get("initialize-with") is None:
+            name.set("initialize-with", value)
 
 
 def _first_line(exc: Exception) -> str:
@@ -76,13 +103,19 @@ def _escaped(value):
     return value
 
 
+def _english(item: dict) -> bool:
+    """CSL's rule: an item without a language is taken as English."""
+    return str(item.get("language") or "en").lower().startswith("en")
+
+
 def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
     items = []
     for rec in records:
         item = to_csl(rec)
         item.pop("abstract", None)  # never printed in a reference list
-        if style.startswith("apa") and item.get("title"):
-            # APA: in a sentence-case title, the word after a colon is capitalised.
+        if style.startswith("apa") and item.get("title") and _english(item):
+            # APA: in an English sentence-case title, the word after a colon is
+            # capitalised; other languages keep their own rules.
             item["title"] = _AFTER_COLON.sub(lambda m: m.group(1) + m.group(2).upper(), item["title"])
         items.append(_escaped(item) if for_html else item)
     return items
