@@ -86,6 +86,12 @@ def _dois_differ(a: Record, b: Record) -> bool:
     return bool(doi_a and doi_b and doi_a != doi_b)
 
 
+def _another_work(before: Record, after: Record) -> bool:
+    """The key was given to another work (removed, then a new one added under
+    the same key): a source's DOI differs. A DOI the user corrected does not."""
+    return _dois_differ(before, after) and _owners(after).get("DOI") != USER
+
+
 class _Unmatched:
     """One side's records not yet matched to a record of another version,
     found by identity (:func:`citetool.merge.find_match`) or by key."""
@@ -114,8 +120,8 @@ class _Unmatched:
 def _follow(base: dict[str, Record], side: dict[str, Record]) -> tuple[dict[str, str | None], list[str]]:
     """Where each base reference went on one side (its key there, None if it
     was removed), and the keys that side added."""
-    where: dict[str, str | None] = {k: k for k in base if k in side}
-    new = _Unmatched({k: side[k] for k in side if k not in base})
+    where: dict[str, str | None] = {k: k for k in base if k in side and not _another_work(base[k], side[k])}
+    new = _Unmatched({k: side[k] for k in side if k not in where})
     for key in base:
         if key not in where:
             where[key] = new.take(base[key])
