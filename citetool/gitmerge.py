@@ -4,7 +4,8 @@ driver), git set-up, and settling the conflicts a merge leaves.
 The merge works reference by reference, then field by field:
 
 * A reference of the common ancestor (base) is followed into each side by its
-  key, else (a rekey) by its identity: DOI, RePEc handle, ISBN, URL or title +
+  key (unless a source's DOI there differs: the key went to another work),
+  else (a rekey) by its identity: DOI, RePEc handle, ISBN, URL or title +
   year + first author (:func:`citetool.merge.identity_keys`).
 * Additions from both sides are kept; the same work added on both sides (same
   identity, or same key and title) becomes one reference under our key, their
