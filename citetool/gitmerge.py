@@ -38,12 +38,12 @@ from pathlib import Path
 from citetool.errors import StoreError, UsageError
 from citetool.merge import (
     EMPTY,
-    SOURCE_RANK,
     USER,
     _fold,
     bibliographic_fields,
     build_index,
     find_match,
+    rank,
 )
 from citetool.record import META, Record, aliases, value_text
 from citetool.store import dumps
@@ -189,15 +189,15 @@ class _ReferenceMerge:
         if not ours_changed:
             return tv, to
         if ov == tv:
-            return ov, USER if USER in (oo, to) else max((oo, to), key=lambda s: SOURCE_RANK.get(s or "", 0))
+            return ov, USER if USER in (oo, to) else max((oo, to), key=rank)
         if _is_users(oo) and _is_users(to):  # two different edits by users: a conflict
             self.conflicts[name] = {"ours": None if ov is _ABSENT else copy.deepcopy(ov),
                                     "theirs": None if tv is _ABSENT else copy.deepcopy(tv)}
             return ov, oo
         if _is_users(oo) or _is_users(to):  # the user's edit beats a source's update
             ours_wins = _is_users(oo)
-        elif SOURCE_RANK.get(oo or "", 0) != SOURCE_RANK.get(to or "", 0):  # the more authoritative source
-            ours_wins = SOURCE_RANK.get(oo or "", 0) > SOURCE_RANK.get(to or "", 0)
+        elif rank(oo) != rank(to):  # the more authoritative source
+            ours_wins = rank(oo) > rank(to)
         else:  # the same source (or as good): its later answer
             ours_wins = self._fetched(self.ours, oo) >= self._fetched(self.theirs, to)
         (value, owner), (loser, lost_to) = ((ov, oo), (tv, to)) if ours_wins else ((tv, to), (ov, oo))
