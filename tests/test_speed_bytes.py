@@ -100,7 +100,7 @@ def test_read_commands_print_the_same_bytes(tmp_path, name):
 
 def _imported_store(bib: Path, folder: Path) -> bytes:
     """The store an import of ``bib`` makes, its two timestamps made fixed."""
-    store = folder / "imported.json"
+    store = folder / f"imported-{bib.name}.json"
     env = {**os.environ, "CITETOOL_STORE": str(store), "CITETOOL_CACHE_DIR": str(folder / "cache")}
     proc = subprocess.run([sys.executable, "-m", "citetool", "import", str(bib)], env=env, capture_output=True, check=False)
     assert proc.returncode == 0, proc.stderr.decode()
