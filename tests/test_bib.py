@@ -226,3 +226,18 @@ def test_pandoc_citeproc_finds_every_citation_doi_keys_included(stocked, econpap
     assert done.returncode == 0
     assert "not found" not in done.stderr and "WARNING" not in done.stderr, done.stderr
     assert "Arduino" in done.stdout and "Tester" in done.stdout
+
+
+def test_bib_warns_about_a_retracted_work_and_still_writes_it(stocked, run, store_path, tmp_path):
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    for rec in data["references"]:
+        if rec["id"] == "tosatto2015single":  # as `citetool check` stores a finding
+            rec["citetool"]["updates"] = {"findings": [
+                {"kind": "retraction", "doi": "10.5555/notice", "date": "2020-01-02", "source": "publisher"}]}
+    store_path.write_text(json.dumps(data), encoding="utf-8")
+    paper = write(tmp_path / "p.md", "[@Tosatto2015single; @arduino2021russia]\n")
+    result = run("bib", str(paper))
+    assert result.exit_code == 0
+    assert "warning: Tosatto2015single retracted: 10.5555/notice (2020-01-02, publisher)" in result.stderr
+    assert "arduino2021russia retracted" not in result.stderr
+    assert bib_entries(result.stdout) == ["Tosatto2015single", "arduino2021russia"]
