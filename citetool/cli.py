@@ -299,8 +299,9 @@ def _filters(types, year_spec, search, flagged: bool = False):
     return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
 
 
-def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
-    """Keys (or JSON objects) on stdout, failures and a summary on stderr; exit 3 if any failed."""
+def _print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None) -> None:
+    """Keys (or JSON objects) on stdout, failures and a summary on stderr
+    (``summary`` instead of the usual one, always printed); exit 3 if any failed."""
     for outcome in outcomes:
         if as_json:
             out(json.dumps(outcome.as_dict(), ensure_ascii=False))
@@ -314,7 +315,9 @@ def _print_outcomes(outcomes, as_json: bool, verb: str = "added") -> None:
             say(f"{outcome.key}: changed {', '.join(outcome.changed)}")
     failed = sum(not o.ok for o in outcomes)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "updated", "present")}
-    if len(outcomes) > 1 or failed:
+    if summary is not None:
+        say(summary)
+    elif len(outcomes) > 1 or failed:
         say(f"{counts['added']} {verb}, {counts['updated']} updated, {counts['present']} already present"
             f"{' (unchanged)' if verb == 'refreshed' else ''}, {failed} failed")
     if failed:
@@ -439,7 +442,7 @@ def show(
 
     Example: citetool show arduino2021russia
     """
-    from citetool.record import META, value_text
+    from citetool.record import META, aliases, value_text
 
     rec = _library().get(key)
     if as_json:
@@ -459,7 +462,7 @@ def show(
             for side in ("ours", "theirs"):
                 out(f"  merge conflict, {side}: {value_text(unresolved[field].get(side))}")
             out(f"  settle it: citetool resolve {rec['id']} {field} --take ours|theirs|VALUE")
-    for alias in meta.get("aliases", []):
+    for alias in aliases(rec):
         out(f"alias: {alias}")
     for name, value in sorted(meta.get("ids", {}).items()):
         out(f"id {name}: {value}")
@@ -539,12 +542,18 @@ def refresh(
     keys: Annotated[list[str] | None, typer.Argument(help="Keys to refresh (default: all).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line per reference.")] = False,
 ) -> None:
-    """Fetch references again from the sources that produced them and merge.
+    """Ask the sources that produced each reference again (never the cache) and merge.
 
-    Fields you edited are never touched; what changed is reported on stderr.
+    Crossref, doi.org, EconPapers, Open Library and web pages are all asked
+    again. Fields you edited are never touched; what changed is reported on
+    stderr, then "N refreshed, M changed" (and how many failed).
     Example: citetool refresh arduino2021russia
     """
-    _print_outcomes(_library().refresh(keys), as_json, verb="refreshed")
+    outcomes = _library().refresh(keys)
+    failed = sum(not o.ok for o in outcomes)
+    summary = (f"{len(outcomes) - failed} refreshed, {sum(o.status == 'updated' for o in outcomes)} changed"
+               + (f", {failed} failed" if failed else ""))
+    _print_outcomes(outcomes, as_json, summary=summary)
 
 
 @app.command()

@@ -38,15 +38,14 @@ from pathlib import Path
 from citetool.errors import StoreError, UsageError
 from citetool.merge import (
     EMPTY,
-    SOURCE_RANK,
     USER,
     _fold,
     bibliographic_fields,
     build_index,
     find_match,
-    identity_keys,
+    rank,
 )
-from citetool.record import META, Record, value_text
+from citetool.record import META, Record, aliases, value_text
 from citetool.store import dumps
 
 UNRESOLVED = "unresolved"  # citetool.unresolved: merge conflicts waiting for `citetool resolve`
@@ -81,37 +80,46 @@ def read_store_file(path: Path, label: str) -> dict[str, Record]:
 
 # --- matching ------------------------------------------------------------------
 
-def _doi(record: Record) -> str:
-    return str(record.get("DOI") or "").lower()
+def _dois_differ(a: Record, b: Record) -> bool:
+    """Both have a DOI, and not the same one: two works, whatever else they share."""
+    doi_a, doi_b = (str(r.get("DOI") or "").lower() for r in (a, b))
+    return bool(doi_a and doi_b and doi_a != doi_b)
 
 
-def _same_work(a: Record, b: Record) -> bool:
-    """Two records added independently are one work: they share an identity
-    (two different DOIs never do), or the same key and title."""
-    if _doi(a) and _doi(b) and _doi(a) != _doi(b):
-        return False
-    if set(identity_keys(a)) & set(identity_keys(b)):
-        return True
-    return a["id"].lower() == b["id"].lower() and _fold(a.get("title") or "") == _fold(b.get("title") or "")
+class _Unmatched:
+    """One side's records not yet matched to a record of another version,
+    found by identity (:func:`citetool.merge.find_match`) or by key."""
+
+    def __init__(self, records: dict[str, Record]):
+        self.records = dict(records)
+        self.index = build_index(self.records)
+        self.by_key = {k.lower(): k for k in self.records}
+
+    def take(self, record: Record, key_needs_title: bool = False) -> str | None:
+        """The key of the same work as ``record`` among these (then no longer
+        unmatched), or None. A match by key alone needs the same title when
+        ``key_needs_title`` (two works added independently may get one key)."""
+        match = find_match(self.index, record, self.records)
+        if match not in self.records:
+            match = self.by_key.get(record["id"].lower())
+            if match in self.records and key_needs_title and \
+                    _fold(record.get("title") or "") != _fold(self.records[match].get("title") or ""):
+                match = None
+        if match not in self.records or _dois_differ(record, self.records[match]):
+            return None
+        del self.records[match]
+        return match
 
 
 def _follow(base: dict[str, Record], side: dict[str, Record]) -> tuple[dict[str, str | None], list[str]]:
     """Where each base reference went on one side (its key there, None if it
     was removed), and the keys that side added."""
     where: dict[str, str | None] = {k: k for k in base if k in side}
-    new = {k: side[k] for k in side if k not in base}
-    by_lower = {k.lower(): k for k in new}
-    index = build_index(new)
+    new = _Unmatched({k: side[k] for k in side if k not in base})
     for key in base:
-        if key in where:
-            continue
-        match = find_match(index, base[key], new) or by_lower.get(key.lower())
-        if match in new and (not _doi(base[key]) or not _doi(new[match]) or _doi(base[key]) == _doi(new[match])):
-            where[key] = match
-            del new[match]
-        else:
-            where[key] = None
-    return where, sorted(new)
+        if key not in where:
+            where[key] = new.take(base[key])
+    return where, sorted(new.records)
 
 
 def _edited(before: Record, after: Record) -> bool:
@@ -181,15 +189,15 @@ class _ReferenceMerge:
         if not ours_changed:
             return tv, to
         if ov == tv:
-            return ov, USER if USER in (oo, to) else max((oo, to), key=lambda s: SOURCE_RANK.get(s or "", 0))
+            return ov, USER if USER in (oo, to) else max((oo, to), key=rank)
         if _is_users(oo) and _is_users(to):  # two different edits by users: a conflict
             self.conflicts[name] = {"ours": None if ov is _ABSENT else copy.deepcopy(ov),
                                     "theirs": None if tv is _ABSENT else copy.deepcopy(tv)}
             return ov, oo
         if _is_users(oo) or _is_users(to):  # the user's edit beats a source's update
             ours_wins = _is_users(oo)
-        elif SOURCE_RANK.get(oo or "", 0) != SOURCE_RANK.get(to or "", 0):  # the more authoritative source
-            ours_wins = SOURCE_RANK.get(oo or "", 0) > SOURCE_RANK.get(to or "", 0)
+        elif rank(oo) != rank(to):  # the more authoritative source
+            ours_wins = rank(oo) > rank(to)
         else:  # the same source (or as good): its later answer
             ours_wins = self._fetched(self.ours, oo) >= self._fetched(self.theirs, to)
         (value, owner), (loser, lost_to) = ((ov, oo), (tv, to)) if ours_wins else ((tv, to), (ov, oo))
@@ -247,7 +255,7 @@ def _flat(conflicts: dict) -> dict[tuple[str, str], object]:
 def _aliases(*records: Record) -> list[str]:
     seen: dict[str, str] = {}
     for rec in records:
-        for alias in [rec["id"], *rec.get(META, {}).get(ALIASES, [])]:
+        for alias in [rec["id"], *aliases(rec)]:
             seen.setdefault(alias.lower(), alias)
     return list(seen.values())
 
@@ -279,18 +287,18 @@ def merge_stores(base: dict[str, Record], ours: dict[str, Record], theirs: dict[
                                  f"kept {o_key}, {t_key} stays usable as an alias")
         placed.append((wanted, _ReferenceMerge(*versions), versions))
 
-    theirs_new = {k: theirs[k] for k in theirs_added}
+    theirs_new = _Unmatched({k: theirs[k] for k in theirs_added})
     for key in ours_added:
-        twin = next((k for k, rec in theirs_new.items() if _same_work(ours[key], rec)), None)
+        twin = theirs_new.take(ours[key], key_needs_title=True)
         if twin is None:
             placed.append((key, copy.deepcopy(ours[key]), [ours[key]]))
             continue
-        versions = [ours[key], theirs_new.pop(twin)]
+        versions = [ours[key], theirs[twin]]
         if twin.lower() != key.lower():
             outcome.notes.append(f"{key} (ours) and {twin} (theirs) are the same work: kept {key}, "
                                  f"{twin} stays usable as an alias")
         placed.append((key, _ReferenceMerge({}, *versions), versions))
-    for key, rec in theirs_new.items():
+    for key, rec in sorted(theirs_new.records.items()):
         placed.append((key, copy.deepcopy(rec), [rec]))
 
     taken: set[str] = set()

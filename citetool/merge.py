@@ -8,9 +8,9 @@ Rules (README, "How references are merged"):
 
 1. A field the user set (``citetool edit``, or a hand-fixed value in an
    imported file) is never overwritten, or re-added after being unset, by a source.
-2. Otherwise the more authoritative source wins: ``crossref`` > ``doi.org`` >
-   ``econpapers`` > ``repec-handle`` > ``import``; a source refreshing its own
-   field replaces it.
+2. Otherwise the more authoritative source wins (ranks from the registry in
+   :mod:`citetool.sources`: ``crossref`` > ``doi.org`` > ``econpapers`` >
+   ``repec-handle``; then ``import``); a source refreshing its own field replaces it.
 3. A source never erases a value with an empty one.
 4. A value that loses to a more authoritative one, or to the user's, is kept
    visibly under ``citetool.conflicts`` (``citetool show`` lists it).
@@ -33,14 +33,7 @@ from citetool.record import META, Record, date_parts, names
 
 USER = "user"
 IMPORT = "import"
-SOURCE_RANK = {
-    USER: 100,
-    "crossref": 50,
-    "doi.org": 45,
-    "econpapers": 40,
-    "repec-handle": 30,
-    IMPORT: 20,
-}
+OWNER_RANK = {USER: 100, IMPORT: 20}  # the sources' ranks are in the registry (citetool.sources)
 EMPTY = (None, "", [], {})
 
 
@@ -117,8 +110,13 @@ def find_match(index: dict[str, str], record: Record, records: dict[str, Record]
 
 # --- merging --------------------------------------------------------------------
 
-def _rank(source: str | None) -> int:
-    return SOURCE_RANK.get(source or "", 0)
+def rank(source: str | None) -> int:
+    """How authoritative a field's owner is: the user's 100, an imported file 20, a source its registry rank."""
+    if source in OWNER_RANK:
+        return OWNER_RANK[source]
+    from citetool.sources import rank as source_rank
+
+    return source_rank(source)
 
 
 def new_reference(incoming: Record, source: str, asked: str, when: str | None = None) -> Record:
@@ -177,10 +175,10 @@ def merge_into(existing: Record, incoming: Record, source: str, asked: str,
     changed: list[str] = []
     for field, value, current, owner in offers:
         if current == value:
-            if owner != USER and _rank(source) >= _rank(owner):
+            if owner != USER and rank(source) >= rank(owner):
                 provenance[field] = source
             _drop_conflict(info, field, source)
-        elif owner == USER or (current not in EMPTY and _rank(source) < _rank(owner)):
+        elif owner == USER or (current not in EMPTY and rank(source) < rank(owner)):
             _set_conflict(info, field, source, value)  # rules 1, 4
         else:
             existing[field] = copy.deepcopy(value)

@@ -145,6 +145,12 @@ def name_family_first(name: dict) -> str:
     return ", ".join([family] + rest) if family else " ".join(rest)
 
 
+def aliases(record: Record) -> list[str]:
+    """A reference's other keys (``"citetool": {"aliases": [...]}``: e.g. the
+    key a co-author gave the same work, kept by a git merge)."""
+    return [a for a in record.get(META, {}).get("aliases", []) if isinstance(a, str)]
+
+
 def value_text(value: Any) -> str:
     """A field's value on one line, as ``citetool show`` prints it (None: no value)."""
     if value is None:

@@ -110,7 +110,7 @@ def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], se
     dois = [r["DOI"] for r in records if r.get("DOI")]
     if not dois:
         return {}, set(), []
-    return crossref_updates.ask(lib.settings, dois)
+    return crossref_updates.ask(lib.sources.get(crossref_updates.SOURCE).client, dois)
 
 
 def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
@@ -118,8 +118,8 @@ def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str
     from citetool.merge import now_iso
 
     when = now_iso()
-    with lib.store.locked():
-        records = lib.store.load_fresh()
+    with lib.transaction(save=False, reindex=True) as placer:
+        records = placer.records
         changed = False
         for key in keys:
             rec = records.get(key)
@@ -137,7 +137,6 @@ def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str
             changed = True
         if changed:
             lib.store.save(records)
-        lib._written(records)
 
 
 def check(lib: Library, keys: list[str] | None = None) -> tuple[list[CheckResult], list[str]]:
@@ -229,6 +228,7 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
     learns, unless ``dry_run``), then fetches each published DOI. Returns
     (one plan per preprint found, problems: list queries that failed)."""
     from citetool.errors import CitetoolError
+    from citetool.identifiers import Identifier
     from citetool.merge import now_iso
 
     records = lib.select(keys)
@@ -250,7 +250,7 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
                 f"{plan.key}: its published version {plan.published} is already stored as {stored_dois[plan.published]}")
             continue
         try:
-            source, asked, record = lib._doi_record(plan.published)
+            source, asked, record = lib.lookup().one(Identifier("doi", plan.published, plan.published))[0]
         except CitetoolError as exc:
             plan.status, plan.error = "failed", f"{plan.key}: cannot fetch its published version: {exc}"
             continue
@@ -261,12 +261,10 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
         stored_dois[plan.published] = plan.key  # two preprints of one article: the first one becomes it
     if new_records and not dry_run:
         preprint_of = {p.key: p.preprint.lower() for p in plans}
-        with lib.store.locked():
-            records_now = lib.store.load_fresh()
+        with lib.transaction(reindex=True) as placer:
+            records_now = placer.records
             for key, (source, asked, record) in new_records.items():
                 # on the fresh read (unless another process changed that reference's DOI meanwhile)
                 if (records_now.get(key, {}).get("DOI") or "").lower() == preprint_of[key]:
                     records_now[key] = upgraded_record(records_now[key], record, source, asked, when)
-            lib.store.save(records_now)
-            lib._written(records_now)
     return plans, problems

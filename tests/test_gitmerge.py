@@ -118,6 +118,16 @@ def test_one_work_added_on_both_sides_under_two_keys_becomes_one_reference(run, 
     assert "alias: Roe:Merging" in run("show", "roe2019book").stdout
     assert run("export", "Roe:Merging", "-f", "ris").stdout.count("TY  -") == 1
     assert run("show", "nobody").exit_code == ExitCode.NOT_IN_STORE
+    # An alias stays taken: no new reference and no rekey takes it from the work it names.
+    other = tmp_path / "other.bib"
+    other.write_text("@book{Roe:Merging, title={Another book entirely}, author={Poe, Pat}, year={2001},"
+                     " publisher={P}}\n", encoding="utf-8")
+    imported = run("import", str(other))
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.stdout.strip().lower() != "roe:merging"
+    assert run("show", "Roe:Merging").stdout.startswith("key: roe2019book\n")
+    refused = run("rekey", imported.stdout.strip(), "roe:merging")
+    assert refused.exit_code == ExitCode.USAGE and "as a key or an alias" in refused.stderr
 
 
 def test_two_different_rekeys_keep_ours_and_alias_theirs(run, tmp_path):

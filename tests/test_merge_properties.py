@@ -5,10 +5,11 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citetool.merge import SOURCE_RANK, USER, merge_into, new_reference, set_user_field
+from citetool.merge import IMPORT, USER, merge_into, new_reference, set_user_field
+from citetool.sources import names
 
 FIELDS = ["title", "volume", "issue", "page", "publisher", "container-title", "note"]
-SOURCES = [s for s in SOURCE_RANK if s != USER]
+SOURCES = names() + [IMPORT]
 values = st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=12))
 records = st.dictionaries(st.sampled_from(FIELDS), values, max_size=len(FIELDS))
 WHEN = "2026-01-01T00:00:00Z"

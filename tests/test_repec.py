@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED_DOI
 
-from citetool.repec import (
+from citetool.identifiers.repec import (
     NotAHandle,
     econpapers_escape,
     econpapers_page,
@@ -16,7 +16,7 @@ from citetool.repec import (
     ideas_page,
     parse_handle,
 )
-from citetool.sources.repec import kind_of
+from citetool.sources.repec_handle import kind_of
 
 SEED_HANDLE = "RePEc:taf:cdanxx:v:37:y:2021:i:4:p:435-452"
 SEED_KEY = "arduino2021russia"

@@ -1,5 +1,7 @@
 """Speed work changes no byte: the store file and what the read commands print
-are pinned to files written by citetool before the speed work (issue #14).
+are pinned to files written by citetool before the speed work (issue #14):
+the store, list and show as citetool wrote them before any of it, the
+exports as they were before their renderers were made faster.
 
 tests/fixtures/speed/store.json holds the recorded Crossref fixtures (through
 citetool's Crossref mapping) and a few hand-built references (their ``note``
@@ -44,6 +46,11 @@ COMMANDS = {
     "show-hand-hostile.txt": ["show", "hand-hostile"],
     "show-hand-hostile.json": ["show", "--json", "hand-hostile"],
     "show-smith2020a.txt": ["show", "SMITH2020A"],
+    **{f"export.{ext}": ["export", "-f", fmt] for fmt, ext in (
+        ("bibtex", "bib"), ("biblatex", "biblatex.bib"), ("ris", "ris"), ("csl-json", "json"), ("html", "html"),
+        ("text", "txt"))},
+    "export-filtered.bib": ["export", "-f", "biblatex", "--year", "2019-", "smith2020", "hand-hostile", "HAND-CJK",
+                            "hand-editors-only", "hand-no-date", "Smith2020b"],
 }
 
 

@@ -182,6 +182,12 @@ def _braces_balanced(text: str) -> bool:
     return depth == 0
 
 
+# What makes escape() do more than strip spaces: anything but printable ASCII,
+# a LaTeX special (\\ { } & % $ # _ ~ ^: 5C 7B 7D 26 25 24 23 5F 7E 5E), and the
+# pairs checked after it: a double space (one_line), a TeX ligature.
+_NOT_PLAIN = re.compile(r"[^\x20-\x22\x27-\x5b\x5d\x60-\x7a\x7c]")
+
+
 def escape(text: str, mode: str) -> str:
     """LaTeX-escape ``text`` for a BibTeX field value (whitespace collapsed).
 
@@ -189,6 +195,9 @@ def escape(text: str, mode: str) -> str:
     LaTeX (:func:`latex_for`); BIBLATEX keeps what pdflatex reads as UTF-8;
     UNICODE keeps every character as it is (only LaTeX specials are escaped).
     """
+    if (_NOT_PLAIN.search(text) is None and "  " not in text and "--" not in text
+            and "``" not in text and "''" not in text):
+        return text.strip(" ")  # printable ASCII with nothing to escape: most values
     text = one_line(text)  # no-break spaces survive (as ~ in classic BibTeX)
     specials = _SPECIALS
     if ("{" in text or "}" in text) and _braces_balanced(text):
@@ -205,10 +214,13 @@ def escape(text: str, mode: str) -> str:
     return _NON_ASCII.sub(lambda m: "".join(_char_out(c, mode) for c in m.group(0)), text)
 
 
+_BREAKS_VERBATIM = re.compile(r"[{}\\]")
+
+
 def _verbatim(text: str) -> str:
     """url/doi: raw, except what would break the field: braces, backslashes, spaces."""
     text = _WS.sub("", text)
-    return re.sub(r"[{}\\]", lambda m: quote(m.group(0)), text)
+    return _BREAKS_VERBATIM.sub(lambda m: quote(m.group(0)), text)
 
 
 # --- title case protection --------------------------------------------------
@@ -222,9 +234,17 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 _LEADING_PUNCT = "\"'([{\u2018\u201c\u00ab-"
+_TRAILING_PUNCT = ",.:;!?)]}'\"\u2019\u201d\u00bb"
 
 
 def _needs_protection(word: str, position: int, title_case: bool) -> bool:
+    if word.islower():
+        return False  # most words; no capital to keep
+    first, rest = word[:1], word[1:].rstrip(_TRAILING_PUNCT)
+    if first.isupper() and first.isalpha() and (not rest or rest.isalpha() and rest.islower()):
+        # "Evidence," "A": capitalised, no other capital, no digit: a proper
+        # noun only in a sentence-case title, past its first word.
+        return position > 0 and not title_case
     w = word.lstrip(_LEADING_PUNCT)
     if not w or not w[0].isalpha():
         return bool(w) and any(c.isupper() for c in w)  # "3D", "2019-nCoV"
@@ -245,7 +265,7 @@ def protect_title(title: str, mode: str) -> str:
     if len(escaped) != len(words):  # escaping never adds spaces; stay safe if it did
         escaped = [escape(w, mode) for w in words]
     title_case = _is_title_case(words)
-    return " ".join("{" + e + "}" if _needs_protection(w, i, title_case) else e
+    return " ".join("{" + e + "}" if not w.islower() and _needs_protection(w, i, title_case) else e
                     for i, (w, e) in enumerate(zip(words, escaped, strict=True)))
 
 
@@ -383,6 +403,7 @@ BIBLATEX_FIELDS["collection"] = BIBLATEX_FIELDS["book"]
 BIBLATEX_FIELDS["incollection"] = BIBLATEX_FIELDS["inbook"]
 BIBLATEX_FIELDS["inreference"] = BIBLATEX_FIELDS["inbook"]
 BIBLATEX_FIELDS["software"] = BIBLATEX_FIELDS["misc"]
+_BIBLATEX_ALLOWED = {etype: fields | _BLX_COMMON for etype, fields in BIBLATEX_FIELDS.items()}
 
 # Field order in the output (the rest follow alphabetically).
 ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "eventtitle",
@@ -392,13 +413,6 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
          "eprinttype", "note", "addendum", "key", "abstract")
 
 
-def _date_value(rec: Record) -> str | None:
-    parts = date_parts(rec)
-    if not parts:
-        return None
-    return date_text(parts)
-
-
 def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str, str]]:
     """Field name -> (kind, value) before choosing the entry type.
 
@@ -406,8 +420,9 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     """
     f: dict[str, tuple[str, str]] = {}
     for role in ("author", "editor", "translator"):
-        if names(rec, role):
-            f[role] = ("names", names(rec, role))  # type: ignore[assignment]
+        people = names(rec, role)
+        if people:
+            f[role] = ("names", people)  # type: ignore[assignment]
     if rec.get("title"):
         f["title"] = ("title", rec["title"])
     if rec.get("container-title"):
@@ -431,7 +446,7 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         f["location" if biblatex else "address"] = ("text", rec["publisher-place"])
     parts = date_parts(rec)
     if biblatex:
-        f["date"] = ("macro", _date_value(rec) or "")
+        f["date"] = ("macro", date_text(parts) if parts else "")
     elif parts:
         f["year"] = ("text", str(parts[0]))
         if len(parts) > 1 and 1 <= parts[1] <= 12:
@@ -439,19 +454,22 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     if rec.get("DOI"):
         f["doi"] = ("verbatim", rec["DOI"])
     url = rec.get("URL")
+    link = repec_link(rec)
     if url and not (rec.get("DOI") and url.lower() == doi_url(rec["DOI"]).lower()):
         f["url"] = ("verbatim", url)
-    elif repec_link(rec):
-        f["url"] = ("verbatim", repec_link(rec))  # as EconPapers' own BibTeX export does
-    if biblatex and repec_handle(rec):
-        f["eprint"] = ("verbatim", repec_handle(rec))
+    elif link:
+        f["url"] = ("verbatim", link)  # as EconPapers' own BibTeX export does
+    handle = repec_handle(rec)
+    if biblatex and handle:
+        f["eprint"] = ("verbatim", handle)
         f["eprinttype"] = ("text", "RePEc")
     issn = first_value(rec.get("ISSN"))
     if issn:
         f["issn"] = ("text", issn)
-    isbns = [i.strip() for i in str(rec.get("ISBN") or "").split(",") if isbn13(i)]
-    if isbns:
-        f["isbn"] = ("text", isbns[0])
+    if rec.get("ISBN"):
+        isbns = [i.strip() for i in str(rec["ISBN"]).split(",") if isbn13(i)]
+        if isbns:
+            f["isbn"] = ("text", isbns[0])
     if rec.get("genre"):
         f["genre"] = ("text", rec["genre"])
     if rec.get("event-title"):
@@ -598,12 +616,15 @@ def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[
     if biblatex:
         if fields.get("date") == ("macro", "XXXX") and "date" not in required.get(etype, ()):
             del fields["date"]
-        allowed = BIBLATEX_FIELDS.get(etype, BIBLATEX_FIELDS["misc"]) | _BLX_COMMON
+        allowed = _BIBLATEX_ALLOWED.get(etype, _BIBLATEX_ALLOWED["misc"])
         fields = {k: v for k, v in fields.items() if k in allowed}
     elif not fields.get("author") and not fields.get("editor"):
         # "to sort, need author or key": give the sort key plain.bst asks for.
         fields["key"] = ("text", fields.get("title", ("", ""))[1] or "Anonymous")
     return etype, fields
+
+
+_MONTH_MACRO = re.compile(r"[a-z]{3}")
 
 
 def _value(kind: str, value, mode: str) -> str:
@@ -614,14 +635,17 @@ def _value(kind: str, value, mode: str) -> str:
     if kind == "verbatim":
         return "{" + _verbatim(value) + "}"
     if kind == "macro":
-        return value if re.fullmatch(r"[a-z]{3}", value) else "{" + value + "}"
+        return value if _MONTH_MACRO.fullmatch(value) else "{" + value + "}"
     if kind == "latex":  # escaped already
         return "{" + value + "}"
     return "{" + escape(value, mode) + "}"
 
 
+_RANK = {name: i for i, name in enumerate(ORDER)}
+
+
 def _order(name: str) -> tuple[int, str]:
-    return (ORDER.index(name) if name in ORDER else len(ORDER), name)
+    return (_RANK.get(name, len(ORDER)), name)
 
 
 def entry_mode(biblatex: bool, unicode: bool = False) -> str:
@@ -634,11 +658,9 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     mode = entry_mode(biblatex, unicode)
     etype, fields = choose_entry(rec, biblatex, mode)
     lines = [f"@{etype}{{{rec['id']},"]
-    for name in sorted(fields, key=_order):
-        kind, value = fields[name]
-        lines.append(f"  {name} = {_value(kind, value, mode)},")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    lines += [f"  {name} = {_value(*fields[name], mode)}," for name in sorted(fields, key=_order)]
+    lines.append("}\n")
+    return "\n".join(lines)
 
 
 def render_bibtex(records: list[Record], unicode: bool = False) -> str:

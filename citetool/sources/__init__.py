@@ -1,3 +1,104 @@
-"""One module per metadata source. Each turns a source's answer into the one
-internal record (:mod:`citetool.record`); fetching and mapping are separate
-functions so the mapping can be tested on recorded responses alone."""
+"""The registry of metadata sources: the one place where a source is named.
+
+Each source is a module of this package holding a class with:
+
+* ``name``: what the store's provenance calls it (``citetool.fields``/``sources``);
+* ``look_up(idents, offline, fresh, on_result)``: answer identifiers of the
+  kinds the registry gives it, batched where the service allows, calling
+  ``on_result(ident, found=[...], notes=[...])`` or ``on_result(ident, error=...)``
+  for each as it arrives;
+* ``refetch(asked)``: its record again for what it was asked before (``refresh``),
+  from the service, never from the cache; None if it cannot be asked again.
+
+The registry below adds what the rest of citetool needs to know: the rank that
+decides which source's value wins in a merge, the identifier kinds each one
+answers, and whether it is only a fall-back (asked only when the sources
+before it did not know the identifier). Sources are built on first use, share
+one HTTP session (:mod:`citetool.sources.http`), and import nothing heavy
+until then, so commands that need no network stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from citetool.record import Record
+
+# (source name, what was asked, the source's record)
+Found = tuple[str, str, Record]
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    rank: int  # merge: the higher rank's value wins (the user's edits: 100, imported files: 20)
+    kinds: tuple[str, ...]  # identifier kinds it answers (citetool.identifiers.Identifier.kind)
+    make: Callable  # (Sources) -> the source object
+    fallback: bool = False  # asked only for identifiers the sources before it did not find
+
+
+def _load(path: str, *needs: str) -> Callable:
+    """A factory for class ``module:Class``, built with the session and the sources it needs."""
+    module, _, cls = path.partition(":")
+
+    def make(sources: Sources):
+        return getattr(import_module(f"citetool.sources.{module}"), cls)(sources.settings, sources.http,
+                                                                        *(sources.get(n) for n in needs))
+    return make
+
+
+# In the order sources are asked for an identifier kind; ranks as merge uses them.
+REGISTRY: tuple[Spec, ...] = (
+    Spec("crossref", 50, ("doi", "isbn"), _load("crossref:CrossrefSource")),
+    Spec("doi.org", 45, ("doi",), _load("doi_org:DoiOrgSource"), fallback=True),
+    Spec("econpapers", 40, ("repec",), _load("econpapers:EconPapersSource")),
+    Spec("repec-handle", 30, ("repec",), _load("repec_handle:HandleSource")),
+    Spec("openlibrary", 0, ("isbn",), _load("books:OpenLibrarySource"), fallback=True),
+    Spec("web", 0, ("url",), _load("webpage:WebSource")),
+)
+_BY_NAME = {spec.name: spec for spec in REGISTRY}
+
+
+def rank(name: str | None) -> int:
+    """A source's merge rank (0 for a name the registry does not know)."""
+    spec = _BY_NAME.get(name or "")
+    return spec.rank if spec else 0
+
+
+def names() -> list[str]:
+    return [spec.name for spec in REGISTRY]
+
+
+class Sources:
+    """The sources of one :class:`~citetool.library.Library`, built on first use."""
+
+    def __init__(self, settings):
+        from citetool.sources.http import Http
+
+        self.settings = settings
+        self.http = Http(settings)
+        self._made: dict[str, object] = {}
+
+    def get(self, name: str):
+        if name not in self._made:
+            self._made[name] = _BY_NAME[name].make(self)
+        return self._made[name]
+
+    def chain(self, kind: str) -> list[tuple[Spec, object]]:
+        """The sources answering ``kind``, in the order they are asked."""
+        return [(spec, self.get(spec.name)) for spec in REGISTRY if kind in spec.kinds]
+
+    def answers(self, kind: str) -> bool:
+        return any(kind in spec.kinds for spec in REGISTRY)
+
+    def refetch(self, name: str, asked: str) -> Record | None:
+        """A source's record again, from the service (``refresh``); None for
+        names that are not sources (``import``, ``user``) or cannot be asked again."""
+        if name not in _BY_NAME:
+            return None
+        return self.get(name).refetch(asked)
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,26 +1,16 @@
-"""Books by ISBN: Crossref first (``/works?filter=isbn:...``), then the Open
-Library books API (``{CITETOOL_OPENLIBRARY_URL}/api/books?bibkeys=ISBN:...``):
-authors, title, publisher, place, year, ISBN."""
+"""Books by ISBN from the Open Library books API
+(``{CITETOOL_OPENLIBRARY_URL}/api/books?bibkeys=ISBN:...``): authors, title,
+publisher, place, year, ISBN. Asked after Crossref (see the registry)."""
 
 from __future__ import annotations
 
 import re
 
-from citetool.errors import NotFound, SourceUnavailable
+from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.record import Record, parse_date
 from citetool.text import clean_text
 
 SOURCE = "openlibrary"
-BOOK_TYPES = ("book", "monograph", "edited-book", "reference-book")
-
-
-def pick_crossref_book(items: list[dict], isbn: str) -> dict | None:
-    """The whole book (not one of its chapters) among Crossref's works for an ISBN."""
-    for item in items:
-        isbns = {re.sub(r"[^0-9Xx]", "", i) for i in item.get("ISBN", [])}
-        if item.get("type") in BOOK_TYPES and isbn in isbns:
-            return item
-    return None
 
 
 def openlibrary_record(data: dict, isbn: str) -> Record:
@@ -53,28 +43,38 @@ def openlibrary_record(data: dict, isbn: str) -> Record:
     return rec
 
 
-class OpenLibraryClient:
-    def __init__(self, settings):
+MAX_BYTES = 2 * 1024 * 1024
+
+
+class OpenLibrarySource:
+    name = SOURCE
+
+    def __init__(self, settings, http):
         self.settings = settings
+        self.http = http
 
     def fetch(self, isbn: str) -> dict:
-        import requests
-
-        url = f"{self.settings.openlibrary_url}/api/books"
         params = {"bibkeys": f"ISBN:{isbn}", "format": "json", "jscmd": "data"}
-        try:
-            response = requests.get(url, params=params, headers={"User-Agent": self.settings.user_agent},
-                                    timeout=self.settings.timeout)
-        except requests.Timeout:
-            raise SourceUnavailable(f"Open Library did not answer within {self.settings.timeout:g}s for ISBN {isbn}") from None
-        except requests.RequestException as exc:
-            raise SourceUnavailable(f"cannot reach Open Library for ISBN {isbn}: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise SourceUnavailable(f"Open Library answered HTTP {response.status_code} for ISBN {isbn}")
-        try:
-            data = response.json().get(f"ISBN:{isbn}")
-        except (ValueError, AttributeError):
-            raise SourceUnavailable(f"Open Library sent an unreadable answer for ISBN {isbn}") from None
+        answer = self.http.get(f"{self.settings.openlibrary_url}/api/books", service="Open Library",
+                               what=f"ISBN {isbn}", params=params, max_bytes=MAX_BYTES)
+        if answer.status != 200:
+            raise answer.failed()
+        body = answer.json()
+        data = body.get(f"ISBN:{isbn}") if isinstance(body, dict) else None
         if not data:
             raise NotFound(f"ISBN {isbn} not found in Crossref or Open Library")
+        if not isinstance(data, dict):
+            raise SourceUnavailable(f"Open Library sent an answer of the wrong shape for ISBN {isbn}")
         return data
+
+    def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
+        for ident in idents:
+            try:
+                if offline:
+                    raise LookupFailed(f"cannot look up ISBN {ident.value} offline")
+                on_result(ident, found=[(SOURCE, ident.value, openlibrary_record(self.fetch(ident.value), ident.value))])
+            except LookupFailed as exc:
+                on_result(ident, error=exc)
+
+    def refetch(self, asked: str) -> Record:
+        return openlibrary_record(self.fetch(asked), asked)

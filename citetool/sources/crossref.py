@@ -1,5 +1,5 @@
-"""Crossref REST API (``/works/{doi}``) through habanero, and the mapping of a
-Crossref work to the internal CSL-JSON record.
+"""Crossref REST API (``/works/{doi}``, ``/works?filter=...`` list queries), and
+the mapping of a Crossref work to the internal CSL-JSON record.
 
 Date rule (documented in the README): a journal article printed in an issue
 takes the year of ``published-print`` (the year that goes with its volume and
@@ -10,12 +10,12 @@ issue); everything else takes the first of ``issued``, ``published``,
 
 from __future__ import annotations
 
+import json
 import threading
-import time
 from typing import Any
 from urllib.parse import quote
 
-from citetool.errors import NotFound, SourceUnavailable
+from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.identifiers import doi_url
 from citetool.record import Record
 from citetool.text import clean_paragraphs, clean_text
@@ -224,106 +224,66 @@ CACHE_MAX_AGE = 7 * 24 * 3600  # a week: CITETOOL_CACHE_MAX_AGE overrides
 MAX_URL = 4000  # characters in one list query's URL: a length every proxy accepts
 MAX_BATCH = 100  # DOIs in one list query
 RETRIES = 5
+RETRY_ON = (429, 500, 502, 503, 504)
+MAX_WORK_BYTES = 10 * 1024 * 1024  # one work (a few have thousands of references)
+MAX_LIST_BYTES = 100 * 1024 * 1024  # a list of up to 100 works
+SERVICE = "Crossref"
 
 
 class CrossrefClient:
-    """Fetches works from the Crossref REST API.
+    """Fetches works from the Crossref REST API, through the shared HTTP session.
 
-    * One DOI: ``/works/{doi}`` through habanero (pinned), the DOI quoted.
+    * One DOI: ``/works/{doi}``, the DOI quoted (SICI DOIs hold ``<>;()[]:``).
     * Many DOIs: ``/works?filter=doi:A,doi:B,...&rows=N`` list queries, each URL
       under ``MAX_URL`` characters, a bounded number in flight, then single
-      look-ups for whatever a batch did not return. These go through one
-      pooled httpx2 client (habanero's HTTP stack) because habanero gives
-      neither connection reuse nor the response headers that state the limits.
+      look-ups for whatever a batch did not return.
     * Limits: the polite pool's (10 single and 3 list requests a second, 3 in
       flight) with ``CITETOOL_MAILTO``, the public pool's (5, 1, 1) without;
       tightened by the server's ``x-rate-limit-*``/``x-concurrency-limit``
       headers; 429 answered by a shared pause (``Retry-After`` or exponential
       back-off with jitter); 429 and 5xx retried a bounded number of times.
-    * Answers are cached on disk (one file per DOI), so adding or refreshing
-      again makes no request; ``offline`` uses the cache alone.
-
-    habanero and httpx2 are imported on first use, so commands that do not
-    need the network never load them.
+    * Answers are cached on disk (one file per DOI), so adding again makes no
+      request; ``offline`` uses the cache alone, ``fresh`` bypasses it.
     """
 
-    def __init__(self, settings, cache=None):
+    def __init__(self, settings, cache=None, http=None):
         from citetool.ratelimit import Limiter
+        from citetool.sources.http import Http
 
         self.settings = settings
         self.cache = cache
+        self.http = http or Http(settings)
         polite = bool(settings.mailto)
         concurrency = settings.crossref_concurrency or (3 if polite else 1)
         self.singles = Limiter(settings.crossref_rate or (10 if polite else 5), 1.0, concurrency)
         self.lists = Limiter(settings.crossref_list_rate or (3 if polite else 1), 1.0, concurrency)
-        self.requests_made = 0
-        self.rate_limited = 0
-        self._cr = None
-        self._http = None
-        self._count_lock = threading.Lock()
 
-    def _client(self):
-        if self._cr is None:
-            from habanero import Crossref  # pinned: see pyproject.toml
+    @property
+    def requests_made(self) -> int:
+        return sum(n for (service, _), n in self.http.counts.items() if service == SERVICE)
 
-            from citetool import __version__
-
-            self._cr = Crossref(
-                base_url=self.settings.crossref_url,
-                mailto=self.settings.mailto,
-                ua_string=f"citetool/{__version__}",
-                timeout=self.settings.timeout,
-            )
-        return self._cr
-
-    def _pool(self):
-        if self._http is None:
-            import httpx2
-
-            self._http = httpx2.Client(headers={"User-Agent": self.settings.user_agent},
-                                       timeout=self.settings.timeout)
-        return self._http
-
-    def _counted(self, limited: bool = False) -> None:
-        with self._count_lock:
-            self.requests_made += 1
-            self.rate_limited += limited
+    @property
+    def rate_limited(self) -> int:
+        return self.http.counts[(SERVICE, 429)]
 
     # --- the cache -------------------------------------------------------------
 
     def _cached(self, doi: str, any_age: bool = False) -> dict | None:
         if self.cache is None:
             return None
-        import json
-
         text = self.cache.get("work:" + doi.lower(), any_age=any_age)
         try:
             return json.loads(text) if text else None
         except ValueError:
             return None
 
-    def _remember(self, message: dict, *asked: str) -> None:
+    def remember(self, message: dict, *asked: str) -> None:
+        """Cache a work (under its DOI and the spellings it was asked by)."""
         if self.cache is None:
             return
-        import json
-
         text = json.dumps(message, ensure_ascii=False)
         for doi in {d.lower() for d in asked + (message["DOI"],)}:
             self.cache.put("work:" + doi, text)
-
-    def _waited_to_retry(self, limiter, status: int, headers, attempt: int) -> bool:
-        """After a 429 or 5xx with retries left: wait (``Retry-After``, else
-        back-off with jitter; a 429 pauses every request on ``limiter``) and
-        say True. Otherwise False."""
-        from citetool.ratelimit import backoff
-
-        if not (status == 429 or status >= 500) or attempt >= RETRIES:
-            return False
-        wait = backoff(attempt, headers.get("retry-after"), base=self.settings.retry_base)
-        if status == 429:
-            limiter.pause(wait)
-        time.sleep(wait)
-        return True
 
     # --- one DOI -----------------------------------------------------------------
 
@@ -335,40 +295,18 @@ class CrossrefClient:
         if offline:
             raise SourceUnavailable(f"{doi} is not in the cache (offline)")
         message = self._fetch_one(doi)
-        self._remember(message, doi)
+        self.remember(message, doi)
         return message
 
     def _fetch_one(self, doi: str) -> dict:
-        import httpx2
-        from habanero import RequestError
-
-        # habanero does not quote the path: do it, so SICI DOIs (<>;()[]:) survive.
-        quoted = quote(doi, safe="/")
-        for attempt in range(RETRIES + 1):
-            try:
-                with self.singles.slot():
-                    envelope = self._client().works(ids=quoted)
-                self._counted()
-                break
-            except httpx2.HTTPStatusError as exc:
-                status = exc.response.status_code
-                self._counted(limited=status == 429)
-                if status == 404:
-                    raise NotFound(f"not found in Crossref: {doi}") from None
-                self.singles.update_from_headers(exc.response.headers)
-                if self._waited_to_retry(self.singles, status, exc.response.headers, attempt):
-                    continue
-                if status == 429:
-                    raise SourceUnavailable(f"Crossref is rate-limiting requests (HTTP 429) for {doi}; try again later") from None
-                raise SourceUnavailable(f"Crossref answered HTTP {status} for {doi}") from None
-            except httpx2.TimeoutException:
-                raise SourceUnavailable(
-                    f"Crossref did not answer within {self.settings.timeout:g}s for {doi}"
-                ) from None
-            except httpx2.HTTPError as exc:
-                raise SourceUnavailable(f"cannot reach Crossref for {doi}: {type(exc).__name__}") from None
-            except (ValueError, RequestError):  # the body was not JSON
-                raise SourceUnavailable(f"Crossref sent an unreadable answer for {doi}") from None
+        url = f"{self.settings.crossref_url}/works/{quote(doi, safe='/')}"
+        answer = self.http.get(url, service=SERVICE, what=doi, max_bytes=MAX_WORK_BYTES,
+                               limiter=self.singles, retry_on=RETRY_ON, retries=RETRIES)
+        if answer.status == 404:
+            raise NotFound(f"not found in Crossref: {doi}")
+        if answer.status != 200:
+            raise answer.failed()
+        envelope = answer.json()
         message = envelope.get("message") if isinstance(envelope, dict) else None
         if not isinstance(message, dict) or not isinstance(message.get("DOI"), str):
             raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {doi}")
@@ -399,49 +337,36 @@ class CrossrefClient:
         items = self.query_list(params)
         return {i["DOI"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("DOI"), str)}
 
-    def query_list(self, params: dict, strict: bool = False) -> list[dict]:
-        """The items of one ``/works`` list query. When it fails: [] (callers
-        fall back), or SourceUnavailable with ``strict``."""
-        import httpx2
-
-        def failed(reason: str) -> list[dict]:
-            if strict:
-                raise SourceUnavailable(f"Crossref list query failed: {reason}")
-            return []
-
-        for attempt in range(RETRIES + 1):
-            with self.lists.slot():
-                try:
-                    response = self._pool().get(self.settings.crossref_url + "/works", params=params)
-                except httpx2.TimeoutException:
-                    return failed(f"no answer within {self.settings.timeout:g}s")
-                except httpx2.HTTPError as exc:  # the callers' fall-backs will say what is wrong
-                    return failed(f"cannot reach Crossref: {type(exc).__name__}")
-            self._counted(limited=response.status_code == 429)
-            self.lists.update_from_headers(response.headers)
-            if self._waited_to_retry(self.lists, response.status_code, response.headers, attempt):
-                continue
-            break
-        if response.status_code != 200:
-            return failed(f"HTTP {response.status_code}")
+    def query_list(self, params: dict, strict: bool = False, what: str = "a list query") -> list[dict]:
+        """The items of one ``/works`` list query (never cached). When it fails:
+        [] (callers fall back), or SourceUnavailable with ``strict``."""
         try:
-            items = response.json()["message"]["items"]
-        except (ValueError, KeyError, TypeError):
-            return failed("an unreadable answer")
-        if not isinstance(items, list):
-            return failed("an answer of the wrong shape")
+            answer = self.http.get(self.settings.crossref_url + "/works", service=SERVICE, what=what, params=params,
+                                   max_bytes=MAX_LIST_BYTES, limiter=self.lists, retry_on=RETRY_ON, retries=RETRIES)
+            if answer.status != 200:
+                raise answer.failed()
+            try:
+                items = answer.json()["message"]["items"]
+            except (KeyError, TypeError):
+                raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {what}") from None
+            if not isinstance(items, list):
+                raise SourceUnavailable(f"Crossref sent an answer of the wrong shape for {what}")
+        except LookupFailed as exc:
+            if strict:
+                raise SourceUnavailable(f"Crossref list query failed: {exc}") from None
+            return []
         return [i for i in items if isinstance(i, dict)]
 
     def fetch_many(self, dois: list[str], offline: bool = False, fresh: bool = False, on_result=None) -> dict:
         """{doi: message or LookupFailed} for every DOI; ``on_result(doi, value)`` as each arrives."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from citetool.errors import LookupFailed
-
         results: dict = {}
+        lock = threading.Lock()
 
         def done(doi, value):
-            results[doi] = value
+            with lock:
+                results[doi] = value
             if on_result:
                 on_result(doi, value)
 
@@ -475,7 +400,7 @@ class CrossrefClient:
                         if message is None:
                             leftovers.append(doi)
                         else:
-                            self._remember(message, doi)
+                            self.remember(message, doi)
                             done(doi, message)
 
                 list(pool.map(batch_job, self.batches(remaining)))
@@ -489,5 +414,58 @@ class CrossrefClient:
         return results
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
+        self.http.close()
+
+
+BOOK_TYPES = ("book", "monograph", "edited-book", "reference-book")
+
+
+def pick_book(items: list[dict], isbn: str) -> dict | None:
+    """The whole book (not one of its chapters) among Crossref's works for an ISBN."""
+    import re
+
+    for item in items:
+        isbns = {re.sub(r"[^0-9Xx]", "", i) for i in item.get("ISBN", [])}
+        if item.get("type") in BOOK_TYPES and isbn in isbns:
+            return item
+    return None
+
+
+class CrossrefSource:
+    """DOIs (batched) and books by ISBN (Crossref's ``isbn`` filter, the whole book)."""
+
+    name = SOURCE
+
+    def __init__(self, settings, http):
+        from citetool.cache import Cache
+
+        age = settings.cache_max_age if settings.cache_max_age is not None else CACHE_MAX_AGE
+        self.client = CrossrefClient(settings, Cache(settings.cache_path(), "crossref", age), http)
+
+    def found(self, message: dict, asked: str):
+        return [(SOURCE, asked, work_to_record(message))]
+
+    def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
+        dois = {i.value: i for i in idents if i.kind == "doi"}
+
+        def arrived(doi, value):
+            if isinstance(value, LookupFailed):
+                on_result(dois[doi], error=value)
+            else:
+                on_result(dois[doi], found=self.found(value, doi))
+
+        if dois:
+            self.client.fetch_many(list(dois), offline=offline, fresh=fresh, on_result=arrived)
+        for ident in (i for i in idents if i.kind == "isbn"):
+            if offline:
+                on_result(ident, error=LookupFailed(f"cannot look up ISBN {ident.value} offline"))
+                continue
+            items = self.client.query_list({"filter": f"isbn:{ident.value}", "rows": "20"}, what=f"ISBN {ident.value}")
+            book = pick_book(items, ident.value)
+            if book is None:
+                on_result(ident, error=NotFound(f"ISBN {ident.value} not found in Crossref"))
+            else:
+                on_result(ident, found=self.found(book, book["DOI"]))
+
+    def refetch(self, asked: str) -> Record:
+        return work_to_record(self.client.fetch(asked, fresh=True))

@@ -127,7 +127,7 @@ def findings(work: dict) -> list[dict]:
     return out
 
 
-def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
+def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
     """Crossref's findings for ``dois`` (``filter=doi:`` list queries of at most
     100 DOIs, under the client's limiter; never the cache).
 
@@ -139,9 +139,7 @@ def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], lis
     from concurrent.futures import ThreadPoolExecutor
 
     from citetool.errors import SourceUnavailable
-    from citetool.sources.crossref import CrossrefClient
 
-    client = CrossrefClient(settings, cache=None)
     answers: dict[str, list[dict]] = {}
     unasked: set[str] = set()
     problems: list[str] = []
@@ -160,9 +158,6 @@ def ask(settings, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], lis
             if doi in wanted:
                 answers[doi] = findings(item)
 
-    try:
-        with ThreadPoolExecutor(max_workers=client.lists.concurrency) as pool:
-            list(pool.map(one, client.batches(sorted(set(dois), key=str.lower))))
-    finally:
-        client.close()
+    with ThreadPoolExecutor(max_workers=client.lists.concurrency) as pool:
+        list(pool.map(one, client.batches(sorted(set(dois), key=str.lower))))
     return answers, unasked, problems

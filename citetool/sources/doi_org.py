@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from citetool.errors import NotFound, SourceUnavailable
+from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.record import CSL_TYPES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "doi.org"
 ACCEPT = "application/vnd.citationstyles.csl+json"
 CACHE_MAX_AGE = 7 * 24 * 3600
+MAX_BYTES = 5 * 1024 * 1024
 
 
 def _date(value):
@@ -74,39 +75,48 @@ def csl_to_record(item: dict) -> Record:
     return rec
 
 
-class DoiOrgClient:
-    def __init__(self, settings, cache=None):
+class DoiOrgSource:
+    """DOIs Crossref does not know, from doi.org (asked after Crossref said "not found")."""
+
+    name = SOURCE
+
+    def __init__(self, settings, http):
+        from citetool.cache import Cache
+
         self.settings = settings
-        self.cache = cache
+        self.http = http
+        age = settings.cache_max_age if settings.cache_max_age is not None else CACHE_MAX_AGE
+        self.cache = Cache(settings.cache_path(), "doi.org", age)
 
-    def fetch(self, doi: str, offline: bool = False) -> dict:
+    def fetch(self, doi: str, offline: bool = False, fresh: bool = False) -> dict:
         """The CSL-JSON item doi.org gives for ``doi``; NotFound or SourceUnavailable."""
-        import requests
-
         key = "csl:" + doi.lower()
-        cached = self.cache.get(key, any_age=offline) if self.cache else None
+        cached = None if fresh and not offline else self.cache.get(key, any_age=offline)
         if cached:
             return json.loads(cached)
         if offline:
             raise SourceUnavailable(f"{doi} is not in the cache (offline)")
         url = f"{self.settings.doi_url}/{quote(doi, safe='/')}"
-        try:
-            response = requests.get(url, headers={"Accept": ACCEPT, "User-Agent": self.settings.user_agent},
-                                    timeout=self.settings.timeout)
-        except requests.Timeout:
-            raise SourceUnavailable(f"doi.org did not answer within {self.settings.timeout:g}s for {doi}") from None
-        except requests.RequestException as exc:
-            raise SourceUnavailable(f"cannot reach doi.org for {doi}: {type(exc).__name__}") from None
-        if response.status_code in (404, 410):
+        answer = self.http.get(url, service="doi.org", what=doi, accept=ACCEPT, max_bytes=MAX_BYTES)
+        if answer.status in (404, 410):
             raise NotFound(f"not found in Crossref or at doi.org: {doi}")
-        if response.status_code != 200:
-            raise SourceUnavailable(f"doi.org answered HTTP {response.status_code} for {doi}")
+        if answer.status != 200:
+            raise answer.failed()
         try:
-            item = response.json()
-        except ValueError:
+            item = json.loads(answer.body)
+        except (ValueError, RecursionError):
             raise SourceUnavailable(f"doi.org sent no CSL-JSON for {doi} (is it registered with an agency that offers it?)") from None
         if not isinstance(item, dict):
             raise SourceUnavailable(f"doi.org sent an answer of the wrong shape for {doi}")
-        if self.cache:
-            self.cache.put(key, json.dumps(item, ensure_ascii=False))
+        self.cache.put(key, json.dumps(item, ensure_ascii=False))
         return item
+
+    def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
+        for ident in idents:
+            try:
+                on_result(ident, found=[(SOURCE, ident.value, csl_to_record(self.fetch(ident.value, offline, fresh)))])
+            except LookupFailed as exc:
+                on_result(ident, error=exc)
+
+    def refetch(self, asked: str) -> Record:
+        return csl_to_record(self.fetch(asked, fresh=True))

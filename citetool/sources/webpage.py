@@ -1,5 +1,6 @@
-"""Web pages: fetch a page (requests: timeouts, a size limit, a polite
-User-Agent) and read what it says about itself, best source first:
+"""Web pages: fetch a page (through the shared HTTP session: timeouts, a
+deadline, a size limit, a polite User-Agent, safe redirects; decoded as the
+HTML standard says) and read what it says about itself, best source first:
 
 1. Highwire ``citation_*`` tags (what Google Scholar reads),
 2. Dublin Core ``DC.*``/``dcterms.*``,
@@ -19,7 +20,7 @@ import json
 from datetime import date
 from html.parser import HTMLParser
 
-from citetool.errors import NotFound, SourceUnavailable
+from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.record import Record, parse_date, parse_name
 from citetool.text import clean_paragraphs, clean_text
 
@@ -201,35 +202,45 @@ def page_record(html: str, url: str, today: date | None = None) -> Record:
     return rec
 
 
-class WebClient:
-    def __init__(self, settings):
-        self.settings = settings
+class WebSource:
+    """Any other http(s) address: what the page says about itself."""
 
-    def fetch(self, url: str) -> str:
+    name = SOURCE
+
+    def __init__(self, settings, http):
+        self.http = http
+
+    def fetch(self, url: str, typed: bool = True) -> str:
         """The page's HTML; NotFound for 404/410, SourceUnavailable otherwise."""
-        import requests
+        from urllib.parse import urlsplit
 
-        headers = {"User-Agent": self.settings.user_agent, "Accept": "text/html,application/xhtml+xml"}
+        host = urlsplit(url).hostname or url
+        answer = self.http.get(url, service=host, what=url, accept="text/html,application/xhtml+xml",
+                               max_bytes=MAX_BYTES, typed=typed)
+        if answer.status in (404, 410):
+            raise NotFound(f"no page at {url} (HTTP {answer.status})")
+        if answer.status != 200:
+            raise SourceUnavailable(f"{url} answered HTTP {answer.status}")
+        kind = answer.headers.get("content-type", "text/html").lower()
+        if "html" not in kind and "xml" not in kind:
+            raise SourceUnavailable(f"{url} is not a web page ({kind.split(';')[0]})")
+        return answer.text()
+
+    def read(self, url: str, typed: bool = True) -> Record:
+        html = self.fetch(url, typed)
         try:
-            with requests.get(url, headers=headers, timeout=self.settings.timeout, stream=True) as response:
-                if response.status_code in (404, 410):
-                    raise NotFound(f"no page at {url} (HTTP {response.status_code})")
-                if response.status_code != 200:
-                    raise SourceUnavailable(f"{url} answered HTTP {response.status_code}")
-                kind = response.headers.get("Content-Type", "text/html").lower()
-                if "html" not in kind and "xml" not in kind:
-                    raise SourceUnavailable(f"{url} is not a web page ({kind.split(';')[0]})")
-                body = b""
-                for chunk in response.iter_content(65536):
-                    body += chunk
-                    if len(body) > MAX_BYTES:
-                        raise SourceUnavailable(f"{url} is larger than {MAX_BYTES // (1024 * 1024)} MB")
-                encoding = response.encoding or response.apparent_encoding or "utf-8"
-        except requests.Timeout:
-            raise SourceUnavailable(f"{url} did not answer within {self.settings.timeout:g}s") from None
-        except requests.RequestException as exc:
-            raise SourceUnavailable(f"cannot reach {url}: {type(exc).__name__}") from None
-        try:
-            return body.decode(encoding, errors="replace")
-        except LookupError:
-            return body.decode("utf-8", errors="replace")
+            return page_record(html, url)
+        except RecursionError:  # JSON-LD nested thousands deep
+            raise LookupFailed(f"cannot read the page {url}: its JSON-LD is nested too deeply") from None
+
+    def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
+        for ident in idents:
+            try:
+                if offline:
+                    raise LookupFailed(f"cannot fetch the web page {ident.value} offline")
+                on_result(ident, found=[(SOURCE, ident.value, self.read(ident.value, ident.typed))])
+            except LookupFailed as exc:
+                on_result(ident, error=exc)
+
+    def refetch(self, asked: str) -> Record:
+        return self.read(asked)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from citetool.errors import IdentifierError
-from citetool.repec import Handle, NotAHandle, handle_from_url, looks_like_handle, parse_handle
+from citetool.identifiers.repec import Handle, NotAHandle, handle_from_url, looks_like_handle, parse_handle
 
 # A DOI: "10." + registrant code (dotted subdivisions allowed) + "/" + suffix without spaces.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
@@ -30,10 +30,11 @@ class Identifier:
     display; ``key`` the canonical form for comparing (DOIs and RePEc handles
     are compared ignoring case)."""
 
-    kind: str  # "doi" | "repec" | "url" | "isbn"
+    kind: str  # "doi" | "repec" | "url" | "isbn" | "reference" (a reference written out as text)
     value: str
     raw: str
     handle: Handle | None = None  # for kind "repec"
+    typed: bool = True  # False: found in a document, not typed by the user (a URL then must be public)
 
     @property
     def key(self) -> str:
@@ -109,14 +110,45 @@ def normalise_isbn(text: str) -> str | None:
     return isbn if isbn and isbn.startswith(("978", "979")) else None
 
 
+MAX_LENGTH = 2000  # characters: no identifier (nor a reference written out) is longer
+
+
+def _shown(text: str) -> str:
+    shown = text.strip()
+    return shown[:77] + "..." if len(shown) > 80 else shown
+
+
+def unrecognised(text: str) -> IdentifierError:
+    return IdentifierError("not a recognisable identifier (expected a DOI, a RePEc handle, an ISBN or a web "
+                           f"address): {_shown(text)!r}")
+
+
+def looks_like_reference(text: str) -> bool:
+    """A reference written out (``Arduino, A. (2021). Russia's scalable...``):
+    at least four words, some letters, and a year."""
+    words = text.split()
+    return (len(words) >= 4 and sum(any(c.isalpha() for c in w) for w in words) >= 3
+            and re.search(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)", text) is not None)
+
+
+def parse_line(text: str) -> Identifier:
+    """An identifier, or else a reference written out as text (kind ``reference``)."""
+    try:
+        return parse_identifier(text)
+    except IdentifierError as exc:  # only what is no kind of identifier may be a reference
+        if exc.message == unrecognised(text).message and looks_like_reference(text):
+            return Identifier("reference", " ".join(text.split()), text)
+        raise
+
+
 def parse_identifier(text: str) -> Identifier:
     """Classify one user-supplied identifier."""
     raw = text
     if not text or not text.strip():
         raise IdentifierError("empty identifier")
-    shown = text.strip()
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
+    shown = _shown(text)
+    if len(text) > MAX_LENGTH:
+        raise IdentifierError(f"too long to be an identifier ({len(text):,} characters): {shown!r}")
     # A handle may end in "." or ":" (OUP's p:675-689.): only spaces, quotes and
     # trailing , ; are debris there.
     candidate = text.strip().strip("\"'“”‘’").strip().rstrip(",;").strip()
@@ -142,7 +174,7 @@ def parse_identifier(text: str) -> Identifier:
         return Identifier("doi", doi, raw)
     if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"\s", url):
         return Identifier("url", url.split("#", 1)[0], raw)  # a web page
-    raise IdentifierError(f"not a recognisable identifier (expected a DOI, a RePEc handle, an ISBN or a web address): {shown!r}")
+    raise unrecognised(text)
 
 
 def doi_url(doi: str) -> str:

@@ -1,0 +1,210 @@
+"""Asking the sources: identifiers in, every source's record for each out.
+
+For each identifier kind the registry (:mod:`citetool.sources`) gives the
+sources to ask, in order. Every source that is not a fall-back is asked; a
+fall-back only for identifiers the sources before it did not find (doi.org
+after Crossref, Open Library after Crossref's ISBN filter). An identifier is
+handed on as soon as no later source will be asked for it, so a long batch is
+saved as it goes. When the records name a DOI that is not stored yet and no
+DOI source gave them, the DOI is looked up too and merged (Crossref wins).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from citetool.errors import LookupFailed, NotFound
+from citetool.identifiers import Identifier, unrecognised
+from citetool.outcome import Outcome
+from citetool.sources import Found, Sources, rank
+
+Deliver = Callable[[Identifier, list[Found], list[str]], None]
+Fail = Callable[[Identifier, str], None]
+
+
+@dataclass
+class _State:
+    found: list[Found] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: LookupFailed | None = None
+    missing: NotFound | None = None
+    done: bool = False
+
+    def outcome(self, final: bool) -> str | None:
+        """"found", "failed", or None while a later source may still answer."""
+        if self.found:
+            return "found"
+        if self.error is not None or final:
+            return "failed"
+        return None
+
+    def reason(self, ident: Identifier) -> str:
+        problem = self.error or self.missing
+        return str(problem) if problem else f"no source knows {ident.value}"
+
+
+class Lookup:
+    def __init__(self, sources: Sources, stored: Callable[[str], bool], offline: bool = False, fresh: bool = False):
+        self.sources = sources
+        self.stored = stored  # is this identity key ("doi:10...") in the store already?
+        self.offline = offline
+        self.fresh = fresh
+
+    def run(self, idents: list[Identifier], deliver: Deliver, fail: Fail) -> None:
+        """Ask the sources for every identifier, DOIs (batched) first; each ends
+        in exactly one ``deliver(ident, found, notes)`` or ``fail(ident, reason)``."""
+        groups: dict[str, list[Identifier]] = {}
+        for ident in sorted(idents, key=lambda i: i.kind != "doi"):
+            groups.setdefault(ident.kind, []).append(ident)
+        for kind, group in groups.items():
+            if not self.sources.answers(kind):
+                for ident in group:
+                    fail(ident, str(unrecognised(ident.raw)))
+                continue
+
+            def finished(ident, state, deliver=deliver, fail=fail):
+                if state.found:
+                    found, notes = self._with_named_doi(state.found, state.notes)
+                    deliver(ident, found, notes)
+                else:
+                    fail(ident, state.reason(ident))
+
+            self._ask(kind, group, finished)
+
+    def _ask(self, kind: str, group: list[Identifier], finished: Callable[[Identifier, _State], None]) -> None:
+        chain = self.sources.chain(kind)
+        states = {ident: _State() for ident in group}
+        lock = threading.Lock()
+        for position, (spec, source) in enumerate(chain):
+            later = chain[position + 1:]
+            primary_later = any(not s.fallback for s, _ in later)
+            fallback_later = any(s.fallback for s, _ in later)
+            asked = [i for i, st in states.items() if not st.done
+                     and (not spec.fallback or (st.missing is not None and not st.found))]
+            if not asked:
+                continue
+
+            def on_result(ident, found=(), notes=(), error=None, primary_later=primary_later,
+                          fallback_later=fallback_later):
+                with lock:
+                    state = states[ident]
+                    state.found += list(found)
+                    state.notes += list(notes)
+                    if isinstance(error, NotFound):
+                        state.missing = error
+                    elif error is not None:
+                        state.error = error
+                    if primary_later or (state.missing is not None and not state.found and fallback_later
+                                         and state.error is None):
+                        return
+                    state.done = True
+                finished(ident, state)
+
+            source.look_up(asked, self.offline, self.fresh, on_result)
+        for ident, state in states.items():
+            if not state.done:
+                state.done = True
+                finished(ident, state)
+
+    def dois(self, dois: list[str]) -> tuple[dict[str, list[Found]], dict[str, str]]:
+        """What the sources say of each DOI (batched): ({doi: found}, {doi: why not})."""
+        found: dict[str, list[Found]] = {}
+        failed: dict[str, str] = {}
+        self.run([Identifier("doi", doi, doi) for doi in sorted(set(dois))],
+                 deliver=lambda ident, got, notes: found.__setitem__(ident.value, got),
+                 fail=lambda ident, reason: failed.__setitem__(ident.value, reason))
+        return found, failed
+
+    def one(self, ident: Identifier) -> list[Found]:
+        """Every source's record for one identifier (no follow-up); LookupFailed if none."""
+        got: dict[str, object] = {}
+
+        def finished(_, state):
+            got["state"] = state
+
+        self._ask(ident.kind, [ident], finished)
+        state = got["state"]
+        if not state.found:
+            raise LookupFailed(state.reason(ident))
+        return state.found
+
+    def _with_named_doi(self, found: list[Found], notes: list[str]) -> tuple[list[Found], list[str]]:
+        """The records, most authoritative first, with the record of a DOI they
+        name (when it is not stored yet and no DOI source gave them)."""
+        doi_sources = {spec.name for spec, _ in self.sources.chain("doi")}
+        named = next(((name, r["DOI"]) for name, _, r in found if r.get("DOI")), None)
+        found, notes = list(found), list(notes)
+        if named and not any(name in doi_sources for name, _, _ in found) and not self.stored("doi:" + named[1].lower()):
+            try:
+                found += self.one(Identifier("doi", named[1], named[1]))
+            except LookupFailed as exc:
+                notes.append(f"the {named[0]} record names DOI {named[1]}, but: {exc}")
+        return sorted(found, key=lambda f: -rank(f[0])), notes
+
+
+@dataclass
+class Plan:
+    """What ``add`` must ask: identifiers not stored yet (each with its input's
+    position), the inputs already settled, and repeated inputs."""
+
+    outcomes: dict[int, Outcome] = field(default_factory=dict)  # by input position: settled, or as they arrive
+    jobs: dict[Identifier, int] = field(default_factory=dict)
+    repeats: list[tuple[int, int]] = field(default_factory=list)  # (position, position of its first)
+
+    def in_order(self, inputs: list[str]) -> list[Outcome]:
+        """One outcome per input, in order: a repeated input shares its first's."""
+        for i, first in self.repeats:
+            original = self.outcomes[first]
+            self.outcomes[i] = Outcome(inputs[i], "present" if original.ok else "failed",
+                                       key=original.key, error=original.error)
+        return [self.outcomes[i] for i in sorted(self.outcomes)]
+
+
+def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
+    """Parse each input (an identifier, or a reference written out); what is
+    stored already is "present" unless ``again``; a bad input is "failed"."""
+    from citetool.errors import IdentifierError
+    from citetool.identifiers import parse_line
+
+    out = Plan()
+    first_of: dict[str, int] = {}
+    for i, raw in enumerate(inputs):
+        try:
+            ident = parse_line(raw)
+        except IdentifierError as exc:
+            out.outcomes[i] = Outcome(raw, "failed", error=str(exc))
+            continue
+        if ident.key in first_of:
+            out.repeats.append((i, first_of[ident.key]))
+            continue
+        first_of[ident.key] = i
+        match = index.get(ident.key)
+        if match and not again:
+            out.outcomes[i] = Outcome(raw, "present", key=match)
+        else:
+            out.jobs[ident] = i
+    return out
+
+
+def refetch(sources: Sources, references: list[dict]) -> tuple[dict[str, list[Found]], dict[str, str]]:
+    """Each reference's sources asked again (``refresh``): ({key: found}, {key: why not})."""
+    from citetool.errors import CitetoolError
+    from citetool.record import META
+
+    fetched: dict[str, list[Found]] = {}
+    failed: dict[str, str] = {}
+    for rec in references:
+        found = []
+        for name, info in sorted(rec.get(META, {}).get("sources", {}).items()):
+            try:
+                record = sources.refetch(name, info.get("id", ""))
+            except CitetoolError as exc:
+                failed[rec["id"]] = f"{rec['id']}: {exc}"
+                break
+            if record is not None:
+                found.append((name, info.get("id", ""), record))
+        else:
+            fetched[rec["id"]] = found
+    return fetched, failed
