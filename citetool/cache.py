@@ -38,4 +38,4 @@ class Cache:
         from citetool.store import atomic_write_text
 
         with contextlib.suppress(OSError):
-            atomic_write_text(self._path(key), text, durable=False)
+            atomic_write_text(self._path(key), text, durable=False, make_folder=True)

@@ -530,6 +530,8 @@ def _write_output(text: str, output: Path | None) -> None:
         return
     from citetool.store import atomic_write_text
 
+    if not output.parent.is_dir():
+        raise UsageError(f"cannot write {output}: the folder {output.parent} does not exist (nothing was written)")
     try:
         atomic_write_text(output, text)
     except OSError as exc:

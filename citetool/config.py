@@ -91,14 +91,19 @@ class Settings:
         return ua
 
 
+def default_data_folder() -> Path:
+    """The platform's data folder for citetool (created when first needed)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("citetool", appauthor=False)
+
+
 def default_store_path(cwd: Path | None = None) -> Path:
     """``./citetool.json`` when it exists, else ``<user data dir>/citetool/citetool.json``."""
     local = (cwd or Path.cwd()) / STORE_FILENAME
     if local.exists():
         return local
-    from platformdirs import user_data_path
-
-    return user_data_path("citetool", appauthor=False) / STORE_FILENAME
+    return default_data_folder() / STORE_FILENAME
 
 
 def resolve_store_path(option: str | Path | None, environ: Mapping[str, str] | None = None) -> Path:

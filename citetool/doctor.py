@@ -6,9 +6,15 @@ reference is an object with a usable, unique (ignoring case) citation key and
 a CSL type; no temporary file is left behind by a crashed save; no conflict
 left by a git merge (``citetool merge-driver``) waits for ``citetool resolve``.
 
-Repairs (with ``repair=True``): keyless or duplicate-key references get a fresh
-key, non-object entries are moved out to the backup only, unknown CSL types
-become ``document``, stale temporary files are removed, and the file is
+Temporary files are stale at once when no other citetool holds the store's
+lock (every save runs under it), else after a minute.
+
+Repairs (with ``repair=True``): two references of one work under keys that
+differ only in case become one (the other key kept as an alias); keyless or
+duplicate-key references of different works get a fresh key; non-object
+entries are moved out to the backup only; a type that is not CSL's is
+translated when it has an equivalent (Crossref's ``journal-article``), else
+becomes ``document``; stale temporary files are removed, and the file is
 rewritten in the canonical format. A file that is not JSON at all cannot be
 repaired here: doctor says so, and names any readable temporary file that a
 crashed save left (it may hold a newer copy).
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citetool.gitmerge import unresolved_problems
+from citetool.merge import merge_references, same_work
 from citetool.record import CSL_TYPES
 from citetool.store import FORMAT, VERSION, Store, dumps
 
@@ -41,9 +48,29 @@ class Report:
 
 
 def stale_temp_files(store: Store) -> list[Path]:
+    """Temporary files no running save is writing. Every save runs under the
+    store's lock: when no other citetool holds it, they are all stale at once;
+    else only those older than STALE_AFTER."""
+    temps = store.temp_files()
+    if not temps or store.lock_is_free():
+        return temps
     now = time.time()
-    return sorted(p for p in store.path.parent.glob(f".{store.path.name}.*.tmp")
-                  if now - p.stat().st_mtime > STALE_AFTER)
+    stale = []
+    for tmp in temps:
+        try:
+            if now - tmp.stat().st_mtime > STALE_AFTER:
+                stale.append(tmp)
+        except FileNotFoundError:
+            pass  # its save just finished
+    return stale
+
+
+def _csl_type(value) -> str | None:
+    """A CSL type for a type that is not one: Crossref's names (journal-article)
+    become their CSL equivalent; None if there is none."""
+    from citetool.sources.crossref import CSL_TYPE
+
+    return CSL_TYPE.get(value) if isinstance(value, str) else None
 
 
 def examine(store: Store, repair: bool = False) -> Report:
@@ -57,7 +84,11 @@ def examine(store: Store, repair: bool = False) -> Report:
         if repair:
             _remove(temps, report)
         return report
-    raw = store.path.read_bytes()
+    try:
+        raw = store.path.read_bytes()
+    except OSError as exc:
+        report.problems.append(f"{store.path} cannot be read: {exc.strerror or exc}")
+        return report
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -79,24 +110,27 @@ def examine(store: Store, repair: bool = False) -> Report:
         return report
 
     records: dict[str, dict] = {}
-    taken: set[str] = set()
+    by_lower: dict[str, str] = {}  # key ignoring case -> key
     for n, ref in enumerate(refs, start=1):
         if not isinstance(ref, dict):
             report.problems.append(f"reference #{n} is not an object")
             report.repaired.append(f"reference #{n} left out (it stays in the backup)")
             continue
         key = ref.get("id")
-        if not isinstance(key, str) or not is_valid_key(key) or key.lower() in taken:
+        _check_type(ref, key if isinstance(key, str) else f"reference #{n}", report)
+        twin = by_lower.get(key.lower()) if isinstance(key, str) else None
+        if twin is not None and same_work(records[twin], ref):
+            report.problems.append(f"{twin} and {key} are one work under two keys")
+            merge_references(records[twin], ref)
+            report.repaired.append(f"{key} merged into {twin} ({key} kept as an alias)")
+            continue
+        if not isinstance(key, str) or not is_valid_key(key) or twin is not None:
             why = "has no usable key" if not isinstance(key, str) or not is_valid_key(key) else f"repeats the key {key!r}"
-            new = unique_key(base_key(ref), taken)
+            new = unique_key(base_key(ref), set(by_lower))
             report.problems.append(f"reference #{n} {why}")
             report.repaired.append(f"reference #{n} is now {new!r}")
             ref["id"] = key = new
-        if ref.get("type") not in CSL_TYPES:
-            report.problems.append(f"{key}: unknown CSL type {ref.get('type')!r}")
-            report.repaired.append(f"{key}: type set to 'document'")
-            ref["type"] = "document"
-        taken.add(key.lower())
+        by_lower[key.lower()] = key
         records[key] = ref
     canonical = dumps(records)
     if not report.problems and raw.decode("utf-8") != canonical:
@@ -110,6 +144,18 @@ def examine(store: Store, repair: bool = False) -> Report:
         _remove(temps, report)
     report.problems += unresolved_problems(records)  # only `citetool resolve` settles these
     return report
+
+
+def _check_type(ref: dict, label: str, report: Report) -> None:
+    """A reference's type must be a CSL type: a known other name is translated
+    (Crossref's journal-article is article-journal); only a type with no CSL
+    equivalent becomes document (the old one is named in the report)."""
+    value = ref.get("type")
+    if value in CSL_TYPES:
+        return
+    report.problems.append(f"{label}: unknown CSL type {value!r}")
+    ref["type"] = _csl_type(value) or "document"
+    report.repaired.append(f"{label}: type set to {ref['type']!r}")
 
 
 def _is_store(path: Path) -> bool:

@@ -66,5 +66,9 @@ class StoreLocked(StoreError):
     pass
 
 
+class StoreReadOnly(StoreError):
+    """The store file is read-only: citetool leaves it as it is."""
+
+
 class KeyNotInStore(CitetoolError):
     exit_code = ExitCode.NOT_IN_STORE

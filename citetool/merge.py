@@ -19,6 +19,10 @@ Provenance lives under the record's ``citetool`` field: ``fields`` maps each
 field to the source that gave its value (``user`` for the user's), ``sources``
 maps each source to what was asked of it and when, ``ids`` holds identifiers
 that have no CSL variable (the RePEc handle).
+
+Every record enters the store through here (``new_reference``, ``merge_into``,
+``merge_import``, ``set_user_field``, ``merge_references``), and so every one
+loses its control characters on the way in (:func:`citetool.record.clean_record`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
-from citetool.record import META, Record, date_parts, names
+from citetool.record import META, Record, clean_record, date_parts, names
 
 USER = "user"
 IMPORT = "import"
@@ -122,7 +126,7 @@ def rank(source: str | None) -> int:
 def new_reference(incoming: Record, source: str, asked: str, when: str | None = None) -> Record:
     """A fresh stored reference (without ``id``) from one source's record."""
     when = when or now_iso()
-    rec = copy.deepcopy(bibliographic_fields(incoming))
+    rec = clean_record(bibliographic_fields(incoming))
     info = {
         "added": when,
         "fields": {field: source for field in rec},
@@ -162,7 +166,7 @@ def _offered(existing: Record, incoming: Record):
     info = existing.setdefault(META, {})
     provenance = info.setdefault("fields", {})
     offers = [(field, value, existing.get(field), provenance.get(field))
-              for field, value in bibliographic_fields(incoming).items() if value not in EMPTY]
+              for field, value in clean_record(bibliographic_fields(incoming)).items() if value not in EMPTY]
     return info, provenance, offers
 
 
@@ -197,6 +201,7 @@ def set_user_field(existing: Record, field: str, value, when: str | None = None)
     provenance = info.setdefault("fields", {})
     current = existing.get(field)
     owner = provenance.get(field)
+    value = clean_record(value)
     if current not in EMPTY and owner not in (None, USER) and current != value:
         _set_conflict(info, field, owner, current)
     provenance[field] = USER
@@ -206,6 +211,52 @@ def set_user_field(existing: Record, field: str, value, when: str | None = None)
         existing[field] = copy.deepcopy(value)
     info["edited"] = when or now_iso()
     return current != value
+
+
+def same_work(a: Record, b: Record) -> bool:
+    """Two stored references of one work: an identity in common (DOI, RePEc
+    handle, ISBN, URL, title + year + first author), and no two different DOIs."""
+    doi_a, doi_b = (str(a.get("DOI") or "").lower(), str(b.get("DOI") or "").lower())
+    if doi_a and doi_b and doi_a != doi_b:
+        return False
+    return bool(set(identity_keys(a)) & set(identity_keys(b)))
+
+
+def merge_references(kept: Record, other: Record) -> list[str]:
+    """Fold ``other``, a second stored reference of the same work (say under a
+    case-variant key), into ``kept`` in place; returns the fields ``kept`` gained
+    or changed. A field only ``other`` holds comes with its provenance; where
+    both hold different values, a user's edit wins over a source's value, and
+    otherwise ``kept``'s stays, ``other``'s shown as a conflict. Identifiers,
+    sources and conflicts are united; ``other``'s key becomes an alias."""
+    info = kept.setdefault(META, {})
+    provenance = info.setdefault("fields", {})
+    other_info = other.get(META, {})
+    other_provenance = other_info.get("fields", {})
+    changed: list[str] = []
+    for field, value in clean_record(bibliographic_fields(other)).items():
+        current, owner = kept.get(field), other_provenance.get(field) or IMPORT
+        if value in EMPTY or current == value:
+            continue
+        if current in EMPTY or (owner == USER and provenance.get(field) != USER):
+            if current not in EMPTY:
+                _set_conflict(info, field, provenance.get(field) or IMPORT, current)
+            kept[field] = copy.deepcopy(value)
+            provenance[field] = owner
+            changed.append(field)
+        else:
+            _set_conflict(info, field, owner, value)
+    for name in ("ids", "sources"):
+        for label, value in other_info.get(name, {}).items():
+            info.setdefault(name, {}).setdefault(label, copy.deepcopy(value))
+    for field, by_source in other_info.get("conflicts", {}).items():
+        for source, value in by_source.items():
+            info.setdefault("conflicts", {}).setdefault(field, {}).setdefault(source, copy.deepcopy(value))
+    aliases = info.setdefault("aliases", [])
+    for alias in [other.get("id"), *other_info.get("aliases", [])]:
+        if isinstance(alias, str) and alias and alias != kept.get("id") and alias not in aliases:
+            aliases.append(alias)
+    return changed
 
 
 # --- imports ------------------------------------------------------------------------

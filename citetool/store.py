@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from citetool.errors import StoreError, StoreLocked
+from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.record import Record
 
 FORMAT = "citetool-store"
@@ -164,8 +165,57 @@ class Store:
         return self.load()
 
     @property
+    def target(self) -> Path:
+        """The file the store's path names, symbolic links followed (the one written)."""
+        return Path(os.path.realpath(self.path))
+
+    @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        return self.target.with_name(self.target.name + ".lock")
+
+    def temp_files(self) -> list[Path]:
+        """Temporary files of saves (a crashed save leaves one)."""
+        target = self.target
+        return sorted(target.parent.glob(f".{target.name}.*.tmp"))
+
+    def lock_is_free(self) -> bool:
+        """True when no process holds the store's lock (checked by taking it, at once)."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.lock_path), timeout=0)
+        try:
+            lock.acquire()
+        except (Timeout, OSError):
+            return False
+        lock.release()
+        return True
+
+    def _check_writable(self) -> None:
+        """A store made read-only (``chmod a-w``) is the user's "do not touch":
+        refused before any change, even for root, who could write it."""
+        try:
+            mode = self.target.stat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot use store {self.path}: {exc.strerror or exc}") from None
+        if not mode & stat.S_IWUSR or not os.access(self.target, os.W_OK):
+            raise StoreReadOnly(f"store {self.path} is read-only; nothing was changed (chmod u+w to allow changes)")
+
+    def _check_folder(self) -> None:
+        """The store's folder must exist; only citetool's own data folder is
+        created (a mistyped ``--store no/such/dir/s.json`` creates nothing)."""
+        from citetool.config import default_data_folder
+
+        folder = self.target.parent
+        if folder.is_dir():
+            return
+        if folder != Path(os.path.realpath(default_data_folder())):
+            raise StoreError(f"cannot use store {self.path}: the folder {folder} does not exist (create it first)")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store's folder {folder}: {exc.strerror or exc}") from None
 
     def load(self) -> dict[str, Record]:
         """All references by key; an absent file is an empty store."""
@@ -186,10 +236,8 @@ class Store:
         """Hold the store's lock (waits up to ``lock_timeout`` seconds)."""
         from filelock import FileLock, Timeout
 
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the store's folder {self.path.parent}: {exc.strerror or exc}") from None
+        self._check_folder()
+        self._check_writable()
         lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
         try:
             lock.acquire()
@@ -208,6 +256,7 @@ class Store:
 
     def save(self, records: dict[str, Record]) -> None:
         """Write the store atomically (see :func:`atomic_write_bytes`)."""
+        self._check_writable()
         try:
             atomic_write_bytes(self.path, dump_bytes(records))
         except OSError as exc:
@@ -219,20 +268,24 @@ class Store:
         self._last = (self._stamp(), records)
 
 
-def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
+def atomic_write_text(path: Path, text: str, durable: bool = True, make_folder: bool = False) -> None:
     """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"), durable)
+    atomic_write_bytes(path, text.encode("utf-8"), durable, make_folder)
 
 
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folder: bool = False) -> None:
     """Write ``data`` to ``path`` so that readers (and crashes) see the old file or
     the new one, never a part: temp file in the same folder, fsync, rename, fsync
-    the folder (``durable=False`` skips the fsyncs: for caches). Keeps the old
-    file's permissions. Raises OSError."""
+    the folder (``durable=False`` skips the fsyncs: for caches). A symbolic link
+    is kept: its target is written, with the temporary file in the target's
+    folder. Keeps the old file's permissions. A missing folder is an error
+    unless ``make_folder``. Raises OSError."""
     import tempfile
 
+    path = Path(os.path.realpath(path))
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -157,7 +157,7 @@ def test_export_keys_output_file_and_bad_format(crossref, run, tmp_path):
     assert one.stdout.count("TY  - ") == 1 and "ID  - arduino2021russia" in one.stdout
     both = run("export", "-f", "csl-json")
     assert [i["id"] for i in json.loads(both.stdout)] == [SEED_KEY, "chiang2017impact"]
-    out = tmp_path / "out" / "refs.bib"
+    out = tmp_path / "refs.bib"  # an existing folder: a missing one is an error (test_store_files)
     result = run("export", "--output", str(out))
     assert result.exit_code == 0 and result.stdout == ""
     assert out.read_text(encoding="utf-8").startswith("@article{arduino2021russia,")

@@ -69,6 +69,7 @@ def make_repo(tmp_path, run, folder: str = "paper", store: str = "refs/my librar
     root = tmp_path / folder
     root.mkdir()
     repo = Repo(root, root / store, run)
+    repo.store.parent.mkdir(parents=True, exist_ok=True)  # citetool creates no folder but its own data folder
     repo.git("init", "-q", "-b", "main")
     for name, value in config.items():
         repo.git("config", name.replace("_", "."), value)

@@ -73,6 +73,9 @@ OVERRIDES = {
 _DROPPED_BY_PANDOC = re.compile(r"\{\\(?:text[a-z]+|DH|DJ|TH|dh|dj|th|NG|ng)\}")
 # {\ensuremath{\beta}}: citation-js reads "\ensuremathβ"; {$\beta$} it reads as β.
 _ENSUREMATH = re.compile(r"\{\\ensuremath\{(.*)\}\}")
+_TEXT_ACCENT = {"acute": "'", "grave": "`", "tilde": "~", "ddot": '"', "bar": "=", "breve": "u", "check": "v",
+                "dot": ".", "hat": "^"}
+_MATH_ACCENT = re.compile(r"\\(" + "|".join(_TEXT_ACCENT) + r")\{?(\\[A-Za-z]+|[A-Za-z])\}?")
 # {\'\i}: pandoc and citation-js read a dotless i plus an accent ("ı́"), not í.
 _DOTLESS_IN_ACCENT = re.compile(r"\\([`'^\"~=.uvHckdbr])\s*(?:\{\\([ij])\}|\\([ij])\b)")
 
@@ -141,6 +144,9 @@ def latex_for(ch: str) -> str:
     latex = _DOTLESS_IN_ACCENT.sub(lambda m: "\\" + m.group(1) + "{" + (m.group(2) or m.group(3)) + "}", latex)
     math = _ENSUREMATH.fullmatch(latex)
     if math:
+        accented = _MATH_ACCENT.fullmatch(math.group(1))
+        if accented:  # ά: {\'{$\alpha$}}, which citation-js reads; it misreads \acute
+            return "{\\" + _TEXT_ACCENT[accented.group(1)] + "{$" + accented.group(2) + "$}}"
         return "{$" + math.group(1) + "$}"
     if _DROPPED_BY_PANDOC.fullmatch(latex):
         return ch
@@ -318,7 +324,9 @@ def format_names(people: list[dict], mode: str) -> str:
         elif given:
             out.append(f"{family}, {given}")
         else:
-            out.append("{" + family + "}" if " " in family else family)
+            # One name only ("Ehtisham-ul-Haq", "Suharto"): a unit, or readers
+            # split "ul" off as a particle.
+            out.append(family if family.startswith("{") and family.endswith("}") else "{" + family + "}")
     return " and ".join(out)
 
 
@@ -547,6 +555,9 @@ def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
             f["number"] = number
         if container and etype in ("book", "collection") and "series" not in f:
             f["series"] = container
+        elif container and etype in ("dataset", "software") and container != publisher:
+            # The repository or archive holding it (biblatex: organization).
+            f["organization"] = container
     elif etype == "periodical":  # biblatex: a whole issue of a journal
         if container:
             if f.get("title"):
@@ -569,10 +580,13 @@ def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
                     details.append(f"{label} {latex(item)}")
             if details:
                 f["howpublished"] = ("latex", ", ".join(details))
-            if not biblatex and (issue or number):
+            if not biblatex:
                 # ... and keep them as fields too (plain.bst ignores the fields a
                 # @misc does not print; pandoc and citation-js read them).
-                f["number"] = issue or number
+                if issue or number:
+                    f["number"] = issue or number
+                if container:
+                    f["booktitle"] = container
         elif publisher and etype == "online":
             f["organization"] = publisher
         if base.get("genre") and etype == "misc":
@@ -625,6 +639,8 @@ def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[
 
 
 _MONTH_MACRO = re.compile(r"[a-z]{3}")
+# biblatex list fields: " and " separates items, so a name holding one is braced.
+_BIBLATEX_LISTS = {"publisher", "location", "institution", "organization"}
 
 
 def _value(kind: str, value, mode: str) -> str:
@@ -648,6 +664,13 @@ def _order(name: str) -> tuple[int, str]:
     return (_RANK.get(name, len(ORDER)), name)
 
 
+def _list_value(name: str, field: tuple, mode: str) -> str:
+    """A biblatex list field: "Springer Science and Business Media LLC" is one
+    publisher, so a value holding " and " is braced."""
+    text = _value(*field, mode)
+    return "{" + text + "}" if isinstance(field[1], str) and _AND.search(field[1]) else text
+
+
 def entry_mode(biblatex: bool, unicode: bool = False) -> str:
     if unicode:
         return UNICODE
@@ -658,7 +681,8 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     mode = entry_mode(biblatex, unicode)
     etype, fields = choose_entry(rec, biblatex, mode)
     lines = [f"@{etype}{{{rec['id']},"]
-    lines += [f"  {name} = {_value(*fields[name], mode)}," for name in sorted(fields, key=_order)]
+    lines += [f"  {name} = {_list_value(name, fields[name], mode) if biblatex and name in _BIBLATEX_LISTS else _value(*fields[name], mode)},"
+              for name in sorted(fields, key=_order)]
     lines.append("}\n")
     return "\n".join(lines)
 

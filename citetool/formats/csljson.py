@@ -17,6 +17,11 @@ def to_csl(rec: Record) -> dict:
         if key in NAME_VARIABLES or (isinstance(value, list) and value and isinstance(value[0], dict)):
             value = [{k: v for k, v in n.items() if k in NAME_KEYS} for n in value]
         item[key] = value
+    if item.get("type") == "book" and item.get("container-title") and not item.get("collection-title"):
+        # What Crossref calls a book's container is its series (Antarctic Research
+        # Series, Lecture Notes in ...): CSL's collection-title, as BibTeX's
+        # series and RIS's T2 of a BOOK say, and as pandoc and citation-js read them.
+        item["collection-title"] = item.pop("container-title")
     item["citation-key"] = rec["id"]
     handle = repec_handle(rec)
     if handle and handle not in item.get("note", ""):

@@ -38,7 +38,8 @@ TY = {
     "post-weblog": "BLOG",
     "software": "COMP",
     "standard": "STAND",
-    "article": "UNPB" ,  # posted content (preprints)
+    "article": "UNPB",  # posted content (preprints)
+    "periodical": "JFULL",  # a whole journal issue
 }
 
 
@@ -67,6 +68,8 @@ def render_record(rec: Record) -> str:
         lines.append(_line("A2" if rec.get("type") in ("chapter", "paper-conference") else "ED", _ris_name(person)))
     lines.append(_line("TI", rec.get("title")) or _line("TI", "[Untitled]"))
     lines.append(_line("T2", rec.get("container-title")))
+    if rec.get("type") == "paper-conference":
+        lines.append(_line("C3", rec.get("container-title")))  # RIS: the proceedings title of a CONF
     if rec.get("type") == "article-journal" and rec.get("container-title-short"):
         lines.append(_line("J2", rec["container-title-short"]))
     lines.append(_line("T3", rec.get("collection-title")))
