@@ -284,16 +284,55 @@ def _loose(value) -> str:
     return " ".join(text.split())
 
 
+# Words an abbreviated journal name leaves out (ISO 4 drops articles, prepositions
+# and conjunctions): "J. Am. Chem. Soc." for "Journal of the American Chemical Society".
+_DROPPABLE_WORDS = {"a", "an", "and", "de", "der", "des", "die", "du", "et", "for", "fur", "in", "la", "le",
+                    "of", "on", "the", "und", "y"}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> list[str]:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _WORD.findall(text.lower())
+
+
+def is_abbreviation(short: str, full: str) -> bool:
+    """"Def. Secur. Anal." of "Defense & Security Analysis": each word of ``short``
+    begins the next word of ``full`` that an abbreviation keeps, and the words
+    left out are only articles, prepositions and conjunctions."""
+    short_words, full_words = _words(short), _words(full)
+    if not short_words or len(short) >= len(full):
+        return False
+    i = 0
+    for word in full_words:
+        if i < len(short_words) and word.startswith(short_words[i]):
+            i += 1
+        elif word not in _DROPPABLE_WORDS:
+            return False
+    return i == len(short_words)
+
+
+def same_but_typography(imported: str, stored: str) -> bool:
+    """Equal but for case, quotes, dashes, accents, braces, punctuation and
+    spacing (straight vs curly quotes, Title Case vs sentence case, an ASCII
+    .bib's "Nguyen" for "Nguyễn"): no hand fix."""
+    return _fold(imported) == _fold(stored) and bool(_fold(stored))
+
+
 def _is_less_detailed(imported, stored, field: str) -> bool:
     """True when the import only says less than the store (a year for a full
-    date, initials for given names): not a hand fix."""
+    date, initials for given names, the same text in other typography): not a
+    hand fix."""
     if isinstance(imported, dict) and isinstance(stored, dict):
         a, b = _loose(imported).split("-"), _loose(stored).split("-")
         return b[: len(a)] == a
     if isinstance(imported, list) and isinstance(stored, list):
         return _loose(imported) == _loose(stored)
-    if field in ("DOI", "ISSN", "ISBN", "URL", "container-title"):
+    if field in ("DOI", "ISSN", "ISBN", "URL"):
         return _loose(imported).lower() == _loose(stored).lower()
+    if isinstance(imported, str) and isinstance(stored, str):
+        return _loose(imported) == _loose(stored) or same_but_typography(imported, stored)
     return _loose(imported) == _loose(stored)
 
 
@@ -315,6 +354,13 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
             changed.append(field)
         elif current == value or _is_less_detailed(value, current, field):
             continue
+        elif (field == "container-title" and isinstance(value, str) and isinstance(current, str)
+              and is_abbreviation(value, current)):
+            # An abbreviated journal name replaces nothing; it is the short title.
+            if existing.get("container-title-short") in EMPTY:
+                existing["container-title-short"] = value
+                provenance["container-title-short"] = IMPORT
+                changed.append("container-title-short")
         elif owner == IMPORT:
             existing[field] = _copied(value)
             changed.append(field)
