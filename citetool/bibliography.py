@@ -122,7 +122,8 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
             else:
                 citation.suggestions = closest_keys(key, library)
     if to_add:
-        outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress)
+        outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress,
+                               typed=False)  # found in a manuscript: its web addresses must be public
         for citation, outcome in zip(to_add, outcomes, strict=True):
             if outcome.ok:
                 citation.status = "added" if outcome.status == "added" else "stored"
