@@ -838,6 +838,8 @@ def bib(
 
     for warning in retraction_warnings(result.records):
         say(warning)
+    for note in result.notes:
+        say(f"warning: {note}")
     missing = result.missing
     for citation in missing:
         say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
