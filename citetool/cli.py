@@ -807,6 +807,7 @@ def bib(
     Keys that are identifiers (doi:..., isbn:..., repec:..., https://..., url:...,
     arxiv:...) are resolved and stored when missing. Unknown keys are named on
     stderr with the closest stored keys, and nothing is written (exit 3).
+
     Example: citetool bib paper.tex -o refs.bib
 
     Example: citetool bib paper.md -f csl-json -o refs.json
