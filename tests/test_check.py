@@ -376,3 +376,19 @@ def test_two_preprints_of_one_article_upgrade_once(fake, run, store_path, monkey
     refs = stored(store_path)
     assert [refs[k]["DOI"] for k in keys.values()].count(PUBLISHED) == 1
     assert f"its published version {PUBLISHED} is already stored as" in result.stderr
+
+
+def test_a_doi_with_a_comma_is_asked_alone_and_spoils_no_batch(fake, run, store_path, monkeypatch):
+    # Crossref filters are comma-separated: such a DOI cannot go in a list query.
+    odd = json.loads((CHECK / "10.5555_citetool-test.concern.json").read_text(encoding="utf-8"))
+    odd["message"]["DOI"] = "10.5555/citetool-test.comma,concern"
+    path = store_path.parent / "comma.json"
+    path.write_text(json.dumps(odd), encoding="utf-8")
+    monkeypatch.setitem(conftest.ALL_WORKS, "10.5555/citetool-test.comma,concern", path)
+    keys = add(run, RW, "10.5555/citetool-test.comma,concern")
+    fake.requests.clear()
+    fake.list_requests.clear()
+    result = run("check", "--json")
+    assert result.exit_code == 3
+    assert {json.loads(line)["key"] for line in result.stdout.splitlines()} == set(keys.values())
+    assert fake.list_requests == [[RW]] and fake.requests == ["10.5555/citetool-test.comma,concern"]

@@ -129,7 +129,9 @@ def findings(work: dict) -> list[dict]:
 
 def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
     """Crossref's findings for ``dois`` (``filter=doi:`` list queries of at most
-    100 DOIs, under the client's limiter; never the cache).
+    100 DOIs, under the client's limiter; never the cache). A DOI with a comma
+    cannot be written in a filter (commas separate filters, and one bad filter
+    fails the whole query): it is asked alone, still not from the cache.
 
     Returns ``({doi lower: findings}, unasked, problems)``: a DOI absent from
     the answers but not in ``unasked`` is not a Crossref DOI (or not indexed);
@@ -138,7 +140,7 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from citetool.errors import SourceUnavailable
+    from citetool.errors import NotFound, SourceUnavailable
 
     answers: dict[str, list[dict]] = {}
     unasked: set[str] = set()
@@ -158,6 +160,17 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
             if doi in wanted:
                 answers[doi] = findings(item)
 
+    def alone(doi: str) -> None:
+        try:
+            answers[doi.lower()] = findings(client.fetch(doi, fresh=True))
+        except NotFound:
+            pass
+        except SourceUnavailable as exc:
+            problems.append(str(exc))
+            unasked.add(doi.lower())
+
+    listable = sorted({d for d in dois if "," not in d}, key=str.lower)
     with ThreadPoolExecutor(max_workers=client.lists.concurrency) as pool:
-        list(pool.map(one, client.batches(sorted(set(dois), key=str.lower))))
+        list(pool.map(one, client.batches(listable)))
+        list(pool.map(alone, sorted({d for d in dois if "," in d})))
     return answers, unasked, problems
