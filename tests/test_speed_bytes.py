@@ -102,7 +102,10 @@ def _imported_store(bib: Path, folder: Path) -> bytes:
     """The store an import of ``bib`` makes, its two timestamps made fixed."""
     store = folder / f"imported-{bib.name}.json"
     env = {**os.environ, "CITETOOL_STORE": str(store), "CITETOOL_CACHE_DIR": str(folder / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "citetool", "import", str(bib)], env=env, capture_output=True, check=False)
+    # Run from the file's folder: the import records the path as given, and an absolute one
+    # would pin the golden file to one checkout's location.
+    proc = subprocess.run([sys.executable, "-m", "citetool", "import", bib.name], env=env, capture_output=True,
+                          check=False, cwd=bib.parent)
     assert proc.returncode == 0, proc.stderr.decode()
     return re.sub(rb'"(added|fetched)": "[0-9T:Z-]+"', rb'"\1": "WHEN"', store.read_bytes())
 
