@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record, date_parts, names
+from citetool.sources import rank as source_rank
 
 USER = "user"
 IMPORT = "import"
@@ -130,8 +131,6 @@ def rank(source: str | None) -> int:
     """How authoritative a field's owner is: the user's 100, an imported file 20, a source its registry rank."""
     if source in OWNER_RANK:
         return OWNER_RANK[source]
-    from citetool.sources import rank as source_rank
-
     return source_rank(source)
 
 
