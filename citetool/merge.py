@@ -227,13 +227,16 @@ def set_user_field(existing: Record, field: str, value, when: str | None = None)
     return current != value
 
 
+def dois_differ(a: Record, b: Record) -> bool:
+    """Both have a DOI, and not the same one: two works, whatever else they share."""
+    doi_a, doi_b = (str(a.get("DOI") or "").lower(), str(b.get("DOI") or "").lower())
+    return bool(doi_a and doi_b and doi_a != doi_b)
+
+
 def same_work(a: Record, b: Record) -> bool:
     """Two stored references of one work: an identity in common (DOI, RePEc
     handle, ISBN, URL, title + year + first author), and no two different DOIs."""
-    doi_a, doi_b = (str(a.get("DOI") or "").lower(), str(b.get("DOI") or "").lower())
-    if doi_a and doi_b and doi_a != doi_b:
-        return False
-    return bool(set(identity_keys(a)) & set(identity_keys(b)))
+    return not dois_differ(a, b) and bool(set(identity_keys(a)) & set(identity_keys(b)))
 
 
 def merge_references(kept: Record, other: Record) -> list[str]:
