@@ -807,6 +807,7 @@ def bib(
     Keys that are identifiers (doi:..., isbn:..., repec:..., https://..., url:...,
     arxiv:...) are resolved and stored when missing. Unknown keys are named on
     stderr with the closest stored keys, and nothing is written (exit 3).
+
     Example: citetool bib paper.tex -o refs.bib
 
     Example: citetool bib paper.md -f csl-json -o refs.json
@@ -838,6 +839,8 @@ def bib(
 
     for warning in retraction_warnings(result.records):
         say(warning)
+    for note in result.notes:
+        say(f"warning: {note}")
     missing = result.missing
     for citation in missing:
         say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")

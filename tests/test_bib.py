@@ -100,8 +100,17 @@ def test_unknown_keys_come_with_the_closest_stored_keys(stocked, store_path):
 
 def test_nocite_star_is_every_stored_reference(stocked, store_path):
     result = build(Library(store_path), ["Tosatto2015single", "*"], fmt="bibtex")
-    assert bib_entries(result.text) == ["Tosatto2015single", "arduino2021russia", "dissmeyer2018life",
-                                        "tosatto2015single"]
+    # tosatto2015single is cited already (BibTeX keys ignore case): not written twice
+    assert bib_entries(result.text) == ["Tosatto2015single", "arduino2021russia", "dissmeyer2018life"]
+
+
+def test_keys_differing_only_in_case_are_one_bibtex_entry(stocked, store_path):
+    lib = Library(store_path)
+    result = build(lib, ["Tosatto2015single", "tosatto2015single"], fmt="bibtex")
+    assert bib_entries(result.text) == ["Tosatto2015single"]  # bibtex would stop at a "Repeated entry"
+    assert "Tosatto2015single and tosatto2015single differ only in case" in result.notes[0]
+    both = build(lib, ["Tosatto2015single", "tosatto2015single"], fmt="biblatex")  # biber tells them apart
+    assert bib_entries(both.text) == ["Tosatto2015single", "tosatto2015single"] and both.notes == []
 
 
 # --- the command -------------------------------------------------------------------
