@@ -306,3 +306,13 @@ def test_a_sici_doi_key_works_with_bibtex_and_is_refused_for_biber(stocked, run,
     refused = run("bib", "paper.tex", "-f", "biblatex", "-o", "refs2.bib")
     assert refused.exit_code == 3 and not (tmp_path / "refs2.bib").exists()
     assert f"error: doi:{SICI}: biber cannot read a key holding '(' ')'" in refused.stderr
+
+
+def test_isbn_key_is_resolved_and_a_cited_loopback_address_is_not_fetched(crossref, openlibrary, web, store_path):
+    page = f"{web}/seed002"  # a manuscript's web address is fetched only from a public host
+    keys = ["isbn:9780000000002", f"url:{page}"]
+    result = build(Library(store_path), keys, fmt="csl-json")
+    assert [c.status for c in result.citations] == ["added", "failed"]
+    assert "refused to fetch localhost, a loopback address" in result.citations[1].error
+    items = json.loads(result.text)
+    assert [i["id"] for i in items] == ["isbn:9780000000002"] and items[0]["ISBN"] == "9780000000002"
