@@ -449,6 +449,7 @@ def show(
 
     Example: citetool show arduino2021russia
     """
+    from citetool.merge_conflicts import UNRESOLVED
     from citetool.record import META, aliases, value_text
 
     rec = _library().get(key)
@@ -458,7 +459,7 @@ def show(
     meta = rec.get(META, {})
     provenance = meta.get("fields", {})
     conflicts = meta.get("conflicts", {})
-    unresolved = meta.get("unresolved", {})  # left by a git merge (citetool/gitmerge.py)
+    unresolved = meta.get(UNRESOLVED, {})  # left by a git merge
     out(f"key: {rec['id']}")
     for field in sorted({k for k in rec if k not in ("id", META)} | set(unresolved)):
         source = provenance.get(field, "?")
@@ -521,11 +522,13 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    from citetool.merge_conflicts import unresolved_problems
     from citetool.updates import retraction_warnings
 
     lib, filters = _library(), _filters(types, year_spec, search)
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
-    for warning in retraction_warnings(lib.select(keys, filters)):
+    chosen = lib.select(keys, filters)
+    for warning in retraction_warnings(chosen) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(chosen)]:
         say(warning)
     _write_output(text, output)
 
