@@ -263,8 +263,10 @@ def add(
     """Resolve identifiers and store the references; print their keys.
 
     Identifiers: DOIs (any spelling), RePEc handles, EconPapers/IDEAS URLs,
-    ISBNs (isbn:978-... or a bare ISBN) and web addresses. With --manual,
-    type in a reference that has none.
+    ISBNs (isbn:978-... or a bare ISBN) and web addresses; also references
+    written out as text (stored only when Crossref's best candidate is clearly
+    the one meant: see `citetool search`). With --manual, type in a reference
+    that has none.
 
     Example: citetool add 10.1080/14751798.2021.1995963 RePEc:nbr:nberwo:11309 isbn:978-0-306-40615-7
 
@@ -414,6 +416,11 @@ def list_(
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
     rows = [(r["id"], r.get("type", ""), str(year(r) or ""), _authors_short(r), r.get("title", "")) for r in records]
+    _print_rows(("key", "type", "year", "authors", "title"), rows)
+
+
+def _print_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table on a terminal, tab-separated lines (no header) when piped."""
     env = _env()
     if env.stdout_isatty:
         from rich.console import Console
@@ -422,7 +429,7 @@ def list_(
         from citetool.record import strip_controls
 
         plain = not env.colour  # no colour and no other styling either
-        table = Table("key", "type", "year", "authors", "title", header_style="" if plain else "bold")
+        table = Table(*headers, header_style="" if plain else "bold")
         for row in rows:
             table.add_row(*(strip_controls(cell, keep="") for cell in row))
         console = Console(file=env.stdout, force_terminal=True, no_color=plain, highlight=False)
@@ -909,6 +916,29 @@ def resolve(
     key, value = _library().resolve_conflict(key, field, take)
     out(key)
     say(f"{key}: {field} is now {value_text(value)}")
+
+
+@app.command()
+@handle_errors
+def search(
+    text: Annotated[str, typer.Argument(help="A reference written out, or words from it (authors, year, title).")],
+    rows: Annotated[int, typer.Option("--rows", min=1, max=20, help="How many candidates.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the candidates.")] = False,
+) -> None:
+    """Crossref's candidates for a reference written out: score, DOI, year, first author, title.
+
+    A table on a terminal, tab-separated when piped. `citetool add` of such a
+    line stores the best candidate only when it is clearly the one meant.
+    Example: citetool search "Arduino Shuja 2021 Russia's scalable soft power"
+    """
+    from citetool.sources import freetext
+
+    candidates = _library().sources.get(freetext.SOURCE).search(text, rows)
+    if as_json:
+        out(json.dumps([c.as_dict() for c in candidates], ensure_ascii=False, indent=2))
+        return
+    _print_rows(("score", "DOI", "year", "first author", "title"),
+                [(f"{c.score:g}", c.doi, str(c.year or ""), c.author, c.title) for c in candidates])
 
 
 def run(args: Sequence[str] | None = None, env: Environment | None = None) -> int:

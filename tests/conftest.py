@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,3 +262,37 @@ def run():
 @pytest.fixture
 def store_path(tmp_path) -> Path:
     return tmp_path / "store.json"
+
+
+class RawServer:
+    """A socket server on 127.0.0.1 answering each connection with ``respond(conn, request)``."""
+
+    def __init__(self, respond):
+        self.respond = respond
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.hits: list[bytes] = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.one, args=(conn,), daemon=True).start()
+
+    def one(self, conn):
+        with conn:
+            request = conn.recv(65536)
+            self.hits.append(request)
+            with contextlib.suppress(OSError):
+                self.respond(conn, request)
+
+    def close(self):
+        self.sock.close()

@@ -3,15 +3,12 @@ a deadline and a size cap; redirects are bounded, http(s) only, and never lead
 from a public host to a private one; one bad item never sinks a batch; pages
 are decoded as the HTML standard says. Servers are real, on 127.0.0.1."""
 
-import contextlib
 import json
 import re
-import socket
-import threading
 import time
 
 import pytest
-from conftest import ALL_WORKS, SEED_DOI
+from conftest import ALL_WORKS, SEED_DOI, RawServer
 
 SEED_KEY = "arduino2021russia"
 SEED_HANDLE = "RePEc:taf:cdanxx:v:37:y:2021:i:4:p:435-452"
@@ -54,40 +51,6 @@ def test_refresh_help_says_it_asks_again(run):
 
 
 # --- a deadline and a size cap on every request -------------------------------------------
-
-class RawServer:
-    """A socket server on 127.0.0.1 answering each connection with ``respond(conn, request)``."""
-
-    def __init__(self, respond):
-        self.respond = respond
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.hits: list[bytes] = []
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.one, args=(conn,), daemon=True).start()
-
-    def one(self, conn):
-        with conn:
-            request = conn.recv(65536)
-            self.hits.append(request)
-            with contextlib.suppress(OSError):
-                self.respond(conn, request)
-
-    def close(self):
-        self.sock.close()
-
 
 def drip(conn, request):
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")

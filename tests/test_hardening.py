@@ -8,12 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ALL_WORKS, SEED_DOI
+from conftest import ALL_WORKS, SEED_DOI, RawServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,41 +26,19 @@ SEED_KEY = "arduino2021russia"
 
 # --- network faults ---------------------------------------------------------------
 
-class BrokenServer:
+def BrokenServer(fault: str) -> RawServer:
     """A raw socket server that answers every request with the same fault."""
 
-    def __init__(self, fault: str):
-        self.fault = fault
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.hits = 0
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+    def answer(conn, request):
+        if fault == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        elif fault == "truncated":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+                         b'{"status":"ok","message":{"DOI":"10.1')
+        elif fault == "silence":
+            time.sleep(3)
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.hits += 1
-            with conn:
-                conn.recv(65536)
-                if self.fault == "reset":
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                elif self.fault == "truncated":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
-                                 b'{"status":"ok","message":{"DOI":"10.1')
-                elif self.fault == "silence":
-                    time.sleep(3)
-
-    def close(self):
-        self.sock.close()
+    return RawServer(answer)
 
 
 @pytest.mark.parametrize("fault, says", [

@@ -57,6 +57,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec("repec-handle", 30, ("repec",), _load("repec_handle:HandleSource")),
     Spec("openlibrary", 0, ("isbn",), _load("books:OpenLibrarySource"), fallback=True),
     Spec("web", 0, ("url",), _load("webpage:WebSource")),
+    # References written out as text: Crossref's query.bibliographic, on the Crossref client.
+    Spec("crossref-search", 50, ("reference",), _load("freetext:FreeTextSource", "crossref")),
 )
 _BY_NAME = {spec.name: spec for spec in REGISTRY}
 
