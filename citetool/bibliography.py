@@ -59,7 +59,7 @@ class Citation:
 
     @property
     def resolved(self) -> bool:
-        return self.stored is not None
+        return self.stored is not None and self.status != "failed"
 
     def message(self) -> str:
         """One line for stderr about a key that did not resolve."""
@@ -87,6 +87,24 @@ class Bibliography:
             "missing": [{k: v for k, v in asdict(c).items() if k in ("key", "error", "suggestions")}
                         for c in self.missing],
         }
+
+
+# Characters a key may not hold in a .bib file, found by running the real tools
+# (tests/test_bib.py): classic BibTeX (and LaTeX's \cite) stop at these, and
+# biber's parser (btparse) also refuses " ' ( ) =.
+_NOT_IN_BIBTEX_KEYS = set(' \t\n,{}%#\\~')
+_NOT_IN_BIBER_KEYS = _NOT_IN_BIBTEX_KEYS | set("\"'()=")
+
+
+def unwritable(key: str, fmt: str) -> str | None:
+    """Why ``key`` cannot be an entry key in format ``fmt``, or None if it can."""
+    forbidden = {"bibtex": _NOT_IN_BIBTEX_KEYS, "biblatex": _NOT_IN_BIBER_KEYS}.get(fmt, set())
+    bad = sorted(set(key) & forbidden)
+    if not bad:
+        return None
+    reader = "biber" if fmt == "biblatex" else "BibTeX"
+    return (f"{reader} cannot read a key holding {' '.join(repr(c) for c in bad)}: cite the work by another key"
+            + (" or use --format csl-json (pandoc)" if "=" in bad or " " in bad else ""))
 
 
 def closest_keys(key: str, library: Library, n: int = 3) -> list[str]:
@@ -122,7 +140,8 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
             else:
                 citation.suggestions = closest_keys(key, library)
     if to_add:
-        outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress)
+        outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress,
+                               typed=False)  # found in a manuscript: its web addresses must be public
         for citation, outcome in zip(to_add, outcomes, strict=True):
             if outcome.ok:
                 citation.status = "added" if outcome.status == "added" else "stored"
@@ -142,6 +161,10 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
     """The bibliography of ``keys``: each resolved reference, in citation order,
     under the key it is cited by (rendered in ``fmt`` unless ``render`` is False)."""
     citations = resolve(library, keys, offline=offline, look_up=look_up, progress=progress)
+    for citation in citations:
+        why = unwritable(citation.key, fmt) if citation.resolved else None
+        if why:
+            citation.status, citation.error = "failed", why
     records = [dict(library.records[c.stored], id=c.key) for c in citations if c.resolved]
     text = library.render(fmt, records, style=style, unicode=unicode) if render else None
     return Bibliography(citations, records, text)

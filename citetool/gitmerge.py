@@ -4,7 +4,8 @@ driver), git set-up, and settling the conflicts a merge leaves.
 The merge works reference by reference, then field by field:
 
 * A reference of the common ancestor (base) is followed into each side by its
-  key, else (a rekey) by its identity: DOI, RePEc handle, ISBN, URL or title +
+  key (unless a source's DOI there differs: the key went to another work),
+  else (a rekey) by its identity: DOI, RePEc handle, ISBN, URL or title +
   year + first author (:func:`citetool.merge.identity_keys`).
 * Additions from both sides are kept; the same work added on both sides (same
   identity, or same key and title) becomes one reference under our key, their
@@ -86,6 +87,12 @@ def _dois_differ(a: Record, b: Record) -> bool:
     return bool(doi_a and doi_b and doi_a != doi_b)
 
 
+def _another_work(before: Record, after: Record) -> bool:
+    """The key was given to another work (removed, then a new one added under
+    the same key): a source's DOI differs. A DOI the user corrected does not."""
+    return _dois_differ(before, after) and _owners(after).get("DOI") != USER
+
+
 class _Unmatched:
     """One side's records not yet matched to a record of another version,
     found by identity (:func:`citetool.merge.find_match`) or by key."""
@@ -114,8 +121,8 @@ class _Unmatched:
 def _follow(base: dict[str, Record], side: dict[str, Record]) -> tuple[dict[str, str | None], list[str]]:
     """Where each base reference went on one side (its key there, None if it
     was removed), and the keys that side added."""
-    where: dict[str, str | None] = {k: k for k in base if k in side}
-    new = _Unmatched({k: side[k] for k in side if k not in base})
+    where: dict[str, str | None] = {k: k for k in base if k in side and not _another_work(base[k], side[k])}
+    new = _Unmatched({k: side[k] for k in side if k not in where})
     for key in base:
         if key not in where:
             where[key] = new.take(base[key])

@@ -139,16 +139,17 @@ class Library:
             self._index = None
 
     def add(self, inputs: Iterable[str], refresh: bool = False, offline: bool = False,
-            progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+            progress: Callable[[int, int], None] | None = None, typed: bool = True) -> list[Outcome]:
         """Resolve identifiers (or references written out) and store their references. What is
         stored costs no request unless ``refresh``; DOIs go in batches; a failure never stops the
-        others; successes are saved as the run goes, so an interrupted run keeps what was done."""
+        others; successes are saved as the run goes, so an interrupted run keeps what was done.
+        ``typed=False`` for inputs found in a document: their web addresses must be public."""
         from citetool.ingest import Arrivals
         from citetool.lookup import plan
 
         inputs = list(inputs)
         index = self._index_of(self.records)
-        todo = plan(inputs, index, again=refresh)
+        todo = plan(inputs, index, again=refresh, typed=typed)
         arrivals = Arrivals(inputs, todo.jobs, todo.outcomes, self.transaction, self.SAVE_EVERY, progress)
         try:
             self.lookup(index, offline, fresh=refresh).run(list(todo.jobs), arrivals.deliver, arrivals.fail)

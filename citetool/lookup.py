@@ -162,9 +162,12 @@ class Plan:
         return [self.outcomes[i] for i in sorted(self.outcomes)]
 
 
-def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
+def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = True) -> Plan:
     """Parse each input (an identifier, or a reference written out); what is
-    stored already is "present" unless ``again``; a bad input is "failed"."""
+    stored already is "present" unless ``again``; a bad input is "failed".
+    ``typed=False``: the inputs were found in a document (a web address must then be public)."""
+    from dataclasses import replace
+
     from citetool.errors import IdentifierError
     from citetool.identifiers import parse_line
 
@@ -172,7 +175,7 @@ def plan(inputs: list[str], index: dict[str, str], again: bool) -> Plan:
     first_of: dict[str, int] = {}
     for i, raw in enumerate(inputs):
         try:
-            ident = parse_line(raw)
+            ident = parse_line(raw) if typed else replace(parse_line(raw), typed=False)
         except IdentifierError as exc:
             out.outcomes[i] = Outcome(raw, "failed", error=str(exc))
             continue

@@ -332,7 +332,7 @@ def _word_char(ch: str) -> bool:
 def _simple_key(text: str, pos: int) -> int:
     """End of a key without braces starting at ``pos`` (pandoc's rule: letters,
     digits, ``_``, and single internal punctuation; ``://`` as in URLs)."""
-    if pos >= len(text) or not _word_char(text[pos]):
+    if pos >= len(text) or not (_word_char(text[pos]) or text[pos] == "*"):  # @* : every reference
         return pos
     end = pos + 1
     while end < len(text):
@@ -364,7 +364,7 @@ def _braced_key(text: str, pos: int) -> tuple[str, int] | None:
 # Inline material where '@' is no citation: code spans, autolinks, raw HTML
 # (comments and tags), math, link destinations, escapes.
 _INLINE_NOISE = re.compile(
-    r"(?P<escape>\\.)"
+    r"(?P<escape>\\[!-/:-@\[-`{-~])"
     r"|(?P<code>(?P<ticks>`+).*?(?<!`)(?P=ticks)(?!`))"
     r"|(?P<autolink><(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>@]+)>)"
     r"|(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s+[^<>]*?)?/?>)"
@@ -382,40 +382,36 @@ def _inline_keys(text: str) -> list[str]:
     last = 0
     for m in _INLINE_NOISE.finditer(text):
         plain.append(text[last:m.start()])
-        plain.append("\x00" * (m.end() - m.start()) if m.group("escape") else " " * (m.end() - m.start()))
+        plain.append(" " * (m.end() - m.start()))
         last = m.end()
     plain.append(text[last:])
     text = "".join(plain)
     pos = 0
+    cite_end = -1  # where the last citation ended: an '@' right there follows no word
     while True:
         at = text.find("@", pos)
         if at < 0:
             return keys
         pos = at + 1
         before = text[at - 1] if at > 0 else ""
-        if before.isalnum() or before == "\x00":
-            continue  # e-mail addresses, a@b: pandoc wants no text right before '@'
-        if before == "." and at > 1 and text[at - 2].isalnum():
-            continue  # "e.g.@x": the period belongs to the word before
+        if at != cite_end and before and (before.isalnum() or before == "."):
+            continue  # e-mail addresses, "e.g.@x": pandoc wants no word right before '@'
         if text.startswith("{", at + 1):
             braced = _braced_key(text, at + 1)
             if braced is None:
                 continue
             keys.append(braced[0])
-            pos = braced[1]
-            continue
-        if text.startswith("*", at + 1):
-            keys.append(ALL)
-            pos = at + 2
+            pos = cite_end = braced[1]
             continue
         end = _simple_key(text, at + 1)
         if end > at + 1:
             keys.append(text[at + 1:end])
-            pos = end
+            pos = cite_end = end
     return keys
 
 
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_EXAMPLE_ITEM = re.compile(r"^ {0,3}(?:\(@[\w-]*\)|@[\w-]*[.)])(?=\s|$)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*:~]|\(?\d+[.)]|\(?#[.)]|\(?[a-zA-Z][.)]|\(?@[\w-]*[.)])(?:\s|$)")
 _YAML_START = re.compile(r"^---[ \t]*$")
@@ -488,6 +484,8 @@ def markdown_keys(text: str, quarto: bool = False) -> list[str]:
             in_list = True
         elif not blank and not indented:
             in_list = False
+        if previous_blank or in_list:  # an example list item: "(@label) text", "@label. text"
+            line = _EXAMPLE_ITEM.sub(lambda m: " " * len(m.group()), line)
         if indented and previous_blank and not in_list and not blank:
             in_code = True  # an indented code block
             body.append("")

@@ -226,3 +226,74 @@ def test_pandoc_citeproc_finds_every_citation_doi_keys_included(stocked, econpap
     assert done.returncode == 0
     assert "not found" not in done.stderr and "WARNING" not in done.stderr, done.stderr
     assert "Arduino" in done.stdout and "Tester" in done.stdout
+
+
+def test_bib_warns_about_a_retracted_work_and_still_writes_it(stocked, run, store_path, tmp_path):
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    for rec in data["references"]:
+        if rec["id"] == "tosatto2015single":  # as `citetool check` stores a finding
+            rec["citetool"]["updates"] = {"findings": [
+                {"kind": "retraction", "doi": "10.5555/notice", "date": "2020-01-02", "source": "publisher"}]}
+    store_path.write_text(json.dumps(data), encoding="utf-8")
+    paper = write(tmp_path / "p.md", "[@Tosatto2015single; @arduino2021russia]\n")
+    result = run("bib", str(paper))
+    assert result.exit_code == 0
+    assert "warning: Tosatto2015single retracted: 10.5555/notice (2020-01-02, publisher)" in result.stderr
+    assert "arduino2021russia retracted" not in result.stderr
+    assert bib_entries(result.stdout) == ["Tosatto2015single", "arduino2021russia"]
+
+
+SICI = "10.1002/1096-9861(20010212)430:3<283::aid-cne1031>3.0.co;2-v"
+
+
+@pytest.mark.parametrize("key, fmt, refused", [
+    ("doi:" + SICI, "bibtex", None), ("doi:" + SICI, "biblatex", "'(' ')'"), ("doi:" + SICI, "csl-json", None),
+    ("https://example.com/bib?name=foobar&date=2000", "biblatex", "'='"), ("a b", "bibtex", "' '"),
+    ("doi:10.1080/14751798.2021.1995963", "biblatex", None),
+])
+def test_keys_a_bib_file_cannot_hold(key, fmt, refused):
+    from citetool.bibliography import unwritable
+
+    why = unwritable(key, fmt)
+    assert (why is None) == (refused is None)
+    if refused:
+        assert refused in why
+
+
+@needs["pdflatex"]
+@needs["biber"]
+def test_the_characters_biber_refuses_in_keys_are_those_we_refuse(tmp_path):
+    """Ground truth for _NOT_IN_BIBER_KEYS: biber itself, one cited key at a time
+    (with a quote, biber reads the entry but not under the key cited)."""
+    from citetool.bibliography import unwritable
+
+    def biber_reads(key: str) -> bool:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        (folder / "refs.bib").write_text("@misc{" + key + ",\n  title = {T},\n  year = {2000}\n}\n")
+        (folder / "p.tex").write_text("\\documentclass{article}\\usepackage[backend=biber]{biblatex}"
+                                      "\\addbibresource{refs.bib}\\begin{document}\\cite{" + key + "}\\end{document}")
+        latex_run(folder, ["pdflatex", "-interaction=nonstopmode", "-draftmode", "p.tex"])
+        done = subprocess.run(["biber", "p"], cwd=folder, capture_output=True, text=True, timeout=120)
+        return done.returncode == 0 and "ERROR" not in done.stdout and "WARN" not in done.stdout
+
+    for ch in "\"'()=":
+        assert unwritable(f"a{ch}b", "biblatex") and not biber_reads(f"a{ch}b"), ch
+    accepted = "a:/.-+?<>;![]^_`|&*$@b"  # every other ASCII punctuation a LaTeX key can hold, at once
+    assert unwritable(accepted, "biblatex") is None and biber_reads(accepted)
+
+
+@needs["pdflatex"]
+@needs["bibtex"]
+@needs["biber"]
+def test_a_sici_doi_key_works_with_bibtex_and_is_refused_for_biber(stocked, run, tmp_path):
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass{article}\\usepackage{natbib}\\begin{document}"
+        f"\\cite{{doi:{SICI}}} \\cite{{arduino2021russia}}\\bibliographystyle{{plainnat}}\\bibliography{{refs}}\\end{{document}}")
+    assert run("bib", "paper.tex", "-o", "refs.bib").exit_code == 0
+    tex = ["pdflatex", "-interaction=nonstopmode", "paper.tex"]
+    latex_run(tmp_path, tex, ["bibtex", "paper"], tex, tex)
+    assert "undefined" not in (tmp_path / "paper.log").read_text(errors="replace").lower()
+    refused = run("bib", "paper.tex", "-f", "biblatex", "-o", "refs2.bib")
+    assert refused.exit_code == 3 and not (tmp_path / "refs2.bib").exists()
+    assert f"error: doi:{SICI}: biber cannot read a key holding '(' ')'" in refused.stderr

@@ -48,3 +48,4 @@ def test_the_python_api_example_runs(crossref, econpapers, tmp_path, monkeypatch
     assert "added arduino2021russia None" in out
     assert "@article{arduino2021russia," in out and "note = {Read for chapter 2}" in out
     assert "Arduino, A., & Shuja, A. (2021)." in out
+    assert "('Arduino2021russia', 'arduino2021russia', 'stored'), ('doi:10.1080/14751798.2021.1995963', 'arduino2021russia', 'stored')] []" in out

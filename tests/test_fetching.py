@@ -213,3 +213,36 @@ def test_pages_are_decoded_as_browsers_do(httpserver, body, content_type, run, s
     assert result.exit_code == 0, result.stderr
     (ref,) = stored(store_path).values()
     assert ref["title"] == TITLE
+
+
+def test_a_web_address_found_in_a_manuscript_must_be_public(web, run, tmp_path, store_path):
+    secret = RawServer(lambda conn, request: conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 33\r\n\r\n<html><title>secret</title></html>"))
+    paper = tmp_path / "paper.md"
+    paper.write_text(f"As shown [@url:{secret.url}/latest/meta-data], and typed by hand.\n", encoding="utf-8")
+    try:
+        result = run("bib", str(paper), "-o", str(tmp_path / "refs.bib"))
+        typed = run("add", f"{secret.url}/latest/meta-data")  # the same address typed: the user's own
+    finally:
+        secret.close()
+    assert result.exit_code == 3
+    assert "refused to fetch 127.0.0.1, a loopback address" in result.stderr
+    assert len(secret.hits) == 1  # only the typed request reached it
+    assert typed.exit_code == 0, typed.stderr
+
+
+def test_crossref_and_doi_org_answers_are_capped_too(httpserver, run, monkeypatch):
+    from werkzeug import Response
+
+    def padded(megabytes):
+        return Response((b" " * 65536 for _ in range(megabytes * 16 + 1)), content_type="application/json")
+
+    httpserver.expect_request("/works/10.5555/huge").respond_with_handler(lambda request: padded(10))
+    httpserver.expect_request("/works/10.5555/elsewhere").respond_with_data("Resource not found.", status=404)
+    httpserver.expect_request("/10.5555/elsewhere").respond_with_handler(lambda request: padded(5))
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", httpserver.url_for("").rstrip("/"))
+    monkeypatch.setenv("CITETOOL_DOI_URL", httpserver.url_for("").rstrip("/"))
+    result = run("add", "10.5555/huge")
+    assert result.exit_code == 3 and "Crossref's answer for 10.5555/huge is larger than 10 MB" in result.stderr
+    result = run("add", "10.5555/elsewhere")
+    assert result.exit_code == 3 and "doi.org's answer for 10.5555/elsewhere is larger than 5 MB" in result.stderr

@@ -169,3 +169,34 @@ def test_import_decodes_stacked_accents_and_inline_math(run, tmp_path):
     assert rec["title"] == "The α-helix and δ13C at $5"
     bib = run("export", "-f", "bibtex", "n").stdout
     assert "textbackslash" not in bib and "{$\\alpha$}-helix" in bib
+
+
+def test_typography_only_differences_on_import_change_nothing(crossref, run, tmp_path):
+    from conftest import SEED_DOI
+
+    assert run("add", SEED_DOI).exit_code == 0
+    before = json.loads(run("show", "arduino2021russia", "--json").stdout)
+    # A co-author's entry: straight quotes, Title Case, braces, the journal abbreviated.
+    import_bib(run, tmp_path, "@article{coauthor, author={Arduino, Alessandro and Shuja, Asif},\n"
+               "  title={{Russia's Scalable Soft Power: Leveraging Defense Diplomacy Through the Transfer "
+               "of S-400 Triumph}},\n  journal={Def. Secur. Anal.}, volume={37}, number={4}, "
+               "pages={435--452}, year={2021}, doi={10.1080/14751798.2021.1995963}}\n")
+    after = json.loads(run("show", "arduino2021russia", "--json").stdout)
+    fields = after["citetool"]["fields"]
+    assert "user" not in fields.values(), fields
+    for field in ("title", "container-title", "volume", "issue", "page", "author", "issued"):
+        assert after[field] == before[field], field
+    assert after.get("container-title-short") == "Def. Secur. Anal."  # the abbreviation is kept, aside
+    assert "[user]" not in run("show", "arduino2021russia").stdout
+
+
+def test_a_real_hand_fix_on_import_still_wins(crossref, run, tmp_path):
+    from conftest import SEED_DOI
+
+    assert run("add", SEED_DOI).exit_code == 0
+    import_bib(run, tmp_path, "@article{coauthor, title={Russia's soft power through arms sales},"
+               " journal={Journal of Strategic Studies}, year={2021}, doi={10.1080/14751798.2021.1995963}}\n")
+    after = json.loads(run("show", "arduino2021russia", "--json").stdout)
+    assert after["title"] == "Russia's soft power through arms sales"
+    assert after["container-title"] == "Journal of Strategic Studies"
+    assert after["citetool"]["fields"]["title"] == "user"

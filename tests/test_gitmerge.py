@@ -159,3 +159,28 @@ def test_an_unreadable_side_exits_4_and_leaves_ours_untouched(run, tmp_path):
     assert result.exit_code == ExitCode.STORE
     assert "not valid JSON" in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "ours.json").read_bytes() == before
+
+
+def test_a_key_given_to_another_work_is_not_the_same_reference(run, tmp_path):
+    base = reference("doe2020merging", ARTICLE)
+    other_work = reference("doe2020merging", dict(ARTICLE, DOI="10.5555/merge.2", title="Merging, the sequel"))
+    theirs = copy.deepcopy(base)
+    set_user_field(theirs, "note", "theirs")
+    result, merged = merge(run, tmp_path, [base], [other_work], [theirs])  # ours removed it, then reused its key
+    assert result.exit_code == 0
+    assert sorted(r["DOI"] for r in merged.values()) == ["10.5555/merge.1", "10.5555/merge.2"]
+    assert "kept doe2020merging: removed in ours, but edited in theirs" in result.stderr
+    assert "both sides use the key doe2020merging for different works" in result.stderr
+    result, merged = merge(run, tmp_path, [base], [other_work], [base])  # theirs left it alone: ours wins
+    assert [r["DOI"] for r in merged.values()] == ["10.5555/merge.2"]
+
+
+def test_a_doi_corrected_by_hand_is_still_the_same_reference(run, tmp_path):
+    base = reference("doe2020merging", ARTICLE)
+    ours, theirs = copy.deepcopy(base), copy.deepcopy(base)
+    set_user_field(ours, "DOI", "10.5555/merge.corrected")
+    set_user_field(theirs, "note", "theirs")
+    result, merged = merge(run, tmp_path, [base], [ours], [theirs])
+    assert result.exit_code == 0 and list(merged) == ["doe2020merging"]
+    assert merged["doe2020merging"]["DOI"] == "10.5555/merge.corrected"
+    assert merged["doe2020merging"]["note"] == "theirs"

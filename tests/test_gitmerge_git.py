@@ -328,3 +328,23 @@ def test_a_side_from_a_newer_citetool_is_refused_and_ours_left_alone(repo):
     assert merged.returncode != 0
     assert "newer than this citetool understands" in merged.stdout + merged.stderr
     assert repo.store.read_bytes() == before
+
+
+def test_a_store_started_on_both_branches_merges(tmp_path, run, git_env, crossref):
+    """No common ancestor of the store (git's add/add: an empty %O)."""
+    repo = make_repo(tmp_path, run)
+    assert repo.citetool("git-setup").exit_code == 0
+    repo.commit("the driver, before any reference")
+    repo.git("checkout", "-q", "-b", "bob")
+    bob = repo.ok("add", DOI_B, SEED_DOI).split()
+    repo.ok("edit", bob[1], "--set", "note=bob")
+    repo.commit("bob starts a library")
+    repo.git("checkout", "-q", "main")  # git removes the folder bob's store made
+    repo.store.parent.mkdir()
+    alice = repo.ok("add", SEED_DOI, DOI_C).split()
+    repo.commit("alice starts one too")
+    merged = repo.git("merge", "--no-edit", "bob", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    refs = repo.records()
+    assert set(refs) == {*alice, bob[0]}
+    assert refs[alice[0]]["note"] == "bob"

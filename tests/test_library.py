@@ -6,14 +6,16 @@ import textwrap
 from conftest import SEED_DOI
 
 SEED_KEY = "arduino2021russia"
-HAND_FIXED = "Russia's Scalable Soft Power: Leveraging Defense Diplomacy through the Transfer of S-400 Triumph"
+# A real hand fix (a word changed): typography alone (Title Case, straight quotes)
+# would change nothing (issue #15 item 4, tests/test_fidelity.py).
+HAND_FIXED = "Russia's Scalable Soft Power: Leveraging Defense Diplomacy through the Sale of S-400 Triumph"
 
 COAUTHOR_BIB = textwrap.dedent(r"""
     @string{dsa = "Defense {\&} Security Analysis"}
 
     @article{Arduino:2021,
       author = {Arduino, A. and Shuja, A.},
-      title = {Russia's Scalable Soft Power: Leveraging Defense Diplomacy through the Transfer of {S-400} Triumph},
+      title = {Russia's Scalable Soft Power: Leveraging Defense Diplomacy through the Sale of {S-400} Triumph},
       journal = dsa,
       year = 2021,
       volume = {37},

@@ -98,6 +98,21 @@ def test_read_commands_print_the_same_bytes(tmp_path, name):
         f"{name} changed; if intended, regenerate (see this module's docstring) and review the diff")
 
 
+def _imported_store(bib: Path, folder: Path) -> bytes:
+    """The store an import of ``bib`` makes, its two timestamps made fixed."""
+    store = folder / f"imported-{bib.name}.json"
+    env = {**os.environ, "CITETOOL_STORE": str(store), "CITETOOL_CACHE_DIR": str(folder / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "citetool", "import", str(bib)], env=env, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return re.sub(rb'"(added|fetched)": "[0-9T:Z-]+"', rb'"\1": "WHEN"', store.read_bytes())
+
+
+@pytest.mark.parametrize("name", ["export.bib", "export.biblatex.bib"])
+def test_importing_the_exports_makes_the_same_store(tmp_path, name):
+    assert _imported_store(OUT / name, tmp_path) == (OUT / f"import-of-{name}.json").read_bytes(), (
+        f"importing {name} changed; if intended, regenerate (see this module's docstring) and review the diff")
+
+
 # --- the parser reads what json reads, or refuses it as json would -------------------------
 
 def _store_text(value: str) -> bytes:
@@ -165,6 +180,9 @@ def regenerate() -> None:
             store.write_bytes(STORE.read_bytes())
             (OUT / name).write_bytes(_cli(args, store))
             print("wrote", OUT / name)
+        for name in ("export.bib", "export.biblatex.bib"):
+            (OUT / f"import-of-{name}.json").write_bytes(_imported_store(OUT / name, Path(folder)))
+            print("wrote", OUT / f"import-of-{name}.json")
 
 
 if __name__ == "__main__":

@@ -93,24 +93,28 @@ def _fast_decode(text: str) -> str | None:
     if "\\" in out.replace("\x00\\", "") or "$" in out.replace("\x00$", ""):
         return None
     out = out.replace("---", "\u2014").replace("--", "\u2013")  # literal hyphens are "\x00-"
-    chars = []
-    literal = False
-    for c in out:
-        if literal:
-            chars.append(c)
-            literal = False
-        elif c == "\x00":
-            literal = True
-        elif c == "~":
-            chars.append("\u00a0")
-        elif c not in "{}":
-            chars.append(c)
-    return "".join(chars)
+    # Last: the character after each "\x00" is kept as it is, the marker
+    # dropped; ~ is a no-break space; grouping braces go.
+    return _FINAL_RE.sub(_final, out)
+
+
+_FINAL_RE = re.compile(r"\x00([\s\S]?)|[~{}]")
+
+
+def _final(m: re.Match) -> str:
+    text = m.group(0)
+    if text[0] == "\x00":
+        return m.group(1)
+    return "\u00a0" if text == "~" else ""
+
+
+# What _fast_decode could change: a backslash, brace, dollar, tilde, or "--".
+_LATEX_LIKE = re.compile(r"[\\{}$~]|--")
 
 
 def decode_latex(text: str) -> str:
     """LaTeX -> Unicode text; plain text passes through untouched (fast path)."""
-    if not any(c in text for c in "\\{}$~-"):
+    if _LATEX_LIKE.search(text) is None:
         return one_line(text)
     fast = _fast_decode(text)
     if fast is not None:

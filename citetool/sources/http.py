@@ -160,7 +160,8 @@ class Http:
                 pace()
             with limiter.slot() if limiter is not None else nullcontext():
                 answer = self._fetch(url, params, accept, max_bytes, service, what, typed)
-            self.counts[(service, answer.status)] += 1
+            with self._lock:
+                self.counts[(service, answer.status)] += 1
             if limiter is not None:
                 limiter.update_from_headers(answer.headers)
             if answer.status in retry_on and attempt < retries:
