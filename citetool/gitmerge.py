@@ -43,6 +43,7 @@ from citetool.merge import (
     _fold,
     bibliographic_fields,
     build_index,
+    dois_differ,
     find_match,
     rank,
 )
@@ -81,16 +82,10 @@ def read_store_file(path: Path, label: str) -> dict[str, Record]:
 
 # --- matching ------------------------------------------------------------------
 
-def _dois_differ(a: Record, b: Record) -> bool:
-    """Both have a DOI, and not the same one: two works, whatever else they share."""
-    doi_a, doi_b = (str(r.get("DOI") or "").lower() for r in (a, b))
-    return bool(doi_a and doi_b and doi_a != doi_b)
-
-
 def _another_work(before: Record, after: Record) -> bool:
     """The key was given to another work (removed, then a new one added under
     the same key): a source's DOI differs. A DOI the user corrected does not."""
-    return _dois_differ(before, after) and _owners(after).get("DOI") != USER
+    return dois_differ(before, after) and _owners(after).get("DOI") != USER
 
 
 class _Unmatched:
@@ -112,7 +107,7 @@ class _Unmatched:
             if match in self.records and key_needs_title and \
                     _fold(record.get("title") or "") != _fold(self.records[match].get("title") or ""):
                 match = None
-        if match not in self.records or _dois_differ(record, self.records[match]):
+        if match not in self.records or dois_differ(record, self.records[match]):
             return None
         del self.records[match]
         return match

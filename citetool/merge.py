@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record, date_parts, names
+from citetool.sources import rank as source_rank
 
 USER = "user"
 IMPORT = "import"
@@ -130,8 +131,6 @@ def rank(source: str | None) -> int:
     """How authoritative a field's owner is: the user's 100, an imported file 20, a source its registry rank."""
     if source in OWNER_RANK:
         return OWNER_RANK[source]
-    from citetool.sources import rank as source_rank
-
     return source_rank(source)
 
 
@@ -225,13 +224,16 @@ def set_user_field(existing: Record, field: str, value, when: str | None = None)
     return current != value
 
 
+def dois_differ(a: Record, b: Record) -> bool:
+    """Both have a DOI, and not the same one: two works, whatever else they share."""
+    doi_a, doi_b = (str(a.get("DOI") or "").lower(), str(b.get("DOI") or "").lower())
+    return bool(doi_a and doi_b and doi_a != doi_b)
+
+
 def same_work(a: Record, b: Record) -> bool:
     """Two stored references of one work: an identity in common (DOI, RePEc
     handle, ISBN, URL, title + year + first author), and no two different DOIs."""
-    doi_a, doi_b = (str(a.get("DOI") or "").lower(), str(b.get("DOI") or "").lower())
-    if doi_a and doi_b and doi_a != doi_b:
-        return False
-    return bool(set(identity_keys(a)) & set(identity_keys(b)))
+    return not dois_differ(a, b) and bool(set(identity_keys(a)) & set(identity_keys(b)))
 
 
 def merge_references(kept: Record, other: Record) -> list[str]:

@@ -102,7 +102,12 @@ def _imported_store(bib: Path, folder: Path) -> bytes:
     """The store an import of ``bib`` makes, its two timestamps made fixed."""
     store = folder / f"imported-{bib.name}.json"
     env = {**os.environ, "CITETOOL_STORE": str(store), "CITETOOL_CACHE_DIR": str(folder / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "citetool", "import", str(bib)], env=env, capture_output=True, check=False)
+    if env.get("PYTHONPATH"):  # the child runs elsewhere: PYTHONPATH=. must still mean this checkout
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep))
+    # Run from the file's folder and name it alone: the import records the name as given,
+    # and a golden must not hold the path of the checkout that wrote it.
+    proc = subprocess.run([sys.executable, "-m", "citetool", "import", bib.name], env=env, cwd=bib.parent,
+                          capture_output=True, check=False)
     assert proc.returncode == 0, proc.stderr.decode()
     return re.sub(rb'"(added|fetched)": "[0-9T:Z-]+"', rb'"\1": "WHEN"', store.read_bytes())
 
