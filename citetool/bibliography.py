@@ -74,6 +74,7 @@ class Bibliography:
     citations: list[Citation]
     records: list[Record] = field(default_factory=list)  # each resolved reference, ``id`` as cited
     text: str | None = None  # the rendered bibliography (None with render=False)
+    notes: list[str] = field(default_factory=list)  # warnings for the user
 
     @property
     def missing(self) -> list[Citation]:
@@ -149,7 +150,7 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
             else:
                 citation.status, citation.error = "failed", outcome.error
     if ALL in keys:
-        cited = {c.stored for c in citations if c.key == c.stored}
+        cited = {c.stored for c in citations if c.key.lower() == (c.stored or "").lower()}
         citations += [Citation(k, "stored", stored=k) for k in sorted(library.records, key=str.lower)
                       if k not in cited]
     return citations
@@ -165,6 +166,15 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
         why = unwritable(citation.key, fmt) if citation.resolved else None
         if why:
             citation.status, citation.error = "failed", why
-    records = [dict(library.records[c.stored], id=c.key) for c in citations if c.resolved]
+    records, notes, seen = [], [], {}
+    for c in citations:
+        if not c.resolved:
+            continue
+        if fmt == "bibtex" and c.key.lower() in seen:  # BibTeX: one key ignoring case ("Repeated entry")
+            notes.append(f"{seen[c.key.lower()]} and {c.key} differ only in case: BibTeX takes them for one "
+                         f"key (and complains of a case mismatch); {seen[c.key.lower()]} is written")
+            continue
+        seen[c.key.lower()] = c.key
+        records.append(dict(library.records[c.stored], id=c.key))
     text = library.render(fmt, records, style=style, unicode=unicode) if render else None
-    return Bibliography(citations, records, text)
+    return Bibliography(citations, records, text, notes)

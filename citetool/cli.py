@@ -169,10 +169,9 @@ def handle_errors(func):
 
 def _saved_so_far(invocation: Invocation) -> str:
     """What an interrupted command left in the store, for the Ctrl-C message."""
-    library = invocation.library
-    if library is None or not library.store.saves:
-        return "nothing was saved (the store is as it was)"
-    return f"what was done before it is saved in {library.store.path} (every write is whole)"
+    if invocation.library is None:
+        return "nothing was saved"
+    return invocation.library.store.saved_summary()
 
 
 def _version(value: bool) -> None:
@@ -409,9 +408,10 @@ def list_(
     Columns: key, type, year, authors, title.
     Example: citetool list --year 2020- --search russia | cut -f1
     """
-    from citetool.record import year
+    from citetool.record import check_fields, year
 
     records = _library().select(keys, _filters(types, year_spec, search, flagged))
+    check_fields(records)
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -449,39 +449,14 @@ def show(
 
     Example: citetool show arduino2021russia
     """
-    from citetool.record import META, aliases, value_text
+    from citetool.show import show_lines
 
     rec = _library().get(key)
     if as_json:
         out(json.dumps(rec, ensure_ascii=False, indent=2, sort_keys=True))
         return
-    meta = rec.get(META, {})
-    provenance = meta.get("fields", {})
-    conflicts = meta.get("conflicts", {})
-    unresolved = meta.get("unresolved", {})  # left by a git merge (citetool/gitmerge.py)
-    out(f"key: {rec['id']}")
-    for field in sorted({k for k in rec if k not in ("id", META)} | set(unresolved)):
-        source = provenance.get(field, "?")
-        out(f"{field}: {value_text(rec.get(field))}  [{source}]")
-        for other, other_value in sorted(conflicts.get(field, {}).items()):
-            out(f"  {other} says: {' '.join(str(other_value).split())}")
-        if field in unresolved:
-            for side in ("ours", "theirs"):
-                out(f"  merge conflict, {side}: {value_text(unresolved[field].get(side))}")
-            out(f"  settle it: citetool resolve {rec['id']} {field} --take ours|theirs|VALUE")
-    for alias in aliases(rec):
-        out(f"alias: {alias}")
-    for name, value in sorted(meta.get("ids", {}).items()):
-        out(f"id {name}: {value}")
-    for source, info in sorted(meta.get("sources", {}).items()):
-        out(f"source {source}: {info.get('id')} (fetched {info.get('fetched')})")
-    from citetool.record import relations
-    from citetool.updates import describe, stored_findings
-
-    for finding in stored_findings(rec):
-        out(f"check: {describe(finding)}")
-    for relation in relations(rec):
-        out(f"relation {relation.get('type')}: {relation.get('DOI')}")
+    for line in show_lines(rec):
+        out(line)
 
 
 @app.command()
@@ -521,11 +496,14 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    from citetool.record import check_fields
     from citetool.updates import retraction_warnings
 
     lib, filters = _library(), _filters(types, year_spec, search)
+    selected = lib.select(keys, filters)
+    check_fields(selected)
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
-    for warning in retraction_warnings(lib.select(keys, filters)):
+    for warning in retraction_warnings(selected):
         say(warning)
     _write_output(text, output)
 
@@ -687,24 +665,15 @@ def doctor(
     Exit 0 when the store is (now) healthy, 4 when a problem remains.
     Example: citetool doctor --repair
     """
-    from citetool.doctor import examine
+    from citetool.doctor import doctor as examine_store
     from citetool.store import Store
 
     store = Store(_store_path(), _settings().lock_timeout)
-    report = examine(store, repair=repair)
-    for problem in report.problems:
-        out(f"problem: {problem}")
-    for fix in report.repaired if repair else []:
-        out(f"repaired: {fix}")
-    if report.backup:
-        out(f"backup: {report.backup}")
-    if repair and not report.healthy:
-        report = examine(store)  # what is left after the repairs
-        for problem in report.problems:
-            out(f"still: {problem}")
-    if not report.healthy:
+    report = examine_store(store, repair=repair)
+    for line in report.lines(store.path):
+        out(line)
+    if not report.fine:
         raise typer.Exit(int(ExitCode.STORE))
-    out(f"ok: {store.path}")
 
 
 @app.command()
@@ -807,6 +776,7 @@ def bib(
     Keys that are identifiers (doi:..., isbn:..., repec:..., https://..., url:...,
     arxiv:...) are resolved and stored when missing. Unknown keys are named on
     stderr with the closest stored keys, and nothing is written (exit 3).
+
     Example: citetool bib paper.tex -o refs.bib
 
     Example: citetool bib paper.md -f csl-json -o refs.json
@@ -838,6 +808,8 @@ def bib(
 
     for warning in retraction_warnings(result.records):
         say(warning)
+    for note in result.notes:
+        say(f"warning: {note}")
     missing = result.missing
     for citation in missing:
         say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from citetool.gitmerge import unresolved_problems
 from citetool.merge import merge_references, same_work
-from citetool.record import CSL_TYPES
+from citetool.record import CSL_TYPES, field_problem, repaired_value, value_text
 from citetool.store import FORMAT, VERSION, Store, dumps
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
@@ -41,10 +41,33 @@ class Report:
     problems: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     backup: Path | None = None
+    remaining: list[str] = field(default_factory=list)  # after a repair: what is still wrong
 
     @property
     def healthy(self) -> bool:
         return not self.problems
+
+    def lines(self, path: Path) -> list[str]:
+        """The report as ``citetool doctor`` prints it."""
+        out = [f"problem: {p}" for p in self.problems] + [f"repaired: {r}" for r in self.repaired]
+        out += [f"backup: {self.backup}"] if self.backup else []
+        out += [f"still: {p}" for p in self.remaining]
+        return out + ([f"ok: {path}"] if self.fine else [])
+
+    @property
+    def fine(self) -> bool:
+        """Healthy, or made healthy by the repair."""
+        return self.healthy or (bool(self.repaired) and not self.remaining)
+
+
+def doctor(store: Store, repair: bool = False) -> Report:
+    """Examine the store; with ``repair``, repair it and examine it again."""
+    report = examine(store, repair=repair)
+    if not repair:
+        report.repaired = []
+    elif not report.healthy:
+        report.remaining = examine(store).problems
+    return report
 
 
 def stale_temp_files(store: Store) -> list[Path]:
@@ -117,7 +140,9 @@ def examine(store: Store, repair: bool = False) -> Report:
             report.repaired.append(f"reference #{n} left out (it stays in the backup)")
             continue
         key = ref.get("id")
-        _check_type(ref, key if isinstance(key, str) else f"reference #{n}", report)
+        label = key if isinstance(key, str) else f"reference #{n}"
+        _check_type(ref, label, report)
+        _check_fields(ref, label, report)
         twin = by_lower.get(key.lower()) if isinstance(key, str) else None
         if twin is not None and same_work(records[twin], ref):
             report.problems.append(f"{twin} and {key} are one work under two keys")
@@ -156,6 +181,23 @@ def _check_type(ref: dict, label: str, report: Report) -> None:
     report.problems.append(f"{label}: unknown CSL type {value!r}")
     ref["type"] = _csl_type(value) or "document"
     report.repaired.append(f"{label}: type set to {ref['type']!r}")
+
+
+def _check_fields(ref: dict, label: str, report: Report) -> None:
+    """A field whose value has the wrong type (a hand edit: a list for a title)
+    is read as the right type where it can be, else removed (the backup keeps it)."""
+    for name, value in list(ref.items()):
+        problem = field_problem(name, value)
+        if not problem:
+            continue
+        report.problems.append(f"{label}: the field {name!r} {problem}")
+        fixed = repaired_value(name, value)
+        if fixed is None:
+            del ref[name]
+            report.repaired.append(f"{label}: the field {name!r} removed (it stays in the backup)")
+        else:
+            ref[name] = fixed
+            report.repaired.append(f"{label}: the field {name!r} is now {value_text(fixed)!r}")
 
 
 def _is_store(path: Path) -> bool:

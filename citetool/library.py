@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
 from citetool.outcome import Outcome
-from citetool.record import Record
+from citetool.record import Record, indefinite
 from citetool.record import aliases as record_aliases
 from citetool.selection import Filters, sort_key
 from citetool.store import Store
@@ -163,7 +163,7 @@ class Library:
 
         missing = missing_fields(record)
         if missing:
-            raise UsageError(f"a {record.get('type')} needs {', '.join(missing)} "
+            raise UsageError(f"{indefinite(str(record.get('type')))} needs {', '.join(missing)} "
                              "(give --title, --author, --year or --set FIELD=VALUE)")
         with self.transaction() as placer:
             return placer.manual(record.get("title", "manual entry"), record)

@@ -194,7 +194,10 @@ def merge_into(existing: Record, incoming: Record, source: str, asked: str,
                 provenance[field] = source
             _drop_conflict(info, field, source)
         elif owner == USER or (current not in EMPTY and rank(source) < rank(owner)):
-            _set_conflict(info, field, source, value)  # rules 1, 4
+            if says_less(value, current, field):
+                _drop_conflict(info, field, source)  # a year for a full date: no disagreement
+            else:
+                _set_conflict(info, field, source, value)  # rules 1, 4
         else:
             existing[field] = _copied(value)
             provenance[field] = source
@@ -336,6 +339,22 @@ def _is_less_detailed(imported, stored, field: str) -> bool:
     if isinstance(imported, str) and isinstance(stored, str):
         return _loose(imported) == _loose(stored) or same_but_typography(imported, stored)
     return _loose(imported) == _loose(stored)
+
+
+def _parts(value) -> set[str]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    return {str(p).strip().lower() for p in items if str(p).strip()}
+
+
+def says_less(value, current, field: str) -> bool:
+    """True when ``value`` only says less than ``current`` (a year for a full
+    date, initials for given names, one ISSN of two): not a disagreement, so
+    not a conflict."""
+    if current in EMPTY or value in EMPTY:
+        return False
+    if field in ("ISSN", "ISBN"):
+        return _parts(value) <= _parts(current)
+    return _is_less_detailed(value, current, field)
 
 
 def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None) -> list[str]:

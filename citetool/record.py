@@ -155,11 +155,31 @@ def value_text(value: Any) -> str:
     """A field's value on one line, as ``citetool show`` prints it (None: no value)."""
     if value is None:
         return "(no value)"
-    if isinstance(value, list) and value and isinstance(value[0], dict):
+    if isinstance(value, list) and value and all(isinstance(n, dict) for n in value):
         return "; ".join(name_family_first(n) for n in value)
-    if isinstance(value, dict) and "date-parts" in value:
-        return "-".join(str(p) for p in value["date-parts"][0])
+    if isinstance(value, dict) and ("date-parts" in value or "literal" in value or "raw" in value):
+        return date_value_text(value)
+    if isinstance(value, list):
+        return ", ".join(value_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {value_text(v)}" for k, v in value.items())
     return " ".join(str(value).split())
+
+
+def date_value_text(value: dict) -> str:
+    """A CSL date as ISO 8601: 2021-10-02, 2021-10, a range 2021-10-02/2021-10-05;
+    a literal or raw date as written."""
+    ranges = []
+    for parts in value.get("date-parts") or []:
+        try:
+            numbers = [int(p) for p in parts or []]
+        except (TypeError, ValueError):
+            numbers = []
+        if numbers:
+            ranges.append(date_text(numbers))
+    if ranges:
+        return "/".join(ranges)
+    return " ".join(str(value.get("literal") or value.get("raw") or "").split())
 
 
 def page_range(record: Record) -> tuple[str | None, str | None]:
@@ -305,6 +325,79 @@ REQUIRED_FIELDS = {
     "post-weblog": ("title", "URL"),
     "dataset": ("title", "publisher|URL"),
 }
+
+
+# Text variables the CSL schema lets hold a list of strings.
+TEXT_LIST_VARIABLES = frozenset({"ISSN", "ISBN", "categories"})
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else "null"
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    parts = value.get("date-parts")
+    if parts is not None:
+        return isinstance(parts, list) and all(isinstance(p, list) for p in parts)
+    return isinstance(value.get("literal") or value.get("raw"), str)
+
+
+def field_problem(field: str, value: Any) -> str | None:
+    """What is wrong with the type of ``value`` for a CSL variable (a hand-edited
+    store: a list for ``title``, a string for ``author``); None if nothing."""
+    if field in NAME_VARIABLES:
+        if isinstance(value, list) and all(isinstance(n, dict) for n in value):
+            return None
+        return f"holds {_kind(value)}, not a list of names"
+    if field in DATE_VARIABLES:
+        return None if _is_date(value) else f"holds {_kind(value)}, not a date"
+    if field not in ITEM_VARIABLES or field in ("id", "custom"):
+        return None
+    if field in TEXT_LIST_VARIABLES and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return None
+    if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return None
+    return f"holds {_kind(value)}, not text"
+
+
+def repaired_value(field: str, value: Any) -> Any:
+    """The value ``doctor --repair`` puts in place of a wrongly typed one
+    (``field_problem``); None when it cannot be read as the right type."""
+    if field in NAME_VARIABLES:
+        return parse_names(value) or None if isinstance(value, str) else None
+    if field in DATE_VARIABLES:
+        return parse_date(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return " ".join(" ".join(str(v) for v in value).split()) or None
+    if isinstance(value, (bool, int, float)):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    return None
+
+
+def check_fields(records: list[Record]) -> None:
+    """Raise StoreError naming the first reference and field whose value has the
+    wrong type (a hand-edited store), so no command trips over it later."""
+    from citetool.errors import StoreError
+
+    for rec in records:
+        for field, value in rec.items():
+            problem = field_problem(field, value)
+            if problem:
+                raise StoreError(f"reference {rec.get('id')!r}: the field {field!r} {problem} "
+                                 "(edited by hand?); run `citetool doctor --repair` to fix it")
+
+
+def indefinite(noun: str) -> str:
+    """"an article-journal", "a book", "an entry-encyclopedia", "a report"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def missing_fields(record: Record) -> list[str]:

@@ -149,6 +149,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
         self.saves = 0  # how many times this object wrote the store
+        self._first_count: int | None = None  # references in the store when this object first read it
 
     def _stamp(self) -> tuple | None:
         try:
@@ -224,12 +225,23 @@ class Store:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             self._last = (None, {})
+            self._first_count = 0 if self._first_count is None else self._first_count
             return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
         records = loads(raw, self.path)
         self._last = (stamp, records)
+        self._first_count = len(records) if self._first_count is None else self._first_count
         return records
+
+    def saved_summary(self) -> str:
+        """What this object's saves left in the store, in words (for a Ctrl-C)."""
+        if not self.saves or self._last is None:
+            return f"nothing was saved ({self.path} is as it was)"
+        total = len(self._last[1])
+        added = total - (self._first_count or 0)
+        return (f"what was done before it is saved: {self.path} now holds {total} references"
+                f" ({added:+d} since this command started)")
 
     @contextmanager
     def locked(self) -> Iterator[None]:

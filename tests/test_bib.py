@@ -100,8 +100,17 @@ def test_unknown_keys_come_with_the_closest_stored_keys(stocked, store_path):
 
 def test_nocite_star_is_every_stored_reference(stocked, store_path):
     result = build(Library(store_path), ["Tosatto2015single", "*"], fmt="bibtex")
-    assert bib_entries(result.text) == ["Tosatto2015single", "arduino2021russia", "dissmeyer2018life",
-                                        "tosatto2015single"]
+    # tosatto2015single is cited already (BibTeX keys ignore case): not written twice
+    assert bib_entries(result.text) == ["Tosatto2015single", "arduino2021russia", "dissmeyer2018life"]
+
+
+def test_keys_differing_only_in_case_are_one_bibtex_entry(stocked, store_path):
+    lib = Library(store_path)
+    result = build(lib, ["Tosatto2015single", "tosatto2015single"], fmt="bibtex")
+    assert bib_entries(result.text) == ["Tosatto2015single"]  # bibtex would stop at a "Repeated entry"
+    assert "Tosatto2015single and tosatto2015single differ only in case" in result.notes[0]
+    both = build(lib, ["Tosatto2015single", "tosatto2015single"], fmt="biblatex")  # biber tells them apart
+    assert bib_entries(both.text) == ["Tosatto2015single", "tosatto2015single"] and both.notes == []
 
 
 # --- the command -------------------------------------------------------------------
@@ -297,3 +306,13 @@ def test_a_sici_doi_key_works_with_bibtex_and_is_refused_for_biber(stocked, run,
     refused = run("bib", "paper.tex", "-f", "biblatex", "-o", "refs2.bib")
     assert refused.exit_code == 3 and not (tmp_path / "refs2.bib").exists()
     assert f"error: doi:{SICI}: biber cannot read a key holding '(' ')'" in refused.stderr
+
+
+def test_isbn_key_is_resolved_and_a_cited_loopback_address_is_not_fetched(crossref, openlibrary, web, store_path):
+    page = f"{web}/seed002"  # a manuscript's web address is fetched only from a public host
+    keys = ["isbn:9780000000002", f"url:{page}"]
+    result = build(Library(store_path), keys, fmt="csl-json")
+    assert [c.status for c in result.citations] == ["added", "failed"]
+    assert "refused to fetch localhost, a loopback address" in result.citations[1].error
+    items = json.loads(result.text)
+    assert [i["id"] for i in items] == ["isbn:9780000000002"] and items[0]["ISBN"] == "9780000000002"

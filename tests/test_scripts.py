@@ -103,3 +103,41 @@ def test_the_environment_is_injected_not_patched(tmp_path):
                       environ={"CITETOOL_STORE": str(store)})
     assert run_cli(["list"], env) == 0
     assert stdout.getvalue().startswith("doe2020evil\tbook\t2020\t")
+
+
+def test_messages_use_the_right_article(run):
+    result = run("add", "--manual", "--type", "article-journal", "--title", "T")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith("citetool: error: an article-journal needs author, container-title, issued")
+    result = run("add", "--manual", "--type", "book", "--title", "T")
+    assert result.stderr.startswith("citetool: error: a book needs")
+
+
+def test_ctrl_c_says_what_was_saved(tmp_path):
+    import signal
+    import time
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from fake_crossref import FakeCrossref, bench_doi
+
+    store = tmp_path / "store.json"
+    dois = "\n".join(bench_doi(i) for i in range(3000)) + "\n"
+    with FakeCrossref(latency=0.4, single_rate=1000, list_rate=1000, concurrency=2) as fake:
+        env = dict(child_env(store), CITETOOL_CROSSREF_URL=fake.url, CITETOOL_CACHE_DIR=str(tmp_path / "cache"),
+                   CITETOOL_CROSSREF_CONCURRENCY="1")
+        proc = subprocess.Popen(citetool("add", "-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, text=True)
+        proc.stdin.write(dois)
+        proc.stdin.close()
+        proc.stdin = None  # communicate() below must not flush it again
+        deadline = time.monotonic() + 60
+        while not store.exists() and time.monotonic() < deadline:  # the first save of the run
+            time.sleep(0.05)
+        assert store.exists(), proc.stderr.read() if proc.poll() is not None else "no save within 60 s"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, stderr
+    saved = len(json.loads(store.read_text(encoding="utf-8"))["references"])
+    assert 0 < saved < 3000
+    assert f"citetool: interrupted; what was done before it is saved: {store} now holds {saved} references" in stderr
+    assert "Traceback" not in stderr

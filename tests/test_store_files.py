@@ -144,3 +144,57 @@ def test_control_characters_never_enter_the_store(run, store_path, tmp_path):
     titles = {r["title"] for r in refs_of(store_path)}
     assert "Evil]0;pwned title[2J here\ttab" in titles and "Other[2J one" in titles
 
+
+
+def test_show_prints_conflicts_as_values_iso_dates_and_no_says_less(run, store_path):
+    write_store(store_path, [{
+        "id": "doe2021work", "type": "article-journal", "title": "A work",
+        "author": [{"family": "Doe", "given": "Jane"}], "issued": {"date-parts": [[2021, 10, 2]]},
+        "ISSN": "1475-1798, 1475-1801", "volume": "37",
+        "citetool": {"fields": {"title": "crossref", "author": "crossref", "issued": "crossref", "ISSN": "crossref",
+                                "volume": "crossref"},
+                     "conflicts": {"issued": {"econpapers": {"date-parts": [[2021]]}},
+                                   "ISSN": {"econpapers": "1475-1798"},
+                                   "author": {"econpapers": [{"family": "Doe", "given": "J."},
+                                                             {"family": "Roe", "given": "Richard"}]},
+                                   "volume": {"econpapers": "38"}}}}])
+    result = run("show", "doe2021work")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "issued: 2021-10-02  [crossref]" in lines
+    assert "  econpapers says: Doe, J.; Roe, Richard" in lines
+    assert "  econpapers says: 38" in lines
+    assert not any("{" in line or "[" in line.split("  [")[0] for line in lines), result.stdout
+    # a year for a full date, one ISSN of two: saying less is no conflict
+    assert "  econpapers says: 2021" not in lines and "  econpapers says: 1475-1798" not in lines
+
+
+def test_a_source_that_says_less_records_no_conflict():
+    from citetool.merge import merge_into, new_reference
+
+    stored = new_reference({"type": "article-journal", "issued": {"date-parts": [[2021, 10, 2]]},
+                            "ISSN": "1475-1798, 1475-1801", "title": "T"}, "crossref", "10.1/x")
+    merge_into(stored, {"issued": {"date-parts": [[2021]]}, "ISSN": "1475-1798", "title": "Other"},
+               "econpapers", "RePEc:a:b:c")
+    assert set(stored["citetool"]["conflicts"]) == {"title"}
+
+
+def test_a_hand_edited_field_of_the_wrong_type_is_named_and_repaired(run, store_path):
+    write_store(store_path, [
+        {"id": "doe2020good", "type": "book", "title": "Fine"},
+        {"id": "doe2020bad", "type": "book", "title": ["Two", "parts"], "author": "Doe, Jane and Roe, R",
+         "issued": "2020-05", "volume": {"oops": 1}},
+    ])
+    for args in (("list",), ("export",), ("export", "-f", "ris"), ("list", "--json")):
+        result = run(*args)
+        assert result.exit_code == ExitCode.STORE, (args, result.stderr)
+        assert result.stderr == ("citetool: error: reference 'doe2020bad': the field 'title' holds a list, not text "
+                                 "(edited by hand?); run `citetool doctor --repair` to fix it\n")
+    result = run("doctor", "--repair")
+    assert result.exit_code == 0, result.stdout
+    assert "doe2020bad: the field 'volume' removed (it stays in the backup)" in result.stdout
+    bad = {r["id"]: r for r in refs_of(store_path)}["doe2020bad"]
+    assert bad["title"] == "Two parts" and "volume" not in bad
+    assert bad["author"] == [{"family": "Doe", "given": "Jane"}, {"family": "Roe", "given": "R"}]
+    assert bad["issued"] == {"date-parts": [[2020, 5]]}
+    assert run("export").exit_code == 0
