@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "crossref" / "works"
@@ -27,3 +28,10 @@ def many_records(n: int) -> dict[str, dict]:
         rec["citetool"] = {"fields": {k: "crossref" for k in rec if k != "id"}}
         out[rec["id"]] = rec
     return out
+
+
+def wall(func) -> float:
+    """Seconds ``func()`` takes."""
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start

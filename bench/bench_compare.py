@@ -18,18 +18,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import many_records  # noqa: E402
-
-
-def wall(func) -> float:
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
+from _data import many_records, wall  # noqa: E402
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,16 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PARSE_FLOOR = "import bibtexparser, sys; bibtexparser.parse_string(open(sys.argv[1], encoding='utf-8').read())"
 
 
-def wall(func) -> float:
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     import bibtexparser
-    from _data import many_records
+    from _data import many_records, wall
 
     from citetool.formats.bibtex import render_bibtex
     from citetool.library import Library

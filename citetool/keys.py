@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from citetool.record import Record, aliases, is_organisation, names, year
+from citetool.record import META, Record, aliases, is_organisation, names, year
 
 STOPWORDS = frozenset(
     """a an and at by for from in into of on or the to with
@@ -76,10 +76,10 @@ def keys_in_use(records: dict[str, Record]) -> set[str]:
     """Every key a reference answers to, lower-cased: its own and its aliases
     (``citetool.aliases``, e.g. from a git merge), so that no new key takes
     one that a manuscript may cite."""
-    used = set()
-    for key, rec in records.items():
-        used.add(key.lower())
-        used.update(alias.lower() for alias in aliases(rec))
+    used = {key.lower() for key in records}
+    for rec in records.values():
+        if rec.get(META, {}).get("aliases"):  # few have any
+            used.update(alias.lower() for alias in aliases(rec))
     return used
 
 

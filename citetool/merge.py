@@ -83,18 +83,21 @@ def identity_keys(record: Record) -> list[str]:
     handle = record.get(META, {}).get("ids", {}).get("repec")
     if handle:
         keys.append("repec:" + handle.lower())
-    for isbn in str(record.get("ISBN") or "").split(","):
-        normal = isbn13(isbn, check=False) if isbn.strip() else None
-        if normal and record.get("type") in ("book", "report", "thesis"):
-            keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
+    if record.get("ISBN") and record.get("type") in ("book", "report", "thesis"):
+        for isbn in str(record["ISBN"]).split(","):
+            normal = isbn13(isbn, check=False) if isbn.strip() else None
+            if normal:
+                keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
     url = record.get("URL")
     if isinstance(url, str) and url.startswith("http") and "doi.org/" not in url and "repec.org/" not in url.lower():
         keys.append("url:" + url.split("#", 1)[0].lower())
-    title = _fold(record.get("title") or "")
+    # The title key, cheapest parts first: most of an index's time went on
+    # folding titles of records that have no year or no named first person.
     people = names(record, "author") or names(record, "editor")
     family = _fold(people[0].get("family") or people[0].get("literal") or "") if people else ""
-    year = (date_parts(record) or [""])[0]
-    if len(title) >= 8 and year and family:
+    year = (date_parts(record) or [""])[0] if family else ""
+    title = _fold(record.get("title") or "") if year else ""
+    if len(title) >= 8:
         keys.append(f"title:{title}|{year}|{family}")
     return keys
 
