@@ -496,6 +496,7 @@ def export(
     """
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    from citetool.merge_conflicts import unresolved_problems
     from citetool.record import check_fields
     from citetool.updates import retraction_warnings
 
@@ -503,7 +504,7 @@ def export(
     selected = lib.select(keys, filters)
     check_fields(selected)
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
-    for warning in retraction_warnings(selected):
+    for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)]:
         say(warning)
     _write_output(text, output)
 

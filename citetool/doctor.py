@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from citetool.gitmerge import unresolved_problems
 from citetool.merge import merge_references, same_work
+from citetool.merge_conflicts import unresolved_problems
 from citetool.record import CSL_TYPES, field_problem, repaired_value, value_text
 from citetool.store import FORMAT, VERSION, Store, dumps
 
@@ -167,7 +167,7 @@ def examine(store: Store, repair: bool = False) -> Report:
         with store.locked():
             store.save(records)
         _remove(temps, report)
-    report.problems += unresolved_problems(records)  # only `citetool resolve` settles these
+    report.problems += unresolved_problems(records.values())  # only `citetool resolve` settles these
     return report
 
 

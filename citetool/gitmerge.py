@@ -22,7 +22,8 @@ The merge works reference by reference, then field by field:
   ``citetool.conflicts``; two different user edits are a conflict.
 * A conflict leaves our value in place and both values under
   ``citetool.unresolved`` (``{field: {"ours": v, "theirs": v}}``, ``null`` for
-  a removed field) until ``citetool resolve`` settles it; ``doctor`` reports it.
+  a removed field) until ``citetool resolve`` settles it
+  (:mod:`citetool.merge_conflicts`); ``doctor`` reports it.
 
 The result is a normal store: valid JSON, no conflict markers.
 """
@@ -47,10 +48,10 @@ from citetool.merge import (
     find_match,
     rank,
 )
-from citetool.record import META, Record, aliases, value_text
+from citetool.merge_conflicts import UNRESOLVED
+from citetool.record import META, Record, aliases
 from citetool.store import dumps
 
-UNRESOLVED = "unresolved"  # citetool.unresolved: merge conflicts waiting for `citetool resolve`
 ALIASES = "aliases"  # citetool.aliases: the reference's other keys
 DRIVER = "citetool"  # git's name for the driver: merge.citetool.*, `merge=citetool`
 _ABSENT = object()
@@ -345,45 +346,6 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeOutcome:
     except OSError as exc:
         raise StoreError(f"cannot write the merged store {ours}: {exc.strerror or exc}") from None
     return outcome
-
-
-# --- conflicts left by a merge ---------------------------------------------------
-
-def unresolved_problems(records: dict[str, Record]) -> list[str]:
-    """One line per conflict a merge left (for ``doctor``)."""
-    problems = []
-    for key in sorted(records, key=str.lower):
-        meta = records[key].get(META)
-        for name, sides in sorted((meta.get(UNRESOLVED) or {}).items() if isinstance(meta, dict) else []):
-            problems.append(f"{key}: unresolved merge conflict in {name} (ours: {value_text(sides.get('ours'))}; "
-                            f"theirs: {value_text(sides.get('theirs'))}); settle it with "
-                            f"`citetool resolve {key} {name} --take ours|theirs|VALUE`")
-    return problems
-
-
-def settle(record: Record, name: str, take: str) -> object:
-    """Settle the conflict on field ``name``: ``take`` is "ours", "theirs" or a
-    value as ``edit --set`` reads it. The value becomes the user's. Returns it."""
-    from citetool.merge import set_user_field
-    from citetool.record import parse_field_value
-
-    info = record.setdefault(META, {})
-    pending = info.get(UNRESOLVED) or {}
-    if name not in pending:
-        known = ", ".join(sorted(pending)) or "none"
-        raise UsageError(f"{record['id']} has no unresolved merge conflict in {name!r} (unresolved: {known})")
-    if take in ("ours", "theirs"):
-        value = pending[name].get(take)
-    else:
-        try:
-            value = parse_field_value(name, take)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    set_user_field(record, name, value)
-    del pending[name]
-    if not pending:
-        del info[UNRESOLVED]
-    return value
 
 
 # --- git set-up ---------------------------------------------------------------------

@@ -220,9 +220,9 @@ class Library:
 
     def resolve_conflict(self, key: str, field: str, take: str) -> tuple[str, object]:
         """Settle the conflict a git merge left on ``field`` of ``key``: ``take``
-        is "ours", "theirs" or a value (see :func:`citetool.gitmerge.settle`).
+        is "ours", "theirs" or a value (see :func:`citetool.merge_conflicts.settle`).
         Returns (key, the value kept; None if the field is now absent)."""
-        from citetool.gitmerge import settle
+        from citetool.merge_conflicts import settle
 
         with self.transaction(reindex=True) as placer:
             key = self.resolve_key(key, placer.records)

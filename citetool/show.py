@@ -6,6 +6,7 @@ these lines; Python code can call :func:`show_lines` the same way."""
 from __future__ import annotations
 
 from citetool.merge import says_less
+from citetool.merge_conflicts import UNRESOLVED
 from citetool.record import META, Record, aliases, relations, value_text
 
 
@@ -15,7 +16,7 @@ def show_lines(rec: Record) -> list[str]:
     meta = rec.get(META, {})
     provenance = meta.get("fields", {})
     conflicts = meta.get("conflicts", {})
-    unresolved = meta.get("unresolved", {})  # left by a git merge (citetool/gitmerge.py)
+    unresolved = meta.get(UNRESOLVED, {})  # left by a git merge (citetool/gitmerge.py)
     lines = [f"key: {rec['id']}"]
     for field in sorted({k for k in rec if k not in ("id", META)} | set(unresolved)):
         lines.append(f"{field}: {value_text(rec.get(field))}  [{provenance.get(field, '?')}]")

@@ -62,6 +62,10 @@ def test_a_conflict_exits_1_and_resolve_settles_it_with_a_value(run, tmp_path, s
     assert doctor.exit_code == ExitCode.STORE
     assert "doe2020merging: unresolved merge conflict in author (ours: Doe, J.; theirs: Doe, Janet)" in doctor.stdout
     assert run("doctor", "--repair").exit_code == ExitCode.STORE  # only resolve settles it
+    exported = run("export", "-f", "ris")
+    assert exported.exit_code == 0 and "AU  - Doe, J." in exported.stdout
+    assert "warning: doe2020merging: unresolved merge conflict in author" in exported.stderr
+    assert "(ours is exported)" in exported.stderr
     wrong = run("resolve", "doe2020merging", "title", "--take", "ours")
     assert wrong.exit_code == ExitCode.USAGE and "no unresolved merge conflict in 'title'" in wrong.stderr
     done = run("resolve", "DOE2020MERGING", "author", "--take", "Doe, Jane Q.")
