@@ -14,12 +14,12 @@ Best of 3 interleaved rounds; read the ratios (this machine is shared and noisy)
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,7 +51,7 @@ def main() -> None:
         pandoc = shutil.which("pandoc")
         pandoc_version = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.split("\n")[0] if pandoc else None
         in_place = bibtexparser.middlewares.default_unparse_stack(allow_inplace_modification=True)
-        warnings.filterwarnings("ignore", message="Writing a library with")  # its advice, taken above
+        logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # its advice ("Writing a library..."), taken above
         best = {}
         for _ in range(3):
             rounds = {

@@ -116,6 +116,7 @@ def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], se
 def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
     """Record the findings (under the lock, on a fresh read); write only if something changed."""
     from citetool.merge import now_iso
+    from citetool.sources.crossref_updates import SOURCE
 
     when = now_iso()
     with lib.transaction(save=False, reindex=True) as placer:
@@ -131,7 +132,7 @@ def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str
                 continue
             meta = rec.setdefault(META, {})
             if found:
-                meta[UPDATES] = {"source": "crossref", "found": when, "findings": copy.deepcopy(found)}
+                meta[UPDATES] = {"source": SOURCE, "found": when, "findings": copy.deepcopy(found)}
             else:
                 meta.pop(UPDATES, None)
             changed = True
