@@ -17,6 +17,7 @@ What the real consumers demand, and how this module meets it:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from urllib.parse import quote
@@ -212,12 +213,34 @@ def escape(text: str, mode: str) -> str:
         specials = {**_SPECIALS, "{": "\\{", "}": "\\}"}
     text = _SPECIAL_RE.sub(lambda m: specials[m.group(0)], text)
     if "--" in text or "``" in text or "''" in text:
-        # TeX ligatures would turn these into dashes and quotes: break them.
-        text = text.replace("--", "-{}-").replace("``", "`{}`").replace("''", "'{}'")
+        # TeX ligatures would turn these into dashes and quotes: break every pair
+        # ("---" is three hyphens, -{}-{}-, not a hyphen and an en dash).
+        text = _LIGATURE_PAIR.sub(r"\1{}", text)
     if mode == UNICODE or text.isascii():
         return text
-    text = unicodedata.normalize("NFC", text)
-    return _NON_ASCII.sub(lambda m: "".join(_char_out(c, mode) for c in m.group(0)), text)
+    # Combine a letter with its combining marks (e + U+0302 + U+0303 is one
+    # LaTeX accent), but only there: NFC of the whole text would also replace
+    # characters with a singleton decomposition (U+FA15 -> U+51DE).
+    text = _COMBINING_RUN.sub(lambda m: unicodedata.normalize("NFC", m.group(0)), text)
+    return _NON_ASCII.sub(lambda m: _encode_run(m, text, mode), text)
+
+
+# A TeX ligature: two of - ` ' side by side.
+_LIGATURE_PAIR = re.compile(r"([-`'])(?=\1)")
+_COMBINING_RUN = re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+", re.S)
+
+
+def _encode_run(m: re.Match, text: str, mode: str) -> str:
+    """A run of non-ASCII characters in LaTeX, with no TeX ligature formed
+    across two characters' forms ("-" before an en dash written "--" would
+    read as an em dash): such neighbours are parted by {}."""
+    pieces = [text[m.start() - 1:m.start()], *(_char_out(c, mode) for c in m.group(0)), text[m.end():m.end() + 1]]
+    out = []
+    for before, piece in itertools.pairwise(pieces):
+        if before and piece and before[-1] == piece[0] and piece[0] in "-`'":
+            out.append("{}")
+        out.append(piece)
+    return "".join(out[:-1]) if pieces[-1] else "".join(out)
 
 
 _BREAKS_VERBATIM = re.compile(r"[{}\\]")

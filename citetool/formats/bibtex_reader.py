@@ -81,8 +81,10 @@ def _fast_decode(text: str) -> str | None:
     """Common LaTeX to Unicode; None when something is left that needs pylatexenc."""
     # "\x00" marks a character that came out of an escape and must stay literal.
     out = _ESCAPED_RE.sub(lambda m: "\x00" + m.group(1), text)
-    for broken, literal in (("-{}-", "\x00-\x00-"), ("`{}`", "\x00`\x00`"), ("'{}'", "\x00'\x00'")):
+    for broken, literal in (("`{}`", "\x00`\x00`"), ("'{}'", "\x00'\x00'")):
         out = out.replace(broken, literal)  # a ligature broken on purpose
+    # Hyphens need nothing: "{}" parts dash runs as it does for TeX ("--{}---" is
+    # an en dash and an em dash), and the braces go only after the dashes are read.
     out = _ACCENT_RE.sub(_accent, out)
     out = _SYMBOL_RE.sub(lambda m: "\x00" + _SYMBOLS[m.group(1)], out)
     out = _LETTER_RE.sub(lambda m: _LETTERS[m.group(1)], out)
@@ -128,6 +130,9 @@ def decode_latex(text: str) -> str:
     # (private-use characters) for literal braces and backslashes.
     for latex, placeholder, _ in _LITERALS:
         text = text.replace(latex, placeholder)
+    # A symbol written as math ({$\lnsim$}, as the exporter writes what has no
+    # text-mode name) is that symbol; other math stays as written.
+    text = _SYMBOL_MATH_RE.sub(_symbol_math, text)
     try:
         out = _decoder.latex_to_text(text)
     except Exception:  # pylatexenc is lenient; never let odd input stop an import
@@ -137,8 +142,27 @@ def decode_latex(text: str) -> str:
     return one_line(out)
 
 
+_SYMBOL_MATH_RE = re.compile(r"(?<!\\)\$\s*(\\[A-Za-z]+)\s*\$")
+_symbol_decoder = None
+
+
+def _symbol_math(m: re.Match) -> str:
+    r"""``$\macro$`` as the one character pylatexenc knows it for, else as it was."""
+    global _symbol_decoder
+    if _symbol_decoder is None:
+        from pylatexenc.latex2text import LatexNodes2Text
+
+        _symbol_decoder = LatexNodes2Text(math_mode="text")
+    try:
+        char = _symbol_decoder.latex_to_text(m.group(1))
+    except Exception:
+        return m.group(0)
+    return char if len(char) == 1 and not char.isascii() else m.group(0)
+
+
 _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue001", "}"),
-             (r"\textbackslash{}", "\ue002", "\\"), (r"\{", "\ue003", "{"), (r"\}", "\ue004", "}"))
+             (r"\textbackslash{}", "\ue002", "\\"), (r"\{", "\ue003", "{"), (r"\}", "\ue004", "}"),
+             (r"\textasciicircum{}", "\ue005", "^"), (r"\textasciitilde{}", "\ue006", "~"))
 
 
 def _names(parts_list) -> list[dict]:
