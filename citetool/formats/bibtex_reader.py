@@ -142,7 +142,7 @@ def decode_latex(text: str) -> str:
     return one_line(out)
 
 
-_SYMBOL_MATH_RE = re.compile(r"(?<!\\)\$\s*(\\[A-Za-z]+)\s*\$")
+_SYMBOL_MATH_RE = re.compile(r"(?<!\\)\$\s*(\\[A-Za-z]+(?:\{[^{}$\\]*\})?)\s*\$")
 _symbol_decoder = None
 
 
@@ -157,7 +157,8 @@ def _symbol_math(m: re.Match) -> str:
         char = _symbol_decoder.latex_to_text(m.group(1))
     except Exception:
         return m.group(0)
-    return char if len(char) == 1 and not char.isascii() else m.group(0)
+    # one symbol (\lnsim), or a styled letter ($\mathtt{A}$, as U+1D670 is written)
+    return char if char.strip() and "\\" not in char and len(char) <= 2 else m.group(0)
 
 
 _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue001", "}"),
