@@ -336,7 +336,12 @@ def _is_less_detailed(imported, stored, field: str) -> bool:
         a, b = _loose(imported).split("-"), _loose(stored).split("-")
         return b[: len(a)] == a
     if isinstance(imported, list) and isinstance(stored, list):
-        return _loose(imported) == _loose(stored)
+        # the same people, or the first of them ("Tosatto, L. and Horrocks, M."
+        # for Crossref's eight authors): names compare by family name
+        a, b = _loose(imported).split("|"), _loose(stored).split("|")
+        return len(a) <= len(b) and b[: len(a)] == a
+    if field == "type":
+        return imported == "document"  # @misc: the file does not say what the work is
     if field in ("DOI", "ISSN", "ISBN", "URL"):
         return _loose(imported).lower() == _loose(stored).lower()
     if isinstance(imported, str) and isinstance(stored, str):

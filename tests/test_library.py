@@ -251,3 +251,27 @@ def test_edit_in_the_editor(crossref, run, store_path, tmp_path, monkeypatch):
         raise AssertionError("a record without a type was accepted")
     except cli.UsageError as exc:
         assert "needs a type" in str(exc)
+
+
+def test_a_sloppy_coauthor_entry_says_less_and_changes_nothing(crossref, run, store_path, tmp_path):
+    """Found trying the README as a newcomer: a co-author's @misc with the first
+    two authors as initials replaced Crossref's eight authors and its type, as
+    the user's. A shorter, initialled author list and an untyped entry say less."""
+    assert run("add", "10.1038/srep16696").exit_code == 0
+    before = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert len(before["author"]) > 2 and before["type"] == "article-journal"
+    first, second = before["author"][:2]
+    bib = tmp_path / "coauthor.bib"
+    authors = f"{first['family']}, {first['given'][0]}. and {second['family']}, {second['given'][0]}."
+    bib.write_text("@misc{tosatto_dup, author = {" + authors + "}, title = {" + before["title"] + "},"
+                   " doi = {10.1038/SREP16696}}\n", encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.stderr
+    after = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert after["author"] == before["author"] and after["type"] == "article-journal"
+    assert after["citetool"]["fields"]["author"] == "crossref" and after["citetool"]["fields"]["type"] == "crossref"
+    # a genuinely different list is still the user's hand fix
+    bib.write_text("@article{fix, author = {Someone, Else}, doi = {10.1038/srep16696}}\n", encoding="utf-8")
+    assert run("import", str(bib)).exit_code == 0
+    fixed = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert fixed["author"] == [{"family": "Someone", "given": "Else"}] and fixed["citetool"]["fields"]["author"] == "user"
