@@ -172,3 +172,26 @@ def test_empty_store_exports():
     assert render("bibtex", []) == ""
     assert json.loads(render("csl-json", [])) == []
     assert "No references." in render("html", [])
+
+
+def test_a_reference_without_author_or_title_compiles_with_natbib(tmp_path):
+    """Found trying the README as a newcomer: a RePEc handle added offline has no
+    author and no title; its sort key was "[Untitled]", and natbib's author-year
+    \\bibitem[...] stopped at the bracket ("Bibliography not compatible")."""
+    import shutil
+    import subprocess
+
+    rec = {"id": "anonnd", "type": "article-journal", "container-title": "Applied Economics", "volume": "27"}
+    bib = render("bibtex", [rec])
+    key_line = next(line for line in bib.splitlines() if line.strip().startswith("key ="))
+    assert not set("[]()") & set(key_line), bib
+    if not (shutil.which("pdflatex") and shutil.which("bibtex")):
+        pytest.skip("pdflatex/bibtex not installed (../shared/validators/install.sh)")
+    (tmp_path / "refs.bib").write_text(bib, encoding="utf-8")
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{natbib}\\begin{document}\\nocite{*}"
+                                      "\\bibliographystyle{plainnat}\\bibliography{refs}\\end{document}\n", encoding="utf-8")
+    for command in (["pdflatex", "-interaction=nonstopmode", "doc"], ["bibtex", "doc"],
+                    ["pdflatex", "-interaction=nonstopmode", "doc"]):
+        subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=120, check=False)
+    log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
+    assert "not compatible" not in log and "! " not in log, log[-2000:]

@@ -657,10 +657,14 @@ def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[
         fields = {k: v for k, v in fields.items() if k in allowed}
     elif not fields.get("author") and not fields.get("editor"):
         # "to sort, need author or key": give the sort key plain.bst asks for.
-        fields["key"] = ("text", fields.get("title", ("", ""))[1] or "Anonymous")
+        # natbib reads the label plain/plainnat build from it as "Author(Year)" inside
+        # \bibitem[...]: a bracket or parenthesis there breaks it ("[Untitled]").
+        label = _NOT_LABEL.sub("", fields.get("title", ("", ""))[1]).strip()
+        fields["key"] = ("text", label or "Anonymous")
     return etype, fields
 
 
+_NOT_LABEL = re.compile(r"[\[\]()]")
 _MONTH_MACRO = re.compile(r"[a-z]{3}")
 # biblatex list fields: " and " separates items, so a name holding one is braced.
 _BIBLATEX_LISTS = {"publisher", "location", "institution", "organization"}
