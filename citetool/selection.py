@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from citetool.errors import UsageError
 from citetool.record import Record, names, year
+from citetool.text import fold
 
 
 @dataclass
@@ -48,14 +49,6 @@ class Filters:
             if fold(self.search) not in fold(haystack):
                 return False
         return True
-
-
-def fold(text: str) -> str:
-    """Lower case, accents dropped, whitespace collapsed: for comparing as people read."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
 def sort_key(key: str) -> tuple[str, str]:

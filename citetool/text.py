@@ -88,3 +88,10 @@ def one_line(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _UNUSUAL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]|  ")
 
+
+def fold(text: str) -> str:
+    """Lower case, accents dropped, whitespace collapsed: for comparing as people read."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())

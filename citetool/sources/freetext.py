@@ -17,12 +17,12 @@ guess. The record is Crossref's own, stored under its DOI (provenance
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from citetool.errors import LookupFailed, NotFound
 from citetool.sources.crossref import SOURCE as CROSSREF
 from citetool.sources.crossref import work_to_record
+from citetool.text import fold
 
 SOURCE = "crossref-search"
 ROWS = 5
@@ -49,9 +49,7 @@ class Candidate:
 
 
 def _words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.findall(r"[^\W_]+", text)
+    return re.findall(r"[^\W_]+", fold(text))
 
 
 def _years(work: dict) -> set[int]:
