@@ -57,11 +57,42 @@ def test_biblatex_is_utf8_with_date_and_journaltitle():
     assert "month" not in entry and "year" not in entry
 
 
-def test_greek_becomes_latex_even_in_biblatex():
-    # {$\delta$}: citation-js reads {\ensuremath{\delta}} as "\ensuremathδ".
-    assert escape("δ13C", "biblatex") == "{$\\delta$}13C"
+def test_greek_and_math_travel_as_utf8_declared_for_pdflatex():
+    # pandoc keeps {$\delta$} as TeX and citation-js misreads {\ensuremath{\delta}}:
+    # the character itself, braced, with pdflatex's form declared in @preamble.
+    assert escape("δ13C", "biblatex") == "{δ}13C"
+    assert escape("δ13C", "classic") == "{δ}13C"
+    assert escape("Ελληνικά ≤ 2", "classic") == "{Ελληνικά} {≤} 2"
     assert escape("Gödel", "biblatex") == "Gödel"
     assert escape("δ13C Gödel", "unicode") == "δ13C Gödel"
+    assert escape("± 1", "classic") == "± 1"  # pdflatex's utf8 input knows it: no declaration
+
+
+def test_preamble_declares_exactly_the_characters_written_as_utf8():
+    from citetool.formats.bibtex import render_bibtex
+
+    greek = article()
+    greek["title"] = "The δ13C decline and Ε ≤ ΐ"
+    bib = render_bibtex([greek])
+    head, _, rest = bib.partition("@article{")
+    assert head.startswith('@preamble{ "\\ifdefined\\XeTeXrevision')
+    for ch, form in (("δ", "\\ensuremath{\\delta}"), ("Ε", "E"), ("≤", "\\ensuremath{\\leq}"),
+                     ("ΐ", "\\ensuremath{{\\acute{\\ddot{\\iota}}}}")):
+        assert f"\\ifcsname u8:\\detokenize{{{ch}}}\\endcsname\\else" in head, ch
+        assert f"\\csname u8:\\detokenize{{{ch}}}\\endcsname{{{form}}}\\fi" in head, ch
+    assert head.count("\\ifcsname") == 4
+    assert render_bibtex([article()]).startswith("@article{")  # nothing to declare: no @preamble
+    assert "@preamble" not in render_bibtex([greek], unicode=True)
+
+
+def test_a_given_name_written_in_utf8_keeps_a_whole_initial():
+    # abbrv.bst cuts "Γιώργος" to its first byte (broken UTF-8): a special character instead.
+    from citetool.formats.bibtex import format_names
+
+    assert format_names([{"family": "Παπαδόπουλος", "given": "Γιώργος"}], "classic") == \
+        "{Παπαδόπουλος}, {\\textup{{Γ}}}{ιώργος}"
+    assert format_names([{"family": "Wang", "given": "Xiao-Ming Émile"}], "classic") == "Wang, Xiao-Ming {\\'E}mile"
+    assert format_names([{"family": "王", "given": "小明"}], "biblatex") == "王, 小明"
 
 
 def test_case_protection():

@@ -72,11 +72,6 @@ OVERRIDES = {
 # These characters are written as UTF-8, which pdflatex's utf8 input maps to
 # the very same commands, and which pandoc, citation-js and biber read as is.
 _DROPPED_BY_PANDOC = re.compile(r"\{\\(?:text[a-z]+|DH|DJ|TH|dh|dj|th|NG|ng)\}")
-# {\ensuremath{\beta}}: citation-js reads "\ensuremathβ"; {$\beta$} it reads as β.
-_ENSUREMATH = re.compile(r"\{\\ensuremath\{(.*)\}\}")
-_TEXT_ACCENT = {"acute": "'", "grave": "`", "tilde": "~", "ddot": '"', "bar": "=", "breve": "u", "check": "v",
-                "dot": ".", "hat": "^"}
-_MATH_ACCENT = re.compile(r"\\(" + "|".join(_TEXT_ACCENT) + r")\{?(\\[A-Za-z]+|[A-Za-z])\}?")
 # {\'\i}: pandoc and citation-js read a dotless i plus an accent ("ı́"), not í.
 _DOTLESS_IN_ACCENT = re.compile(r"\\([`'^\"~=.uvHckdbr])\s*(?:\{\\([ij])\}|\\([ij])\b)")
 
@@ -143,14 +138,8 @@ def latex_for(ch: str) -> str:
     if latex == ch:
         latex = _from_accents(ch) or ch
     latex = _DOTLESS_IN_ACCENT.sub(lambda m: "\\" + m.group(1) + "{" + (m.group(2) or m.group(3)) + "}", latex)
-    math = _ENSUREMATH.fullmatch(latex)
-    if math:
-        accented = _MATH_ACCENT.fullmatch(math.group(1))
-        if accented:  # ά: {\'{$\alpha$}}, which citation-js reads; it misreads \acute
-            return "{\\" + _TEXT_ACCENT[accented.group(1)] + "{$" + accented.group(2) + "$}}"
-        return "{$" + math.group(1) + "$}"
-    if _DROPPED_BY_PANDOC.fullmatch(latex):
-        return ch
+    if _DROPPED_BY_PANDOC.fullmatch(latex) or ("\\ensuremath" in latex and _utf8_for_pdflatex(ch)):
+        return ch  # pdflatex's utf8 input knows it (± ·), and every other reader reads it
     return latex
 
 
@@ -166,12 +155,68 @@ def _utf8_for_pdflatex(ch: str) -> bool:
     return len(unicodedata.normalize("NFD", ch)) <= 2 and code <= 0x24F
 
 
+# Greek, and what LaTeX writes only in math (δ, ≤, ∞, 𝙰): pandoc keeps {$\delta$}
+# as TeX source and citation-js misreads {\ensuremath{...}}, while pdflatex
+# needs math. Such a character is written as itself (UTF-8, braced so no style
+# re-cases it), and the file's @preamble tells pdflatex's utf8 input its
+# LaTeX form; bibtex and biber copy @preamble into the .bbl, pandoc and
+# citation-js skip it, LuaLaTeX and XeLaTeX read the character itself.
+_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+_MATH_ONLY = re.compile(r"\\(?:acute|grave|ddot|tilde|bar|breve|check|dot|hat|vec|mathring)(?![A-Za-z])")
+_declarations: dict[str, str | None] = {}
+
+
+def declaration(ch: str) -> str | None:
+    """pdflatex's form of ``ch`` when ``ch`` is written as UTF-8 and declared
+    in @preamble (Greek, math), else None."""
+    if ch not in _declarations:
+        latex, form = _pylatexenc(ch), None
+        if _utf8_for_pdflatex(ch):  # ± ·: pdflatex's utf8 input defines them already
+            pass
+        elif latex != ch and "\\ensuremath" in latex:
+            form = latex
+        elif latex != ch and _GREEK.match(ch):  # Ε is E, ό is {\'{o}}, ΐ needs math
+            form = "\\ensuremath{" + latex + "}" if _MATH_ONLY.search(latex) else latex
+        if form and form.startswith("{") and _braces_balanced(form[1:-1]):
+            form = form[1:-1]
+        _declarations[ch] = form
+    return _declarations[ch]
+
+
 def _char_out(ch: str, mode: str) -> str:
     out = _char_latex.get((ch, mode))
     if out is None:
-        out = ch if mode == BIBLATEX and _utf8_for_pdflatex(ch) else latex_for(ch)
+        if mode == BIBLATEX and _utf8_for_pdflatex(ch):
+            out = ch
+        elif declaration(ch) is not None:
+            out = "{" + ch + "}"
+        else:
+            out = latex_for(ch)
         _char_latex[(ch, mode)] = out
     return out
+
+
+def preamble(entries: list[str]) -> str:
+    """The @preamble that declares, for pdflatex, the characters of ``entries``
+    written as UTF-8 (:func:`declaration`); "" when there are none. Each is
+    defined only where the document has not defined it (babel's Greek, say),
+    and only under pdfTeX: LuaLaTeX and XeLaTeX read the characters themselves."""
+    chars = set()
+    for entry in entries:
+        if not entry.isascii():
+            chars.update(_NON_ASCII_CHAR.findall(entry))
+    declared = sorted((ch, form) for ch in chars if (form := declaration(ch)) is not None)
+    if not declared:
+        return ""
+    lines = ['@preamble{ "\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
+    for ch, form in declared:
+        name = "u8:\\detokenize{" + ch + "}"
+        lines.append(f"  \\ifcsname {name}\\endcsname\\else \\expandafter\\gdef\\csname {name}\\endcsname{{{form}}}\\fi")
+    lines.append('  \\fi\\fi" }\n')
+    return "\n".join(lines)
+
+
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -233,14 +278,28 @@ _COMBINING_RUN = re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u
 def _encode_run(m: re.Match, text: str, mode: str) -> str:
     """A run of non-ASCII characters in LaTeX, with no TeX ligature formed
     across two characters' forms ("-" before an en dash written "--" would
-    read as an em dash): such neighbours are parted by {}."""
-    pieces = [text[m.start() - 1:m.start()], *(_char_out(c, mode) for c in m.group(0)), text[m.end():m.end() + 1]]
+    read as an em dash): such neighbours are parted by {}. Neighbours written
+    as declared UTF-8 ({Ελληνικά}, not {Ε}{λ}...) share one pair of braces."""
+    forms = [_char_out(c, mode) for c in m.group(0)]
+    if len(forms) > 1 and mode != UNICODE:
+        forms = _join_declared(m.group(0), forms)
+    pieces = [text[m.start() - 1:m.start()], *forms, text[m.end():m.end() + 1]]
     out = []
     for before, piece in itertools.pairwise(pieces):
         if before and piece and before[-1] == piece[0] and piece[0] in "-`'":
             out.append("{}")
         out.append(piece)
     return "".join(out[:-1]) if pieces[-1] else "".join(out)
+
+
+def _join_declared(chars: str, forms: list[str]) -> list[str]:
+    joined: list[str] = []
+    for ch, form in zip(chars, forms, strict=True):
+        if form == "{" + ch + "}" and joined and joined[-1].endswith("}") and declaration(joined[-1][-2]):
+            joined[-1] = joined[-1][:-1] + ch + "}"
+        else:
+            joined.append(form)
+    return joined
 
 
 _BREAKS_VERBATIM = re.compile(r"[{}\\]")
@@ -323,9 +382,27 @@ def _family_part(person: dict, mode: str) -> str:
 
 
 def _given_part(given: str, mode: str) -> str:
+    if mode == CLASSIC and _UTF8_INITIAL.search(given):
+        given_tex = _UTF8_INITIAL.sub(_mark_utf8_initial, given)
+        escaped = escape(given_tex, mode).replace("\ue000", "{\\textup{").replace("\ue001", "}}")
+        return "{" + escaped + "}" if _JOINED_INITIALS.search(given) or "," in given else escaped
     if _JOINED_INITIALS.search(given):
         return "{" + escape(given, mode) + "}"
     return _name_part(given, mode)
+
+
+# bibtex abbreviates a given name ("{f.}", abbrv.bst) to its first byte when it
+# begins with a character written as UTF-8 (Γιώργος, 小明): broken UTF-8, or
+# the whole name (Þór). Such a first character goes in a "special character"
+# ({\textup{Γ}}ιώργος), which bibtex keeps whole as the initial and every
+# other reader reads as Γ.
+_UTF8_INITIAL = re.compile(r"(^|[\s-])([^\x00-\x7f])")
+
+
+def _mark_utf8_initial(m: re.Match) -> str:
+    if _char_out(m.group(2), CLASSIC).startswith(("\\", "{\\")):
+        return m.group(0)  # a LaTeX letter ({\'E}) is a special character already
+    return m.group(1) + "\ue000" + m.group(2) + "\ue001"
 
 
 _AND = re.compile(r"\band\b", re.IGNORECASE)
@@ -714,9 +791,15 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _render(records: list[Record], biblatex: bool, unicode: bool) -> str:
+    entries = [render_entry(r, biblatex=biblatex, unicode=unicode) for r in records]
+    head = "" if unicode else preamble(entries)
+    return "\n".join([head, *entries] if head else entries)
+
+
 def render_bibtex(records: list[Record], unicode: bool = False) -> str:
-    return "\n".join(render_entry(r, biblatex=False, unicode=unicode) for r in records)
+    return _render(records, biblatex=False, unicode=unicode)
 
 
 def render_biblatex(records: list[Record], unicode: bool = False) -> str:
-    return "\n".join(render_entry(r, biblatex=True, unicode=unicode) for r in records)
+    return _render(records, biblatex=True, unicode=unicode)

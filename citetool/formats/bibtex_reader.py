@@ -54,7 +54,8 @@ _SYMBOL_RE = re.compile(r"(?<!\x00)\\(" + "|".join(sorted(_SYMBOLS, key=len, rev
 _ESCAPED_RE = re.compile(r"\\([&%$#_{}])")
 _SPACES = {",": "\u2009", ";": "\u2005", ":": "\u2005", "!": "", " ": " ", "@": "", "/": ""}
 _SPACE_RE = re.compile(r"(?<!\x00)\\([,;:! @/])")
-_STYLE_RE = re.compile(r"(?<!\x00)\\(?:ensuremath|emph|textit|textbf|textsc|textrm|textsf|texttt|mathrm|mbox|url|NoCaseChange|em|it|bf|sc)(?![A-Za-z])\s*")
+_STYLE_RE = re.compile(r"(?<!\x00)\\(?:ensuremath|emph|textit|textbf|textsc|textrm|textup|textnormal|textsf|texttt"
+                       r"|mathrm|mbox|url|NoCaseChange|em|it|bf|sc)(?![A-Za-z])\s*")
 
 
 _GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
