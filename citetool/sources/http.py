@@ -17,7 +17,8 @@ One pooled ``httpx2`` session (thread-safe, connections reused) per
 * every failure mapped to :class:`~citetool.errors.SourceUnavailable` with a
   one-line message naming the service and what was asked.
 
-``httpx2`` is imported on first use: commands that need no network never load it.
+``httpx2`` is imported on first use: commands that need no network never load it,
+and without ``trio`` (see :func:`_without_async_backends`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,32 @@ def private_kind(host: str) -> str | None:
     return None
 
 
+# Optional async back-ends httpcore2 imports at its own import when they are
+# installed, for its async API, which citetool never uses (one sync client).
+_ASYNC_ONLY = ("trio",)
+
+
+@contextlib.contextmanager
+def _without_async_backends():
+    """While httpx2 and its transport (httpcore2) are first loaded, ``import
+    trio`` fails as if trio were absent. httpcore2 tries it at its import, for
+    its async API, which citetool never uses (one sync client), and handles its
+    absence; with trio installed that import alone cost 50-240 ms of ``add``'s
+    0.3-0.7 s (``python -X importtime``). Afterwards trio imports normally; a
+    process that had imported trio already is left as it is."""
+    import sys
+
+    blocked = [name for name in _ASYNC_ONLY if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # "import trio" raises ImportError
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
 class Http:
     """The shared session. ``get`` returns an :class:`Answer` or raises SourceUnavailable."""
 
@@ -129,14 +156,15 @@ class Http:
     def _session(self):
         with self._lock:
             if self._client is None:
-                import httpx2
+                with _without_async_backends():  # httpx2 loads httpcore2 when the client is made
+                    import httpx2
 
-                self._client = httpx2.Client(
-                    headers={"User-Agent": self.settings.user_agent},
-                    timeout=self.settings.timeout,
-                    follow_redirects=False,
-                    limits=httpx2.Limits(max_connections=20, max_keepalive_connections=10),
-                )
+                    self._client = httpx2.Client(
+                        headers={"User-Agent": self.settings.user_agent},
+                        timeout=self.settings.timeout,
+                        follow_redirects=False,
+                        limits=httpx2.Limits(max_connections=20, max_keepalive_connections=10),
+                    )
             return self._client
 
     def close(self) -> None:
@@ -174,9 +202,8 @@ class Http:
         raise AssertionError("unreachable")
 
     def _fetch(self, url, params, accept, max_bytes, service, what, typed) -> Answer:
-        import httpx2
-
         session = self._session()
+        import httpx2  # imported by _session
         timeout = self.settings.timeout
         deadline = time.monotonic() + self.deadline
         headers = {"Accept": accept} if accept else {}
