@@ -77,10 +77,10 @@ class Lookup:
         chain = self.sources.chain(kind)
         states = {ident: _State() for ident in group}
         lock = threading.Lock()
-        for position, (spec, source) in enumerate(chain):
+        for position, spec in enumerate(chain):
             later = chain[position + 1:]
-            primary_later = any(not s.fallback for s, _ in later)
-            fallback_later = any(s.fallback for s, _ in later)
+            primary_later = any(not s.fallback for s in later)
+            fallback_later = any(s.fallback for s in later)
             asked = [i for i, st in states.items() if not st.done
                      and (not spec.fallback or (st.missing is not None and not st.found))]
             if not asked:
@@ -102,7 +102,7 @@ class Lookup:
                     state.done = True
                 finished(ident, state)
 
-            source.look_up(asked, self.offline, self.fresh, on_result)
+            self.sources.get(spec.name).look_up(asked, self.offline, self.fresh, on_result)
         for ident, state in states.items():
             if not state.done:
                 state.done = True
@@ -133,7 +133,7 @@ class Lookup:
     def _with_named_doi(self, found: list[Found], notes: list[str]) -> tuple[list[Found], list[str]]:
         """The records, most authoritative first, with the record of a DOI they
         name (when it is not stored yet and no DOI source gave them)."""
-        doi_sources = {spec.name for spec, _ in self.sources.chain("doi")}
+        doi_sources = {spec.name for spec in self.sources.chain("doi")}
         named = next(((name, r["DOI"]) for name, _, r in found if r.get("DOI")), None)
         found, notes = list(found), list(notes)
         if named and not any(name in doi_sources for name, _, _ in found) and not self.stored("doi:" + named[1].lower()):

@@ -88,9 +88,10 @@ class Sources:
             self._made[name] = _BY_NAME[name].make(self)
         return self._made[name]
 
-    def chain(self, kind: str) -> list[tuple[Spec, object]]:
-        """The sources answering ``kind``, in the order they are asked."""
-        return [(spec, self.get(spec.name)) for spec in REGISTRY if kind in spec.kinds]
+    def chain(self, kind: str) -> list[Spec]:
+        """The sources answering ``kind``, in the order they are asked (each built by
+        :meth:`get` when it is asked: a fall-back nobody needs costs nothing)."""
+        return [spec for spec in REGISTRY if kind in spec.kinds]
 
     def answers(self, kind: str) -> bool:
         return any(kind in spec.kinds for spec in REGISTRY)
