@@ -3,6 +3,7 @@
 import json
 import time
 
+import pytest
 from conftest import SEED_DOI
 
 from citetool.errors import ExitCode
@@ -117,6 +118,17 @@ def test_timeout(httpserver, run, monkeypatch):
     result = run("add", SEED_DOI)
     assert result.exit_code == 3
     assert f"Crossref did not answer within 0.3s for {SEED_DOI}" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["not a url", "htp:/bad", "ftp://example.org", "http://127.0.0.1:99999",
+                                 "https://example.org/?q=1"])
+def test_a_malformed_base_url_is_a_usage_error(run, monkeypatch, store_path, url):
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", url)
+    result = run("add", SEED_DOI)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"citetool: error: CITETOOL_CROSSREF_URL must be an http(s) base URL "
+                                      f"such as https://api.crossref.org, not {url!r}")
+    assert not store_path.exists()
 
 
 def test_no_identifiers_is_a_usage_error(run):
