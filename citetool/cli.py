@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -710,10 +711,12 @@ def check(
             out(f"{result.key}\t{result.status}" + (f" ({result.reason})" if result.reason else ""))
     for problem in problems:
         say(f"error: {problem}")
-    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok", "unchecked")}
+    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok")}
+    reasons = Counter(r.reason for r in results if r.status == "unchecked")
+    unchecked = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
     serious = sum(r.serious for r in results)
     say(f"{len(results)} references: {counts['flagged']} with news ({serious} retracted or of concern), "
-        f"{counts['ok']} ok, {counts['unchecked']} not checked (no DOI, or not in Crossref)")
+        f"{counts['ok']} ok, {sum(reasons.values())} not checked" + (f" ({unchecked})" if unchecked else ""))
     if serious or problems:
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 
