@@ -220,6 +220,18 @@ def _library():
     return invocation.library
 
 
+def _stored_library():
+    """The library a reading command reads: a store named by ``--store`` or
+    ``CITETOOL_STORE`` must exist (a typo must not export an empty .bib with
+    exit 0); the default store may not exist yet (nothing stored so far)."""
+    from citetool.errors import StoreError
+
+    path = _store_path()
+    if (_current().store or _env().environ.get("CITETOOL_STORE")) and not path.exists():
+        raise StoreError(f"no store at {path}: check --store or CITETOOL_STORE (adding a reference creates one)")
+    return _library()
+
+
 def _id_lines(text: str) -> list[str]:
     """One identifier a line (any line ends, a byte-order mark ignored);
     blank lines and # comments skipped."""
@@ -411,7 +423,7 @@ def list_(
     """
     from citetool.record import check_fields, year
 
-    records = _library().select(keys, _filters(types, year_spec, search, flagged))
+    records = _stored_library().select(keys, _filters(types, year_spec, search, flagged))
     check_fields(records)
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
@@ -452,7 +464,7 @@ def show(
     """
     from citetool.show import show_lines
 
-    rec = _library().get(key)
+    rec = _stored_library().get(key)
     if as_json:
         out(json.dumps(rec, ensure_ascii=False, indent=2, sort_keys=True))
         return
@@ -501,7 +513,7 @@ def export(
     from citetool.record import check_fields
     from citetool.updates import retraction_warnings
 
-    lib, filters = _library(), _filters(types, year_spec, search)
+    lib, filters = _stored_library(), _filters(types, year_spec, search)
     selected = lib.select(keys, filters)
     check_fields(selected)
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)

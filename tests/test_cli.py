@@ -224,3 +224,23 @@ def test_version_and_help(run):
 def test_unreadable_from_file_is_a_usage_error(run, tmp_path):
     result = run("add", "--from", str(tmp_path / "missing.txt"))
     assert result.exit_code == 2 and "cannot read" in result.stderr and "missing.txt" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("list",), ("export", "-f", "bibtex"), ("show", "anykey")])
+def test_reading_a_named_store_that_does_not_exist_is_exit_4(run, tmp_path, monkeypatch, args):
+    # A typo in a Makefile must not write an empty refs.bib and succeed.
+    result = run("--store", str(tmp_path / "no" / "such" / "refs.json"), *args)
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr.startswith(f"citetool: error: no store at {tmp_path / 'no' / 'such' / 'refs.json'}: ")
+    monkeypatch.setenv("CITETOOL_STORE", str(tmp_path / "refz.json"))
+    result = run(*args)
+    assert result.exit_code == 4 and "no store at" in result.stderr
+    assert not (tmp_path / "no").exists() and not (tmp_path / "refz.json").exists()
+
+
+def test_the_default_store_may_not_exist_yet(run, tmp_path, monkeypatch):
+    monkeypatch.delenv("CITETOOL_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = run("list")
+    assert result.exit_code == 0 and result.stdout == "", result.stderr
