@@ -14,6 +14,7 @@ import gc
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -220,6 +221,18 @@ def _library():
     return invocation.library
 
 
+def _stored_library():
+    """The library a reading command reads: a store named by ``--store`` or
+    ``CITETOOL_STORE`` must exist (a typo must not export an empty .bib with
+    exit 0); the default store may not exist yet (nothing stored so far)."""
+    from citetool.errors import StoreError
+
+    path = _store_path()
+    if (_current().store or _env().environ.get("CITETOOL_STORE")) and not path.exists():
+        raise StoreError(f"no store at {path}: check --store or CITETOOL_STORE (adding a reference creates one)")
+    return _library()
+
+
 def _id_lines(text: str) -> list[str]:
     """One identifier a line (any line ends, a byte-order mark ignored);
     blank lines and # comments skipped."""
@@ -411,7 +424,7 @@ def list_(
     """
     from citetool.record import check_fields, year
 
-    records = _library().select(keys, _filters(types, year_spec, search, flagged))
+    records = _stored_library().select(keys, _filters(types, year_spec, search, flagged))
     check_fields(records)
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
@@ -452,7 +465,7 @@ def show(
     """
     from citetool.show import show_lines
 
-    rec = _library().get(key)
+    rec = _stored_library().get(key)
     if as_json:
         out(json.dumps(rec, ensure_ascii=False, indent=2, sort_keys=True))
         return
@@ -501,7 +514,7 @@ def export(
     from citetool.record import check_fields
     from citetool.updates import retraction_warnings
 
-    lib, filters = _library(), _filters(types, year_spec, search)
+    lib, filters = _stored_library(), _filters(types, year_spec, search)
     selected = lib.select(keys, filters)
     check_fields(selected)
     text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
@@ -711,10 +724,12 @@ def check(
             out(f"{result.key}\t{result.status}" + (f" ({result.reason})" if result.reason else ""))
     for problem in problems:
         say(f"error: {problem}")
-    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok", "unchecked")}
+    counts = {s: sum(r.status == s for r in results) for s in ("flagged", "ok")}
+    reasons = Counter(r.reason for r in results if r.status == "unchecked")
+    unchecked = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
     serious = sum(r.serious for r in results)
     say(f"{len(results)} references: {counts['flagged']} with news ({serious} retracted or of concern), "
-        f"{counts['ok']} ok, {counts['unchecked']} not checked (no DOI, or not in Crossref)")
+        f"{counts['ok']} ok, {sum(reasons.values())} not checked" + (f" ({unchecked})" if unchecked else ""))
     if serious or problems:
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 

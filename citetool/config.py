@@ -37,6 +37,27 @@ def _float_env(name: str, default: float, allow_zero: bool = False, env: Mapping
     return value
 
 
+def _url_env(name: str, default: str, env: Mapping[str, str]) -> str:
+    """A base URL from ``env``: http(s) with a host, else a usage error naming the variable."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+        if ok:
+            _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        from citetool.errors import UsageError
+
+        raise UsageError(f"{name} must be an http(s) base URL such as {default}, not {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     crossref_url: str = CROSSREF_URL
@@ -59,10 +80,10 @@ class Settings:
         """From ``environ`` (default: the process's environment variables)."""
         env = os.environ if environ is None else environ
         return cls(
-            crossref_url=(env.get("CITETOOL_CROSSREF_URL") or CROSSREF_URL).rstrip("/"),
-            doi_url=(env.get("CITETOOL_DOI_URL") or DOI_URL).rstrip("/"),
-            repec_url=(env.get("CITETOOL_REPEC_URL") or REPEC_URL).rstrip("/"),
-            openlibrary_url=(env.get("CITETOOL_OPENLIBRARY_URL") or OPENLIBRARY_URL).rstrip("/"),
+            crossref_url=_url_env("CITETOOL_CROSSREF_URL", CROSSREF_URL, env),
+            doi_url=_url_env("CITETOOL_DOI_URL", DOI_URL, env),
+            repec_url=_url_env("CITETOOL_REPEC_URL", REPEC_URL, env),
+            openlibrary_url=_url_env("CITETOOL_OPENLIBRARY_URL", OPENLIBRARY_URL, env),
             mailto=env.get("CITETOOL_MAILTO") or None,
             timeout=_float_env("CITETOOL_TIMEOUT", 20.0, env=env),
             lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0, env=env),

@@ -119,7 +119,7 @@ def test_check_reports_each_kind_stores_it_and_exits_3(fake, run, store_path):
     assert f"{keys[NOTICE]}\tis itself a retraction notice for: {PUBLISHER} (2020-09-15, publisher)" in lines
     assert len(lines) == 7  # clean works and the reference without a DOI are not listed
     assert not any(keys[d] in result.stdout for d in CLEAN) and manual not in result.stdout
-    assert "12 references: 6 with news (3 retracted or of concern), 5 ok, 1 not checked" in result.stderr
+    assert "12 references: 6 with news (3 retracted or of concern), 5 ok, 1 not checked (1 no DOI)" in result.stderr
     # one list query for 12 DOIs, no single look-up, no cache
     assert len(fake.list_requests) == 1 and sorted(fake.list_requests[0]) == sorted(d.lower() for d in keys)
     assert fake.requests == []
@@ -200,6 +200,8 @@ def test_unreachable_crossref_is_exit_3_and_keeps_what_was_stored(fake, run, sto
     assert result.exit_code == 3
     assert "error: Crossref list query failed: cannot reach Crossref" in result.stderr
     assert f"{keys[RW]}\tunchecked (Crossref could not be asked)" in result.stdout
+    assert "1 references: 0 with news (0 retracted or of concern), 0 ok, 1 not checked (1 Crossref could not be asked)" \
+        in result.stderr  # not "no DOI, or not in Crossref"
     assert store_path.read_bytes() == before
     assert "Traceback" not in result.stderr
 

@@ -3,6 +3,7 @@
 import json
 import time
 
+import pytest
 from conftest import SEED_DOI
 
 from citetool.errors import ExitCode
@@ -119,6 +120,17 @@ def test_timeout(httpserver, run, monkeypatch):
     assert f"Crossref did not answer within 0.3s for {SEED_DOI}" in result.stderr
 
 
+@pytest.mark.parametrize("url", ["not a url", "htp:/bad", "ftp://example.org", "http://127.0.0.1:99999",
+                                 "https://example.org/?q=1"])
+def test_a_malformed_base_url_is_a_usage_error(run, monkeypatch, store_path, url):
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", url)
+    result = run("add", SEED_DOI)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"citetool: error: CITETOOL_CROSSREF_URL must be an http(s) base URL "
+                                      f"such as https://api.crossref.org, not {url!r}")
+    assert not store_path.exists()
+
+
 def test_no_identifiers_is_a_usage_error(run):
     result = run("add")
     assert result.exit_code == 2
@@ -212,3 +224,23 @@ def test_version_and_help(run):
 def test_unreadable_from_file_is_a_usage_error(run, tmp_path):
     result = run("add", "--from", str(tmp_path / "missing.txt"))
     assert result.exit_code == 2 and "cannot read" in result.stderr and "missing.txt" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("list",), ("export", "-f", "bibtex"), ("show", "anykey")])
+def test_reading_a_named_store_that_does_not_exist_is_exit_4(run, tmp_path, monkeypatch, args):
+    # A typo in a Makefile must not write an empty refs.bib and succeed.
+    result = run("--store", str(tmp_path / "no" / "such" / "refs.json"), *args)
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr.startswith(f"citetool: error: no store at {tmp_path / 'no' / 'such' / 'refs.json'}: ")
+    monkeypatch.setenv("CITETOOL_STORE", str(tmp_path / "refz.json"))
+    result = run(*args)
+    assert result.exit_code == 4 and "no store at" in result.stderr
+    assert not (tmp_path / "no").exists() and not (tmp_path / "refz.json").exists()
+
+
+def test_the_default_store_may_not_exist_yet(run, tmp_path, monkeypatch):
+    monkeypatch.delenv("CITETOOL_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = run("list")
+    assert result.exit_code == 0 and result.stdout == "", result.stderr

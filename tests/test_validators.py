@@ -188,6 +188,12 @@ HOSTILE = [
      "editor": [{"family": "Müller", "given": "Jürgen"}],
      "container-title": "Handbook of Everything", "publisher": "Springer Science and Business Media LLC",
      "page": "1-2", "issued": {"date-parts": [[2019]]}, "DOI": "10.5555/hostile.scripts"},
+    {"id": "hostileGreek", "type": "article-journal",
+     "title": "Ελληνικά: the δ13C decline, Ω ≤ ∞, ά ΐ ϑ and 𝙰",
+     "author": [{"family": "Παπαδόπουλος", "given": "Γιώργος"}, {"family": "Σπύρου", "given": "Ελένη-Μαρία"},
+                {"family": "Smith", "given": "Γ. Alan"}],
+     "container-title": "Δελτίο", "volume": "3", "page": "5-9", "issued": {"date-parts": [[2021]]},
+     "DOI": "10.5555/hostile.greek"},
 ]
 
 
@@ -203,13 +209,13 @@ def fidelity_store(genuine_works, run, tmp_path):
     return reference, stored(run)
 
 
-# Where a format has no field pandoc reads as container-title, the value travels
-# under the field the format does have (a dataset's repository and a document's
-# container in @misc/@dataset howpublished, which pandoc reads as publisher).
+# biblatex's data model gives @dataset and @misc no container field, and pandoc
+# reads a container only from journaltitle (or a chapter's booktitle): biber
+# --validate-datamodel rejects both there. So a dataset's repository and an
+# untyped document's container travel under the fields those types have
+# (publisher, organization, howpublished), which pandoc reads as publisher.
+# Classic BibTeX has no data model: its @misc carries journal as well (0 differences).
 CONTAINERLESS = {"dataset", "document"}
-# Math and Greek in classic BibTeX and biblatex are written {$\delta$} for pdflatex;
-# pandoc keeps math as TeX source ("\delta"): pandoc users export with --unicode.
-_GREEK_OR_MATH = re.compile(r"[\u0370-\u03ff\u2200-\u22ff]")
 _DIFF = re.compile(r"^(\S+): ([\w-]+) (.*) \(the store says (.*)\)$")
 
 
@@ -226,14 +232,11 @@ def pandoc_differences(export: Path, reference: Path, records: dict, fmt: str) -
             continue
         m = _DIFF.match(line)
         rec = records.get(m.group(1), {}) if m else {}
-        if m and m.group(2) == "container-title" and rec.get("type") in CONTAINERLESS:
+        if m and fmt == "biblatex" and m.group(2) == "container-title" and rec.get("type") in CONTAINERLESS:
             explained.append(line)
         elif (m and fmt == "biblatex" and rec.get("type") == "document"
               and m.group(2) in ("volume", "issue", "page")):
             explained.append(line)  # biblatex's @misc has no such fields: they travel in howpublished
-        elif (m and m.group(2) == "title" and "unicode" not in export.name
-              and _GREEK_OR_MATH.search(rec.get("title", "")) and "\\" in m.group(3)):
-            explained.append(line)
         else:
             unexplained.append(line)
     return unexplained, explained
@@ -249,7 +252,7 @@ def test_pandoc_reads_every_export_as_the_store_holds_it(fidelity_store, run, tm
     unexplained, explained = pandoc_differences(out, reference, records, fmt)
     assert unexplained == [], "\n".join(unexplained)
     # The explained gaps are few and named: no more than the works of those kinds.
-    assert len(explained) <= 2 * sum(1 for r in records.values() if r["type"] in CONTAINERLESS) + 2, explained
+    assert len(explained) <= 2 * sum(1 for r in records.values() if r["type"] in CONTAINERLESS), explained
     print(f"pandoc, {out.name}: {len(explained)} explained difference(s)" + "".join("\n  " + e for e in explained))
 
 
@@ -342,7 +345,7 @@ def test_citation_js_reads_back_the_facts(fidelity_store, run, tmp_path):
         print(f"citation-js read {total - len(missed)}/{total} facts ({share:.2%}) from {fmt}; "
               f"{len(elsewhere)} container(s) under another variable ({', '.join(elsewhere)})"
               + "".join("\n  missed " + m for m in missed))
-        assert share >= 0.99, "\n".join(missed)
+        assert share >= 0.995, "\n".join(missed)  # the issue: >= 99.5 % from each format
         all_total, all_missed = all_total + total, all_missed + missed
     share = 1 - len(all_missed) / all_total
     print(f"citation-js, all three formats: {all_total - len(all_missed)}/{all_total} facts ({share:.2%})")
@@ -380,3 +383,20 @@ def test_pdflatex_typesets_latin_scripts_from_classic_bibtex(run, tmp_path):
     out = tmp_path / "latin.bib"
     assert run("export", "-f", "bibtex", "-o", str(out)).exit_code == 0
     assert_accepted(validate("bibtex", out), stored(run))
+
+
+@pytest.mark.validators
+@pytest.mark.parametrize("style", ["plain", "abbrv", "plainnat"])
+def test_pdflatex_typesets_greek_and_math_from_both_dialects(run, tmp_path, style):
+    """Greek and math travel as UTF-8 with pdflatex's form declared in @preamble:
+    bibtex (full and abbreviated given names) and biber + pdflatex typeset them."""
+    path = tmp_path / "greek.json"
+    path.write_text(json.dumps([HOSTILE[2]], ensure_ascii=False), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    for fmt, mode in (("bibtex", "bibtex"), ("biblatex", "biber")):
+        if mode == "biber" and style != "plain":
+            continue
+        out = tmp_path / f"greek-{fmt}.bib"
+        assert run("export", "-f", fmt, "-o", str(out)).exit_code == 0
+        assert "@preamble" in out.read_text(encoding="utf-8")
+        assert_accepted(validate("bibtex", out, {"BIB_MODE": mode, "BIB_STYLE": style}), stored(run))

@@ -8,7 +8,8 @@ What the real consumers demand, and how this module meets it:
   braces even after a backslash.
 * Classic output is ASCII: non-ASCII letters become LaTeX (``{\\"U}nal``) via
   pylatexenc; characters LaTeX has no name for (CJK, emoji) are kept as UTF-8
-  rather than lost.
+  rather than lost; Greek and math are kept as UTF-8 and declared for pdflatex
+  in one ``@preamble`` (:func:`preamble`).
 * ``url``, ``doi`` and ``eprint`` are verbatim for biblatex: never escaped.
 * Capitals a style must not lowercase are protected with braces (``{S-400}``).
 * Each entry gets the type for its kind of work when the fields that type
@@ -682,11 +683,14 @@ def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
                 f["howpublished"] = ("latex", ", ".join(details))
             if not biblatex:
                 # ... and keep them as fields too (plain.bst ignores the fields a
-                # @misc does not print; pandoc and citation-js read them).
+                # @misc does not print; pandoc and citation-js read them). The
+                # container twice: pandoc reads it from journal only, citation-js
+                # from booktitle only, and a @misc has no field of its own for it.
                 if issue or number:
                     f["number"] = issue or number
                 if container:
                     f["booktitle"] = container
+                    f["journal"] = container
         elif publisher and etype == "online":
             f["organization"] = publisher
         if base.get("genre") and etype == "misc":
