@@ -200,14 +200,15 @@ def refetch(sources: Sources, references: list[dict]) -> tuple[dict[str, list[Fo
     failed: dict[str, str] = {}
     for rec in references:
         found = []
-        for name, info in sorted(rec.get(META, {}).get("sources", {}).items()):
+        recorded = {name: info.get("id", "") for name, info in rec.get(META, {}).get("sources", {}).items()}
+        for name, asked in sorted(sources.also_asked(recorded).items()):
             try:
-                record = sources.refetch(name, info.get("id", ""))
+                record = sources.refetch(name, asked)
             except CitetoolError as exc:
                 failed[rec["id"]] = f"{rec['id']}: {exc}"
                 break
             if record is not None:
-                found.append((name, info.get("id", ""), record))
+                found.append((name, asked, record))
         else:
             fetched[rec["id"]] = found
     return fetched, failed

@@ -226,3 +226,16 @@ def test_working_papers_export_as_reports(run):
     assert "TY  - RPRT" in ris and "M1  - 11309" in ris
     text = run("export", "-f", "text").stdout
     assert "No 11309, NBER Working Papers from National Bureau of Economic Research, Inc" in text
+
+
+def test_refresh_of_a_handle_added_offline_asks_econpapers(econpapers, run, store_path):
+    assert run("add", "--offline", SEED_HANDLE).exit_code == 0
+    ref = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert set(ref["citetool"]["sources"]) == {"repec-handle"} and not econpapers.requests
+    result = run("refresh", ref["id"])
+    assert result.exit_code == 0, result.stderr
+    assert len(econpapers.requests) == 1  # asked although it was never asked before
+    assert "1 refreshed, 1 changed" in result.stderr
+    ref = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert {"econpapers", "repec-handle"} <= set(ref["citetool"]["sources"])
+    assert ref["title"].startswith("Russia’s scalable soft power")

@@ -96,6 +96,27 @@ class Sources:
     def answers(self, kind: str) -> bool:
         return any(kind in spec.kinds for spec in REGISTRY)
 
+    def also_asked(self, recorded: dict[str, str]) -> dict[str, str]:
+        """``recorded`` ({source: what it was asked}) plus the sources of the
+        same identifier kind that were never asked (a RePEc handle added
+        ``--offline`` has only the handle's own record: ``refresh`` asks
+        EconPapers too). Fall-backs are not added."""
+        from citetool.errors import CitetoolError
+        from citetool.identifiers import parse_identifier
+
+        out = dict(recorded)
+        for name, asked in recorded.items():
+            if name not in _BY_NAME:
+                continue
+            try:
+                kind = parse_identifier(asked).kind
+            except CitetoolError:
+                continue
+            for spec in REGISTRY:
+                if kind in spec.kinds and not spec.fallback and spec.name not in out:
+                    out[spec.name] = asked
+        return out
+
     def refetch(self, name: str, asked: str) -> Record | None:
         """A source's record again, from the service (``refresh``); None for
         names that are not sources (``import``, ``user``) or cannot be asked again."""
