@@ -382,6 +382,9 @@ def repaired_value(field: str, value: Any) -> Any:
     return None
 
 
+_NOT_TEXT = NAME_VARIABLES | DATE_VARIABLES  # the variables whose value text is not
+
+
 def check_fields(records: list[Record]) -> None:
     """Raise StoreError naming the first reference and field whose value has the
     wrong type (a hand-edited store), so no command trips over it later."""
@@ -389,6 +392,8 @@ def check_fields(records: list[Record]) -> None:
 
     for rec in records:
         for field, value in rec.items():
+            if type(value) is str and field not in _NOT_TEXT:
+                continue  # most values: text where text belongs (field_problem's answer, sooner)
             problem = field_problem(field, value)
             if problem:
                 raise StoreError(f"reference {rec.get('id')!r}: the field {field!r} {problem} "

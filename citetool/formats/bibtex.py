@@ -267,13 +267,16 @@ def escape(text: str, mode: str) -> str:
     # Combine a letter with its combining marks (e + U+0302 + U+0303 is one
     # LaTeX accent), but only there: NFC of the whole text would also replace
     # characters with a singleton decomposition (U+FA15 -> U+51DE).
-    text = _COMBINING_RUN.sub(lambda m: unicodedata.normalize("NFC", m.group(0)), text)
+    if _COMBINING.search(text):
+        text = _COMBINING_RUN.sub(lambda m: unicodedata.normalize("NFC", m.group(0)), text)
     return _NON_ASCII.sub(lambda m: _encode_run(m, text, mode), text)
 
 
 # A TeX ligature: two of - ` ' side by side.
 _LIGATURE_PAIR = re.compile(r"([-`'])(?=\1)")
-_COMBINING_RUN = re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+", re.S)
+_COMBINING_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_COMBINING = re.compile(f"[{_COMBINING_MARKS}]")  # one scan, for the text that has none (most)
+_COMBINING_RUN = re.compile(f".[{_COMBINING_MARKS}]+", re.S)
 
 
 def _encode_run(m: re.Match, text: str, mode: str) -> str:
@@ -281,7 +284,16 @@ def _encode_run(m: re.Match, text: str, mode: str) -> str:
     across two characters' forms ("-" before an en dash written "--" would
     read as an em dash): such neighbours are parted by {}. Neighbours written
     as declared UTF-8 ({Ελληνικά}, not {Ε}{λ}...) share one pair of braces."""
-    forms = [_char_out(c, mode) for c in m.group(0)]
+    run = m.group(0)
+    if len(run) == 1:  # most runs: one character (’ – é), so two neighbours to look at
+        form = _char_out(run, mode)
+        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
+        if before and before == form[0] and before in "-`'":
+            form = "{}" + form
+        if after and form[-1] == after and after in "-`'":
+            form += "{}"
+        return form
+    forms = [_char_out(c, mode) for c in run]
     if len(forms) > 1 and mode != UNICODE:
         forms = _join_declared(m.group(0), forms)
     pieces = [text[m.start() - 1:m.start()], *forms, text[m.end():m.end() + 1]]
@@ -354,8 +366,10 @@ def protect_title(title: str, mode: str) -> str:
     if len(escaped) != len(words):  # escaping never adds spaces; stay safe if it did
         escaped = [escape(w, mode) for w in words]
     title_case = _is_title_case(words)
-    return " ".join("{" + e + "}" if not w.islower() and _needs_protection(w, i, title_case) else e
-                    for i, (w, e) in enumerate(zip(words, escaped, strict=True)))
+    for i, w in enumerate(words):
+        if not w.islower() and _needs_protection(w, i, title_case):
+            escaped[i] = "{" + escaped[i] + "}"
+    return " ".join(escaped)
 
 
 # --- names -------------------------------------------------------------------
@@ -363,7 +377,7 @@ def protect_title(title: str, mode: str) -> str:
 def _name_part(text: str, mode: str) -> str:
     escaped = escape(text, mode)
     # A comma or a lone "and" inside a part would split the name list: protect it.
-    if "," in text or _AND.search(text):
+    if "," in text or ("and" in text.lower() and _AND.search(text)):
         return "{" + escaped + "}"
     return escaped
 
@@ -383,11 +397,11 @@ def _family_part(person: dict, mode: str) -> str:
 
 
 def _given_part(given: str, mode: str) -> str:
-    if mode == CLASSIC and _UTF8_INITIAL.search(given):
+    if mode == CLASSIC and not given.isascii() and _UTF8_INITIAL.search(given):
         given_tex = _UTF8_INITIAL.sub(_mark_utf8_initial, given)
         escaped = escape(given_tex, mode).replace("\ue000", "{\\textup{").replace("\ue001", "}}")
         return "{" + escaped + "}" if _JOINED_INITIALS.search(given) or "," in given else escaped
-    if _JOINED_INITIALS.search(given):
+    if "." in given and _JOINED_INITIALS.search(given):
         return "{" + escape(given, mode) + "}"
     return _name_part(given, mode)
 
@@ -765,11 +779,20 @@ def _value(kind: str, value, mode: str) -> str:
     return "{" + escape(value, mode) + "}"
 
 
-_RANK = {name: i for i, name in enumerate(ORDER)}
+class _Rank(dict):
+    """A field's place in ORDER; any other field after them (``__missing__``)."""
+
+    def __missing__(self, name: str) -> int:
+        return len(ORDER)
 
 
-def _order(name: str) -> tuple[int, str]:
-    return (_RANK.get(name, len(ORDER)), name)
+_RANK = _Rank((name, i) for i, name in enumerate(ORDER))
+
+
+def _in_order(fields) -> list[str]:
+    """Field names in ORDER, the rest alphabetically after them: two sorts in C
+    (alphabetical, then stable by rank) instead of a Python key per field."""
+    return sorted(sorted(fields), key=_RANK.__getitem__)
 
 
 def _list_value(name: str, field: tuple, mode: str) -> str:
@@ -790,7 +813,7 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     etype, fields = choose_entry(rec, biblatex, mode)
     lines = [f"@{etype}{{{rec['id']},"]
     lines += [f"  {name} = {_list_value(name, fields[name], mode) if biblatex and name in _BIBLATEX_LISTS else _value(*fields[name], mode)},"
-              for name in sorted(fields, key=_order)]
+              for name in _in_order(fields)]
     lines.append("}\n")
     return "\n".join(lines)
 
