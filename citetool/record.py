@@ -71,6 +71,8 @@ def _control_pattern(keep: str) -> re.Pattern:
 def strip_controls(text: str, keep: str = "\t\n\r") -> str:
     """``text`` without control characters, but for the whitespace in ``keep``
     (a field may hold tabs and line breaks; a terminal line keeps ``\t\n``)."""
+    if text.isprintable():  # no control character in it (most text): nothing to look up
+        return text
     return _control_pattern(keep).sub("", text)
 
 

@@ -81,9 +81,12 @@ def _accent(m: re.Match) -> str:
 def _fast_decode(text: str) -> str | None:
     """Common LaTeX to Unicode; None when something is left that needs pylatexenc."""
     # "\x00" marks a character that came out of an escape and must stay literal.
-    out = _ESCAPED_RE.sub(lambda m: "\x00" + m.group(1), text)
+    commands = "\\" in text or "$" in text  # without either, no pattern below but the last ones can match
+    out = _ESCAPED_RE.sub(lambda m: "\x00" + m.group(1), text) if commands else text
     for broken, literal in (("`{}`", "\x00`\x00`"), ("'{}'", "\x00'\x00'")):
         out = out.replace(broken, literal)  # a ligature broken on purpose
+    if not commands:
+        return _FINAL_RE.sub(_final, out.replace("---", "\u2014").replace("--", "\u2013"))
     # Hyphens need nothing: "{}" parts dash runs as it does for TeX ("--{}---" is
     # an en dash and an em dash), and the braces go only after the dashes are read.
     out = _ACCENT_RE.sub(_accent, out)
@@ -271,18 +274,23 @@ def entry_to_record(entry_type: str, fields: dict) -> Record:
     return rec
 
 
+def _fields(entry) -> dict:
+    """An entry's fields by lower-case name, the last of two spellings winning (what
+    bibtexparser's NormalizeFieldKeys middleware does, without a pass over every block)."""
+    return {f.key.lower(): f.value for f in entry.fields}
+
+
 def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
     """Entries of a .bib file, and one message per malformed block."""
     import logging
 
     import bibtexparser
-    from bibtexparser.middlewares import NormalizeFieldKeys
 
     # bibtexparser logs each failed block over several lines; citetool reports
     # them itself, one line each, with the file and line.
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
-    library = bibtexparser.parse_string(text, append_middleware=[NormalizeFieldKeys(allow_inplace_modification=True)])
+    library = bibtexparser.parse_string(text)
     problems = []
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
@@ -292,10 +300,10 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
     raw_entries = {e.key.lower(): e for e in library.entries}
     out = []
     for entry in library.entries:
-        fields = {f.key: f.value for f in entry.fields}
+        fields = _fields(entry)
         parent = fields.get("crossref")
         if parent and parent.lower() in raw_entries:
-            inherited = {f.key: f.value for f in raw_entries[parent.lower()].fields}
+            inherited = _fields(raw_entries[parent.lower()])
             if "title" in inherited and "booktitle" not in fields:
                 fields["booktitle"] = inherited["title"]
             for k, v in inherited.items():
