@@ -385,6 +385,7 @@ def repaired_value(field: str, value: Any) -> Any:
 
 
 _NOT_TEXT = NAME_VARIABLES | DATE_VARIABLES  # the variables whose value text is not
+_CHECKED = (ITEM_VARIABLES - {"id", "custom"}) | _NOT_TEXT  # field_problem passes any value of the others
 
 
 def check_fields(records: list[Record]) -> None:
@@ -394,8 +395,12 @@ def check_fields(records: list[Record]) -> None:
 
     for rec in records:
         for field, value in rec.items():
-            if type(value) is str and field not in _NOT_TEXT:
-                continue  # most values: text where text belongs (field_problem's answer, sooner)
+            # Most values: text where text belongs, or citetool's own: field_problem's answer, sooner.
+            if type(value) is str:
+                if field not in _NOT_TEXT:
+                    continue
+            elif field not in _CHECKED:
+                continue
             problem = field_problem(field, value)
             if problem:
                 raise StoreError(f"reference {rec.get('id')!r}: the field {field!r} {problem} "
