@@ -41,11 +41,11 @@ from citetool.errors import StoreError, UsageError
 from citetool.merge import (
     EMPTY,
     USER,
-    _fold,
     bibliographic_fields,
     build_index,
     dois_differ,
     find_match,
+    fold_ascii,
     rank,
 )
 from citetool.merge_conflicts import UNRESOLVED
@@ -106,7 +106,7 @@ class _Unmatched:
         if match not in self.records:
             match = self.by_key.get(record["id"].lower())
             if match in self.records and key_needs_title and \
-                    _fold(record.get("title") or "") != _fold(self.records[match].get("title") or ""):
+                    fold_ascii(record.get("title") or "") != fold_ascii(self.records[match].get("title") or ""):
                 match = None
         if match not in self.records or dois_differ(record, self.records[match]):
             return None

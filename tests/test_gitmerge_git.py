@@ -348,3 +348,33 @@ def test_a_store_started_on_both_branches_merges(tmp_path, run, git_env, crossre
     refs = repo.records()
     assert set(refs) == {*alice, bob[0]}
     assert refs[alice[0]]["note"] == "bob"
+
+
+def test_a_criss_cross_history_merges(repo, crossref):
+    """Two co-authors merge each other's branch, then go on: the next merge has
+    two merge bases, which git first merges into a virtual one with the driver."""
+    seed, b, c = repo.keys
+    repo.git("checkout", "-q", "-b", "bob")
+    repo.ok("edit", b, "--set", "volume=99")
+    repo.commit("bob: a volume")
+    repo.git("checkout", "-q", "main")
+    repo.ok("edit", seed, "--set", "note=Alice's note")
+    repo.commit("alice: a note")
+    alice_first = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert repo.git("merge", "-q", "--no-edit", "bob", check=False).returncode == 0
+    repo.git("checkout", "-q", "bob")
+    assert repo.git("merge", "-q", "--no-edit", alice_first, check=False).returncode == 0
+    repo.ok("edit", c, "--set", "note=Bob's note")
+    repo.commit("bob: another note")
+    repo.git("checkout", "-q", "main")
+    d = repo.ok("add", DOI_D)
+    repo.commit("alice: one more")
+    assert len(repo.git("merge-base", "--all", "main", "bob").stdout.split()) == 2  # criss-cross
+
+    merged = repo.git("merge", "-q", "--no-edit", "bob", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    refs = repo.records()
+    assert set(refs) == {seed, b, c, d}
+    assert refs[seed]["note"] == "Alice's note" and refs[b]["volume"] == "99" and refs[c]["note"] == "Bob's note"
+    assert repo.citetool("doctor").exit_code == 0
+    assert repo.git("status", "--porcelain").stdout == ""

@@ -184,6 +184,19 @@ def declaration(ch: str) -> str | None:
     return _declarations[ch]
 
 
+def _biblatex_declaration(ch: str) -> str | None:
+    """biblatex: a Latin letter pdflatex's UTF-8 input does not know (ễ ặ Ị)
+    is written as itself and declared with its LaTeX form ({\\~{\\^{e}}} for ễ).
+    biber would turn the LaTeX form into UTF-8 in the ``.bbl`` anyway, and
+    garbles a stacked one (\\u{\\d{a}} became a combining breve before ạ)."""
+    if _utf8_for_pdflatex(ch) or not unicodedata.name(ch, "").startswith("LATIN"):
+        return None
+    latex = latex_for(ch)
+    if not latex.startswith("{\\") or not _braces_balanced(latex[1:-1]):
+        return None
+    return latex[1:-1]
+
+
 def _char_out(ch: str, mode: str) -> str:
     out = _char_latex.get((ch, mode))
     if out is None:
@@ -191,26 +204,32 @@ def _char_out(ch: str, mode: str) -> str:
             out = ch
         elif declaration(ch) is not None:
             out = "{" + ch + "}"
+        elif mode == BIBLATEX and _biblatex_declaration(ch) is not None:
+            out = ch
         else:
             out = latex_for(ch)
         _char_latex[(ch, mode)] = out
     return out
 
 
-def preamble(entries: list[str]) -> str:
+def preamble(entries: list[str], mode: str = CLASSIC) -> str:
     """The @preamble that declares, for pdflatex, the characters of ``entries``
     written as UTF-8 (:func:`declaration`); "" when there are none. Each is
     defined only where the document has not defined it (babel's Greek, say),
-    and only under pdfTeX: LuaLaTeX and XeLaTeX read the characters themselves."""
+    and only under pdfTeX: LuaLaTeX and XeLaTeX read the characters themselves.
+
+    biblatex: the Latin letters pdflatex's UTF-8 input does not know
+    (Vietnamese ễ) are declared too (:func:`_biblatex_declaration`)."""
     chars = set()
     for entry in entries:
         if not entry.isascii():
             chars.update(_NON_ASCII_CHAR.findall(entry))
-    declared = sorted((ch, form) for ch in chars if (form := declaration(ch)) is not None)
+    declared = {ch: form for ch in chars
+                 if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None))}
     if not declared:
         return ""
     lines = ['@preamble{ "\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
-    for ch, form in declared:
+    for ch, form in sorted(declared.items()):
         name = "u8:\\detokenize{" + ch + "}"
         lines.append(f"  \\ifcsname {name}\\endcsname\\else \\expandafter\\gdef\\csname {name}\\endcsname{{{form}}}\\fi")
     lines.append('  \\fi\\fi" }\n')
@@ -820,7 +839,7 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
 
 def _render(records: list[Record], biblatex: bool, unicode: bool) -> str:
     entries = [render_entry(r, biblatex=biblatex, unicode=unicode) for r in records]
-    head = "" if unicode else preamble(entries)
+    head = "" if unicode else preamble(entries, BIBLATEX if biblatex else CLASSIC)
     return "\n".join([head, *entries] if head else entries)
 
 
