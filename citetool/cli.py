@@ -517,7 +517,7 @@ def export(
     lib, filters = _stored_library(), _filters(types, year_spec, search)
     selected = lib.select(keys, filters)
     check_fields(selected)
-    text = lib.export(fmt, keys, filters, style=style, unicode=unicode)
+    text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
     for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)]:
         say(warning)
     _write_output(text, output)
