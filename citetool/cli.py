@@ -953,7 +953,9 @@ def _click_command(args: Sequence[str]):
     name = _command_named(args)
     chosen = [c for c in app.registered_commands
               if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
-    if not chosen:
+    if name is None and "--version" in args and not {"-h", "--help"} & set(args):
+        chosen = []  # the version is printed before any command is looked at: build none
+    elif not chosen:
         return typer.main.get_command(app)
     one = copy.copy(app)
     one.registered_commands = chosen
