@@ -80,8 +80,8 @@ def clean_paragraphs(text: str | None) -> str:
 def one_line(text: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces, and drop
     control characters, which no export format can carry."""
-    if _UNUSUAL.search(text) is None:
-        return text.strip(" ")
+    if (text.isprintable() and "  " not in text) or _UNUSUAL.search(text) is None:
+        return text.strip(" ")  # (isprintable: no control character, line or paragraph separator; in C)
     return _WS.sub(" ", _CONTROL.sub("", text)).strip()
 
 
