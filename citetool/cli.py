@@ -227,6 +227,7 @@ def _stored_library():
     exit 0); the default store may not exist yet (nothing stored so far)."""
     from citetool.errors import StoreError
 
+    _settings()  # a bad setting is reported first, whatever the store
     path = _store_path()
     if (_current().store or _env().environ.get("CITETOOL_STORE")) and not path.exists():
         raise StoreError(f"no store at {path}: check --store or CITETOOL_STORE (adding a reference creates one)")
