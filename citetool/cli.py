@@ -423,10 +423,9 @@ def list_(
     Columns: key, type, year, authors, title.
     Example: citetool list --year 2020- --search russia | cut -f1
     """
-    from citetool.record import check_fields, year
+    from citetool.record import year
 
-    records = _stored_library().select(keys, _filters(types, year_spec, search, flagged))
-    check_fields(records)
+    records = _stored_library().select(keys, _filters(types, year_spec, search, flagged))  # shapes checked on reading
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -512,12 +511,10 @@ def export(
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
     from citetool.merge_conflicts import unresolved_problems
-    from citetool.record import check_fields
     from citetool.updates import retraction_warnings
 
     lib, filters = _stored_library(), _filters(types, year_spec, search)
-    selected = lib.select(keys, filters)
-    check_fields(selected)
+    selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
     text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
     for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)]:
         say(warning)
