@@ -227,6 +227,7 @@ def _stored_library():
     exit 0); the default store may not exist yet (nothing stored so far)."""
     from citetool.errors import StoreError
 
+    _settings()  # a bad setting is reported first, whatever the store
     path = _store_path()
     if (_current().store or _env().environ.get("CITETOOL_STORE")) and not path.exists():
         raise StoreError(f"no store at {path}: check --store or CITETOOL_STORE (adding a reference creates one)")
@@ -533,16 +534,32 @@ def export(
 
 
 def _write_output(text: str, output: Path | None) -> None:
-    """``text`` to stdout, or atomically to the file ``output``."""
+    """``text`` to stdout, or atomically to the file ``output``; into a device,
+    a FIFO or a socket (``/dev/null``, ``/dev/stdout``, a named pipe) as
+    ``cat > PATH`` would: such a file is written to, never replaced."""
     if output is None or str(output) == "-":
         _env().out(text, end="")
         return
+    import stat
+
     from citetool.store import atomic_write_text
 
-    if not output.parent.is_dir():
-        raise UsageError(f"cannot write {output}: the folder {output.parent} does not exist (nothing was written)")
     try:
+        mode = output.stat().st_mode  # follows links: /dev/stdout is one
+    except OSError:
+        mode = None
+    try:
+        if mode is not None and stat.S_ISDIR(mode):
+            raise UsageError(f"cannot write {output}: it is a folder (nothing was written)")
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(output, "wb") as stream:
+                stream.write(text.encode("utf-8"))
+            return
+        if not output.parent.is_dir():
+            raise UsageError(f"cannot write {output}: the folder {output.parent} does not exist (nothing was written)")
         atomic_write_text(output, text)
+    except BrokenPipeError:
+        return  # the reader of a named pipe went away: as a closed stdout, quietly
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 

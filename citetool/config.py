@@ -6,6 +6,7 @@ and scripts can set variables before calling in.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,21 +21,32 @@ OPENLIBRARY_URL = "https://openlibrary.org"
 STORE_FILENAME = "citetool.json"
 
 
-def _float_env(name: str, default: float, allow_zero: bool = False, env: Mapping[str, str] | None = None) -> float:
+def _float_env(name: str, default: float, allow_zero: bool = False, env: Mapping[str, str] | None = None,
+               maximum: float = 86400.0, unit: str = "seconds") -> float:
+    """A number from ``env``: finite, positive (or zero if ``allow_zero``), at
+    most ``maximum``; anything else is a usage error naming the variable."""
     raw = (os.environ if env is None else env).get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > maximum:
         from citetool.errors import UsageError
 
-        raise UsageError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if value < 0 or (value == 0 and not allow_zero):
-        from citetool.errors import UsageError
-
-        raise UsageError(f"{name} must be positive, not {raw!r}")
+        least = "0 or more" if allow_zero else "more than 0"
+        raise UsageError(f"{name} must be a number of {unit}, {least} and at most {maximum:g}, not {raw!r}")
     return value
+
+
+def _optional(env: Mapping[str, str], name: str, **limits) -> float | None:
+    """:func:`_float_env` for a setting whose default is decided elsewhere (None when unset);
+    a count of requests is a whole number, at least 1."""
+    if not env.get(name):
+        return None
+    value = _float_env(name, 0.0, env=env, **limits)
+    return max(1, round(value)) if limits.get("unit") == "requests" else value
 
 
 def _url_env(name: str, default: str, env: Mapping[str, str]) -> str:
@@ -89,10 +101,10 @@ class Settings:
             lock_timeout=_float_env("CITETOOL_LOCK_TIMEOUT", 30.0, env=env),
             cache_dir=Path(env["CITETOOL_CACHE_DIR"]).expanduser() if env.get("CITETOOL_CACHE_DIR") else None,
             repec_interval=_float_env("CITETOOL_REPEC_INTERVAL", 1.0, allow_zero=True, env=env),
-            cache_max_age=_float_env("CITETOOL_CACHE_MAX_AGE", -1.0, allow_zero=True, env=env) if env.get("CITETOOL_CACHE_MAX_AGE") else None,
-            crossref_rate=_float_env("CITETOOL_CROSSREF_RATE", 0.0, env=env) if env.get("CITETOOL_CROSSREF_RATE") else None,
-            crossref_list_rate=_float_env("CITETOOL_CROSSREF_LIST_RATE", 0.0, env=env) if env.get("CITETOOL_CROSSREF_LIST_RATE") else None,
-            crossref_concurrency=int(_float_env("CITETOOL_CROSSREF_CONCURRENCY", 0.0, env=env)) if env.get("CITETOOL_CROSSREF_CONCURRENCY") else None,
+            cache_max_age=_optional(env, "CITETOOL_CACHE_MAX_AGE", allow_zero=True, maximum=10 * 366 * 86400),
+            crossref_rate=_optional(env, "CITETOOL_CROSSREF_RATE", maximum=10000, unit="requests a second"),
+            crossref_list_rate=_optional(env, "CITETOOL_CROSSREF_LIST_RATE", maximum=10000, unit="requests a second"),
+            crossref_concurrency=_optional(env, "CITETOOL_CROSSREF_CONCURRENCY", maximum=100, unit="requests"),
             retry_base=_float_env("CITETOOL_RETRY_BASE", 1.0, allow_zero=True, env=env),
         )
 

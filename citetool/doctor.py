@@ -123,6 +123,14 @@ def examine(store: Store, repair: bool = False) -> Report:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         report.problems.append(f"{store.path} is not a citetool store (no \"format\": \"{FORMAT}\")")
         return report
+    if "\\ud" in raw.decode("utf-8").lower():
+        from citetool.store import replace_surrogates
+
+        cleaned = replace_surrogates(data)
+        if cleaned != data:
+            report.problems.append("the store holds lone surrogates (half characters, such as \\ud800)")
+            report.repaired.append("each lone surrogate written as U+FFFD, the replacement character")
+            data = cleaned
     version = data.get("version")
     if not isinstance(version, int) or version > VERSION:
         report.problems.append(f"version {version!r} is not one this citetool understands ({VERSION}); upgrade citetool")

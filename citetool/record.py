@@ -70,10 +70,20 @@ def _control_pattern(keep: str) -> re.Pattern:
 
 def strip_controls(text: str, keep: str = "\t\n\r") -> str:
     """``text`` without control characters, but for the whitespace in ``keep``
-    (a field may hold tabs and line breaks; a terminal line keeps ``\t\n``)."""
+    (a field may hold tabs and line breaks; a terminal line keeps ``\t\n``),
+    and with a lone surrogate replaced by U+FFFD (:func:`without_surrogates`)."""
     if text.isprintable():  # no control character in it (most text): nothing to look up
         return text
-    return _control_pattern(keep).sub("", text)
+    return without_surrogates(_control_pattern(keep).sub("", text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (half a character, which no UTF-8 file
+    or consumer can hold: a JSON ``"\\ud800"``) replaced by U+FFFD."""
+    return text if text.isprintable() else _SURROGATE.sub("\ufffd", text)
 
 
 def clean_record(value: Any) -> Any:

@@ -90,7 +90,7 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
         except UnicodeDecodeError:
             raise StoreError(f"cannot read store {path}: not UTF-8; the file was left untouched") from None
     try:
-        return json.loads(data, parse_constant=_not_a_json_number, parse_float=_finite_float)
+        value = json.loads(data, parse_constant=_not_a_json_number, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise StoreError(
             f"cannot read store {path}: not valid JSON (line {exc.lineno}, column {exc.colno}); "
@@ -98,6 +98,22 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
         ) from None
     except _NotJSONNumber as exc:
         raise StoreError(f"cannot read store {path}: {exc} is not a JSON number; the file was left untouched") from None
+    return replace_surrogates(value) if "\\ud" in data.lower() else value
+
+
+def replace_surrogates(value):
+    """``value`` with each lone surrogate (``"\\ud800"`` in a file edited by hand:
+    half of a character, which no UTF-8 file, terminal or consumer can hold)
+    replaced by U+FFFD, the replacement character, in strings and keys."""
+    from citetool.record import without_surrogates
+
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_surrogates(v) for v in value]
+    return value
 
 
 class _NotJSONNumber(ValueError):

@@ -244,3 +244,18 @@ def test_the_default_store_may_not_exist_yet(run, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     result = run("list")
     assert result.exit_code == 0 and result.stdout == "", result.stderr
+
+
+@pytest.mark.parametrize("name, value", [("CITETOOL_TIMEOUT", "nan"), ("CITETOOL_TIMEOUT", "inf"),
+                                         ("CITETOOL_TIMEOUT", "1e20"), ("CITETOOL_TIMEOUT", "0"),
+                                         ("CITETOOL_LOCK_TIMEOUT", "nan"), ("CITETOOL_RETRY_BASE", "inf"),
+                                         ("CITETOOL_CROSSREF_CONCURRENCY", "nan"), ("CITETOOL_REPEC_INTERVAL", "-1")])
+def test_a_setting_that_is_not_a_usable_number_is_a_usage_error(run, monkeypatch, store_path, name, value):
+    # nan passed every comparison (a 'nans' timeout), inf overflowed a sleep, a huge back-off hung
+    monkeypatch.setenv(name, value)
+    for args in (("add", SEED_DOI), ("list",)):
+        result = run(*args)
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr.startswith(f"citetool: error: {name} must be a number of ")
+        assert result.stderr.rstrip().endswith(f"not {value!r}") and result.stderr.count("\n") == 1
+    assert not store_path.exists()

@@ -422,3 +422,31 @@ def test_dash_runs_and_symbols_read_back_as_written(title):
     for fmt in ("bibtex", "biblatex"):
         entry = bibtexparser.parse_string(render(fmt, [hostile_record(title, [], "c", "a")])).entries[0]
         assert decode_latex(entry["title"]) == title, (fmt, entry["title"])
+
+
+def test_export_into_a_named_pipe_writes_to_it_and_never_replaces_it(run, tmp_path):
+    """`export -o FIFO` (or a device: /dev/null, /dev/stdout) writes into it, as
+    `cat > FIFO` would; an atomic replace would swap the pipe for a regular file
+    (and, as root, /dev/null for a file)."""
+    import stat
+    import threading
+
+    items = tmp_path / "k.json"
+    items.write_text(json.dumps([{"id": "k", "type": "book", "title": "T", "publisher": "P",
+                                  "issued": {"date-parts": [[2000]]}}]), encoding="utf-8")
+    assert run("import", str(items)).exit_code == 0
+    fifo = tmp_path / "refs.fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.bib"
+    link.symlink_to(fifo)
+    for target in (fifo, link):
+        received = []
+        reader = threading.Thread(target=lambda got=received: got.append(fifo.read_bytes()))
+        reader.start()
+        result = run("export", "-f", "bibtex", "-o", str(target))
+        reader.join(10)
+        assert result.exit_code == 0, result.stderr
+        assert received and received[0].startswith(b"@book{k,")
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    folder = run("export", "-o", str(tmp_path))
+    assert folder.exit_code == 2 and "it is a folder" in folder.stderr

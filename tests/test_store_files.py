@@ -198,3 +198,26 @@ def test_a_hand_edited_field_of_the_wrong_type_is_named_and_repaired(run, store_
     assert bad["author"] == [{"family": "Doe", "given": "Jane"}, {"family": "Roe", "given": "R"}]
     assert bad["issued"] == {"date-parts": [[2020, 5]]}
     assert run("export").exit_code == 0
+
+
+def test_a_lone_surrogate_is_replaced_not_a_crash(run, tmp_path, monkeypatch):
+    """A store edited by hand with "\\ud800" (half a character: no UTF-8 file or
+    terminal can hold it) made every command exit 1; an import carrying one too.
+    It is read as U+FFFD, the replacement character."""
+    store = tmp_path / "sur.json"
+    store.write_text('{"format": "citetool-store", "version": 1, "references": ['
+                     '{"id": "a", "type": "book", "title": "Bad \\ud800 x"}, {"id": "b", "type": "book", "title": "B"}]}',
+                     encoding="utf-8")
+    monkeypatch.setenv("CITETOOL_STORE", str(store))
+    listed = run("list")
+    assert listed.exit_code == 0 and "Bad \ufffd x" in listed.stdout
+    assert run("export", "-f", "csl-json").exit_code == 0
+    doctor = run("doctor")
+    assert doctor.exit_code == 4 and "lone surrogates" in doctor.stdout + doctor.stderr
+    assert run("edit", "b", "--set", "note=x").exit_code == 0
+    assert run("doctor").exit_code == 0
+    assert json.loads(store.read_text(encoding="utf-8"))["references"][0]["title"] == "Bad \ufffd x"
+    items = tmp_path / "s.json"
+    items.write_text('[{"id": "s", "type": "book", "title": "Half \\udc00 of it"}]', encoding="utf-8")
+    assert run("import", str(items)).exit_code == 0
+    assert json.loads(run("show", "s", "--json").stdout)["title"] == "Half \ufffd of it"

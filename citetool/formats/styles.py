@@ -56,6 +56,10 @@ def load_style(name: str):
         raise UsageError(f"{name} is not a CSL style (its root element is <{etree.QName(root).localname}>, not a CSL <style>)")
     if root.find(_CSL_BIBLIOGRAPHY_TAG) is None:
         raise UsageError(f"{name} has no <bibliography> section, so it cannot format a reference list")
+    defined = {m.get("name") for m in root.iter(_CSL + "macro")}
+    missing = sorted({e.get("macro") for e in root.iter() if e.get("macro") and e.get("macro") not in defined})
+    if missing:
+        raise UsageError(f"{name} is not a usable CSL style: it calls the macro {missing[0]!r}, which it does not define")
     _honour_initialize_false(root)
     try:
         csl = CitationStylesStyle(io.BytesIO(etree.tostring(root)), validate=False)
@@ -131,11 +135,18 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         csl = load_style(style)
-        source = CiteProcJSON(_items(records, style, for_html))
-        bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
-        for rec in records:
-            bibliography.register(Citation([CitationItem(rec["id"])]))
-        return [str(entry) for entry in bibliography.bibliography()]
+        try:
+            source = CiteProcJSON(_items(records, style, for_html))
+            bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
+            for rec in records:
+                bibliography.register(Citation([CitationItem(rec["id"])]))
+            return [str(entry) for entry in bibliography.bibliography()]
+        except RecursionError:
+            raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
+                             "each other without end; choose another style") from None
+        except Exception as exc:  # citeproc-py implements CSL 1.0 only in part (french4, a macro not defined)
+            raise UsageError(f"citeproc-py cannot format these references in the style {style!r} "
+                             f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
 
 
 def render_text(records: list[Record], style: str) -> str:
