@@ -19,10 +19,7 @@ def unreadable(where: str, exc: BaseException, what: str = "an entry") -> str:
     reader turns any exception while converting ONE entry into this, so only
     that entry is skipped (a name bibtexparser cannot split, a value nested too
     deeply...)."""
-    if isinstance(exc, RecursionError):
-        reason = "nested too deeply"
-    else:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+    reason = "nested too deeply" if isinstance(exc, RecursionError) else " ".join(str(exc).split()) or type(exc).__name__
     if len(reason) > 200:
         reason = reason[:197] + "..."
     return f"{where}: skipped {what} that cannot be read ({reason})"
