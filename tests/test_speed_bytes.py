@@ -150,9 +150,12 @@ def test_what_is_not_a_json_number_is_refused_not_turned_into_null(number):
         loads(_store_text(number))
 
 
-def test_strings_json_reads_but_orjson_refuses_are_read_as_json_reads_them():
+def test_a_lone_surrogate_orjson_refuses_is_read_as_the_replacement_character():
+    # json reads "a\ud800b" as half a character, which no UTF-8 file can hold: U+FFFD
     records = loads(b'{"format": "citetool-store", "version": 1, "references": [{"id": "k", "t": "a\\ud800b"}]}')
-    assert records["k"]["t"] == "a\ud800b"
+    assert records["k"]["t"] == "a\ufffdb"
+    paired = loads(b'{"format": "citetool-store", "version": 1, "references": [{"id": "k", "t": "\\ud83c\\udf89"}]}')
+    assert paired["k"]["t"] == "\U0001f389"  # a pair is one character, read as it is
 
 
 @pytest.mark.parametrize("raw", [
