@@ -429,11 +429,10 @@ def list_(
     Columns: key, type, year, authors, title.
     Example: citetool list --year 2020- --search russia | cut -f1
     """
-    from citetool.record import check_fields, year
+    from citetool.record import year
 
     filters = _filters(types, year_spec, search, flagged)  # a bad option first, before the store is read
-    records = _stored_library().select(keys, filters)
-    check_fields(records)
+    records = _stored_library().select(keys, filters)  # shapes checked on reading
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -519,14 +518,12 @@ def export(
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
     from citetool.merge_conflicts import unresolved_problems
-    from citetool.record import check_fields
     from citetool.updates import retraction_warnings
 
     _check_style(style)
     filters = _filters(types, year_spec, search)  # a bad option first, before the store is read
     lib = _stored_library()
-    selected = lib.select(keys, filters)
-    check_fields(selected)
+    selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
     text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
     for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)]:
         say(warning)

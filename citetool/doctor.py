@@ -30,7 +30,7 @@ from pathlib import Path
 
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
-from citetool.record import CSL_TYPES, field_problem, repaired_value, value_text
+from citetool.record import CSL_TYPES, META, field_problem, meta_problem, repaired_value, value_text
 from citetool.store import FORMAT, VERSION, Store, dumps
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
@@ -184,9 +184,17 @@ def _check_type(ref: dict, label: str, report: Report) -> None:
     (Crossref's journal-article is article-journal); only a type with no CSL
     equivalent becomes document (the old one is named in the report)."""
     value = ref.get("type")
-    if value in CSL_TYPES:
+    if isinstance(value, str) and value in CSL_TYPES:
         return
-    report.problems.append(f"{label}: unknown CSL type {value!r}")
+    if value is not None and not isinstance(value, str):  # a hand edit: ["book"], 1
+        report.problems.append(f"{label}: the field 'type' {field_problem('type', value)}")
+        read = repaired_value("type", value)
+        if read in CSL_TYPES:
+            ref["type"] = read
+            report.repaired.append(f"{label}: type set to {read!r}")
+            return
+    else:
+        report.problems.append(f"{label}: unknown CSL type {value!r}")
     ref["type"] = _csl_type(value) or "document"
     report.repaired.append(f"{label}: type set to {ref['type']!r}")
 
@@ -194,6 +202,8 @@ def _check_type(ref: dict, label: str, report: Report) -> None:
 def _check_fields(ref: dict, label: str, report: Report) -> None:
     """A field whose value has the wrong type (a hand edit: a list for a title)
     is read as the right type where it can be, else removed (the backup keeps it)."""
+    if META in ref:
+        _check_meta(ref, label, report)
     for name, value in list(ref.items()):
         problem = field_problem(name, value)
         if not problem:
@@ -223,3 +233,30 @@ def _remove(temps: list[Path], report: Report) -> None:
             report.repaired.append(f"removed {tmp.name}")
         except OSError:
             pass
+
+
+def _check_meta(ref: dict, label: str, report: Report) -> None:
+    """citetool's own data of the wrong shape (a hand edit: ``"aliases": 1``):
+    the part is read as the right shape where it can be (one alias as text
+    becomes a list of one), else removed (the backup keeps it)."""
+    while (problem := meta_problem(ref[META])) is not None:
+        part, what = problem
+        report.problems.append(f"{label}: the field {part!r} {what}")
+        if part == META:
+            ref[META] = {}
+            report.repaired.append(f"{label}: the field {META!r} emptied (it stays in the backup)")
+            continue
+        name = part.split(".", 1)[1]
+        value = ref[META][name]
+        if name == "aliases" and isinstance(value, (str, list)):
+            kept = [value] if isinstance(value, str) else [a for a in value if isinstance(a, str)]
+            ref[META][name] = kept
+            report.repaired.append(f"{label}: the field {part!r} is now {kept!r}")
+        elif isinstance(value, dict) and name in ("fields", "ids", "sources", "conflicts", "unresolved"):
+            want = str if name in ("fields", "ids") else dict
+            ref[META][name] = {k: v for k, v in value.items() if isinstance(v, want)}
+            report.repaired.append(f"{label}: the field {part!r} kept only its entries of the right shape "
+                                   "(the others stay in the backup)")
+        else:
+            del ref[META][name]
+            report.repaired.append(f"{label}: the field {part!r} removed (it stays in the backup)")

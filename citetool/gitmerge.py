@@ -69,12 +69,15 @@ class MergeOutcome:
 def read_store_file(path: Path, label: str) -> dict[str, Record]:
     """One version of the store as git hands it over (any line endings; an
     empty file when there is no common ancestor; an older store version)."""
+    from citetool.record import check_fields
     from citetool.store import Store
 
     try:
         if Path(path).stat().st_size == 0:
             return {}
-        return Store(path).load()
+        records = Store(path).load()
+        check_fields(records.values())  # a hand edit of the wrong shape: exit 4, not a crash mid-merge
+        return records
     except OSError as exc:
         raise StoreError(f"cannot read {label} ({path}): {exc.strerror or exc}") from None
     except StoreError as exc:

@@ -33,6 +33,7 @@ class Library:
         self._records: dict[str, Record] | None = None
         self._sources = None
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
+        self._checked_records: dict[str, Record] | None = None  # the records whose shape was checked last
 
     @classmethod
     def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> Library:
@@ -60,8 +61,18 @@ class Library:
     def records(self) -> dict[str, Record]:
         """All references by key (loaded once, on first use)."""
         if self._records is None:
-            self._records = self.store.load_fresh()
+            self._records = self._checked(self.store.load_fresh())
         return self._records
+
+    def _checked(self, records: dict[str, Record]) -> dict[str, Record]:
+        """``records`` once their shape is checked (a hand edit: a list for a title, a number for a
+        DOI): StoreError (exit 4) naming the reference and the field, before any command trips on it."""
+        from citetool.record import check_fields
+
+        if records is not self._checked_records:  # the same records read again: checked already
+            check_fields(records.values())
+            self._checked_records = records
+        return records
 
     def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
         """The identity index of ``records``, built once per loaded store (writers keep it up to date)."""
@@ -129,7 +140,7 @@ class Library:
         from citetool.merge import now_iso
 
         with self.store.locked():
-            records = self.store.load_fresh()  # re-read only if another process wrote meanwhile
+            records = self._checked(self.store.load_fresh())  # re-read only if another process wrote meanwhile
             placer = Placer(records, self._index_of(records), now_iso())
             yield placer
             if save:
@@ -232,13 +243,22 @@ class Library:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
         the DOI sources first. Returns (one outcome per entry, problems)."""
-        from citetool.formats import read
+        from citetool.formats import read, sniff
+        from citetool.record import record_problem
 
         entries, problems = [], []
         for name, text in files:
             found, trouble = read(name, text)
-            entries += [(name, e) for e in found]
             problems += trouble
+            entry_word = "entry " if sniff(name, text) == "csl-json" else ""  # JSON: the item's number, not a line
+            for e in found:  # the one shape check, as for a source's record: a wrong type is never stored
+                problem = record_problem(e.record)
+                if problem:
+                    where = f"{name}: entry {e.line}" if entry_word else f"{name}:{e.line}"
+                    problems.append(f"{where}{f' ({e.key})' if e.key else ''}: the field {problem[0]!r} {problem[1]}; "
+                                    "skipped")
+                else:
+                    entries.append((name, e))
         enriched: dict[str, list[Found]] = {}
         if resolve:
             enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")])

@@ -24,6 +24,25 @@ Deliver = Callable[[Identifier, list[Found], list[str]], None]
 Fail = Callable[[Identifier, str], None]
 
 
+SERVICES = {"crossref": "Crossref", "crossref-search": "Crossref", "econpapers": "EconPapers",
+            "repec-handle": "the RePEc handle", "openlibrary": "Open Library", "web": "the page"}
+
+
+def checked(found: Found) -> Found:
+    """A source's record as it enters (before any merge), once its shape is
+    checked (:func:`citetool.record.record_problem`, the store's own check);
+    SourceUnavailable naming the field otherwise: that one item fails."""
+    from citetool.errors import SourceUnavailable
+    from citetool.record import record_problem
+
+    name, asked, record = found
+    problem = record_problem(record) if isinstance(record, dict) else ("the record", "is not an object")
+    if problem:
+        raise SourceUnavailable(f"{SERVICES.get(name, name)} answered {asked} of the wrong shape: "
+                                f"{problem[0]} ({problem[1]})")
+    return found
+
+
 @dataclass
 class _State:
     found: list[Found] = field(default_factory=list)
@@ -88,6 +107,10 @@ class Lookup:
 
             def on_result(ident, found=(), notes=(), error=None, primary_later=primary_later,
                           fallback_later=fallback_later):
+                try:
+                    found = [checked(f) for f in found]
+                except LookupFailed as exc:  # a record of the wrong shape: this identifier fails
+                    found, error = [], exc
                 with lock:
                     state = states[ident]
                     state.found += list(found)
@@ -208,7 +231,11 @@ def refetch(sources: Sources, references: list[dict]) -> tuple[dict[str, list[Fo
                 failed[rec["id"]] = f"{rec['id']}: {exc}"
                 break
             if record is not None:
-                found.append((name, asked, record))
+                try:
+                    found.append(checked((name, asked, record)))
+                except CitetoolError as exc:
+                    failed[rec["id"]] = f"{rec['id']}: {exc}"
+                    break
         else:
             fetched[rec["id"]] = found
     return fetched, failed

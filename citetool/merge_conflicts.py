@@ -24,7 +24,11 @@ def unresolved_problems(records: Iterable[Record]) -> list[str]:
     for rec in sorted(records, key=lambda r: str(r.get("id", "")).lower()):
         meta = rec.get(META)
         pending = meta.get(UNRESOLVED) if isinstance(meta, dict) else None
-        for name, sides in sorted((pending or {}).items()):
+        if not isinstance(pending, dict):  # none, or a hand edit that doctor reports as such
+            continue
+        for name, sides in sorted(pending.items()):
+            if not isinstance(sides, dict):
+                continue
             key = rec.get("id")
             problems.append(f"{key}: unresolved merge conflict in {name} (ours: {value_text(sides.get('ours'))}; "
                             f"theirs: {value_text(sides.get('theirs'))}); settle it with "
@@ -36,7 +40,7 @@ def settle(record: Record, name: str, take: str) -> object:
     """Settle the conflict on field ``name``: ``take`` is "ours", "theirs" or a
     value as ``edit --set`` reads it. The value becomes the user's. Returns it."""
     from citetool.merge import set_user_field
-    from citetool.record import parse_field_value
+    from citetool.record import field_problem, parse_field_value
 
     info = record.setdefault(META, {})
     pending = info.get(UNRESOLVED) or {}
@@ -45,6 +49,14 @@ def settle(record: Record, name: str, take: str) -> object:
         raise UsageError(f"{record['id']} has no unresolved merge conflict in {name!r} (unresolved: {known})")
     if take in ("ours", "theirs"):
         value = pending[name].get(take)
+        if value is not None and field_problem(name, value):  # e.g. "bad" for a date: read as edit --set reads it
+            if not isinstance(value, str):
+                raise UsageError(f"{record['id']}: {take} value of {name} {field_problem(name, value)}; "
+                                 f"give the value: --take VALUE")
+            try:
+                value = parse_field_value(name, value)
+            except ValueError as exc:
+                raise UsageError(f"{record['id']}: {take} value of {name}: {exc}; give the value: --take VALUE") from None
     else:
         try:
             value = parse_field_value(name, take)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 Record = dict[str, Any]
@@ -352,9 +353,14 @@ def parse_field_value(field: str, text: str):
     text = text.strip()
     if text.startswith(("[", "{")):
         try:
-            return json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError:
             pass
+        else:
+            problem = field_problem(field, value)
+            if problem:  # JSON of the wrong shape ([1] for a title): refused, as a source's or an import's is
+                raise ValueError(f"the value given for {field!r} {problem}")
+            return value
     if field in NAME_VARIABLES:
         people = parse_names(text)
         if not people:
@@ -403,38 +409,159 @@ def _kind(value: Any) -> str:
 
 
 def _is_date(value: Any) -> bool:
+    return _date_problem(value) is None
+
+
+def _date_problem(value: Any) -> str | None:
+    """What is wrong with a CSL date ({"date-parts": [[2021, 10, 28]]}, a literal or raw one)."""
     if not isinstance(value, dict):
-        return False
+        return f"holds {_kind(value)}, not a date"
     parts = value.get("date-parts")
     if parts is not None:
-        return isinstance(parts, list) and all(isinstance(p, list) for p in parts)
-    return isinstance(value.get("literal") or value.get("raw"), str)
+        if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
+            return "holds a date whose date-parts are not a list of lists of numbers"
+        for row in parts:
+            for p in row:
+                if not (type(p) is int or (isinstance(p, str) and p.strip().isdigit())):
+                    return f"holds a date with {_kind(p)} among its date-parts, not a number"
+        return None
+    if isinstance(value.get("literal") or value.get("raw"), str):
+        return None
+    return "holds an object, not a date"
+
+
+# CSL's number variables: the schema lets them hold a number as well as text.
+NUMBER_VARIABLES = frozenset("""chapter-number citation-number collection-number edition
+first-reference-note-number issue locator number number-of-pages number-of-volumes page
+page-first part printing section supplement version volume""".split())
+_NAME_FLAGS = frozenset({"static-ordering", "parse-names", "comma-suffix"})  # CSL lets these be true/false
+_JSON_INT = 2 ** 63  # what every JSON reader (orjson, citeproc) holds: larger numbers are not read alike
+
+
+def _names_problem(value: Any) -> str | None:
+    if type(value) is not list:
+        return f"holds {_kind(value)}, not a list of names"
+    for name in value:
+        if type(name) is not dict:
+            return f"holds a list with {_kind(name)} in it, not a list of names"
+        if set(map(type, name.values())) <= _STR:  # most names: text only (the test in C)
+            continue
+        for part, text in name.items():
+            if type(text) is str or text is None or (part in _NAME_FLAGS and isinstance(text, (bool, int))):
+                continue
+            return f"holds a name whose {part!r} is {_kind(text)}, not text"
+    return None
+
+
+_STR = {str}
 
 
 def field_problem(field: str, value: Any) -> str | None:
     """What is wrong with the type of ``value`` for a CSL variable (a hand-edited
-    store: a list for ``title``, a string for ``author``); None if nothing."""
+    store, an odd answer from a source, an imported file: a list for ``title``,
+    a string for ``author``, a number for ``DOI``); None if nothing."""
     if field in NAME_VARIABLES:
-        if isinstance(value, list) and all(isinstance(n, dict) for n in value):
-            return None
-        return f"holds {_kind(value)}, not a list of names"
+        return _names_problem(value)
     if field in DATE_VARIABLES:
-        return None if _is_date(value) else f"holds {_kind(value)}, not a date"
+        return _date_problem(value)
     if field not in ITEM_VARIABLES or field in ("id", "custom"):
+        return None
+    if isinstance(value, str):
         return None
     if field in TEXT_LIST_VARIABLES and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return None
-    if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+    if field in NUMBER_VARIABLES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int) and not -_JSON_INT < value < _JSON_INT:
+            return "holds a number too large to be read alike everywhere, not text"
+        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+            return "holds a number that is not finite"
         return None
     return f"holds {_kind(value)}, not text"
+
+
+# citetool's own data: its parts, and what each holds (a mapping to, or a list of, that type).
+_META_PARTS = {"fields": (dict, str), "ids": (dict, str), "sources": (dict, dict), "conflicts": (dict, dict),
+               "unresolved": (dict, dict), "aliases": (list, str), "relations": (list, dict),
+               "added": (str, None), "edited": (str, None), "updates": (dict, None)}
+_SHAPE_WORDS = {dict: "an object", list: "a list", str: "text"}
+
+
+def meta_problem(value: Any) -> tuple[str, str] | None:
+    """(part, problem) for citetool's own data under ``citetool`` (a hand edit)."""
+    if type(value) is not dict:
+        return "citetool", f"holds {_kind(value)}, not an object"
+    for part, got in value.items():
+        shape = _META_PARTS.get(part)
+        if shape is None or got is None:
+            continue
+        outer, inner = shape
+        if type(got) is not outer:
+            return f"{META}.{part}", f"holds {_kind(got)}, not {_SHAPE_WORDS[outer]}"
+        if inner is not None and got and not set(map(type, got.values() if outer is dict else got)) <= {inner}:
+            return f"{META}.{part}", f"holds something other than {_SHAPE_WORDS[inner]} in {_SHAPE_WORDS[outer]}"
+        if part == "updates":
+            findings = got.get("findings", [])
+            if type(findings) is not list or not set(map(type, findings)) <= {dict}:
+                return f"{META}.updates", "holds findings that are not a list of objects"
+    return None
+
+
+def record_problem(record: Record) -> tuple[str, str] | None:
+    """THE shape check of a record, wherever it comes from (a source's answer,
+    an imported entry, the store): (field, what is wrong) for the first field
+    whose value has the wrong type, or None. ``type`` must be text, names lists
+    of names with text parts, dates CSL dates with numbers, ``DOI``, ``title``...
+    text (numbers only where CSL allows them: ``volume``, ``page``...), and
+    citetool's own data the shape citetool writes."""
+    for field, value in record.items():
+        # Most values: text where text belongs, or citetool's own: known sooner.
+        if type(value) is str:
+            if field not in _NOT_TEXT:
+                continue
+        elif field == META:
+            problem = meta_problem(value)
+            if problem:
+                return problem
+            continue
+        elif field not in _CHECKED:
+            continue
+        problem = field_problem(field, value)
+        if problem:
+            return field, problem
+    return None
 
 
 def repaired_value(field: str, value: Any) -> Any:
     """The value ``doctor --repair`` puts in place of a wrongly typed one
     (``field_problem``); None when it cannot be read as the right type."""
     if field in NAME_VARIABLES:
+        if isinstance(value, list):  # keep the names whose parts are text, the others' text parts
+            kept = []
+            for name in value:
+                if isinstance(name, dict):
+                    name = {k: v if type(v) is str or k in _NAME_FLAGS else str(v) for k, v in name.items()
+                            if type(v) is str or isinstance(v, (bool, int, float) if k in _NAME_FLAGS else (int, float))}
+                    if name.get("family") or name.get("literal") or name.get("given"):
+                        kept.append(name)
+                elif isinstance(name, str) and parse_name(name):
+                    kept.append(parse_name(name))
+            return kept or None
         return parse_names(value) or None if isinstance(value, str) else None
     if field in DATE_VARIABLES:
+        if isinstance(value, dict) and isinstance(value.get("date-parts"), list):
+            kept_rows = []
+            for row in value["date-parts"]:
+                if not isinstance(row, list):
+                    continue
+                kept_row = []
+                for p in row:
+                    if type(p) is int or (isinstance(p, str) and p.strip().isdigit()):
+                        kept_row.append(int(p))
+                    else:
+                        break
+                if kept_row:
+                    kept_rows.append(kept_row)
+            return {"date-parts": kept_rows} if kept_rows else None
         return parse_date(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return " ".join(" ".join(str(v) for v in value).split()) or None
@@ -447,23 +574,16 @@ _NOT_TEXT = NAME_VARIABLES | DATE_VARIABLES  # the variables whose value text is
 _CHECKED = (ITEM_VARIABLES - {"id", "custom"}) | _NOT_TEXT  # field_problem passes any value of the others
 
 
-def check_fields(records: list[Record]) -> None:
+def check_fields(records: Iterable[Record]) -> None:
     """Raise StoreError naming the first reference and field whose value has the
     wrong type (a hand-edited store), so no command trips over it later."""
     from citetool.errors import StoreError
 
     for rec in records:
-        for field, value in rec.items():
-            # Most values: text where text belongs, or citetool's own: field_problem's answer, sooner.
-            if type(value) is str:
-                if field not in _NOT_TEXT:
-                    continue
-            elif field not in _CHECKED:
-                continue
-            problem = field_problem(field, value)
-            if problem:
-                raise StoreError(f"reference {rec.get('id')!r}: the field {field!r} {problem} "
-                                 "(edited by hand?); run `citetool doctor --repair` to fix it")
+        problem = record_problem(rec)
+        if problem:
+            raise StoreError(f"reference {rec.get('id')!r}: the field {problem[0]!r} {problem[1]} "
+                             "(edited by hand?); run `citetool doctor --repair` to fix it")
 
 
 def indefinite(noun: str) -> str:

@@ -116,28 +116,32 @@ def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], se
 def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
     """Record the findings (under the lock, on a fresh read); write only if something changed."""
     from citetool.merge import now_iso
+
+    with lib.transaction(save=False, reindex=True) as placer:
+        if _note_findings(placer.records, answers, keys, now_iso()):
+            lib.store.save(placer.records)
+
+
+def _note_findings(records: dict[str, Record], answers: dict[str, list[dict]], keys: list[str], when: str) -> bool:
+    """Put the findings on the references ``keys`` of ``records``; whether anything changed."""
     from citetool.sources.crossref_updates import SOURCE
 
-    when = now_iso()
-    with lib.transaction(save=False, reindex=True) as placer:
-        records = placer.records
-        changed = False
-        for key in keys:
-            rec = records.get(key)
-            doi = (rec or {}).get("DOI")
-            if not doi or doi.lower() not in answers:
-                continue
-            found = answers[doi.lower()]
-            if stored_findings(rec) == found:
-                continue
-            meta = rec.setdefault(META, {})
-            if found:
-                meta[UPDATES] = {"source": SOURCE, "found": when, "findings": copy.deepcopy(found)}
-            else:
-                meta.pop(UPDATES, None)
-            changed = True
-        if changed:
-            lib.store.save(records)
+    changed = False
+    for key in keys:
+        rec = records.get(key)
+        doi = (rec or {}).get("DOI")
+        if not doi or doi.lower() not in answers:
+            continue
+        found = answers[doi.lower()]
+        if stored_findings(rec) == found:
+            continue
+        meta = rec.setdefault(META, {})
+        if found:
+            meta[UPDATES] = {"source": SOURCE, "found": when, "findings": copy.deepcopy(found)}
+        else:
+            meta.pop(UPDATES, None)
+        changed = True
+    return changed
 
 
 def check(lib: Library, keys: list[str] | None = None) -> tuple[list[CheckResult], list[str]]:
@@ -234,8 +238,6 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
 
     records = lib.select(keys)
     answers, _, problems = _ask(lib, records)
-    if not dry_run:
-        _store_findings(lib, answers, [r["id"] for r in records])
     stored_dois = {(r.get("DOI") or "").lower(): r["id"] for r in lib.records.values() if r.get("DOI")}
     plans: list[Upgrade] = []
     for rec in records:
@@ -260,12 +262,19 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
         plan.status = "would-upgrade" if dry_run else "upgraded"
         new_records[plan.key] = (source, asked, record)
         stored_dois[plan.published] = plan.key  # two preprints of one article: the first one becomes it
-    if new_records and not dry_run:
+    if not dry_run:
+        # One write, once everything was fetched: what was learnt and the upgrades (a reference
+        # whose upgrade failed is left as it was: its findings come again with the next try).
+        failed = {p.key for p in plans if p.status == "failed"}
         preprint_of = {p.key: p.preprint.lower() for p in plans}
-        with lib.transaction(reindex=True) as placer:
+        with lib.transaction(save=False, reindex=True) as placer:
             records_now = placer.records
+            changed = _note_findings(records_now, answers, [r["id"] for r in records if r["id"] not in failed], when)
             for key, (source, asked, record) in new_records.items():
                 # on the fresh read (unless another process changed that reference's DOI meanwhile)
                 if (records_now.get(key, {}).get("DOI") or "").lower() == preprint_of[key]:
                     records_now[key] = upgraded_record(records_now[key], record, source, asked, when)
+                    changed = True
+            if changed:
+                lib.store.save(records_now)
     return plans, problems

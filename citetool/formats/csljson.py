@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from citetool.record import ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, relation_notes, repec_handle
+from citetool.record import DATE_VARIABLES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, relation_notes, repec_handle
 
 
 def to_csl(rec: Record) -> dict:
@@ -42,7 +42,7 @@ def render(records: list[Record]) -> str:
 def read(text: str, origin: str):
     """Entries of a CSL-JSON file (an array of items, or one item)."""
     from citetool.formats.imported import Imported, unreadable
-    from citetool.record import DATE_VARIABLES, date_problem
+    from citetool.record import date_problem
 
     try:
         data = json.loads(text)
@@ -57,7 +57,11 @@ def read(text: str, origin: str):
             problems.append(f"{origin}: item {n}: skipped (not a CSL item with a title or DOI)")
             continue
         try:
-            rec = {k: v for k, v in item.items() if k in ITEM_VARIABLES and k not in ("id", "citation-key", "custom")}
+            # A null is no value; a date given as a year (2020, as some tools write CSL-JSON) is that
+            # year. Other values are kept as they are: `citetool import` checks their shape.
+            rec = {k: ({"date-parts": [[v]]} if k in DATE_VARIABLES and type(v) is int else v)
+                   for k, v in item.items()
+                   if k in ITEM_VARIABLES and k not in ("id", "citation-key", "custom") and v is not None}
             rec.setdefault("type", "document")
             if isinstance(rec.get("DOI"), str):
                 rec["DOI"] = rec["DOI"].lower()

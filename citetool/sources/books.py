@@ -13,7 +13,37 @@ from citetool.text import clean_text
 SOURCE = "openlibrary"
 
 
+def _shape_problem(data: dict) -> str | None:
+    """The first part of an Open Library answer of the wrong shape, None if none."""
+    for key in ("title", "subtitle", "url"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return key
+    for key in ("publish_date", "number_of_pages"):
+        if isinstance(data.get(key), (bool, list, dict)):
+            return key
+    for key in ("authors", "publishers", "publish_places"):
+        values = data.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(
+                isinstance(v, str) or (isinstance(v, dict) and isinstance(v.get("name", ""), str)) for v in values):
+            return key
+    return None
+
+
 def openlibrary_record(data: dict, isbn: str) -> Record:
+    """The record of an Open Library answer; SourceUnavailable naming the part
+    of the wrong shape (a number for ``publishers``): nothing of it is stored."""
+    part = _shape_problem(data)
+    if part is None:
+        try:
+            return _record(data, isbn)
+        except (TypeError, AttributeError, ValueError) as exc:  # a shape not foreseen above
+            part = f"{type(exc).__name__}: {exc}"
+    raise SourceUnavailable(f"Open Library answered ISBN {isbn} of the wrong shape: {part}")
+
+
+def _record(data: dict, isbn: str) -> Record:
     rec: Record = {"type": "book", "ISBN": isbn}
     title = clean_text(data.get("title"))
     subtitle = clean_text(data.get("subtitle"))

@@ -131,8 +131,100 @@ def _unique(values: Any) -> list[str]:
     return seen
 
 
+# The shape of the parts of a Crossref work citetool reads (Crossref's schema).
+_TEXT_FIELDS = ("type", "subtype", "DOI", "URL", "page", "publisher", "publisher-location", "abstract", "language")
+_NUMBER_FIELDS = ("volume", "issue", "article-number")  # text, or a number
+_TEXTS_FIELDS = ("title", "subtitle", "short-title", "container-title", "short-container-title", "degree",
+                 "ISSN", "ISBN")  # lists of text (one text accepted)
+_PEOPLE_FIELDS = ("author", "editor", "translator")
+_PERSON_PARTS = ("given", "family", "name", "suffix", "ORCID")
+_UPDATE_FIELDS = ("updated-by", "update-to")
+
+
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def work_problem(work: Any) -> str | None:
+    """The first part of a Crossref work of the wrong shape ("container-title",
+    "author[2].given"), None when every part citetool reads has its shape."""
+    if not isinstance(work, dict):
+        return "the work"
+    for name in _TEXT_FIELDS:
+        if not _is_text(work.get(name)):
+            return name
+    for name in _NUMBER_FIELDS:
+        value = work.get(name)
+        if not (_is_text(value) or (isinstance(value, (int, float)) and not isinstance(value, bool))):
+            return name
+    for name in _TEXTS_FIELDS:
+        value = work.get(name)
+        if not (_is_text(value) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+            return name
+    for name in _PEOPLE_FIELDS:
+        people = work.get(name)
+        if people is None:
+            continue
+        if not isinstance(people, list):
+            return name
+        for n, person in enumerate(people, start=1):
+            if not isinstance(person, dict):
+                return f"{name}[{n}]"
+            part = next((p for p in _PERSON_PARTS if not _is_text(person.get(p))), None)
+            if part:
+                return f"{name}[{n}].{part}"
+    institutions = work.get("institution")
+    if institutions is not None and not (isinstance(institutions, list) and all(
+            isinstance(i, dict) and _is_text(i.get("name")) for i in institutions)):
+        return "institution"
+    event = work.get("event")
+    if event is not None and not (isinstance(event, dict) and _is_text(event.get("name"))
+                                  and _is_text(event.get("location"))):
+        return "event"
+    for name in _DATE_FALLBACK:
+        date = work.get(name)
+        if date is not None and not (isinstance(date, dict) and isinstance(date.get("date-parts", []), list)):
+            return name
+    for name in _UPDATE_FIELDS:
+        entries = work.get(name)
+        if entries is not None and not (isinstance(entries, list) and all(isinstance(e, dict) for e in entries)):
+            return name
+    relation = work.get("relation")
+    if relation is not None:
+        if not isinstance(relation, dict):
+            return "relation"
+        for name, entries in relation.items():
+            if not (isinstance(entries, list) and all(isinstance(e, dict) for e in entries)):
+                return f"relation.{name}"
+    return None
+
+
+def wrong_shape(work: Any, part: str) -> SourceUnavailable:
+    doi = work.get("DOI") if isinstance(work, dict) else None
+    what = doi if isinstance(doi, str) else "a work"
+    return SourceUnavailable(f"Crossref answered {what} of the wrong shape: {part}")
+
+
+def check_work(work: Any) -> dict:
+    """``work`` when each part citetool reads has Crossref's shape; else
+    SourceUnavailable naming the part (that work fails, the others go on)."""
+    part = work_problem(work)
+    if part:
+        raise wrong_shape(work, part)
+    return work
+
+
 def work_to_record(work: dict) -> Record:
-    """Map a Crossref ``message`` (one work) to a CSL-JSON record (without ``id``)."""
+    """Map a Crossref ``message`` (one work) to a CSL-JSON record (without ``id``);
+    SourceUnavailable for a work of the wrong shape (see :func:`work_problem`)."""
+    check_work(work)
+    try:
+        return _work_to_record(work)
+    except (TypeError, AttributeError, ValueError) as exc:  # a shape work_problem does not know yet
+        raise wrong_shape(work, f"{type(exc).__name__}: {exc}") from None
+
+
+def _work_to_record(work: dict) -> Record:
     ctype = work.get("type") or "other"
     rec: Record = {"type": CSL_TYPE.get(ctype, "document")}
 
@@ -425,7 +517,9 @@ def pick_book(items: list[dict], isbn: str) -> dict | None:
     import re
 
     for item in items:
-        isbns = {re.sub(r"[^0-9Xx]", "", i) for i in item.get("ISBN", [])}
+        listed = item.get("ISBN")
+        isbns = {re.sub(r"[^0-9Xx]", "", i) for i in (listed if isinstance(listed, list) else [listed])
+                 if isinstance(i, str)}
         if item.get("type") in BOOK_TYPES and isbn in isbns:
             return item
     return None
@@ -449,10 +543,15 @@ class CrossrefSource:
         dois = {i.value: i for i in idents if i.kind == "doi"}
 
         def arrived(doi, value):
-            if isinstance(value, LookupFailed):
-                on_result(dois[doi], error=value)
-            else:
-                on_result(dois[doi], found=self.found(value, doi))
+            if not isinstance(value, LookupFailed):
+                try:
+                    found = self.found(value, doi)
+                except LookupFailed as exc:  # a work of the wrong shape: that DOI fails, the batch goes on
+                    value = exc
+                else:
+                    on_result(dois[doi], found=found)
+                    return
+            on_result(dois[doi], error=value)
 
         if dois:
             self.client.fetch_many(list(dois), offline=offline, fresh=fresh, on_result=arrived)
@@ -464,8 +563,13 @@ class CrossrefSource:
             book = pick_book(items, ident.value)
             if book is None:
                 on_result(ident, error=NotFound(f"ISBN {ident.value} not found in Crossref"))
+                continue
+            try:
+                found = self.found(book, book["DOI"] if isinstance(book.get("DOI"), str) else ident.value)
+            except LookupFailed as exc:
+                on_result(ident, error=exc)
             else:
-                on_result(ident, found=self.found(book, book["DOI"]))
+                on_result(ident, found=found)
 
     def refetch(self, asked: str) -> Record:
         return work_to_record(self.client.fetch(asked, fresh=True))

@@ -141,6 +141,7 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
     from concurrent.futures import ThreadPoolExecutor
 
     from citetool.errors import NotFound, SourceUnavailable
+    from citetool.sources.crossref import check_work
 
     answers: dict[str, list[dict]] = {}
     unasked: set[str] = set()
@@ -158,11 +159,15 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
         for item in items:
             doi = str(item.get("DOI") or "").lower()
             if doi in wanted:
-                answers[doi] = findings(item)
+                try:
+                    answers[doi] = findings(check_work(item))
+                except SourceUnavailable as exc:  # that work of the wrong shape: not asked, the others go on
+                    problems.append(str(exc))
+                    unasked.add(doi)
 
     def alone(doi: str) -> None:
         try:
-            answers[doi.lower()] = findings(client.fetch(doi, fresh=True))
+            answers[doi.lower()] = findings(check_work(client.fetch(doi, fresh=True)))
         except NotFound:
             pass
         except SourceUnavailable as exc:

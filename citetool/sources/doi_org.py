@@ -10,7 +10,7 @@ import json
 from urllib.parse import quote
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
-from citetool.record import CSL_TYPES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record
+from citetool.record import CSL_TYPES, DATE_VARIABLES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, parse_date
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "doi.org"
@@ -32,40 +32,73 @@ def _date(value):
     return {"date-parts": [parts]} if parts else None
 
 
-def csl_to_record(item: dict) -> Record:
-    """A CSL-JSON item from a registration agency, cleaned into the record."""
+class _WrongShape(Exception):
+    pass
+
+
+def _text(value, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _WrongShape(key)
+    return clean_text(str(value))
+
+
+def csl_to_record(item: dict, asked: str = "") -> Record:
+    """A CSL-JSON item from a registration agency, cleaned into the record;
+    SourceUnavailable naming the field when a value has the wrong shape
+    (an object for ``URL``, a number for ``author``): nothing of it is stored."""
+    try:
+        return _csl_to_record(item)
+    except _WrongShape as exc:
+        part = str(exc)
+    except (TypeError, AttributeError, ValueError) as exc:  # a shape not foreseen above
+        part = f"{type(exc).__name__}: {exc}"
+    doi = item.get("DOI") if isinstance(item, dict) else None
+    raise SourceUnavailable(f"doi.org answered {asked or (doi if isinstance(doi, str) else 'a DOI')} "
+                            f"of the wrong shape: {part}")
+
+
+def _csl_to_record(item: dict) -> Record:
     rec: Record = {}
     for key, value in item.items():
         if key not in ITEM_VARIABLES or key in ("id", "citation-key", "custom") or value in (None, "", [], {}):
             continue
-        if key in NAME_VARIABLES and isinstance(value, list):
+        if key in NAME_VARIABLES:
+            if not isinstance(value, list):
+                raise _WrongShape(key)
             people = []
             for person in value:
                 if not isinstance(person, dict):
-                    continue
-                name = {k: clean_text(str(v)) for k, v in person.items() if k in NAME_KEYS and v}
+                    raise _WrongShape(key)
+                name = {k: _text(v, f"{key}.{k}") for k, v in person.items() if k in NAME_KEYS and v}
                 if name.get("family") or name.get("literal"):
                     people.append(name)
                 elif name.get("given"):
                     people.append({"literal": name["given"]})
             if people:
                 rec[key] = people
-        elif isinstance(value, dict) and "date-parts" in value:
-            date = _date(value)
-            if date:
-                rec[key] = date
+        elif key in DATE_VARIABLES:
+            if isinstance(value, str) and parse_date(value):  # "2020-05-01", as some agencies write it
+                rec[key] = parse_date(value)
+            elif not isinstance(value, dict):
+                raise _WrongShape(key)
+            elif "date-parts" in value:
+                date = _date(value)
+                if date:
+                    rec[key] = date
+        elif isinstance(value, dict):
+            raise _WrongShape(key)
         elif key == "categories" and isinstance(value, list):  # the one list-of-strings variable
-            cats = [clean_text(str(v)) for v in value if v]
+            cats = [_text(v, key) for v in value if v]
             if cats:
                 rec[key] = cats
         elif isinstance(value, list):  # some agencies send lists for string variables
-            text = next((clean_text(str(v)) for v in value if v), "")
+            text = next((t for t in (_text(v, key) for v in value if v) if t), "")
             if text:
                 rec[key] = text
         elif key == "abstract":
-            rec[key] = clean_paragraphs(str(value))
-        elif isinstance(value, (str, int, float)):
-            text = clean_text(str(value))
+            rec[key] = clean_paragraphs(_text(value, key))
+        else:
+            text = _text(value, key)
             if text:
                 rec[key] = text
     if rec.get("type") not in CSL_TYPES:
@@ -114,9 +147,9 @@ class DoiOrgSource:
     def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
         for ident in idents:
             try:
-                on_result(ident, found=[(SOURCE, ident.value, csl_to_record(self.fetch(ident.value, offline, fresh)))])
+                on_result(ident, found=[(SOURCE, ident.value, csl_to_record(self.fetch(ident.value, offline, fresh), ident.value))])
             except LookupFailed as exc:
                 on_result(ident, error=exc)
 
     def refetch(self, asked: str) -> Record:
-        return csl_to_record(self.fetch(asked, fresh=True))
+        return csl_to_record(self.fetch(asked, fresh=True), asked)
