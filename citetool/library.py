@@ -206,7 +206,12 @@ class Library:
         """Set fields (value None unsets): each becomes the user's, which no
         source will overwrite. Returns (key, changed fields)."""
         from citetool.merge import set_user_field
+        from citetool.record import field_problem
 
+        for name, value in values.items():  # the user's values enter here: the one shape check, as for a source's
+            problem = None if value is None else field_problem(name, value)
+            if problem:
+                raise UsageError(f"the value given for {name!r} {problem}; nothing changed")
         with self.transaction(save=False, reindex=True) as placer:
             key = self.resolve_key(key, placer.records)
             changed = [f for f, v in values.items() if set_user_field(placer.records[key], f, v)]

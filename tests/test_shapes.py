@@ -345,3 +345,26 @@ def test_edit_set_refuses_json_of_the_wrong_shape(run, store_path, two):
     assert result.exit_code == 2
     assert "the value given for 'title' holds a list, not text" in result.stderr
     assert store_path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ("r['title'] = ['x', 'y']", "the value given for 'title' holds a list, not text"),
+    ("r['issued'] = '2020'", "the value given for 'issued' holds text, not a date"),
+    ("r['author'] = [{'family': 'A', 'given': 5}]", "the value given for 'author' holds a name whose 'given' is a number, not text"),
+])
+def test_edit_in_the_editor_refuses_a_value_of_the_wrong_shape(run, store_path, two, tmp_path, monkeypatch, change, said):
+    import sys
+
+    from citetool import environment
+
+    before = write_store(store_path, two)
+    editor = tmp_path / "editor.py"
+    editor.write_text(f"import json, sys\np = sys.argv[1]\nr = json.load(open(p))\n{change}\n"
+                      "json.dump(r, open(p, 'w'))\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.setattr(environment, "_isatty", lambda stream: True)
+    result = run("edit", "a")
+    assert result.exit_code == 2, result.stderr
+    assert f"{said}; nothing changed" in result.stderr
+    assert store_path.read_bytes() == before
+    assert run("list").exit_code == 0
