@@ -98,7 +98,13 @@ class Library:
     aliases = staticmethod(record_aliases)  # a reference's other keys
 
     def get(self, key: str) -> Record:
-        return self.records[self.resolve_key(key)]
+        """One reference, its shape checked (only its own: ``show`` reads one reference of the store)."""
+        from citetool.record import check_fields
+
+        records = self._records if self._records is not None else self.store.load_fresh()
+        record = records[self.resolve_key(key, records)]
+        check_fields([record])
+        return record
 
     def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
         """The references named (all if none) that pass ``filters``, sorted by key."""

@@ -254,7 +254,7 @@ def write_store(store_path, refs) -> bytes:
     return data
 
 
-COMMANDS = [("list",), ("list", "--json"), ("show", "a"), ("export",), ("export", "-f", "csl-json"),
+COMMANDS = [("list",), ("list", "--json"), ("show", "b"), ("show", "B"), ("show", "nosuchkey"), ("export",), ("export", "-f", "csl-json"),
             ("export", "-f", "text", "--style", "apa"), ("edit", "a", "--set", "note=x"), ("remove", "a"),
             ("rekey", "a", "c"), ("add", "--offline", "10.1/zz"), ("check",), ("refresh",), ("upgrade",)]
 
@@ -266,10 +266,15 @@ def test_every_command_on_a_hand_edited_store_is_exit_4_naming_reference_and_fie
     before = write_store(store_path, two)
     for command in COMMANDS:
         result = run(*command)
+        if command == ("show", "nosuchkey"):  # no reference is read: the key is not there
+            assert result.exit_code == 5, result.stderr
+            continue
         assert result.exit_code == 4, (command, result.stderr)
         assert f"reference 'b': the field {said}" in result.stderr, (command, result.stderr)
         assert "citetool doctor --repair" in result.stderr
         assert store_path.read_bytes() == before
+    shown = run("show", "a")  # show reads one reference: a sound one is shown
+    assert shown.exit_code == 0 and "A book" in shown.stdout
     # doctor says what is wrong (exit 4), --repair mends it and says how; then every command works
     report = run("doctor")
     assert report.exit_code == 4 and f"problem: b: the field {said}" in report.stdout
