@@ -359,6 +359,12 @@ def _progress_bar(total: int):
         yield update
 
 
+def _check_style(style: str | None) -> None:
+    """``--style ""`` (an unset shell variable) is a usage error, not the default style."""
+    if style is not None and not style.strip():
+        raise UsageError("--style is empty: give a CSL style name (apa, chicago-author-date, ...) or a .csl file")
+
+
 def _set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
     """``--set FIELD=VALUE`` options as (field, value) pairs."""
     pairs = []
@@ -425,7 +431,8 @@ def list_(
     """
     from citetool.record import year
 
-    records = _stored_library().select(keys, _filters(types, year_spec, search, flagged))  # shapes checked on reading
+    filters = _filters(types, year_spec, search, flagged)  # a bad option first, before the store is read
+    records = _stored_library().select(keys, filters)  # shapes checked on reading
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -513,7 +520,9 @@ def export(
     from citetool.merge_conflicts import unresolved_problems
     from citetool.updates import retraction_warnings
 
-    lib, filters = _stored_library(), _filters(types, year_spec, search)
+    _check_style(style)
+    filters = _filters(types, year_spec, search)  # a bad option first, before the store is read
+    lib = _stored_library()
     selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
     text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
     for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)]:
@@ -587,7 +596,11 @@ def edit(
     """
     from citetool.record import check_field_name
 
-    values: dict[str, object] = {name: _field_value(name, text) for name, text in _set_pairs(set_)}
+    pairs = _set_pairs(set_)
+    for name, text in pairs:
+        if not text.strip():  # "--set title=" would remove the title while saying "changed title"
+            raise UsageError(f"--set {name}= has no value: use --unset {name} to remove a field")
+    values: dict[str, object] = {name: _field_value(name, text) for name, text in pairs}
     for name in unset or []:
         try:
             check_field_name(name)
@@ -819,6 +832,7 @@ def bib(
 
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
+    _check_style(style)
     keys: list[str] = []
     for paper in papers:
         scan = cited_keys(paper)

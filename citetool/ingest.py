@@ -75,8 +75,14 @@ class Placer:
                 merge_import(stored, record, name, self.when)
             else:
                 stored = new_reference(record, IMPORT, name, self.when)
-            key = self._new(stored, own_key if own_key and is_valid_key(own_key) else None)
-            return Outcome(label, "added", key=key)
+            usable = own_key if own_key and is_valid_key(own_key) else None
+            key = self._new(stored, usable)
+            notes = []
+            if own_key and key != own_key:  # a .tex citing the file's key must hear of the change
+                why = ("taken by another reference" if usable else
+                       "not a valid key: letters, digits and _ : . + - only, starting with a letter or digit")
+                notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})")
+            return Outcome(label, "added", key=key, notes=notes)
         changed = self._merge(match, enriched)
         changed += [f for f in merge_import(self.records[match], record, name, self.when) if f not in changed]
         self.index.update({k: match for k in identity_keys(self.records[match])})

@@ -48,7 +48,10 @@ def cited_keys(path: str | Path) -> Scan:
     elif suffix in AUX_SUFFIXES:
         scan.add(_aux_file(path, scan, set()))
     elif suffix in MARKDOWN_SUFFIXES:
-        scan.add(markdown_keys(_read(path), quarto=suffix == ".qmd"))
+        try:
+            scan.add(markdown_keys(_read(path), quarto=suffix == ".qmd"))
+        except UsageError as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from None
     else:
         raise UsageError(f"cannot tell what {path} is: expected LaTeX (.tex), a LaTeX .aux file "
                          "or pandoc Markdown (.md, .qmd, .Rmd)")
@@ -434,20 +437,26 @@ def _front_matter(lines: list[str]) -> tuple[list[str], int]:
         data = yaml.safe_load("\n".join(lines[1:end]))
     except yaml.YAMLError:
         return [], end + 1
+    except RecursionError:
+        raise UsageError("its YAML front matter is nested too deeply to be read") from None
     keys: list[str] = []
-
-    def walk(value) -> None:
-        if isinstance(value, str):
+    # Depth first, in order, without recursion; an alias that holds itself
+    # (``nocite: &a [*a]``) is a loop pandoc cannot read either.
+    stack, open_ = [(data, False)], set()
+    while stack:
+        value, leaving = stack.pop()
+        if leaving:
+            open_.discard(id(value))
+        elif isinstance(value, str):
             keys.extend(_inline_keys(value))
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                if not (isinstance(k, str) and k.endswith("_")):  # pandoc skips keys ending in _
-                    walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    walk(data)
+        elif isinstance(value, (dict, list)):
+            if id(value) in open_:
+                raise UsageError("its YAML front matter holds itself (an alias inside its own anchor)")
+            open_.add(id(value))
+            children = ([v for k, v in value.items() if not (isinstance(k, str) and k.endswith("_"))]  # pandoc skips keys ending in _
+                        if isinstance(value, dict) else value)
+            stack.append((value, True))
+            stack += [(v, False) for v in reversed(children)]
     return keys, end + 1
 
 

@@ -276,19 +276,68 @@ def parse_names(text: str) -> list[dict]:
     return [n for n in (parse_name(p) for p in pieces) if n]
 
 
-def parse_date(text: str) -> dict | None:
-    """"2021", "2021-10", "2021-10-28", "2021/10/28" -> CSL date; None if not a date."""
+_DATE_RE = None
+
+
+def parse_date(text: str, strict: bool = False) -> dict | None:
+    """"2021", "2021-10", "2021-10-28", "2021/10/28" -> CSL date; the one date
+    parser of citetool. A date that cannot be (2020-02-31, month 13, a year of
+    five digits) is never cut down to what looks right nor given an invented
+    year: it is no date. ``strict`` (what a user typed, an imported file's date
+    field): the whole text must be the date, and ValueError names a value that
+    is not one (None only for blank text). Without it (what a metadata source
+    says), the date may lead a longer text ("2021-10-28T12:00:00Z") and None
+    means no date."""
+    import datetime
     import re
 
-    m = re.match(r"^\s*(\d{4})(?:[-/](\d{1,2}))?(?:[-/](\d{1,2}))?", str(text))
-    if not m:
+    global _DATE_RE
+    if _DATE_RE is None:
+        _DATE_RE = re.compile(r"\s*(\d{4})(?:([-/])(\d{1,2})(?:\2(\d{1,2}))?)?(?!\d)")
+    text = str(text)
+    m = _DATE_RE.match(text)
+    if strict:
+        if not text.strip():
+            return None
+        if not m or text[m.end():].strip():
+            raise ValueError(f"not a date: {text.strip()!r} (write 2021, 2021-10 or 2021-10-28)")
+    elif not m or (text[m.end():m.end() + 1].isalnum() and text[m.end()] not in "T"):
         return None
-    parts = [int(p) for p in m.groups() if p]
-    if len(parts) > 1 and not 1 <= parts[1] <= 12:
-        parts = parts[:1]
-    if len(parts) > 2 and not 1 <= parts[2] <= 31:
-        parts = parts[:2]
+    parts = [int(p) for p in (m.group(1), m.group(3), m.group(4)) if p]
+    try:
+        datetime.date(parts[0] or 1, parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        if strict:
+            raise ValueError(f"not a date: {text.strip()!r} (no such day or month)") from None
+        return None
     return {"date-parts": [parts]}
+
+
+def date_problem(value: Any) -> str | None:
+    """What makes a CSL date impossible (month 13, 31 February, a year of five
+    digits), for dates that come whole (CSL-JSON); None if nothing (a value of
+    the wrong shape is ``field_problem``'s to say)."""
+    import datetime
+
+    if not isinstance(value, dict) or not isinstance(value.get("date-parts"), list):
+        return None
+    for parts in value["date-parts"]:
+        if not isinstance(parts, list) or not parts:
+            continue
+        try:
+            numbers = [int(p) for p in parts[:3]]
+        except (TypeError, ValueError):
+            return f"{parts!r} is not a date"
+        shown = "-".join(str(p) for p in parts[:3])
+        if not -9999 <= numbers[0] <= 9999:
+            return f"{shown} is not a date (the year has more than four digits)"
+        if len(numbers) == 2 and 21 <= numbers[1] <= 24:
+            continue  # a season, as CSL writes one
+        try:  # a year datetime cannot hold (BCE) is checked as a leap year: 29 February may be right
+            datetime.date(numbers[0] if 1 <= numbers[0] <= 9999 else 2000, *(numbers[1:] + [1, 1])[:2])
+        except (ValueError, TypeError):
+            return f"{shown} is not a date (no such day or month)"
+    return None
 
 
 def check_field_name(field: str) -> None:
@@ -320,7 +369,7 @@ def parse_field_value(field: str, text: str):
             raise ValueError(f"no names in {text!r} (write \"Family, Given and Family, Given\")")
         return people
     if field in DATE_VARIABLES:
-        date = parse_date(text)
+        date = parse_date(text, strict=True)
         if date is None:
             raise ValueError(f"not a date: {text!r} (write 2021, 2021-10 or 2021-10-28)")
         return date

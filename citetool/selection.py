@@ -19,6 +19,13 @@ class Filters:
     search: str | None = None
     flagged: bool = False  # only references a `check` found news about (citetool.updates)
 
+    def __post_init__(self) -> None:
+        from citetool.record import CSL_TYPES
+
+        unknown = [t for t in self.types if t not in CSL_TYPES]
+        if unknown:  # a typo would select nothing: an empty export, exit 0
+            raise UsageError(f"--type {unknown[0]!r} is not a CSL type; choose among: {', '.join(sorted(CSL_TYPES))}")
+
     def year_range(self) -> tuple[int, int] | None:
         if not self.year:
             return None

@@ -48,7 +48,9 @@ def sniff(name: str, text: str) -> str:
     lowered = name.lower()
     if lowered.endswith((".bib", ".bibtex")):
         return "bibtex"
-    if lowered.endswith((".ris", ".txt")) and "TY  -" in text[:2000]:
+    if lowered.endswith(".ris"):  # RIS whatever it holds: the RIS reader says what is wrong with it
+        return "ris"
+    if lowered.endswith(".txt") and "TY  -" in text[:2000]:
         return "ris"
     if lowered.endswith(".json"):
         return "csl-json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from citetool.formats.imported import Imported
+from citetool.formats.imported import Imported, unreadable
 from citetool.record import Record, parse_date
 from citetool.text import one_line
 
@@ -195,23 +195,46 @@ def _names(parts_list) -> list[dict]:
     return people
 
 
-def _date(fields: dict) -> dict | None:
-    if fields.get("date"):
-        return parse_date(fields["date"])
-    year = re.search(r"\d{4}", fields.get("year", ""))
-    if not year:
+_NO_DATE = {"n.d.", "nd", "n. d.", "no date", "s.d.", "s. d.", "o.j."}
+
+
+def _date(fields: dict, notes: list[str] | None = None) -> dict | None:
+    """The entry's date: biblatex ``date`` (a range or EDTF qualifiers: its
+    start), else ``year`` (its four-digit year: "c1999", "[1999]", "1999a") and
+    ``month``. A value that is no date (2020-02-31, year 99999, "two thousand")
+    is left out and named in ``notes``, never cut down to a year it does not say."""
+    notes = notes if notes is not None else []
+    if fields.get("date") and fields["date"].strip().upper() != "XXXX":  # EDTF "unspecified": citetool's own no-date
+        text = fields["date"].strip()
+        start = re.sub(r"[?~%]", "", text.split("/", 1)[0]).strip()
+        try:
+            date = parse_date(start, strict=True)
+        except ValueError:
+            date = None
+        if date:
+            return date
+        notes.append(f"date {text!r} is not a date: left out")
+    raw = str(fields.get("year", "")).strip()
+    if not raw or raw.lower() in _NO_DATE:
         return None
-    parts = [int(year.group(0))]
+    year = re.findall(r"(?<![\d-])\d{4}(?!\d)", raw)
+    if not year or re.search(r"\d{5}", raw):
+        notes.append(f"year {raw!r} is not a year: left out")
+        return None
+    parts = [int(year[0])]
     month = str(fields.get("month", "")).strip().lower()
     if month.isdigit() and 1 <= int(month) <= 12:
         parts.append(int(month))
     elif month[:3] in _MONTHS:
         parts.append(_MONTHS[month[:3]])
+    elif month:
+        notes.append(f"month {fields['month']!r} is not a month: left out")
     return {"date-parts": [parts]}
 
 
-def entry_to_record(entry_type: str, fields: dict) -> Record:
-    """Map one entry's (raw, LaTeX-encoded) fields to a CSL record."""
+def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None) -> Record:
+    """Map one entry's (raw, LaTeX-encoded) fields to a CSL record; what is left
+    out of it (a date that cannot be) is said in ``notes``."""
     from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
     etype = entry_type.lower()
@@ -258,7 +281,7 @@ def entry_to_record(entry_type: str, fields: dict) -> Record:
     place = text.get("location") or text.get("address")
     if place:
         rec["publisher-place"] = place
-    date = _date(text)
+    date = _date(text, notes)
     if date:
         rec["issued"] = date
     if fields.get("doi"):
@@ -300,15 +323,22 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
     raw_entries = {e.key.lower(): e for e in library.entries}
     out = []
     for entry in library.entries:
-        fields = _fields(entry)
-        parent = fields.get("crossref")
-        if parent and parent.lower() in raw_entries:
-            inherited = _fields(raw_entries[parent.lower()])
-            if "title" in inherited and "booktitle" not in fields:
-                fields["booktitle"] = inherited["title"]
-            for k, v in inherited.items():
-                if k not in ("title", "crossref", "ids") and k not in fields:
-                    fields[k] = v
-        rec = entry_to_record(entry.entry_type, fields)
-        out.append(Imported(key=entry.key, record=rec, line=(entry.start_line or 0) + 1))
+        line = (entry.start_line or 0) + 1
+        try:  # one entry's trouble (a name bibtexparser cannot split) skips that entry only
+            fields = _fields(entry)
+            parent = fields.get("crossref")
+            if parent and parent.lower() in raw_entries:
+                inherited = _fields(raw_entries[parent.lower()])
+                if "title" in inherited and "booktitle" not in fields:
+                    fields["booktitle"] = inherited["title"]
+                for k, v in inherited.items():
+                    if k not in ("title", "crossref", "ids") and k not in fields:
+                        fields[k] = v
+            notes: list[str] = []
+            rec = entry_to_record(entry.entry_type, fields, notes)
+        except Exception as exc:
+            problems.append(unreadable(f"{origin}:{line}", exc))
+            continue
+        problems += [f"{origin}:{line} ({entry.key}): {note}" for note in notes]
+        out.append(Imported(key=entry.key, record=rec, line=line))
     return out, problems

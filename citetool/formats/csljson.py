@@ -41,26 +41,39 @@ def render(records: list[Record]) -> str:
 
 def read(text: str, origin: str):
     """Entries of a CSL-JSON file (an array of items, or one item)."""
-    from citetool.formats.imported import Imported
+    from citetool.formats.imported import Imported, unreadable
+    from citetool.record import date_problem
 
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})"]
+    except RecursionError:
+        return [], [f"{origin}: cannot be read: its JSON is nested too deeply"]
     items = data if isinstance(data, list) else [data]
     out, problems = [], []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict) or not (item.get("title") or item.get("DOI")):
             problems.append(f"{origin}: item {n}: skipped (not a CSL item with a title or DOI)")
             continue
-        # A null is no value; a date given as a year (2020, as some tools write CSL-JSON) is that
-        # year. Other values are kept as they are: `citetool import` checks their shape.
-        rec = {k: ({"date-parts": [[v]]} if k in DATE_VARIABLES and type(v) is int else v)
-               for k, v in item.items()
-               if k in ITEM_VARIABLES and k not in ("id", "citation-key", "custom") and v is not None}
-        rec.setdefault("type", "document")
-        if isinstance(rec.get("DOI"), str):
-            rec["DOI"] = rec["DOI"].lower()
-        key = item.get("citation-key") or item.get("id")
-        out.append(Imported(key=str(key) if key is not None else None, record=rec, line=n))
+        try:
+            # A null is no value; a date given as a year (2020, as some tools write CSL-JSON) is that
+            # year. Other values are kept as they are: `citetool import` checks their shape.
+            rec = {k: ({"date-parts": [[v]]} if k in DATE_VARIABLES and type(v) is int else v)
+                   for k, v in item.items()
+                   if k in ITEM_VARIABLES and k not in ("id", "citation-key", "custom") and v is not None}
+            rec.setdefault("type", "document")
+            if isinstance(rec.get("DOI"), str):
+                rec["DOI"] = rec["DOI"].lower()
+            for variable in DATE_VARIABLES & rec.keys():
+                problem = date_problem(rec[variable])
+                if problem:
+                    problems.append(f"{origin}: item {n}: {variable} left out: {problem}")
+                    del rec[variable]
+            key = item.get("citation-key") or item.get("id")
+            key = str(key) if key is not None else None
+        except Exception as exc:
+            problems.append(unreadable(f"{origin}: item {n}", exc, "an item"))
+            continue
+        out.append(Imported(key=key, record=rec, line=n))
     return out, problems

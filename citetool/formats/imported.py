@@ -12,3 +12,14 @@ class Imported:
     key: str | None  # the entry's own citation key, if the file has one
     record: Record
     line: int  # where the entry starts in its file (1-based), for messages
+
+
+def unreadable(where: str, exc: BaseException, what: str = "an entry") -> str:
+    """The one-line problem (``where``: "refs.bib:12") for an entry whose conversion raised ``exc``: every
+    reader turns any exception while converting ONE entry into this, so only
+    that entry is skipped (a name bibtexparser cannot split, a value nested too
+    deeply...)."""
+    reason = "nested too deeply" if isinstance(exc, RecursionError) else " ".join(str(exc).split()) or type(exc).__name__
+    if len(reason) > 200:
+        reason = reason[:197] + "..."
+    return f"{where}: skipped {what} that cannot be read ({reason})"

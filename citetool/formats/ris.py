@@ -7,6 +7,8 @@ tag such as ``ER  - ``.
 
 from __future__ import annotations
 
+import re
+
 from citetool.record import (
     Record,
     date_parts,
@@ -136,55 +138,127 @@ def _read_name(text: str) -> dict | None:
     return parse_name(text)
 
 
-def read(text: str, origin: str):
-    """Entries of a RIS file (via rispy), and messages for records it cannot read."""
-    import rispy
+_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
 
-    from citetool.formats.imported import Imported
-    from citetool.identifiers import normalise_doi
+
+def _records(text: str, origin: str) -> tuple[list[tuple[int, str]], list[str]]:
+    """The complete records of a RIS file as (first line, text), and one
+    problem for each record without its ``ER  - `` line and each tag outside
+    a record: rispy drops both without a word."""
+    records, problems = [], []
+    start, lines, stray = 0, [], 0
+    numbered = list(enumerate(text.splitlines(), start=1))
+    for number, raw in numbered:
+        line = raw.strip("\ufeff")
+        tag = _TAG.match(line)
+        name = tag.group(1) if tag else None
+        if name == "TY":
+            if start:
+                problems.append(f"{origin}:{start}: skipped a record with no end (a new 'TY  - ' came at line "
+                                f"{number} before its 'ER  - ' line)")
+            start, lines = number, [line]
+        elif start:
+            lines.append(line)
+            if name == "ER":
+                records.append((start, "\n".join(lines) + "\n"))
+                start, lines = 0, []
+        elif name and not stray:
+            stray = number
+            problems.append(f"{origin}:{number}: {line[:6]!r} outside a record: a RIS record starts with a "
+                            "'TY  - ' line and ends with an 'ER  - ' line")
+    if start:
+        problems.append(f"{origin}:{start}: skipped a record with no end (the file ends before its 'ER  - ' line)")
+    if not records and not problems:
+        problems.append(f"{origin}: no RIS record (a record starts with a 'TY  - ' line)")
+    return records, problems
+
+
+def _ris_date(text: str) -> dict | None:
+    """RIS dates: ``2020``, ``2020/10/28``, ``2020/10//``, ``2020///note``
+    (year/month/day/other); ISO ``2020-10-28`` too. None if there is none;
+    ValueError for a date that cannot be."""
     from citetool.record import parse_date
 
-    text = text.lstrip("\ufeff")
-    starts = [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith("TY  -")]
-    try:
-        entries = rispy.loads(text, skip_unknown_tags=True)
-    except Exception as exc:
-        return [], [f"{origin}: cannot read RIS: {exc}"]
-    out, problems = [], []
-    for n, e in enumerate(entries):
-        line = starts[n] if n < len(starts) else 0
-        rec = {"type": _CSL_TYPE.get(str(e.get("type_of_reference", "")).upper(), "document")}
-        authors = [_read_name(a) for a in e.get("authors", []) + e.get("first_authors", [])]
-        if any(authors):
-            rec["author"] = [a for a in authors if a]
-        editors = [_read_name(a) for a in e.get("secondary_authors", []) + e.get("editor", [])
-                   if rec["type"] in ("chapter", "paper-conference", "book")]
-        if any(editors):
-            rec["editor"] = [a for a in editors if a]
-        title = e.get("title") or e.get("primary_title")
-        if title:
-            rec["title"] = one_line(title)
-        container = e.get("secondary_title") or e.get("journal_name") or e.get("alternate_title3")
-        if container:
-            rec["container-title"] = one_line(container)
-        for key, csl in (("volume", "volume"), ("number", "issue"), ("publisher", "publisher"),
-                         ("place_published", "publisher-place"), ("abstract", "abstract"),
-                         ("language", "language"), ("type_of_work", "genre"), ("edition", "edition")):
-            if e.get(key):
-                rec[csl] = one_line(str(e[key]))
-        if e.get("start_page"):
-            rec["page"] = e["start_page"] + (f"-{e['end_page']}" if e.get("end_page") else "")
-        date = parse_date(e.get("date") or e.get("year") or e.get("publication_year") or "")
-        if date:
-            rec["issued"] = date
-        if e.get("doi") and normalise_doi(e["doi"]):
-            rec["DOI"] = normalise_doi(e["doi"]).lower()
-        if e.get("urls"):
-            rec["URL"] = e["urls"][0]
-        if e.get("issn"):
-            rec["ISSN" if rec["type"] in ("article-journal", "periodical") else "ISBN"] = one_line(e["issn"])
+    text = one_line(str(text)).strip()
+    if not text:
+        return None
+    if "/" in text:
+        parts = text.split("/")
+        numbers = [p.strip() for p in parts[:3]]
+        while numbers and not numbers[-1]:
+            numbers.pop()
+        if numbers and all(n.isdigit() for n in numbers):
+            text = "-".join(numbers)
+    return parse_date(text, strict=True)
+
+
+def read(text: str, origin: str):
+    """Entries of a RIS file (each record read by rispy), and messages for the
+    records it cannot read."""
+    import rispy
+
+    from citetool.formats.imported import Imported, unreadable
+
+    records, problems = _records(text.lstrip("\ufeff"), origin)
+    out = []
+    for line, chunk in records:
+        try:
+            found = rispy.loads(chunk, skip_unknown_tags=True)
+            if len(found) != 1:
+                raise ValueError("not one RIS record")
+            rec, notes = _record(found[0])
+        except Exception as exc:
+            problems.append(unreadable(f"{origin}:{line}", exc, "a record"))
+            continue
+        problems += [f"{origin}:{line}: {note}" for note in notes]
         if not rec.get("title") and not rec.get("DOI"):
             problems.append(f"{origin}:{line}: skipped a record with neither title nor DOI")
             continue
-        out.append(Imported(key=e.get("id"), record=rec, line=line))
+        out.append(Imported(key=found[0].get("id"), record=rec, line=line))
     return out, problems
+
+
+def _record(e: dict) -> tuple[Record, list[str]]:
+    """One rispy record as a CSL record, and warnings about values left out."""
+    from citetool.identifiers import normalise_doi
+
+    notes = []
+    rec = {"type": _CSL_TYPE.get(str(e.get("type_of_reference", "")).upper(), "document")}
+    authors = [_read_name(a) for a in e.get("authors", []) + e.get("first_authors", [])]
+    if any(authors):
+        rec["author"] = [a for a in authors if a]
+    editors = [_read_name(a) for a in e.get("secondary_authors", []) + e.get("editor", [])
+               if rec["type"] in ("chapter", "paper-conference", "book")]
+    if any(editors):
+        rec["editor"] = [a for a in editors if a]
+    title = e.get("title") or e.get("primary_title")
+    if title:
+        rec["title"] = one_line(title)
+    container = e.get("secondary_title") or e.get("journal_name") or e.get("alternate_title3")
+    if container:
+        rec["container-title"] = one_line(container)
+    for key, csl in (("volume", "volume"), ("number", "issue"), ("publisher", "publisher"),
+                     ("place_published", "publisher-place"), ("abstract", "abstract"),
+                     ("language", "language"), ("type_of_work", "genre"), ("edition", "edition")):
+        if e.get(key):
+            rec[csl] = one_line(str(e[key]))
+    if e.get("start_page"):
+        rec["page"] = e["start_page"] + (f"-{e['end_page']}" if e.get("end_page") else "")
+    for tag, value in (("DA", e.get("date")), ("PY", e.get("year")), ("Y1", e.get("publication_year"))):
+        if not value:
+            continue
+        try:
+            date = _ris_date(value)
+        except ValueError as exc:
+            notes.append(f"{tag} left out: {exc}")
+            continue
+        if date:
+            rec["issued"] = date
+            break
+    if e.get("doi") and normalise_doi(e["doi"]):
+        rec["DOI"] = normalise_doi(e["doi"]).lower()
+    if e.get("urls"):
+        rec["URL"] = e["urls"][0]
+    if e.get("issn"):
+        rec["ISSN" if rec["type"] in ("article-journal", "periodical") else "ISBN"] = one_line(e["issn"])
+    return rec, notes

@@ -149,6 +149,10 @@ def parse_identifier(text: str) -> Identifier:
     shown = _shown(text)
     if len(text) > MAX_LENGTH:
         raise IdentifierError(f"too long to be an identifier ({len(text):,} characters): {shown!r}")
+    control = _CONTROL.search(text.strip())
+    if control:  # a NUL from a binary file, an escape sequence: never sent to a source as %00
+        raise IdentifierError(f"holds a control character (U+{ord(control.group()):04X}), which no identifier "
+                              f"has: {shown!r}")
     # A handle may end in "." or ":" (OUP's p:675-689.): only spaces, quotes and
     # trailing , ; are debris there.
     candidate = text.strip().strip("\"'“”‘’").strip().rstrip(",;").strip()
@@ -172,9 +176,39 @@ def parse_identifier(text: str) -> Identifier:
     doi = normalise_doi(text)
     if doi is not None:
         return Identifier("doi", doi, raw)
-    if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"\s", url):
+    if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"\s", url) and is_http_url(url):
         return Identifier("url", url.split("#", 1)[0], raw)  # a web page
     raise unrecognised(text)
+
+
+# C0 and C1 control characters and DEL (tabs and line breaks inside a line too:
+# surrounding ones are stripped before this is asked).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) address a client can ask: a host (an IPv6
+    one bracketed and valid), a port that is a number below 65536."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return False
+        _ = parts.port  # ValueError for "host:99999" or "host:x"
+        if "[" in parts.netloc:
+            ipaddress.IPv6Address(parts.hostname.split("%", 1)[0])
+            if not re.search(r"\](?::\d*)?$", parts.netloc):
+                return False  # "[::1]x": nothing but a port may follow the address
+    except ValueError:
+        return False
+    return not re.search(r"[\x00-\x20\x7f<>\"{}|\\^`%]", parts.hostname) or _percent_host(parts.hostname)
+
+
+def _percent_host(host: str) -> bool:
+    """A host name written with %-escapes (IDNA in a URL) whose escapes are real."""
+    return re.fullmatch(r"(?:[^%\x00-\x20\x7f<>\"{}|\\^`]|%[0-9A-Fa-f]{2})+", host) is not None
 
 
 def doi_url(doi: str) -> str:
