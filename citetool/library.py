@@ -98,7 +98,13 @@ class Library:
     aliases = staticmethod(record_aliases)  # a reference's other keys
 
     def get(self, key: str) -> Record:
-        return self.records[self.resolve_key(key)]
+        """One reference, its shape checked (only its own: ``show`` reads one reference of the store)."""
+        from citetool.record import check_fields
+
+        records = self._records if self._records is not None else self.store.load_fresh()
+        record = records[self.resolve_key(key, records)]
+        check_fields([record])
+        return record
 
     def select(self, keys: Iterable[str] | None = None, filters: Filters | None = None) -> list[Record]:
         """The references named (all if none) that pass ``filters``, sorted by key."""
@@ -206,7 +212,12 @@ class Library:
         """Set fields (value None unsets): each becomes the user's, which no
         source will overwrite. Returns (key, changed fields)."""
         from citetool.merge import set_user_field
+        from citetool.record import field_problem
 
+        for name, value in values.items():  # the user's values enter here: the one shape check, as for a source's
+            problem = None if value is None else field_problem(name, value)
+            if problem:
+                raise UsageError(f"the value given for {name!r} {problem}; nothing changed")
         with self.transaction(save=False, reindex=True) as placer:
             key = self.resolve_key(key, placer.records)
             changed = [f for f, v in values.items() if set_user_field(placer.records[key], f, v)]

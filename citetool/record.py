@@ -210,7 +210,9 @@ def name_family_first(name: dict) -> str:
 def aliases(record: Record) -> list[str]:
     """A reference's other keys (``"citetool": {"aliases": [...]}``: e.g. the
     key a co-author gave the same work, kept by a git merge)."""
-    return [a for a in record.get(META, {}).get("aliases", []) if isinstance(a, str)]
+    meta = record.get(META)
+    found = meta.get("aliases") if type(meta) is dict else None  # a hand edit of the wrong shape: none
+    return [a for a in found if isinstance(a, str)] if type(found) is list else []
 
 
 def value_text(value: Any) -> str:

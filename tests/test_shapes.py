@@ -254,7 +254,7 @@ def write_store(store_path, refs) -> bytes:
     return data
 
 
-COMMANDS = [("list",), ("list", "--json"), ("show", "a"), ("export",), ("export", "-f", "csl-json"),
+COMMANDS = [("list",), ("list", "--json"), ("show", "b"), ("show", "B"), ("show", "nosuchkey"), ("export",), ("export", "-f", "csl-json"),
             ("export", "-f", "text", "--style", "apa"), ("edit", "a", "--set", "note=x"), ("remove", "a"),
             ("rekey", "a", "c"), ("add", "--offline", "10.1/zz"), ("check",), ("refresh",), ("upgrade",)]
 
@@ -266,10 +266,15 @@ def test_every_command_on_a_hand_edited_store_is_exit_4_naming_reference_and_fie
     before = write_store(store_path, two)
     for command in COMMANDS:
         result = run(*command)
+        if command == ("show", "nosuchkey"):  # no reference is read: the key is not there
+            assert result.exit_code == 5, result.stderr
+            continue
         assert result.exit_code == 4, (command, result.stderr)
         assert f"reference 'b': the field {said}" in result.stderr, (command, result.stderr)
         assert "citetool doctor --repair" in result.stderr
         assert store_path.read_bytes() == before
+    shown = run("show", "a")  # show reads one reference: a sound one is shown
+    assert shown.exit_code == 0 and "A book" in shown.stdout
     # doctor says what is wrong (exit 4), --repair mends it and says how; then every command works
     report = run("doctor")
     assert report.exit_code == 4 and f"problem: b: the field {said}" in report.stdout
@@ -345,3 +350,26 @@ def test_edit_set_refuses_json_of_the_wrong_shape(run, store_path, two):
     assert result.exit_code == 2
     assert "the value given for 'title' holds a list, not text" in result.stderr
     assert store_path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ("r['title'] = ['x', 'y']", "the value given for 'title' holds a list, not text"),
+    ("r['issued'] = '2020'", "the value given for 'issued' holds text, not a date"),
+    ("r['author'] = [{'family': 'A', 'given': 5}]", "the value given for 'author' holds a name whose 'given' is a number, not text"),
+])
+def test_edit_in_the_editor_refuses_a_value_of_the_wrong_shape(run, store_path, two, tmp_path, monkeypatch, change, said):
+    import sys
+
+    from citetool import environment
+
+    before = write_store(store_path, two)
+    editor = tmp_path / "editor.py"
+    editor.write_text(f"import json, sys\np = sys.argv[1]\nr = json.load(open(p))\n{change}\n"
+                      "json.dump(r, open(p, 'w'))\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.setattr(environment, "_isatty", lambda stream: True)
+    result = run("edit", "a")
+    assert result.exit_code == 2, result.stderr
+    assert f"{said}; nothing changed" in result.stderr
+    assert store_path.read_bytes() == before
+    assert run("list").exit_code == 0
