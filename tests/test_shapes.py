@@ -108,26 +108,30 @@ def test_a_runner_up_of_the_wrong_shape_does_not_sink_a_clear_match(run, store_p
     assert [r["DOI"] for r in stored(store_path).values()] == ["10.1038/srep16696"]
 
 
-@pytest.mark.parametrize("field", ["updated-by", "update-to"])
-def test_check_with_a_number_for_the_notices_is_exit_3_the_others_checked(crossref, run, store_path, field):
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("updated-by", 1, "updated-by"), ("update-to", 1, "update-to"),
+    ("relation", {"is-preprint-of": 1}, "relation.is-preprint-of"), ("relation", 1, "relation"),
+])
+@pytest.mark.parametrize("command", ["check", "upgrade"])
+def test_check_with_a_number_for_the_notices_is_exit_3_the_others_checked(crossref, run, store_path, field, value,
+                                                                          said, command):
     assert run("add", BAD, *GOOD).exit_code == 0
     before = store_path.read_bytes()
-    serve(crossref, BAD, lambda w: w.__setitem__(field, 1))
-    crossref.overrides.pop(BAD)  # list queries ignore overrides: make the list query send it too
     import conftest
 
     changed = work(BAD)
-    changed[field] = 1
+    changed[field] = value
     path = store_path.parent / "bad-work.json"
     path.write_text(json.dumps({"message": changed}), encoding="utf-8")
     conftest.ALL_WORKS[BAD] = path
     try:
-        result = run("check", "--all")
+        result = run(command, *(["--all"] if command == "check" else []))
     finally:
         conftest.ALL_WORKS[BAD] = conftest.WORKS / "10.1038_hdy.2013.26.json"
     assert result.exit_code == 3, result.stderr
-    assert f"Crossref answered {BAD} of the wrong shape: {field}" in result.stderr
-    assert result.stdout.count("\tok") == 2
+    assert f"Crossref answered {BAD} of the wrong shape: {said}" in result.stderr
+    if command == "check":
+        assert result.stdout.count("\tok") == 2
     assert store_path.read_bytes() == before
 
 
