@@ -518,6 +518,7 @@ def export(
     if fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMAT_NAMES)}")
     from citetool.merge_conflicts import unresolved_problems
+    from citetool.record import date_notes
     from citetool.updates import retraction_warnings
 
     _check_style(style)
@@ -525,7 +526,8 @@ def export(
     lib = _stored_library()
     selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
     text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
-    for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)]:
+    dates = [f"warning: {note}" for rec in selected for note in date_notes(rec)]
+    for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)] + dates:
         say(warning)
     _write_output(text, output)
 

@@ -110,23 +110,72 @@ def year(record: Record) -> int | None:
 
 
 def date_parts(record: Record, variable: str = "issued") -> list[int]:
-    """The first date of ``variable`` as a list of ints ([Y], [Y, M] or [Y, M, D]); [] if none."""
+    """The first date of ``variable`` as a list of ints ([Y], [Y, M] or [Y, M, D]); [] if none.
+    Only what is a date: a stored value that cannot be one (a hand-edited or
+    older store: 2020-02-31, month 13, year 99999) gives its valid start
+    ([2020, 2], [2020], []), which every export can write; ``date_notes`` says so."""
     value = record.get(variable)
     if not isinstance(value, dict):
         return []
     parts = (value.get("date-parts") or [[]])[0] or []
     out: list[int] = []
-    for p in parts:
+    for p in parts[:3]:
         try:
             out.append(int(p))
         except (TypeError, ValueError):
             break
-    return out
+    return _valid_start(out)
+
+
+def _valid_start(parts: list[int]) -> list[int]:
+    """The longest start of ``parts`` that is a date (CSL: a negative year is BCE;
+    a month 21-24 with no day is a season)."""
+    if not parts or not -9999 <= parts[0] <= 9999:
+        return []
+    if len(parts) == 1:
+        return parts
+    month = parts[1]
+    if not (1 <= month <= 12 or (21 <= month <= 24 and len(parts) == 2)):
+        return parts[:1]
+    if len(parts) == 3:
+        import datetime
+
+        try:  # a year datetime cannot hold (BCE) is checked as a leap year: 29 February may be right
+            datetime.date(parts[0] if parts[0] >= 1 else 2000, month, parts[2])
+        except ValueError:
+            return parts[:2]
+    return parts
+
+
+def date_notes(record: Record) -> list[str]:
+    """One line per stored date that is not one, saying what the exports write instead."""
+    notes = []
+    for variable in ("issued", "accessed"):
+        value = record.get(variable)
+        if not isinstance(value, dict) or not isinstance(value.get("date-parts"), list):
+            continue
+        first = (value["date-parts"] or [[]])[0]
+        if not isinstance(first, list) or (len(first) == 1 and type(first[0]) is int and 0 < first[0] < 10000):
+            continue  # (a year alone: most stored dates, at once)
+        written = date_parts(record, variable)
+        if [str(p) for p in first[:3]] != [str(p) for p in written]:
+            shown = "-".join(str(p) for p in first[:3])
+            instead = f"exported as {date_text(written)}" if written else "exported without it"
+            notes.append(f"{record.get('id')}: {variable} {shown} is not a date: {instead}")
+    return notes
+
+
+def edtf_text(parts: list[int]) -> str:
+    """A date as biblatex reads it (EDTF): 2021-10-28; a year before the common
+    era in astronomical numbering, as EDTF counts (CSL's -50, 50 BCE, is -0049)."""
+    if parts and parts[0] < 0:
+        parts = [parts[0] + 1] + parts[1:]
+    return date_text(parts)
 
 
 def date_text(parts: list[int], sep: str = "-") -> str:
     """[2021, 10, 28] -> "2021-10-28" ("2021/10/28" with sep="/"); [2021] -> "2021"."""
-    return sep.join([f"{parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])
+    return sep.join([f"{parts[0]:04d}" if parts[0] >= 0 else f"-{-parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])
 
 
 def names(record: Record, role: str = "author") -> list[dict]:

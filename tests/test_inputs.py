@@ -220,3 +220,39 @@ def test_edit_refuses_an_impossible_date(run, store_path, tmp_path):
     assert store_path.read_bytes() == before
     assert run("edit", "y1", "--set", "issued=2020-02-29").exit_code == 0
     assert stored(store_path)["y1"]["issued"] == {"date-parts": [[2020, 2, 29]]}
+
+
+def test_exports_write_only_dates_their_readers_accept_and_say_so(run, store_path, tmp_path):
+    references = [
+        {"id": "bc", "type": "book", "title": "Old", "author": [{"family": "Caesar"}], "issued": {"date-parts": [[-50]]}},
+        {"id": "bad", "type": "article-journal", "title": "Bad", "author": [{"family": "Doe"}], "container-title": "J",
+         "issued": {"date-parts": [[2020, 2, 31]]}},
+        {"id": "big", "type": "article-journal", "title": "Big", "author": [{"family": "Doe"}], "container-title": "J",
+         "issued": {"date-parts": [[99999]]}},
+    ]
+    store_path.write_text(json.dumps({"format": "citetool-store", "version": 1, "references": references}))
+    before = store_path.read_bytes()
+    result = run("export", "-f", "biblatex")
+    assert result.exit_code == 0, result.stderr
+    dates = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("date =")]
+    assert dates == ["date = {2020-02},", "date = {-0049},", "date = {XXXX},"]  # EDTF: 50 BCE is year -49
+    assert result.stderr == ("citetool: warning: bad: issued 2020-2-31 is not a date: exported as 2020-02\n"
+                             "citetool: warning: big: issued 99999 is not a date: exported without it\n")
+    ris = run("export", "-f", "ris", "bc").stdout
+    assert "PY  -" not in ris and "DA  -" not in ris and "N1  - Date: 50 BCE\n" in ris
+    assert store_path.read_bytes() == before  # the store keeps what it holds
+    assert "issued: 2020-02-31" in run("show", "bad").stdout
+    bib = tmp_path / "bc.bib"
+    bib.write_text(run("export", "-f", "biblatex", "bc").stdout, encoding="utf-8")
+    store_path.unlink()
+    assert run("import", str(bib)).exit_code == 0
+    assert stored(store_path)["bc"]["issued"] == {"date-parts": [[-50]]}  # read back as written
+
+
+def test_dates_from_sources_are_never_cut_down_to_an_invented_year():
+    from citetool.record import parse_date
+
+    assert parse_date("2021-10-28T12:00:00Z") == {"date-parts": [[2021, 10, 28]]}  # a web page's meta date
+    assert parse_date("2021/10") == {"date-parts": [[2021, 10]]}  # EconPapers
+    for impossible in ("99999", "99999-01-01", "2021-13", "2021-02-29", "12021"):
+        assert parse_date(impossible) is None, impossible

@@ -28,6 +28,7 @@ from citetool.record import (
     Record,
     date_parts,
     date_text,
+    edtf_text,
     first_value,
     is_organisation,
     names,
@@ -588,7 +589,7 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         f["location" if biblatex else "address"] = ("text", rec["publisher-place"])
     parts = date_parts(rec)
     if biblatex:
-        f["date"] = ("macro", date_text(parts) if parts else "")
+        f["date"] = ("macro", edtf_text(parts) if parts else "")
     elif parts:
         f["year"] = ("text", str(parts[0]))
         if len(parts) > 1 and 1 <= parts[1] <= 12:

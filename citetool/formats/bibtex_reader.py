@@ -206,12 +206,16 @@ def _date(fields: dict, notes: list[str] | None = None) -> dict | None:
     notes = notes if notes is not None else []
     if fields.get("date") and fields["date"].strip().upper() != "XXXX":  # EDTF "unspecified": citetool's own no-date
         text = fields["date"].strip()
-        start = re.sub(r"[?~%]", "", text.split("/", 1)[0]).strip()
+        start = re.sub(r"[?~%]", "", text.split("/", 1)[0] if not text.startswith("/") else text).strip()
+        era = re.fullmatch(r"-(\d{4})((?:-\d{1,2}){0,2})", start)  # EDTF -0049: 50 BCE
         try:
-            date = parse_date(start, strict=True)
+            date = parse_date("2000" + era.group(2) if era else start, strict=True)
         except ValueError:
             date = None
         if date:
+            first = date["date-parts"][0]
+            if era or first[0] == 0:  # EDTF counts years astronomically (0000 is 1 BCE); CSL has no year 0
+                first[0] = -int(era.group(1)) - 1 if era else -1
             return date
         notes.append(f"date {text!r} is not a date: left out")
     raw = str(fields.get("year", "")).strip()

@@ -86,7 +86,9 @@ def render_record(rec: Record) -> str:
     if rec.get("number") and rec.get("type") == "report":
         lines.append(_line("M1", rec["number"]))
     parts = date_parts(rec)
-    if parts:
+    if parts and parts[0] < 0:  # RIS years are four digits: a year before the common era goes in a note
+        lines.append(_line("N1", "Date: " + "/".join([str(-parts[0])] + [f"{p:02d}" for p in parts[1:]]) + " BCE"))
+    elif parts:
         lines.append(_line("PY", f"{parts[0]:04d}"))
         lines.append(_line("DA", date_text(parts, "/")))
     accessed = date_parts(rec, "accessed")
