@@ -87,26 +87,51 @@ def test_a_reference_written_out_whose_best_candidate_has_the_wrong_shape_fails(
     assert not store_path.exists()
 
 
-@pytest.mark.parametrize("field", ["updated-by", "update-to"])
-def test_check_with_a_number_for_the_notices_is_exit_3_the_others_checked(crossref, run, store_path, field):
+LINE = ("Tosatto, L. et al. (2015). Single-molecule FRET studies on alpha-synuclein oligomerization of "
+        "Parkinson's disease genetically related mutants. Sci Rep 5, 16696.")
+
+
+def test_a_runner_up_of_the_wrong_shape_does_not_sink_a_clear_match(run, store_path, httpserver, monkeypatch):
+    from werkzeug import Response
+
+    best, odd = work("10.1038/srep16696"), work("10.1038/ng.3834")
+    best["score"], odd["score"], odd["container-title"] = 90.0, 10.0, 5
+    body = {"status": "ok", "message": {"items": [odd, best]}}
+    httpserver.expect_request("/works").respond_with_handler(
+        lambda request: Response(json.dumps(body), status=200, content_type="application/json"))
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", httpserver.url_for("").rstrip("/"))
+    listed = run("search", "--json", LINE)
+    assert listed.exit_code == 0, listed.stderr
+    assert [c["DOI"] for c in json.loads(listed.stdout)] == ["10.1038/srep16696"]  # the odd one is left out
+    result = run("add", LINE)
+    assert result.exit_code == 0, result.stderr
+    assert [r["DOI"] for r in stored(store_path).values()] == ["10.1038/srep16696"]
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("updated-by", 1, "updated-by"), ("update-to", 1, "update-to"),
+    ("relation", {"is-preprint-of": 1}, "relation.is-preprint-of"), ("relation", 1, "relation"),
+])
+@pytest.mark.parametrize("command", ["check", "upgrade"])
+def test_check_with_a_number_for_the_notices_is_exit_3_the_others_checked(crossref, run, store_path, field, value,
+                                                                          said, command):
     assert run("add", BAD, *GOOD).exit_code == 0
     before = store_path.read_bytes()
-    serve(crossref, BAD, lambda w: w.__setitem__(field, 1))
-    crossref.overrides.pop(BAD)  # list queries ignore overrides: make the list query send it too
     import conftest
 
     changed = work(BAD)
-    changed[field] = 1
+    changed[field] = value
     path = store_path.parent / "bad-work.json"
     path.write_text(json.dumps({"message": changed}), encoding="utf-8")
     conftest.ALL_WORKS[BAD] = path
     try:
-        result = run("check", "--all")
+        result = run(command, *(["--all"] if command == "check" else []))
     finally:
         conftest.ALL_WORKS[BAD] = conftest.WORKS / "10.1038_hdy.2013.26.json"
     assert result.exit_code == 3, result.stderr
-    assert f"Crossref answered {BAD} of the wrong shape: {field}" in result.stderr
-    assert result.stdout.count("\tok") == 2
+    assert f"Crossref answered {BAD} of the wrong shape: {said}" in result.stderr
+    if command == "check":
+        assert result.stdout.count("\tok") == 2
     assert store_path.read_bytes() == before
 
 

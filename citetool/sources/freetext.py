@@ -39,6 +39,7 @@ class Candidate:
     author: str
     title: str
     work: dict
+    problem: str = ""  # Crossref answered it of the wrong shape: why (it is never stored)
 
     def as_dict(self) -> dict:
         return {"score": self.score, "DOI": self.doi, "year": self.year, "author": self.author, "title": self.title}
@@ -64,7 +65,15 @@ def _years(work: dict) -> set[int]:
 
 
 def candidate(work: dict) -> Candidate:
-    record = work_to_record(work)
+    """One of Crossref's candidates (a work of the wrong shape too: its ``problem`` says why)."""
+    from citetool.errors import LookupFailed
+
+    try:
+        record = work_to_record(work)
+    except LookupFailed as exc:
+        score = work.get("score")
+        return Candidate(float(score) if isinstance(score, (int, float)) else 0.0, work["DOI"], None, "", "", work,
+                         problem=str(exc))
     people = record.get("author") or record.get("editor") or []
     first = people[0] if people else {}
     year = (record.get("issued") or {}).get("date-parts", [[None]])[0][0]
@@ -95,6 +104,8 @@ def choose(candidates: list[Candidate], text: str) -> tuple[Candidate | None, st
     best = candidates[0]
     if len(candidates) > 1 and best.score < MARGIN * candidates[1].score:
         return None, "no candidate stands out"
+    if best.problem:
+        return None, f"the best candidate cannot be read ({best.problem})"
     problems = agrees(best, text)
     if problems:
         return None, f"the best candidate does not match ({'; '.join(problems)})"
@@ -110,7 +121,13 @@ class FreeTextSource:
         self.client = crossref.client  # the registry's Crossref client: its session, limits and cache
 
     def search(self, text: str, rows: int = ROWS) -> list[Candidate]:
-        """Crossref's best candidates for ``text``, best first (never cached)."""
+        """Crossref's best candidates for ``text``, best first (never cached); those
+        of the wrong shape are left out (they are never stored)."""
+        return [c for c in self.candidates(text, rows) if not c.problem]
+
+    def candidates(self, text: str, rows: int = ROWS) -> list[Candidate]:
+        """Every candidate, best first, those of the wrong shape with their ``problem``
+        (their scores still count: a line is resolved only when its best clearly stands out)."""
         params = {"query.bibliographic": text, "rows": str(rows)}
         shown = text if len(text) <= 60 else text[:57] + "..."
         items = self.client.query_list(params, strict=True, what=f"the reference {shown!r}")
@@ -123,10 +140,10 @@ class FreeTextSource:
             try:
                 if offline:
                     raise LookupFailed(f"cannot search Crossref for a reference offline: {shown!r}")
-                candidates = self.search(ident.value)
+                candidates = self.candidates(ident.value)
                 best, why = choose(candidates, ident.value)
                 if best is None:
-                    named = "; ".join(c.describe() for c in candidates[:SHOWN])
+                    named = "; ".join(c.describe() for c in candidates[:SHOWN] if not c.problem)
                     raise NotFound(f"no sure match in Crossref for {shown!r}: {why}"
                                    + (f"; candidates: {named}" if named else ""))
                 self.client.remember(best.work)
