@@ -256,3 +256,14 @@ def test_dates_from_sources_are_never_cut_down_to_an_invented_year():
     assert parse_date("2021/10") == {"date-parts": [[2021, 10]]}  # EconPapers
     for impossible in ("99999", "99999-01-01", "2021-13", "2021-02-29", "12021"):
         assert parse_date(impossible) is None, impossible
+
+
+def test_a_web_page_date_that_cannot_be_gives_no_year(httpserver, run, store_path):
+    page = ('<html><head><meta name="citation_title" content="Far future">'
+            '<meta name="citation_author" content="Doe, Jane">'
+            '<meta name="citation_publication_date" content="99999-01-01"></head></html>')
+    httpserver.expect_request("/future").respond_with_data(page, content_type="text/html")
+    result = run("add", httpserver.url_for("/future"))
+    assert result.exit_code == 0, result.stderr
+    rec = stored(store_path)[result.stdout.strip()]
+    assert rec["title"] == "Far future" and "issued" not in rec  # not 9999
