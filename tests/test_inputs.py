@@ -267,3 +267,14 @@ def test_a_web_page_date_that_cannot_be_gives_no_year(httpserver, run, store_pat
     assert result.exit_code == 0, result.stderr
     rec = stored(store_path)[result.stdout.strip()]
     assert rec["title"] == "Far future" and "issued" not in rec  # not 9999
+
+
+def test_bib_says_so_too_when_a_stored_date_cannot_be_written(run, store_path, tmp_path):
+    references = [{"id": "bad", "type": "article-journal", "title": "Bad", "author": [{"family": "Doe"}],
+                   "container-title": "J", "issued": {"date-parts": [[2020, 2, 31]]}}]
+    store_path.write_text(json.dumps({"format": "citetool-store", "version": 1, "references": references}))
+    tex = write(tmp_path / "p.tex", "\\cite{bad}\n")
+    result = run("bib", tex, "-f", "biblatex")
+    assert result.exit_code == 0, result.stderr
+    assert "date = {2020-02}," in result.stdout
+    assert "citetool: warning: bad: issued 2020-2-31 is not a date: exported as 2020-02\n" in result.stderr
