@@ -258,6 +258,8 @@ HAND_EDITS = [
     ("issued", {"date-parts": [[None]]}, "'issued' holds a date with null among its date-parts"),
     ("volume", 123456789012345678901234567890, "'volume' holds a number too large"),
     ("author", [{"family": "A", "given": 5}], "'author' holds a name whose 'given' is a number"),
+    ("issued", {"date-parts": [[2 ** 70]]}, "'issued' holds a date with a number too large"),
+    ("author", [{"family": "A", "static-ordering": 2 ** 70}], "'author' holds a name whose 'static-ordering'"),
 ]
 
 
