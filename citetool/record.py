@@ -554,11 +554,18 @@ def meta_problem(value: Any) -> tuple[str, str] | None:
             return f"{META}.{part}", f"holds {_kind(got)}, not {_SHAPE_WORDS[outer]}"
         if inner is not None and got and not set(map(type, got.values() if outer is dict else got)) <= {inner}:
             return f"{META}.{part}", f"holds something other than {_SHAPE_WORDS[inner]} in {_SHAPE_WORDS[outer]}"
+        if part in _TEXT_OBJECTS and not all(set(map(type, v.values())) <= _STR for v in
+                                             (got.values() if outer is dict else got)):
+            return f"{META}.{part}", "holds an entry whose values are not all text"
         if part == "updates":
             findings = got.get("findings", [])
-            if type(findings) is not list or not set(map(type, findings)) <= {dict}:
-                return f"{META}.updates", "holds findings that are not a list of objects"
+            if type(findings) is not list or not all(type(f) is dict and set(map(type, f.values())) <= _STR
+                                                     for f in findings):
+                return f"{META}.updates", "holds findings that are not a list of objects of text"
     return None
+
+
+_TEXT_OBJECTS = frozenset({"sources", "relations"})  # their entries: objects whose values are text
 
 
 def record_problem(record: Record) -> tuple[str, str] | None:
