@@ -851,11 +851,12 @@ def bib(
     with _progress_bar(lookups) as progress:
         result = build(_library(), keys, fmt=fmt, style=style, unicode=unicode, offline=offline,
                        render=not check and not (as_json and output is None), progress=progress)
+    from citetool.record import date_notes
     from citetool.updates import retraction_warnings
 
     for warning in retraction_warnings(result.records):
         say(warning)
-    for note in result.notes:
+    for note in result.notes + ([n for rec in result.records for n in date_notes(rec)] if result.text is not None else []):
         say(f"warning: {note}")
     missing = result.missing
     for citation in missing:

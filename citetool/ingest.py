@@ -36,6 +36,8 @@ class Placer:
         return key
 
     def _merge(self, key: str, found: list[Found], changed: list[str] | None = None) -> list[str]:
+        if hasattr(self.index, "complete"):
+            self.index.complete()  # before a stored record changes (see merge.IdentityIndex)
         changed = list(changed or [])
         for source, asked, record in found:
             changed += [f for f in merge_into(self.records[key], record, source, asked, self.when) if f not in changed]

@@ -76,10 +76,10 @@ class Library:
 
     def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
         """The identity index of ``records``, built once per loaded store (writers keep it up to date)."""
-        from citetool.merge import build_index
+        from citetool.merge import IdentityIndex
 
         if self._index is None or self._index[0] is not records:
-            self._index = (records, build_index(records))
+            self._index = (records, IdentityIndex(records))
         return self._index[1]
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:

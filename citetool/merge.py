@@ -96,6 +96,15 @@ def _first_person(record: Record) -> dict | None:
 
 def identity_keys(record: Record) -> list[str]:
     """Identifiers that make two records the same work, strongest first."""
+    keys = _strong_keys(record)
+    title = _title_key(record)
+    if title:
+        keys.append(title)
+    return keys
+
+
+def _strong_keys(record: Record) -> list[str]:
+    """The identifiers among :func:`identity_keys`: DOI, RePEc handle, ISBN, URL."""
     keys = []
     doi = record.get("DOI")
     if isinstance(doi, str) and doi:
@@ -111,15 +120,23 @@ def identity_keys(record: Record) -> list[str]:
     url = record.get("URL")
     if isinstance(url, str) and url.startswith("http") and "doi.org/" not in url and "repec.org/" not in url.lower():
         keys.append("url:" + url.split("#", 1)[0].lower())
-    # The title key, cheapest parts first: most of an index's time went on
-    # folding titles of records that have no year or no named first person.
+    return keys
+
+
+def _title_key(record: Record, year_wanted: str | None = None) -> str | None:
+    """The title key ("title:TITLE|YEAR|FAMILY", folded), if the record has one;
+    with ``year_wanted``, None at once for a record of another year."""
+    if year_wanted is not None:
+        parts = date_parts(record)
+        if not parts or str(parts[0]) != year_wanted:
+            return None
+    # Cheapest parts first: most of an index's time went on folding titles of
+    # records that have no year or no named first person.
     person = _first_person(record)
     family = fold_ascii(person.get("family") or person.get("literal") or "") if person else ""
     year = (date_parts(record) or [""])[0] if family else ""
     title = fold_ascii(record.get("title") or "") if year else ""
-    if len(title) >= 8:
-        keys.append(f"title:{title}|{year}|{family}")
-    return keys
+    return f"title:{title}|{year}|{family}" if len(title) >= 8 else None
 
 
 def build_index(records: dict[str, Record]) -> dict[str, str]:
@@ -129,6 +146,53 @@ def build_index(records: dict[str, Record]) -> dict[str, str]:
         for ident in identity_keys(rec):
             index.setdefault(ident, key)
     return index
+
+
+class IdentityIndex(dict):
+    """:func:`build_index` of ``records``, kept up to date by the writers (``update``,
+    ``[key] = ``), with the title keys built only when needed. The strong keys
+    (DOI, RePEc, ISBN, URL) cost little; the title keys are most of an index's
+    time (a title and a name folded per record). A title look-up is first answered
+    by a scan of the records of its year (what adding one DOI needs), and from
+    the ``SCANS``-th on by building them all; :meth:`complete` builds them at
+    once, and must be called before a stored record changes (the index holds
+    the keys records had when it was made, as build_index's does). Answers are
+    build_index's: the first record with a key, unless a writer set it."""
+
+    SCANS = 2
+
+    def __init__(self, records: dict[str, Record]):
+        super().__init__()
+        self.records = records
+        self._titles_built = False
+        self._scans = 0
+        for key, rec in records.items():
+            for ident in _strong_keys(rec):
+                self.setdefault(ident, key)
+
+    def complete(self) -> None:
+        """Add every record's title key (keys already set are kept: the writers')."""
+        if not self._titles_built:
+            self._titles_built = True
+            for key, rec in self.records.items():
+                title = _title_key(rec)
+                if title:
+                    self.setdefault(title, key)
+
+    def get(self, ident: str, default=None):
+        if dict.__contains__(self, ident):
+            return dict.__getitem__(self, ident)
+        if self._titles_built or not ident.startswith("title:"):
+            return default
+        if self._scans >= self.SCANS - 1:
+            self.complete()
+            return dict.get(self, ident, default)
+        self._scans += 1
+        year = ident.split("|")[1]
+        return next((key for key, rec in self.records.items() if _title_key(rec, year) == ident), default)
+
+    def __contains__(self, ident) -> bool:
+        return self.get(ident) is not None
 
 
 def find_match(index: dict[str, str], record: Record, records: dict[str, Record] | None = None) -> str | None:

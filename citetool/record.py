@@ -122,7 +122,7 @@ def date_parts(record: Record, variable: str = "issued") -> list[int]:
     for p in parts[:3]:
         try:
             out.append(int(p))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             break
     return _valid_start(out)
 
@@ -366,8 +366,6 @@ def date_problem(value: Any) -> str | None:
     """What makes a CSL date impossible (month 13, 31 February, a year of five
     digits), for dates that come whole (CSL-JSON); None if nothing (a value of
     the wrong shape is ``field_problem``'s to say)."""
-    import datetime
-
     if not isinstance(value, dict) or not isinstance(value.get("date-parts"), list):
         return None
     for parts in value["date-parts"]:
@@ -375,16 +373,12 @@ def date_problem(value: Any) -> str | None:
             continue
         try:
             numbers = [int(p) for p in parts[:3]]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return f"{parts!r} is not a date"
         shown = "-".join(str(p) for p in parts[:3])
         if not -9999 <= numbers[0] <= 9999:
             return f"{shown} is not a date (the year has more than four digits)"
-        if len(numbers) == 2 and 21 <= numbers[1] <= 24:
-            continue  # a season, as CSL writes one
-        try:  # a year datetime cannot hold (BCE) is checked as a leap year: 29 February may be right
-            datetime.date(numbers[0] if 1 <= numbers[0] <= 9999 else 2000, *(numbers[1:] + [1, 1])[:2])
-        except (ValueError, TypeError):
+        if _valid_start(numbers) != numbers:
             return f"{shown} is not a date (no such day or month)"
     return None
 

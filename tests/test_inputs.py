@@ -256,3 +256,25 @@ def test_dates_from_sources_are_never_cut_down_to_an_invented_year():
     assert parse_date("2021/10") == {"date-parts": [[2021, 10]]}  # EconPapers
     for impossible in ("99999", "99999-01-01", "2021-13", "2021-02-29", "12021"):
         assert parse_date(impossible) is None, impossible
+
+
+def test_a_web_page_date_that_cannot_be_gives_no_year(httpserver, run, store_path):
+    page = ('<html><head><meta name="citation_title" content="Far future">'
+            '<meta name="citation_author" content="Doe, Jane">'
+            '<meta name="citation_publication_date" content="99999-01-01"></head></html>')
+    httpserver.expect_request("/future").respond_with_data(page, content_type="text/html")
+    result = run("add", httpserver.url_for("/future"))
+    assert result.exit_code == 0, result.stderr
+    rec = stored(store_path)[result.stdout.strip()]
+    assert rec["title"] == "Far future" and "issued" not in rec  # not 9999
+
+
+def test_bib_says_so_too_when_a_stored_date_cannot_be_written(run, store_path, tmp_path):
+    references = [{"id": "bad", "type": "article-journal", "title": "Bad", "author": [{"family": "Doe"}],
+                   "container-title": "J", "issued": {"date-parts": [[2020, 2, 31]]}}]
+    store_path.write_text(json.dumps({"format": "citetool-store", "version": 1, "references": references}))
+    tex = write(tmp_path / "p.tex", "\\cite{bad}\n")
+    result = run("bib", tex, "-f", "biblatex")
+    assert result.exit_code == 0, result.stderr
+    assert "date = {2020-02}," in result.stdout
+    assert "citetool: warning: bad: issued 2020-2-31 is not a date: exported as 2020-02\n" in result.stderr
