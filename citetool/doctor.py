@@ -247,16 +247,24 @@ def _check_meta(ref: dict, label: str, report: Report) -> None:
             report.repaired.append(f"{label}: the field {META!r} emptied (it stays in the backup)")
             continue
         name = part.split(".", 1)[1]
-        value = ref[META][name]
-        if name == "aliases" and isinstance(value, (str, list)):
-            kept = [value] if isinstance(value, str) else [a for a in value if isinstance(a, str)]
-            ref[META][name] = kept
-            report.repaired.append(f"{label}: the field {part!r} is now {kept!r}")
-        elif isinstance(value, dict) and name in ("fields", "ids", "sources", "conflicts", "unresolved"):
-            want = str if name in ("fields", "ids") else dict
-            ref[META][name] = {k: v for k, v in value.items() if isinstance(v, want)}
-            report.repaired.append(f"{label}: the field {part!r} kept only its entries of the right shape "
-                                   "(the others stay in the backup)")
-        else:
+        fixed = _mended_meta_part(name, ref[META][name])
+        if fixed is None:
             del ref[META][name]
             report.repaired.append(f"{label}: the field {part!r} removed (it stays in the backup)")
+        elif isinstance(fixed, list):
+            ref[META][name] = fixed
+            report.repaired.append(f"{label}: the field {part!r} is now {fixed!r}")
+        else:
+            ref[META][name] = fixed
+            report.repaired.append(f"{label}: the field {part!r} kept only its entries of the right shape "
+                                   "(the others stay in the backup)")
+
+
+def _mended_meta_part(name: str, value) -> list | dict | None:
+    """A part of citetool's data read as the right shape (each entry then passes
+    ``meta_problem``, so each repair settles its part), or None: remove it."""
+    if name == "aliases" and isinstance(value, (str, list)):
+        return [value] if isinstance(value, str) else [a for a in value if isinstance(a, str)]
+    if isinstance(value, dict) and name in ("fields", "ids", "sources", "conflicts", "unresolved"):
+        return {k: v for k, v in value.items() if meta_problem({name: {k: v}}) is None}
+    return None

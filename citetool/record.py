@@ -467,7 +467,10 @@ def _date_problem(value: Any) -> str | None:
             return "holds a date whose date-parts are not a list of lists of numbers"
         for row in parts:
             for p in row:
-                if not (type(p) is int or (isinstance(p, str) and p.strip().isdigit())):
+                if type(p) is int:
+                    if not -_JSON_INT < p < _JSON_INT:
+                        return "holds a date with a number too large to be read alike everywhere"
+                elif not (isinstance(p, str) and p.strip().isdigit()):
                     return f"holds a date with {_kind(p)} among its date-parts, not a number"
         return None
     if isinstance(value.get("literal") or value.get("raw"), str):
@@ -492,7 +495,8 @@ def _names_problem(value: Any) -> str | None:
         if set(map(type, name.values())) <= _STR:  # most names: text only (the test in C)
             continue
         for part, text in name.items():
-            if type(text) is str or text is None or (part in _NAME_FLAGS and isinstance(text, (bool, int))):
+            if type(text) is str or text is None or (part in _NAME_FLAGS and (
+                    type(text) is bool or (type(text) is int and -_JSON_INT < text < _JSON_INT))):
                 continue
             return f"holds a name whose {part!r} is {_kind(text)}, not text"
     return None
@@ -544,11 +548,18 @@ def meta_problem(value: Any) -> tuple[str, str] | None:
             return f"{META}.{part}", f"holds {_kind(got)}, not {_SHAPE_WORDS[outer]}"
         if inner is not None and got and not set(map(type, got.values() if outer is dict else got)) <= {inner}:
             return f"{META}.{part}", f"holds something other than {_SHAPE_WORDS[inner]} in {_SHAPE_WORDS[outer]}"
+        if part in _TEXT_OBJECTS and not all(set(map(type, v.values())) <= _STR for v in
+                                             (got.values() if outer is dict else got)):
+            return f"{META}.{part}", "holds an entry whose values are not all text"
         if part == "updates":
             findings = got.get("findings", [])
-            if type(findings) is not list or not set(map(type, findings)) <= {dict}:
-                return f"{META}.updates", "holds findings that are not a list of objects"
+            if type(findings) is not list or not all(type(f) is dict and set(map(type, f.values())) <= _STR
+                                                     for f in findings):
+                return f"{META}.updates", "holds findings that are not a list of objects of text"
     return None
+
+
+_TEXT_OBJECTS = frozenset({"sources", "relations"})  # their entries: objects whose values are text
 
 
 def record_problem(record: Record) -> tuple[str, str] | None:
@@ -584,8 +595,9 @@ def repaired_value(field: str, value: Any) -> Any:
             kept = []
             for name in value:
                 if isinstance(name, dict):
-                    name = {k: v if type(v) is str or k in _NAME_FLAGS else str(v) for k, v in name.items()
-                            if type(v) is str or isinstance(v, (bool, int, float) if k in _NAME_FLAGS else (int, float))}
+                    # text kept; a number read as text (a flag's as true/false); anything else dropped
+                    name = {k: v if type(v) is str else bool(v) if k in _NAME_FLAGS else str(v)
+                            for k, v in name.items() if isinstance(v, (str, int, float))}
                     if name.get("family") or name.get("literal") or name.get("given"):
                         kept.append(name)
                 elif isinstance(name, str) and parse_name(name):
@@ -600,7 +612,7 @@ def repaired_value(field: str, value: Any) -> Any:
                     continue
                 kept_row = []
                 for p in row:
-                    if type(p) is int or (isinstance(p, str) and p.strip().isdigit()):
+                    if (type(p) is int or (isinstance(p, str) and p.strip().isdigit())) and abs(int(p)) < _JSON_INT:
                         kept_row.append(int(p))
                     else:
                         break

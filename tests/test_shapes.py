@@ -258,6 +258,11 @@ HAND_EDITS = [
     ("issued", {"date-parts": [[None]]}, "'issued' holds a date with null among its date-parts"),
     ("volume", 123456789012345678901234567890, "'volume' holds a number too large"),
     ("author", [{"family": "A", "given": 5}], "'author' holds a name whose 'given' is a number"),
+    ("issued", {"date-parts": [[2 ** 70]]}, "'issued' holds a date with a number too large"),
+    ("citetool", {"updates": {"findings": [{"kind": 5}]}}, "'citetool.updates' holds findings that are not"),
+    ("citetool", {"relations": [{"DOI": 5, "type": "preprint"}]}, "'citetool.relations' holds an entry whose"),
+    ("citetool", {"sources": {"crossref": {"id": 5}}}, "'citetool.sources' holds an entry whose"),
+    ("author", [{"family": "A", "static-ordering": 2 ** 70}], "'author' holds a name whose 'static-ordering'"),
 ]
 
 
@@ -279,7 +284,8 @@ def write_store(store_path, refs) -> bytes:
     return data
 
 
-COMMANDS = [("list",), ("list", "--json"), ("show", "b"), ("show", "B"), ("show", "nosuchkey"), ("export",), ("export", "-f", "csl-json"),
+COMMANDS = [("list",), ("list", "--json"), ("list", "--flagged"), ("export", "-f", "html"),
+            ("show", "b"), ("show", "B"), ("show", "nosuchkey"), ("export",), ("export", "-f", "csl-json"),
             ("export", "-f", "text", "--style", "apa"), ("edit", "a", "--set", "note=x"), ("remove", "a"),
             ("rekey", "a", "c"), ("add", "--offline", "10.1/zz"), ("check",), ("refresh",), ("upgrade",)]
 
