@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 Record = dict[str, Any]
@@ -87,17 +87,23 @@ def without_surrogates(text: str) -> str:
     return text if text.isprintable() else _SURROGATE.sub("\ufffd", text)
 
 
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` (any JSON value) with ``change`` applied to every string in it,
+    keys, names and nested values included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {change(k): map_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_strings(v, change) for v in value]
+    return value
+
+
 def clean_record(value: Any) -> Any:
     """A record (or any JSON value) with control characters removed from every
     string in it, names and nested values included: done once, as a record
     enters the store (see ``citetool.merge``)."""
-    if isinstance(value, str):
-        return strip_controls(value)
-    if isinstance(value, dict):
-        return {strip_controls(k): clean_record(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clean_record(v) for v in value]
-    return value
+    return map_strings(value, strip_controls)
 
 
 def meta(record: Record) -> dict:

@@ -105,15 +105,9 @@ def replace_surrogates(value):
     """``value`` with each lone surrogate (``"\\ud800"`` in a file edited by hand:
     half of a character, which no UTF-8 file, terminal or consumer can hold)
     replaced by U+FFFD, the replacement character, in strings and keys."""
-    from citetool.record import without_surrogates
+    from citetool.record import map_strings, without_surrogates
 
-    if isinstance(value, str):
-        return without_surrogates(value)
-    if isinstance(value, dict):
-        return {without_surrogates(k): replace_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [replace_surrogates(v) for v in value]
-    return value
+    return map_strings(value, without_surrogates)
 
 
 class _NotJSONNumber(ValueError):
