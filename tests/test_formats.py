@@ -93,6 +93,9 @@ def test_a_given_name_written_in_utf8_keeps_a_whole_initial():
         "{Παπαδόπουλος}, {\\textup{{Γ}}}{ιώργος}"
     assert format_names([{"family": "Wang", "given": "Xiao-Ming Émile"}], "classic") == "Wang, Xiao-Ming {\\'E}mile"
     assert format_names([{"family": "王", "given": "小明"}], "biblatex") == "王, 小明"
+    # ... and stays one name: a lone "and" in it is protected as in any other given name
+    assert format_names([{"family": "X", "given": "Γιώργος and Ελένη"}], "classic") == \
+        "X, {{\\textup{{Γ}}}{ιώργος} and {\\textup{{Ε}}}{λένη}}"
 
 
 def test_case_protection():

@@ -179,10 +179,13 @@ def declaration(ch: str) -> str | None:
             form = latex
         elif latex != ch and _GREEK.match(ch):  # Ε is E, ό is {\'{o}}, ΐ needs math
             form = "\\ensuremath{" + latex + "}" if _MATH_ONLY.search(latex) else latex
-        if form and form.startswith("{") and _braces_balanced(form[1:-1]):
-            form = form[1:-1]
-        _declarations[ch] = form
+        _declarations[ch] = _unbraced(form) if form else None
     return _declarations[ch]
+
+
+def _unbraced(form: str) -> str:
+    """``{\\~{\\^{e}}}`` without its outer pair of braces (a definition's body)."""
+    return form[1:-1] if form.startswith("{") and _braces_balanced(form[1:-1]) else form
 
 
 def _biblatex_declaration(ch: str) -> str | None:
@@ -193,9 +196,7 @@ def _biblatex_declaration(ch: str) -> str | None:
     if _utf8_for_pdflatex(ch) or not unicodedata.name(ch, "").startswith("LATIN"):
         return None
     latex = latex_for(ch)
-    if not latex.startswith("{\\") or not _braces_balanced(latex[1:-1]):
-        return None
-    return latex[1:-1]
+    return _unbraced(latex) if latex.startswith("{\\") and _unbraced(latex) != latex else None
 
 
 def _char_out(ch: str, mode: str) -> str:
@@ -224,7 +225,7 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
     chars = set()
     for entry in entries:
         if not entry.isascii():
-            chars.update(_NON_ASCII_CHAR.findall(entry))
+            chars.update(*_NON_ASCII.findall(entry))
     declared = {ch: form for ch in chars
                  if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None))}
     if not declared:
@@ -235,9 +236,6 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
         lines.append(f"  \\ifcsname {name}\\endcsname\\else \\expandafter\\gdef\\csname {name}\\endcsname{{{form}}}\\fi")
     lines.append('  \\fi\\fi" }\n')
     return "\n".join(lines)
-
-
-_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -395,8 +393,12 @@ def protect_title(title: str, mode: str) -> str:
 # --- names -------------------------------------------------------------------
 
 def _name_part(text: str, mode: str) -> str:
-    escaped = escape(text, mode)
-    # A comma or a lone "and" inside a part would split the name list: protect it.
+    return _protected(text, escape(text, mode))
+
+
+def _protected(text: str, escaped: str) -> str:
+    """A name part as written (``escaped``), braced when ``text`` holds a comma
+    or a lone "and", which would split the name list."""
     if "," in text or ("and" in text.lower() and _AND.search(text)):
         return "{" + escaped + "}"
     return escaped
@@ -420,10 +422,11 @@ def _given_part(given: str, mode: str) -> str:
     if mode == CLASSIC and not given.isascii() and _UTF8_INITIAL.search(given):
         given_tex = _UTF8_INITIAL.sub(_mark_utf8_initial, given)
         escaped = escape(given_tex, mode).replace("\ue000", "{\\textup{").replace("\ue001", "}}")
-        return "{" + escaped + "}" if _JOINED_INITIALS.search(given) or "," in given else escaped
+    else:
+        escaped = escape(given, mode)
     if "." in given and _JOINED_INITIALS.search(given):
-        return "{" + escape(given, mode) + "}"
-    return _name_part(given, mode)
+        return "{" + escaped + "}"
+    return _protected(given, escaped)
 
 
 # bibtex abbreviates a given name ("{f.}", abbrv.bst) to its first byte when it
