@@ -227,11 +227,11 @@ def _stored_library():
     exit 0); the default store may not exist yet (nothing stored so far)."""
     from citetool.errors import StoreError
 
-    _settings()  # a bad setting is reported first, whatever the store
-    path = _store_path()
+    library = _library()  # reads the settings (a bad one is reported first), not yet the store
+    path = library.store.path
     if (_current().store or _env().environ.get("CITETOOL_STORE")) and not path.exists():
         raise StoreError(f"no store at {path}: check --store or CITETOOL_STORE (adding a reference creates one)")
-    return _library()
+    return library
 
 
 def _id_lines(text: str) -> list[str]:

@@ -40,13 +40,13 @@ def _float_env(name: str, default: float, allow_zero: bool = False, env: Mapping
     return value
 
 
-def _optional(env: Mapping[str, str], name: str, **limits) -> float | None:
+def _optional(env: Mapping[str, str], name: str, whole: bool = False, **limits) -> float | None:
     """:func:`_float_env` for a setting whose default is decided elsewhere (None when unset);
-    a count of requests is a whole number, at least 1."""
+    ``whole``: a count, rounded, at least 1."""
     if not env.get(name):
         return None
     value = _float_env(name, 0.0, env=env, **limits)
-    return max(1, round(value)) if limits.get("unit") == "requests" else value
+    return max(1, round(value)) if whole else value
 
 
 def _url_env(name: str, default: str, env: Mapping[str, str]) -> str:
@@ -104,7 +104,7 @@ class Settings:
             cache_max_age=_optional(env, "CITETOOL_CACHE_MAX_AGE", allow_zero=True, maximum=10 * 366 * 86400),
             crossref_rate=_optional(env, "CITETOOL_CROSSREF_RATE", maximum=10000, unit="requests a second"),
             crossref_list_rate=_optional(env, "CITETOOL_CROSSREF_LIST_RATE", maximum=10000, unit="requests a second"),
-            crossref_concurrency=_optional(env, "CITETOOL_CROSSREF_CONCURRENCY", maximum=100, unit="requests"),
+            crossref_concurrency=_optional(env, "CITETOOL_CROSSREF_CONCURRENCY", whole=True, maximum=100, unit="requests"),
             retry_base=_float_env("CITETOOL_RETRY_BASE", 1.0, allow_zero=True, env=env),
         )
 

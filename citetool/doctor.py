@@ -31,7 +31,7 @@ from pathlib import Path
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
 from citetool.record import CSL_TYPES, META, field_problem, meta_problem, repaired_value, value_text
-from citetool.store import FORMAT, VERSION, Store, dumps
+from citetool.store import FORMAT, VERSION, Store, dumps, replace_surrogates
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
 
@@ -113,7 +113,8 @@ def examine(store: Store, repair: bool = False) -> Report:
         report.problems.append(f"{store.path} cannot be read: {exc.strerror or exc}")
         return report
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         report.problems.append(f"{store.path} is not UTF-8 JSON ({exc}); it cannot be repaired automatically")
         readable = [t for t in temps if _is_store(t)]
@@ -123,14 +124,11 @@ def examine(store: Store, repair: bool = False) -> Report:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         report.problems.append(f"{store.path} is not a citetool store (no \"format\": \"{FORMAT}\")")
         return report
-    if "\\ud" in raw.decode("utf-8").lower():
-        from citetool.store import replace_surrogates
-
-        cleaned = replace_surrogates(data)
-        if cleaned != data:
-            report.problems.append("the store holds lone surrogates (half characters, such as \\ud800)")
-            report.repaired.append("each lone surrogate written as U+FFFD, the replacement character")
-            data = cleaned
+    cleaned = replace_surrogates(data, text)
+    if cleaned is not data and cleaned != data:
+        report.problems.append("the store holds lone surrogates (half characters, such as \\ud800)")
+        report.repaired.append("each lone surrogate written as U+FFFD, the replacement character")
+        data = cleaned
     version = data.get("version")
     if not isinstance(version, int) or version > VERSION:
         report.problems.append(f"version {version!r} is not one this citetool understands ({VERSION}); upgrade citetool")
@@ -166,7 +164,7 @@ def examine(store: Store, repair: bool = False) -> Report:
         by_lower[key.lower()] = key
         records[key] = ref
     canonical = dumps(records)
-    if not report.problems and raw.decode("utf-8") != canonical:
+    if not report.problems and text != canonical:
         report.problems.append("the file is not in canonical form (order, indentation)")
         report.repaired.append("rewritten in canonical form")
     if repair and report.problems:

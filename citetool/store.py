@@ -98,13 +98,17 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
         ) from None
     except _NotJSONNumber as exc:
         raise StoreError(f"cannot read store {path}: {exc} is not a JSON number; the file was left untouched") from None
-    return replace_surrogates(value) if "\\ud" in data.lower() else value
+    return replace_surrogates(value, data)
 
 
-def replace_surrogates(value):
-    """``value`` with each lone surrogate (``"\\ud800"`` in a file edited by hand:
-    half of a character, which no UTF-8 file, terminal or consumer can hold)
-    replaced by U+FFFD, the replacement character, in strings and keys."""
+def replace_surrogates(value, text: str):
+    """``value``, read by ``json`` from ``text``, with each lone surrogate
+    (``"\\ud800"`` in a file edited by hand: half of a character, which no
+    UTF-8 file, terminal or consumer can hold) replaced by U+FFFD, the
+    replacement character, in strings and keys. Only JSON text that escapes a
+    surrogate can hold one: other text gives ``value`` itself."""
+    if "\\ud" not in text.lower():
+        return value
     from citetool.record import map_strings, without_surrogates
 
     return map_strings(value, without_surrogates)
