@@ -123,9 +123,9 @@ class Library:
         ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
         return self.render(fmt, self.select(keys, filters), style, unicode=unicode)
 
-    @staticmethod
-    def render(fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
-        """Render ``records`` as they are (in this order, under their ``id``)."""
+    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
+        """Render ``records`` as they are (in this order, under their ``id``); entries
+        rendered by earlier runs come from the export cache (``settings.export_cache``)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
@@ -134,7 +134,12 @@ class Library:
             return (styles.render_html if fmt == "html" else styles.render_text)(records, style)
         from citetool.formats import render
 
-        return render(fmt, records, unicode=unicode)
+        cache = None
+        if self.settings.export_cache:
+            from citetool.formats.entry_cache import EntryCache
+
+            cache = EntryCache(self.settings.cache_path() / "exports")
+        return render(fmt, records, unicode=unicode, cache=cache)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
 

@@ -153,6 +153,15 @@ def _valid_start(parts: list[int]) -> list[int]:
     return parts
 
 
+def _plainly_a_date(parts: list) -> bool:
+    """Most stored dates, known at once: a year, a year and month, or a day no
+    month lacks (1-28), all numbers."""
+    n = len(parts)
+    return (0 < n < 4 and type(parts[0]) is int and 0 < parts[0] < 10000
+            and (n < 2 or type(parts[1]) is int and 0 < parts[1] < 13)
+            and (n < 3 or type(parts[2]) is int and 0 < parts[2] < 29))
+
+
 def date_notes(record: Record) -> list[str]:
     """One line per stored date that is not one, saying what the exports write instead."""
     notes = []
@@ -161,8 +170,8 @@ def date_notes(record: Record) -> list[str]:
         if not isinstance(value, dict) or not isinstance(value.get("date-parts"), list):
             continue
         first = (value["date-parts"] or [[]])[0]
-        if not isinstance(first, list) or (len(first) == 1 and type(first[0]) is int and 0 < first[0] < 10000):
-            continue  # (a year alone: most stored dates, at once)
+        if not isinstance(first, list) or _plainly_a_date(first):
+            continue
         written = date_parts(record, variable)
         if [str(p) for p in first[:3]] != [str(p) for p in written]:
             shown = "-".join(str(p) for p in first[:3])
