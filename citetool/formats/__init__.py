@@ -7,7 +7,6 @@ imported only when their format is asked for.
 from __future__ import annotations
 
 from importlib import import_module
-
 from typing import TYPE_CHECKING
 
 from citetool.errors import UsageError
