@@ -170,13 +170,87 @@ _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue00
              (r"\textasciicircum{}", "\ue005", "^"), (r"\textasciitilde{}", "\ue006", "~"))
 
 
-def _names(parts_list) -> list[dict]:
+# BibTeX's name grammar ("First von Last", "von Last, First", "von Last, Jr, First"),
+# as bibtexparser's split_multiple_persons_names and parse_single_name_into_parts
+# read it, for names without braces or backslashes (most of them: those functions
+# walk each name a character at a time in Python). A name with either goes to
+# bibtexparser, and so does one it rejects (too many commas, a trailing comma),
+# for its error.
+_AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
+_NAME_SPACE = re.compile(r"[ ~\r\n\t]+")  # "~" parts the words of a name, not the names
+
+
+def _split_names(text: str) -> list[str]:
+    """One string per person of an author (editor...) field."""
+    if "{" in text or "}" in text or "\\" in text:
+        from bibtexparser.middlewares.names import split_multiple_persons_names
+
+        return split_multiple_persons_names(text)
+    text = text.strip(" \r\n\t")
+    return _AND.split(text) if text else []
+
+
+def _case(word: str) -> int:
+    """1 if the word's first letter is upper case, 0 if not, -1 if it has none."""
+    for char in word:
+        if char.isalpha():
+            return 1 if char.isupper() else 0
+    return -1
+
+
+def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(first, von, last, jr) words of one name."""
+    sections = None
+    if "{" not in name and "}" not in name and "\\" not in name:
+        sections = [[w for w in _NAME_SPACE.split(part) if w] for part in name.split(",")]
+        if len(sections) > 3 or (len(sections) > 1 and not sections[-1]):
+            sections = None  # bibtexparser's error
+    if sections is None:
+        from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+        parts = parse_single_name_into_parts(name)
+        return parts.first, parts.von, parts.last, parts.jr
+    if not sections[-1]:
+        sections.pop()
+    first: list[str] = []
+    von: list[str] = []
+    jr: list[str] = []
+    if not any(sections):
+        return first, von, [], jr
+    if len(sections) == 1:  # First von Last
+        words = sections[0]
+        if len(words) <= 2:
+            return words[:-1], von, words[-1:], jr
+        cases = [_case(w) for w in words]
+        if 0 not in cases:
+            return words[:-1], von, words[-1:], jr
+        # First: the upper-case words before the first lower-case one; von up to
+        # the last lower-case one; Last the rest, never empty.
+        firstl = cases.index(0) - len(cases)
+        lastl = -cases[::-1].index(0) - 1
+        if lastl == -1:
+            lastl -= 1
+        return words[:firstl], words[firstl:lastl + 1], words[lastl + 1:], jr
+    first = sections[-1]
+    if len(sections) == 3:
+        jr = sections[1]
+    last = sections[0]
+    if len(last) > 1:  # von: up to the last lower-case word but the last
+        cases = [_case(w) for w in last[:-1]]
+        if 0 in cases:
+            split = len(cases) - cases[::-1].index(0)
+            return first, last[:split], last[split:], jr
+    return first, von, last, jr
+
+
+def _names(text: str) -> list[dict]:
     people = []
-    for parts in parts_list:
-        first = " ".join(parts.first)
-        von = " ".join(parts.von)
-        last = " ".join(parts.last)
-        jr = " ".join(parts.jr)
+    for name in _split_names(text):
+        parts = _name_parts(name)
+        first = " ".join(parts[0])
+        von = " ".join(parts[1])
+        last = " ".join(parts[2])
+        jr = " ".join(parts[3])
         if not first and not von and not jr and last.startswith("{") and last.endswith("}"):
             people.append({"literal": decode_latex(last[1:-1])})
             continue
@@ -239,15 +313,13 @@ def _date(fields: dict, notes: list[str] | None = None) -> dict | None:
 def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None) -> Record:
     """Map one entry's (raw, LaTeX-encoded) fields to a CSL record; what is left
     out of it (a date that cannot be) is said in ``notes``."""
-    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
-
     etype = entry_type.lower()
     rec: Record = {"type": CSL_TYPE.get(etype, "document")}
     text = {k: decode_latex(v) for k, v in fields.items()
             if isinstance(v, str) and k not in ("author", "editor", "translator", "url", "doi", "eprint", "file")}
     for role in ("author", "editor", "translator"):
         if fields.get(role):
-            people = _names(parse_single_name_into_parts(n) for n in split_multiple_persons_names(fields[role]))
+            people = _names(fields[role])
             if people:
                 rec[role] = people
     if etype == "periodical":  # biblatex: title is the journal, issuetitle the issue's own
@@ -301,10 +373,146 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
     return rec
 
 
+# --- splitting a file into entries ------------------------------------------------
+#
+# bibtexparser's Splitter walks the file mark by mark in Python (~0.3 s for 5,000
+# entries), and its default middlewares (@string references, enclosing braces)
+# take another quarter of that. _split reads the files nearly everyone has, with
+# the same rules, in a few regular expressions; whatever it is not sure of (a
+# parenthesised block, an "@" outside an entry, braces nested more than six deep,
+# a duplicate key, any syntax error...) it gives up on, and the whole file goes
+# to bibtexparser, whose answer (and failed blocks) then stand. Its rules,
+# bibtexparser's: a brace or quote right after a backslash is text; inside
+# quotes braces are text; a value ends at a "," or "}" outside braces and quotes.
+
+def _braced(depth: int) -> str:
+    text = r"[^{}]*+(?:(?<=\\)[{}][^{}]*+)*+"  # a brace right after a backslash is text
+    inside = text if depth == 0 else text + "(?:" + _braced(depth - 1) + text + ")*+"
+    return r"\{" + inside + r"\}"
+
+
+_BRACED = _braced(6)
+_INSIDE = re.compile(_BRACED[2:-2] + r"\}")  # a braced group's inside, and its closing brace
+_BRACED_RE = re.compile(_BRACED)
+_QUOTED = r'"[^"]*+(?:(?<=\\)"[^"]*+)*+"'
+_QUOTED_RE = re.compile(_QUOTED)
+_VALUE = re.compile(r'(?:[^{}",]++|(?<=\\)[{}",]|' + _QUOTED + "|" + _BRACED + r")*+")
+_BLOCK = re.compile(r"@(\w*)[ \t]*\{")
+_NAME = re.compile(r'([^{}",=@\\]*+)([=,}])')  # a key, up to its "=", "," or "}"
+
+
+class _Entry:
+    __slots__ = ("entry_type", "key", "fields", "start_line")
+
+    def __init__(self, entry_type: str, key: str, fields: list[tuple[str, str]], start_line: int):
+        self.entry_type, self.key, self.fields, self.start_line = entry_type, key, fields, start_line
+
+
+def _unenclosed(value: str) -> str | None:
+    """``value`` without the braces or quotes around the whole of it (bibtexparser's
+    RemoveEnclosingMiddleware); None where not sure (``{a} # {b}``)."""
+    if len(value) >= 2:
+        if value[0] == "{" and value[-1] == "}":
+            return value[1:-1] if _BRACED_RE.fullmatch(value) else None
+        if value[0] == '"' and value[-1] == '"':
+            return value[1:-1] if _QUOTED_RE.fullmatch(value) else None
+    return value
+
+
+def _at_line_start(text: str, start: int, end: int) -> bool:
+    """Whether an "@" in ``text[start:end]`` (inside a block) is first on its line:
+    for bibtexparser, a new block cutting the one being read short."""
+    at = text.find("@", start, end)
+    while at >= 0:
+        before = text[text.rfind("\n", 0, at) + 1:at]
+        if not before or before.isspace():
+            return True
+        at = text.find("@", at + 1, end)
+    return False
+
+
+def _split(text: str) -> list[_Entry] | None:
+    """The entries of ``text`` as bibtexparser's ``parse_string`` reads them
+    (its default middlewares too: @string references resolved, enclosing braces
+    or quotes removed); None when not sure of any part of it."""
+    if '{"}' in text:  # a quote inside quotes: bibtexparser's special case
+        return None
+    entries: list[_Entry] = []
+    strings: list[tuple[str, str]] = []
+    line, counted = 0, 0
+    pos = 0
+    find, block_at, name_at, value_at = text.find, _BLOCK.match, _NAME.match, _VALUE.match
+    while (at := find("@", pos)) >= 0:
+        block = block_at(text, at)
+        if block is None:
+            return None
+        # bibtexparser counts the line breaks that are not escaped by a backslash
+        line += text.count("\n", counted, at) - text.count("\\\n", counted, at)
+        counted = at
+        kind = block.group(1).lower()
+        start = block.end()
+        if kind.startswith(("comment", "preamble")):
+            m = _INSIDE.match(text, start)
+            if m is None:
+                return None
+            pos = m.end()
+        elif kind.startswith("string"):
+            name = name_at(text, start)
+            if name is None or name.group(2) != "=":
+                return None
+            m = _INSIDE.match(text, name.end())
+            if m is None:
+                return None
+            strings.append((name.group(1).strip(), text[name.end():m.end() - 1].strip()))
+            pos = m.end()
+        else:
+            name = name_at(text, start)
+            if name is None or name.group(2) == "=":
+                return None
+            fields: list[tuple[str, str]] = []
+            pos = name.end()
+            if name.group(2) == ",":
+                while True:
+                    field = name_at(text, pos)
+                    if field is None or field.group(2) == ",":
+                        return None
+                    key = field.group(1).strip()
+                    if field.group(2) == "}":  # the end, after a last comma
+                        if key:
+                            return None
+                        pos = field.end()
+                        break
+                    end = value_at(text, field.end()).end()
+                    if end >= len(text) or text[end] not in ",}":  # an unclosed quote or brace
+                        return None
+                    fields.append((key, text[field.end():end].strip()))
+                    pos = end + 1
+                    if text[end] == "}":
+                        break
+            entries.append(_Entry(kind.strip(), name.group(1).strip(), fields, line))
+        if _at_line_start(text, at + 1, pos):
+            return None
+    # duplicate keys are bibtexparser's failed blocks
+    if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
+        return None
+    macros = {k.lower(): v for k, v in strings}
+    for entry in entries:
+        if len({k for k, _ in entry.fields}) < len(entry.fields):
+            return None
+        for i, (key, value) in enumerate(entry.fields):
+            if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
+                value = macros.get(value.lower(), value)
+            value = _unenclosed(value)
+            if value is None:
+                return None
+            entry.fields[i] = (key, value)
+    return entries
+
+
 def _fields(entry) -> dict:
     """An entry's fields by lower-case name, the last of two spellings winning (what
     bibtexparser's NormalizeFieldKeys middleware does, without a pass over every block)."""
-    return {f.key.lower(): f.value for f in entry.fields}
+    return {key.lower(): value for key, value in entry.fields}
 
 
 def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
@@ -317,16 +525,20 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
     # them itself, one line each, with the file and line.
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
-    library = bibtexparser.parse_string(text)
     problems = []
-    for block in library.failed_blocks:
-        line = (block.start_line or 0) + 1
-        error = getattr(block, "error", None)
-        reason = " ".join(str(getattr(error, "abort_reason", "") or error or "malformed entry").split())
-        problems.append(f"{origin}:{line}: skipped a malformed entry ({reason})")
-    raw_entries = {e.key.lower(): e for e in library.entries}
+    entries = _split(text)
+    if entries is None:
+        library = bibtexparser.parse_string(text)
+        for block in library.failed_blocks:
+            line = (block.start_line or 0) + 1
+            error = getattr(block, "error", None)
+            reason = " ".join(str(getattr(error, "abort_reason", "") or error or "malformed entry").split())
+            problems.append(f"{origin}:{line}: skipped a malformed entry ({reason})")
+        entries = [_Entry(e.entry_type, e.key, [(f.key, f.value) for f in e.fields], e.start_line)
+                   for e in library.entries]
+    raw_entries = {e.key.lower(): e for e in entries}
     out = []
-    for entry in library.entries:
+    for entry in entries:
         line = (entry.start_line or 0) + 1
         try:  # one entry's trouble (a name bibtexparser cannot split) skips that entry only
             fields = _fields(entry)

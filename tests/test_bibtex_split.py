@@ -1,0 +1,113 @@
+"""The .bib reader's own splitter and name splitting (citetool.formats.bibtex_reader)
+read exactly as bibtexparser does, which they replace for speed (issue #14): each
+case is compared with bibtexparser's own answer, and a file the splitter is not
+sure of goes to bibtexparser whole."""
+
+from __future__ import annotations
+
+import logging
+
+import bibtexparser
+import pytest
+from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+
+from citetool.formats.bibtex_reader import _name_parts, _split, _split_names
+
+
+def _theirs(text: str):
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+    library = bibtexparser.parse_string(text)
+    assert not library.failed_blocks
+    return [(e.entry_type, e.key, [(f.key, f.value) for f in e.fields], e.start_line) for e in library.entries]
+
+
+def _ours(text: str):
+    entries = _split(text)
+    assert entries is not None, "the splitter gave up on a file it reads"
+    return [(e.entry_type, e.key, e.fields, e.start_line) for e in entries]
+
+
+READ = {
+    "plain": "@article{a,\n  title = {T},\n  year = 2001,\n}\n",
+    "nested braces": "@Article{a, title = {A {B {C {D {E} d} c} b} a}, note = {{x}}}",
+    "escaped braces": r"@misc{a, title = {50\% of \{x\} and \}}, note = {a\\ b}}",
+    "quoted": '@misc{a, title = "The {GABA} case, {with} commas", note = "say \\"hi\\""}',
+    "macros": '@string{JCN = {J. Comp. Neurol.}}\n@STRING{ mac = "Mac Press" }\n'
+              "@misc{a, journal = jcn, publisher = MAC, month = jan, note = jcn # { x }}",
+    "concatenation": '@misc{a, title = {a} # "b", note = "a" # jan, pages = 1 # "--" # {2}}',
+    "no fields": "@misc{lonely}\n@misc{two,}\n",
+    "spacing": "@book  {  k1 ,\n\n  Title\t=\t{T}  ,\n  author={A}\n\n}\n\n\n@misc{k2,x={y}}",
+    "line counting": "junk\n\n@misc{a, note = {one \\\n two\n three}}\n% comment\n@misc{b, title={B}}",
+    "at signs": "@misc{a, url = {https://medium.com/@me}, note = {write to me@x.org}}",
+    "keys in two cases": "@misc{Key, title={A}}\n@misc{key, title={B}}",
+    "comments and preamble": '@comment{jabref-meta: x;}\n@preamble{"\\newcommand{\\x}{y}"}\n@misc{a,t={1}}',
+    "unicode": "@misc{Müller2001, title = {Über {Ærø} – ß}, author = {Müller, Jörg}}",
+}
+
+
+@pytest.mark.parametrize("text", READ.values(), ids=READ.keys())
+def test_the_splitter_reads_as_bibtexparser(text):
+    assert _ours(text) == _theirs(text)
+
+
+GIVE_UP = {
+    "parenthesised": "@misc(a, title = {T})",
+    "quote in quotes": '@misc{a, title = "a{"}b"}',
+    "unclosed brace": "@misc{a, title = {T,\n}\n@misc{b, title = {U}}",
+    "block start in a value": "@misc{a, title = {T\n  @misc{b, title={U}}}",
+    "duplicate key": "@misc{a, title={A}}\n@misc{a, title={B}}",
+    "duplicate field": "@misc{a, title={A}, title={B}}",
+    "missing equals": "@misc{a, title {A}}",
+    "too deep": "@misc{a, title = {{{{{{{{deep}}}}}}}}}",
+    "at sign between entries": "me@example.org\n@misc{a, title={A}}",
+    "dangling": "@misc{a, title={A}, oops}",
+    "concatenation in braces": "@misc{a, title = {a} # {b}}",  # bibtexparser's enclosing rules count braces in quotes
+}
+
+
+@pytest.mark.parametrize("text", GIVE_UP.values(), ids=GIVE_UP.keys())
+def test_the_splitter_gives_up_on_what_it_is_not_sure_of(text):
+    assert _split(text) is None
+
+
+def test_a_file_the_splitter_gives_up_on_is_read_by_bibtexparser(run, store_path, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@misc(paren, title = {Parenthesised})\n\n@misc{a, title = {Unclosed,\n\n"
+                   "@misc{b, title = {Fine}, year = 2001}\n", encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 3
+    assert f"{bib}:3: skipped a malformed entry (Unexpected block start: `@misc`." in result.stderr
+    assert result.stdout.split() == ["paren", "b"]
+
+
+NAMES = ["Donald E. Knuth", "Knuth, Donald E.", "van Lieshout, Marie-Colette", "Ludwig van Beethoven",
+         "Hora, Jr., Donald", "de la Cruz, Juan", "Jean~Paul Sartre", "王 小明", "ÉMILE zola", "d'Alembert, Jean",
+         "Brinch Hansen, Per", "  Smith ,  John  ", "a b c", "A b C d", "von", ", John", "Smith, , John", "",
+         "x, y, z, w", "Smith,", "Jr, and", "A. and B.", "Émile de la Zola-Ávila"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_names_split_as_bibtexparser_splits_them(name):
+    try:
+        parts = parse_single_name_into_parts(name)
+        expected = (parts.first, parts.von, parts.last, parts.jr)
+    except Exception as exc:
+        with pytest.raises(type(exc), match=str(exc)[:20]):
+            _name_parts(name)
+    else:
+        assert _name_parts(name) == expected
+
+
+@pytest.mark.parametrize("field", ["A and B", "A AND B and  C", "A and and B", "Aand B and", " A\tand\nB ",
+                                   "Simon and Schuster", "A an and B", "", "  ", "x andy and z"])
+def test_author_fields_split_into_names_as_bibtexparser_splits_them(field):
+    assert _split_names(field) == split_multiple_persons_names(field)
+
+
+def test_a_name_with_too_many_commas_is_still_reported(run, store_path, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@misc{a, author = {Smith, John, Jr, III}, title = {T}}\n@misc{b, title = {U}}\n", encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 3
+    assert f"{bib}:1: skipped an entry that cannot be read (" in result.stderr and "Too many commas" in result.stderr
+    assert result.stdout.split() == ["b"]
