@@ -259,6 +259,12 @@ class Library:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
         the DOI sources first. Returns (one outcome per entry, problems)."""
+        from citetool.ingest import bulk
+
+        with bulk():  # many records made at once
+            return self._import_files(files, resolve)
+
+    def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool) -> tuple[list[Outcome], list[str]]:
         from citetool.formats import read, sniff
         from citetool.record import record_problem
 

@@ -85,7 +85,7 @@ def _fast_decode(text: str) -> str | None:
     out = _ESCAPED_RE.sub(lambda m: "\x00" + m.group(1), text) if commands else text
     for broken, literal in (("`{}`", "\x00`\x00`"), ("'{}'", "\x00'\x00'")):
         out = out.replace(broken, literal)  # a ligature broken on purpose
-    if not commands:
+    if not commands or ("\\" not in out and "$" not in out):  # none but escapes (50\%): nothing below matches
         return _FINAL_RE.sub(_final, out.replace("---", "\u2014").replace("--", "\u2013"))
     # Hyphens need nothing: "{}" parts dash runs as it does for TeX ("--{}---" is
     # an en dash and an em dash), and the braces go only after the dashes are read.
@@ -310,13 +310,34 @@ def _date(fields: dict, notes: list[str] | None = None) -> dict | None:
     return {"date-parts": [parts]}
 
 
-def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None) -> Record:
+# The fields entry_to_record reads as text (LaTeX decoded): decoding the others
+# (keywords, file, timestamp... of a reference manager's export) was wasted.
+_TEXT_FIELDS = frozenset("""title subtitle issuetitle journaltitle journal booktitle howpublished series
+    volume edition abstract note language isbn issn issue number eid pages publisher institution school
+    organization location address date year month""".split())
+
+
+_SHORT = 80  # the length up to which a value is remembered, decoded
+
+
+def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None,
+                    decoded: dict[str, str] | None = None) -> Record:
     """Map one entry's (raw, LaTeX-encoded) fields to a CSL record; what is left
-    out of it (a date that cannot be) is said in ``notes``."""
+    out of it (a date that cannot be) is said in ``notes``. ``decoded``: short
+    values already decoded in this file (years, months, volumes, journals and
+    publishers recur from entry to entry)."""
     etype = entry_type.lower()
     rec: Record = {"type": CSL_TYPE.get(etype, "document")}
-    text = {k: decode_latex(v) for k, v in fields.items()
-            if isinstance(v, str) and k not in ("author", "editor", "translator", "url", "doi", "eprint", "file")}
+    decoded = {} if decoded is None else decoded
+    text = {}
+    for k, v in fields.items():
+        if k in _TEXT_FIELDS and isinstance(v, str):
+            if len(v) > _SHORT:
+                text[k] = decode_latex(v)
+            elif (plain := decoded.get(v)) is not None:
+                text[k] = plain
+            else:
+                text[k] = decoded[v] = decode_latex(v)
     for role in ("author", "editor", "translator"):
         if fields.get(role):
             people = _names(fields[role])
@@ -396,9 +417,15 @@ _INSIDE = re.compile(_BRACED[2:-2] + r"\}")  # a braced group's inside, and its 
 _BRACED_RE = re.compile(_BRACED)
 _QUOTED = r'"[^"]*+(?:(?<=\\)"[^"]*+)*+"'
 _QUOTED_RE = re.compile(_QUOTED)
-_VALUE = re.compile(r'(?:[^{}",]++|(?<=\\)[{}",]|' + _QUOTED + "|" + _BRACED + r")*+")
+_VALUE = r'(?:[^{}",]++|(?<=\\)[{}",]|' + _QUOTED + "|" + _BRACED + r")*+"
+_KEY = r'[^{}",=@\\]*+'  # up to the "=" (a field's name), or the "," (an entry's key)
+# An entry from its "@": type, key, and its fields as one stretch of text (any
+# number of "name = value," then one more, or a comma and spaces, before the "}").
+_ENTRY = re.compile(r"@(\w*)[ \t]*\{(" + _KEY + r")(?:,((?:" + _KEY + "=" + _VALUE + ",)*+(?:" + _KEY + "="
+                    + _VALUE + r")?)\s*+)?\}")
+_FIELD = re.compile("(" + _KEY + ")=(" + _VALUE + ")")
+_STRING = re.compile("(" + _KEY + ")=" + _BRACED[2:-2] + r"\}")  # @string{name = value}
 _BLOCK = re.compile(r"@(\w*)[ \t]*\{")
-_NAME = re.compile(r'([^{}",=@\\]*+)([=,}])')  # a key, up to its "=", "," or "}"
 
 
 class _Entry:
@@ -441,71 +468,64 @@ def _split(text: str) -> list[_Entry] | None:
     strings: list[tuple[str, str]] = []
     line, counted = 0, 0
     pos = 0
-    find, block_at, name_at, value_at = text.find, _BLOCK.match, _NAME.match, _VALUE.match
+    find, count, entry_at, fields_in = text.find, text.count, _ENTRY.match, _FIELD.findall
     while (at := find("@", pos)) >= 0:
-        block = block_at(text, at)
-        if block is None:
-            return None
         # bibtexparser counts the line breaks that are not escaped by a backslash
-        line += text.count("\n", counted, at) - text.count("\\\n", counted, at)
+        line += count("\n", counted, at) - count("\\\n", counted, at)
         counted = at
-        kind = block.group(1).lower()
-        start = block.end()
-        if kind.startswith(("comment", "preamble")):
-            m = _INSIDE.match(text, start)
-            if m is None:
-                return None
+        m = entry_at(text, at)
+        if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
             pos = m.end()
-        elif kind.startswith("string"):
-            name = name_at(text, start)
-            if name is None or name.group(2) != "=":
-                return None
-            m = _INSIDE.match(text, name.end())
-            if m is None:
-                return None
-            strings.append((name.group(1).strip(), text[name.end():m.end() - 1].strip()))
-            pos = m.end()
+            body = m.group(3)
+            fields = [(k.strip(), v.strip()) for k, v in fields_in(body)] if body else []
+            entries.append(_Entry(m.group(1).lower(), m.group(2).strip(), fields, line))
         else:
-            name = name_at(text, start)
-            if name is None or name.group(2) == "=":
+            block = _BLOCK.match(text, at)
+            if block is None:
                 return None
-            fields: list[tuple[str, str]] = []
-            pos = name.end()
-            if name.group(2) == ",":
-                while True:
-                    field = name_at(text, pos)
-                    if field is None or field.group(2) == ",":
-                        return None
-                    key = field.group(1).strip()
-                    if field.group(2) == "}":  # the end, after a last comma
-                        if key:
-                            return None
-                        pos = field.end()
-                        break
-                    end = value_at(text, field.end()).end()
-                    if end >= len(text) or text[end] not in ",}":  # an unclosed quote or brace
-                        return None
-                    fields.append((key, text[field.end():end].strip()))
-                    pos = end + 1
-                    if text[end] == "}":
-                        break
-            entries.append(_Entry(kind.strip(), name.group(1).strip(), fields, line))
-        if _at_line_start(text, at + 1, pos):
+            kind = block.group(1).lower()
+            if kind.startswith(("comment", "preamble")):
+                m = _INSIDE.match(text, block.end())
+            elif kind.startswith("string"):
+                m = _STRING.match(text, block.end())
+                if m is not None:
+                    strings.append((m.group(1).strip(), text[m.end(1) + 1:m.end() - 1].strip()))
+            else:
+                return None  # an entry not read: a syntax error, "(" ... ")", braces nested too deeply...
+            if m is None:
+                return None
+            pos = m.end()
+        if "@" in text[at + 1:pos] and _at_line_start(text, at + 1, pos):
             return None
     # duplicate keys are bibtexparser's failed blocks
     if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
         return None
     macros = {k.lower(): v for k, v in strings}
     for entry in entries:
-        if len({k for k, _ in entry.fields}) < len(entry.fields):
+        fields = entry.fields
+        if len({k for k, _ in fields}) < len(fields):
             return None
-        for i, (key, value) in enumerate(entry.fields):
-            if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
-                value = macros.get(value.lower(), value)
-            value = _unenclosed(value)
-            if value is None:
-                return None
-            entry.fields[i] = (key, value)
+        for i, (key, value) in enumerate(fields):
+            first, last = value[:1], value[-1:]
+            if first == "{" and last == "}":
+                inner = value[1:-1]
+                if "{" in inner or "}" in inner:
+                    inner = _unenclosed(value)
+                    if inner is None:
+                        return None
+                fields[i] = (key, inner)
+            elif first != '"' or last != '"':
+                if macros:
+                    value = macros.get(value.lower(), value)
+                    value = _unenclosed(value)
+                    if value is None:
+                        return None
+                    fields[i] = (key, value)
+            else:
+                value = _unenclosed(value)
+                if value is None:
+                    return None
+                fields[i] = (key, value)
     return entries
 
 
@@ -517,17 +537,16 @@ def _fields(entry) -> dict:
 
 def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
     """Entries of a .bib file, and one message per malformed block."""
-    import logging
-
-    import bibtexparser
-
-    # bibtexparser logs each failed block over several lines; citetool reports
-    # them itself, one line each, with the file and line.
-    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-
     problems = []
     entries = _split(text)
     if entries is None:
+        import logging
+
+        import bibtexparser
+
+        # bibtexparser logs each failed block over several lines; citetool reports
+        # them itself, one line each, with the file and line.
+        logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
         library = bibtexparser.parse_string(text)
         for block in library.failed_blocks:
             line = (block.start_line or 0) + 1
@@ -538,6 +557,7 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                    for e in library.entries]
     raw_entries = {e.key.lower(): e for e in entries}
     out = []
+    decoded: dict[str, str] = {}
     for entry in entries:
         line = (entry.start_line or 0) + 1
         try:  # one entry's trouble (a name bibtexparser cannot split) skips that entry only
@@ -551,7 +571,7 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                     if k not in ("title", "crossref", "ids") and k not in fields:
                         fields[k] = v
             notes: list[str] = []
-            rec = entry_to_record(entry.entry_type, fields, notes)
+            rec = entry_to_record(entry.entry_type, fields, notes, decoded)
         except Exception as exc:
             problems.append(unreadable(f"{origin}:{line}", exc))
             continue
