@@ -19,7 +19,7 @@ from citetool.errors import KeyNotInStore, UsageError
 from citetool.outcome import Outcome
 from citetool.record import Record, indefinite
 from citetool.record import aliases as record_aliases
-from citetool.selection import Filters, sort_key
+from citetool.selection import Filters, sorted_keys
 from citetool.store import Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
@@ -110,7 +110,7 @@ class Library:
         """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
         records = self.records
-        chosen = sorted({self.resolve_key(k) for k in keys} if keys else records, key=sort_key)
+        chosen = sorted_keys({self.resolve_key(k) for k in keys} if keys else records)
         filters = filters or Filters()
         span = filters.year_range()  # validates even when the store is empty
         if filters == Filters():  # no filter: nothing to test

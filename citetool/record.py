@@ -111,6 +111,11 @@ def meta(record: Record) -> dict:
 
 
 def year(record: Record) -> int | None:
+    issued = record.get("issued")
+    if type(issued) is dict:  # most records: a plain date, known at once
+        parts = issued.get("date-parts")
+        if type(parts) is list and parts and type(parts[0]) is list and _plainly_a_date(parts[0]):
+            return parts[0][0]
     parts = date_parts(record)
     return parts[0] if parts else None
 
@@ -477,6 +482,8 @@ def _date_problem(value: Any) -> str | None:
     if not isinstance(value, dict):
         return f"holds {_kind(value)}, not a date"
     parts = value.get("date-parts")
+    if type(parts) is list and len(parts) == 1 and type(parts[0]) is list and _plainly_a_date(parts[0]):
+        return None  # most dates, at once
     if parts is not None:
         if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
             return "holds a date whose date-parts are not a list of lists of numbers"
