@@ -105,22 +105,38 @@ def identity_keys(record: Record) -> list[str]:
 
 def _strong_keys(record: Record) -> list[str]:
     """The identifiers among :func:`identity_keys`: DOI, RePEc handle, ISBN, URL."""
-    keys = []
+    return [ident for kind in _STRONG_KINDS.values() for ident in kind(record)]
+
+
+def _doi_keys(record: Record) -> list[str]:
     doi = record.get("DOI")
-    if isinstance(doi, str) and doi:
-        keys.append("doi:" + doi.lower())
+    return ["doi:" + doi.lower()] if isinstance(doi, str) and doi else []
+
+
+def _repec_keys(record: Record) -> list[str]:
     handle = record.get(META, {}).get("ids", {}).get("repec")
-    if handle:
-        keys.append("repec:" + handle.lower())
+    return ["repec:" + handle.lower()] if handle else []
+
+
+def _isbn_keys(record: Record) -> list[str]:
+    keys = []
     if record.get("ISBN") and record.get("type") in ("book", "report", "thesis"):
         for isbn in str(record["ISBN"]).split(","):
             normal = isbn13(isbn, check=False) if isbn.strip() else None
             if normal:
                 keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
+    return keys
+
+
+def _url_keys(record: Record) -> list[str]:
     url = record.get("URL")
     if isinstance(url, str) and url.startswith("http") and "doi.org/" not in url and "repec.org/" not in url.lower():
-        keys.append("url:" + url.split("#", 1)[0].lower())
-    return keys
+        return ["url:" + url.split("#", 1)[0].lower()]
+    return []
+
+
+# The strong identity keys, by their prefix, strongest first.
+_STRONG_KINDS = {"doi:": _doi_keys, "repec:": _repec_keys, "isbn:": _isbn_keys, "url:": _url_keys}
 
 
 def _title_key(record: Record, year_wanted: str | None = None) -> str | None:
@@ -150,8 +166,9 @@ def build_index(records: dict[str, Record]) -> dict[str, str]:
 
 class IdentityIndex(dict):
     """:func:`build_index` of ``records``, kept up to date by the writers (``update``,
-    ``[key] = ``), with the title keys built only when needed. The strong keys
-    (DOI, RePEc, ISBN, URL) cost little; the title keys are most of an index's
+    ``[key] = ``), with each kind of key built only when first asked: the strong
+    keys (DOI, RePEc, ISBN, URL) a kind at a time, in one pass each (adding a DOI
+    builds the DOI keys only); the title keys are most of an index's
     time (a title and a name folded per record). A title look-up is first answered
     by a scan of the records of its year (what adding one DOI needs), and from
     the ``SCANS``-th on by building them all; :meth:`complete` builds them at
@@ -164,14 +181,22 @@ class IdentityIndex(dict):
     def __init__(self, records: dict[str, Record]):
         super().__init__()
         self.records = records
+        self._kinds_built: set[str] = set()  # the strong kinds ("doi:"...) whose keys are in
         self._titles_built = False
         self._scans = 0
-        for key, rec in records.items():
-            for ident in _strong_keys(rec):
+
+    def _build_kind(self, prefix: str) -> None:
+        """Add every record's keys of one strong kind (the writers' are kept)."""
+        self._kinds_built.add(prefix)
+        keys_of = _STRONG_KINDS[prefix]
+        for key, rec in self.records.items():
+            for ident in keys_of(rec):
                 self.setdefault(ident, key)
 
     def complete(self) -> None:
-        """Add every record's title key (keys already set are kept: the writers')."""
+        """Add every record's keys, the title keys included (keys already set are kept: the writers')."""
+        for prefix in _STRONG_KINDS.keys() - self._kinds_built:
+            self._build_kind(prefix)
         if not self._titles_built:
             self._titles_built = True
             for key, rec in self.records.items():
@@ -180,6 +205,9 @@ class IdentityIndex(dict):
                     self.setdefault(title, key)
 
     def get(self, ident: str, default=None):
+        prefix = ident[:ident.find(":") + 1]
+        if prefix in _STRONG_KINDS and prefix not in self._kinds_built:
+            self._build_kind(prefix)  # a strong kind is built whole when first asked: one pass, cheap
         if dict.__contains__(self, ident):
             return dict.__getitem__(self, ident)
         if self._titles_built or not ident.startswith("title:"):
