@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record, date_parts
+from citetool.record import year as year_of
 from citetool.sources import rank as source_rank
 
 USER = "user"
@@ -142,10 +143,8 @@ _STRONG_KINDS = {"doi:": _doi_keys, "repec:": _repec_keys, "isbn:": _isbn_keys, 
 def _title_key(record: Record, year_wanted: str | None = None) -> str | None:
     """The title key ("title:TITLE|YEAR|FAMILY", folded), if the record has one;
     with ``year_wanted``, None at once for a record of another year."""
-    if year_wanted is not None:
-        parts = date_parts(record)
-        if not parts or str(parts[0]) != year_wanted:
-            return None
+    if year_wanted is not None and str(year_of(record)) != year_wanted:  # (year_of: a plain date at once)
+        return None
     # Cheapest parts first: most of an index's time went on folding titles of
     # records that have no year or no named first person.
     person = _first_person(record)
