@@ -317,27 +317,12 @@ _TEXT_FIELDS = frozenset("""title subtitle issuetitle journaltitle journal bookt
     organization location address date year month""".split())
 
 
-_SHORT = 80  # the length up to which a value is remembered, decoded
-
-
-def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None,
-                    decoded: dict[str, str] | None = None) -> Record:
+def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None) -> Record:
     """Map one entry's (raw, LaTeX-encoded) fields to a CSL record; what is left
-    out of it (a date that cannot be) is said in ``notes``. ``decoded``: short
-    values already decoded in this file (years, months, volumes, journals and
-    publishers recur from entry to entry)."""
+    out of it (a date that cannot be) is said in ``notes``."""
     etype = entry_type.lower()
     rec: Record = {"type": CSL_TYPE.get(etype, "document")}
-    decoded = {} if decoded is None else decoded
-    text = {}
-    for k, v in fields.items():
-        if k in _TEXT_FIELDS and isinstance(v, str):
-            if len(v) > _SHORT:
-                text[k] = decode_latex(v)
-            elif (plain := decoded.get(v)) is not None:
-                text[k] = plain
-            else:
-                text[k] = decoded[v] = decode_latex(v)
+    text = {k: decode_latex(v) for k, v in fields.items() if k in _TEXT_FIELDS and isinstance(v, str)}
     for role in ("author", "editor", "translator"):
         if fields.get(role):
             people = _names(fields[role])
@@ -557,7 +542,6 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                    for e in library.entries]
     raw_entries = {e.key.lower(): e for e in entries}
     out = []
-    decoded: dict[str, str] = {}
     for entry in entries:
         line = (entry.start_line or 0) + 1
         try:  # one entry's trouble (a name bibtexparser cannot split) skips that entry only
@@ -571,7 +555,7 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                     if k not in ("title", "crossref", "ids") and k not in fields:
                         fields[k] = v
             notes: list[str] = []
-            rec = entry_to_record(entry.entry_type, fields, notes, decoded)
+            rec = entry_to_record(entry.entry_type, fields, notes)
         except Exception as exc:
             problems.append(unreadable(f"{origin}:{line}", exc))
             continue
