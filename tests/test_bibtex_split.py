@@ -85,7 +85,11 @@ def test_a_file_the_splitter_gives_up_on_is_read_by_bibtexparser(run, store_path
 NAMES = ["Donald E. Knuth", "Knuth, Donald E.", "van Lieshout, Marie-Colette", "Ludwig van Beethoven",
          "Hora, Jr., Donald", "de la Cruz, Juan", "Jean~Paul Sartre", "王 小明", "ÉMILE zola", "d'Alembert, Jean",
          "Brinch Hansen, Per", "  Smith ,  John  ", "a b c", "A b C d", "von", ", John", "Smith, , John", "",
-         "x, y, z, w", "Smith,", "Jr, and", "A. and B.", "Émile de la Zola-Ávila"]
+         "x, y, z, w", "Smith,", "Jr, and", "A. and B.", "Émile de la Zola-Ávila",
+         # braces and backslashes
+         'M{\\"u}ller, J{\\"o}rg', "{World Bank}", "{\\'E}mile Zola", 'van {\\"O}zt{\\"u}rk, Ali',
+         "{van Gogh}, Vincent", "Smith\\, John", "x\\", "Jean\\ Paul Sartre", "{Smith, and Co}", "a {b} c",
+         "{\\ss}trom, Anna", "Smith}", "{Smith", "\\{Smith, John", "{a}{b}, c", "{\\relax Ch}ristine Moe"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -101,7 +105,10 @@ def test_names_split_as_bibtexparser_splits_them(name):
 
 
 @pytest.mark.parametrize("field", ["A and B", "A AND B and  C", "A and and B", "Aand B and", " A\tand\nB ",
-                                   "Simon and Schuster", "A an and B", "", "  ", "x andy and z"])
+                                   "Simon and Schuster", "A an and B", "", "  ", "x andy and z",
+                                   "{Simon and Schuster} and B", "A and {B and C}", "A {x}and B", "A and{B}",
+                                   'M{\\"u}ller, J. and Roe, R.', "A \\and B", "A \\ and B", "A and }B",
+                                   "A and {B", "A a\\{nd B", "{A}and B and {C}"])
 def test_author_fields_split_into_names_as_bibtexparser_splits_them(field):
     assert _split_names(field) == split_multiple_persons_names(field)
 

@@ -172,22 +172,68 @@ _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue00
 
 # BibTeX's name grammar ("First von Last", "von Last, First", "von Last, Jr, First"),
 # as bibtexparser's split_multiple_persons_names and parse_single_name_into_parts
-# read it, for names without braces or backslashes (most of them: those functions
-# walk each name a character at a time in Python). A name with either goes to
-# bibtexparser, and so does one it rejects (too many commas, a trailing comma),
-# for its error.
+# read it: those walk each name a character at a time in Python. Here the
+# patterns below read a copy in which each braced group ({World Bank}, {\"u})
+# is masked, so that nothing in it splits names or words. What this is not sure
+# of goes to bibtexparser: an unbalanced brace, a backslash outside braces
+# between names, a name it rejects (too many commas, a trailing comma; for its
+# error), and the upper/lower case of words with braces or backslashes, which
+# decides "von" in "First von Last" and "von Last, First".
 _AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
 _NAME_SPACE = re.compile(r"[ ~\r\n\t]+")  # "~" parts the words of a name, not the names
+_WORD_OR_COMMA = re.compile(r"[^ ~\r\n\t,]+|,")
+_AND_MARKS = re.compile(r"\\[\s\S]?|[{}]")  # between names, a backslash hides the next character
+_NAME_MARKS = re.compile(r"\\[^ ~\r\n\t]|[{}]")  # in a name, but for a space: "\ " is a backslash, then a space
+
+
+def _masked(text: str, marks: re.Pattern, escapes: bool) -> str | None:
+    """``text`` with each top-level braced group, and with ``escapes`` each
+    backslash escape, replaced by as many "\x01"; None if a brace is unbalanced
+    or (not ``escapes``) a backslash stands outside braces."""
+    pieces, done, depth, start = [], 0, 0, 0
+    for m in marks.finditer(text):
+        mark = m.group()
+        if mark[0] == "\\":
+            if depth == 0:
+                if not escapes:
+                    return None
+                pieces += (text[done:m.start()], "\x01" * len(mark))
+                done = m.end()
+        elif mark == "{":
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        else:
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0:
+                pieces += (text[done:start], "\x01" * (m.end() - start))
+                done = m.end()
+    if depth:
+        return None
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _split_names(text: str) -> list[str]:
     """One string per person of an author (editor...) field."""
-    if "{" in text or "}" in text or "\\" in text:
-        from bibtexparser.middlewares.names import split_multiple_persons_names
+    names = text.strip(" \r\n\t")
+    if not names:
+        return []
+    seen = names
+    if "{" in names or "}" in names or "\\" in names:
+        seen = _masked(names, _AND_MARKS, escapes=False)
+        if seen is None:
+            from bibtexparser.middlewares.names import split_multiple_persons_names
 
-        return split_multiple_persons_names(text)
-    text = text.strip(" \r\n\t")
-    return _AND.split(text) if text else []
+            return split_multiple_persons_names(text)
+    out, start = [], 0
+    for m in _AND.finditer(seen):
+        out.append(names[start:m.start()])
+        start = m.end()
+    out.append(names[start:])
+    return out
 
 
 def _case(word: str) -> int:
@@ -200,11 +246,20 @@ def _case(word: str) -> int:
 
 def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
     """(first, von, last, jr) words of one name."""
+    marked = "{" in name or "}" in name or "\\" in name
+    seen = _masked(name, _NAME_MARKS, escapes=True) if marked else name
     sections = None
-    if "{" not in name and "}" not in name and "\\" not in name:
-        sections = [[w for w in _NAME_SPACE.split(part) if w] for part in name.split(",")]
+    if seen is not None and not seen.endswith("\\"):  # bibtexparser doubles a last lone backslash
+        sections = [[]]
+        for m in _WORD_OR_COMMA.finditer(seen):
+            if m.group() == ",":
+                sections.append([])
+            else:
+                sections[-1].append(name[m.start():m.end()])
         if len(sections) > 3 or (len(sections) > 1 and not sections[-1]):
             sections = None  # bibtexparser's error
+        elif marked and len(sections[0]) > (2 if len(sections) == 1 else 1):
+            sections = None  # the words' case decides
     if sections is None:
         from bibtexparser.middlewares.names import parse_single_name_into_parts
 
