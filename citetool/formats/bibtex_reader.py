@@ -176,9 +176,8 @@ _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue00
 # patterns below read a copy in which each braced group ({World Bank}, {\"u})
 # is masked, so that nothing in it splits names or words. What this is not sure
 # of goes to bibtexparser: an unbalanced brace, a backslash outside braces
-# between names, a name it rejects (too many commas, a trailing comma; for its
-# error), and the upper/lower case of words with braces or backslashes, which
-# decides "von" in "First von Last" and "von Last, First".
+# between names, a trailing lone backslash, a name it rejects (too many commas,
+# a trailing comma; for its error).
 _AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
 _NAME_SPACE = re.compile(r"[ ~\r\n\t]+")  # "~" parts the words of a name, not the names
 _WORD_OR_COMMA = re.compile(r"[^ ~\r\n\t,]+|,")
@@ -244,6 +243,39 @@ def _case(word: str) -> int:
     return -1
 
 
+def _braced_case(word: str) -> int:
+    """:func:`_case` of a word with braces or backslashes, as bibtexparser reads it:
+    a braced group tells only if it starts with a backslash ({\\'E}: upper case,
+    by the first letter after the command), and so does an escaped letter."""
+    level, start, command, special = 0, False, False, False
+    chars = iter(word)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, None)
+            if escaped is None:
+                continue
+            if escaped not in " ~\r\n\t":
+                if start:
+                    start, command, special = False, escaped.isalpha(), True
+                elif escaped.isalpha():
+                    return 1 if escaped.isupper() else 0
+                continue
+            char = escaped  # "\\ ": a backslash, then a space
+        if char == "{":
+            level += 1
+            start, command, special = True, False, False
+            continue
+        start = False
+        if char == "}":
+            level -= 1
+            command = special = False
+        elif level and command:
+            command = char.isalpha()
+        elif (not level or special) and char.isalpha():
+            return 1 if char.isupper() else 0
+    return -1
+
+
 def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
     """(first, von, last, jr) words of one name."""
     marked = "{" in name or "}" in name or "\\" in name
@@ -258,8 +290,6 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
                 sections[-1].append(name[m.start():m.end()])
         if len(sections) > 3 or (len(sections) > 1 and not sections[-1]):
             sections = None  # bibtexparser's error
-        elif marked and len(sections[0]) > (2 if len(sections) == 1 else 1):
-            sections = None  # the words' case decides
     if sections is None:
         from bibtexparser.middlewares.names import parse_single_name_into_parts
 
@@ -276,7 +306,7 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
         words = sections[0]
         if len(words) <= 2:
             return words[:-1], von, words[-1:], jr
-        cases = [_case(w) for w in words]
+        cases = [(_braced_case if marked else _case)(w) for w in words]
         if 0 not in cases:
             return words[:-1], von, words[-1:], jr
         # First: the upper-case words before the first lower-case one; von up to
@@ -291,7 +321,7 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
         jr = sections[1]
     last = sections[0]
     if len(last) > 1:  # von: up to the last lower-case word but the last
-        cases = [_case(w) for w in last[:-1]]
+        cases = [(_braced_case if marked else _case)(w) for w in last[:-1]]
         if 0 in cases:
             split = len(cases) - cases[::-1].index(0)
             return first, last[:split], last[split:], jr
