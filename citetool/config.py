@@ -70,6 +70,21 @@ def _url_env(name: str, default: str, env: Mapping[str, str]) -> str:
     return raw.rstrip("/")
 
 
+_SWITCH = {"1": True, "on": True, "yes": True, "true": True, "0": False, "off": False, "no": False, "false": False}
+
+
+def _switch_env(name: str, default: bool, env: Mapping[str, str]) -> bool:
+    """An on/off setting: 1/on/yes/true or 0/off/no/false (unset or empty: ``default``)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() not in _SWITCH:
+        from citetool.errors import UsageError
+
+        raise UsageError(f"{name} must be on or off (1/0, yes/no, true/false), not {raw!r}")
+    return _SWITCH[raw.lower()]
+
+
 @dataclass(frozen=True)
 class Settings:
     crossref_url: str = CROSSREF_URL
@@ -86,6 +101,7 @@ class Settings:
     crossref_list_rate: float | None = None  # list queries a second (None: by pool)
     crossref_concurrency: int | None = None  # requests in flight (None: by pool)
     retry_base: float = 1.0  # seconds: first back-off step after a 429/5xx
+    export_cache: bool = True  # remember rendered entries between exports (formats/entry_cache.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +122,7 @@ class Settings:
             crossref_list_rate=_optional(env, "CITETOOL_CROSSREF_LIST_RATE", maximum=10000, unit="requests a second"),
             crossref_concurrency=_optional(env, "CITETOOL_CROSSREF_CONCURRENCY", whole=True, maximum=100, unit="requests"),
             retry_base=_float_env("CITETOOL_RETRY_BASE", 1.0, allow_zero=True, env=env),
+            export_cache=_switch_env("CITETOOL_EXPORT_CACHE", True, env),
         )
 
     def cache_path(self) -> Path:

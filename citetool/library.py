@@ -19,7 +19,7 @@ from citetool.errors import KeyNotInStore, UsageError
 from citetool.outcome import Outcome
 from citetool.record import Record, indefinite
 from citetool.record import aliases as record_aliases
-from citetool.selection import Filters, sort_key
+from citetool.selection import Filters, sorted_keys
 from citetool.store import Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
@@ -110,7 +110,7 @@ class Library:
         """The references named (all if none) that pass ``filters``, sorted by key."""
         keys = list(keys or [])
         records = self.records
-        chosen = sorted({self.resolve_key(k) for k in keys} if keys else records, key=sort_key)
+        chosen = sorted_keys({self.resolve_key(k) for k in keys} if keys else records)
         filters = filters or Filters()
         span = filters.year_range()  # validates even when the store is empty
         if filters == Filters():  # no filter: nothing to test
@@ -123,9 +123,9 @@ class Library:
         ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
         return self.render(fmt, self.select(keys, filters), style, unicode=unicode)
 
-    @staticmethod
-    def render(fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
-        """Render ``records`` as they are (in this order, under their ``id``)."""
+    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
+        """Render ``records`` as they are (in this order, under their ``id``); entries
+        rendered by earlier runs come from the export cache (``settings.export_cache``)."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
@@ -134,7 +134,12 @@ class Library:
             return (styles.render_html if fmt == "html" else styles.render_text)(records, style)
         from citetool.formats import render
 
-        return render(fmt, records, unicode=unicode)
+        cache = None
+        if self.settings.export_cache:
+            from citetool.formats.entry_cache import EntryCache
+
+            cache = EntryCache(self.settings.cache_path() / "exports")
+        return render(fmt, records, unicode=unicode, cache=cache)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
 

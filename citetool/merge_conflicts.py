@@ -21,10 +21,10 @@ def unresolved_problems(records: Iterable[Record]) -> list[str]:
     """One line per conflict a merge left, by key (``doctor`` lists them,
     ``export`` warns of them)."""
     problems = []
-    for rec in sorted(records, key=lambda r: str(r.get("id", "")).lower()):
-        meta = rec.get(META)
-        pending = meta.get(UNRESOLVED) if isinstance(meta, dict) else None
-        if not isinstance(pending, dict):  # none, or a hand edit that doctor reports as such
+    with_conflicts = [rec for rec in records if isinstance(rec.get(META), dict) and rec[META].get(UNRESOLVED)]
+    for rec in sorted(with_conflicts, key=lambda r: str(r.get("id", "")).lower()):
+        pending = rec[META][UNRESOLVED]
+        if not isinstance(pending, dict):  # a hand edit that doctor reports as such
             continue
         for name, sides in sorted(pending.items()):
             if not isinstance(sides, dict):

@@ -111,6 +111,11 @@ def meta(record: Record) -> dict:
 
 
 def year(record: Record) -> int | None:
+    issued = record.get("issued")
+    if type(issued) is dict:  # most records: a plain date, known at once
+        parts = issued.get("date-parts")
+        if type(parts) is list and parts and type(parts[0]) is list and _plainly_a_date(parts[0]):
+            return parts[0][0]
     parts = date_parts(record)
     return parts[0] if parts else None
 
@@ -153,6 +158,15 @@ def _valid_start(parts: list[int]) -> list[int]:
     return parts
 
 
+def _plainly_a_date(parts: list) -> bool:
+    """Most stored dates, known at once: a year, a year and month, or a day no
+    month lacks (1-28), all numbers."""
+    n = len(parts)
+    return (0 < n < 4 and type(parts[0]) is int and 0 < parts[0] < 10000
+            and (n < 2 or type(parts[1]) is int and 0 < parts[1] < 13)
+            and (n < 3 or type(parts[2]) is int and 0 < parts[2] < 29))
+
+
 def date_notes(record: Record) -> list[str]:
     """One line per stored date that is not one, saying what the exports write instead."""
     notes = []
@@ -161,8 +175,8 @@ def date_notes(record: Record) -> list[str]:
         if not isinstance(value, dict) or not isinstance(value.get("date-parts"), list):
             continue
         first = (value["date-parts"] or [[]])[0]
-        if not isinstance(first, list) or (len(first) == 1 and type(first[0]) is int and 0 < first[0] < 10000):
-            continue  # (a year alone: most stored dates, at once)
+        if not isinstance(first, list) or _plainly_a_date(first):
+            continue
         written = date_parts(record, variable)
         if [str(p) for p in first[:3]] != [str(p) for p in written]:
             shown = "-".join(str(p) for p in first[:3])
@@ -468,6 +482,8 @@ def _date_problem(value: Any) -> str | None:
     if not isinstance(value, dict):
         return f"holds {_kind(value)}, not a date"
     parts = value.get("date-parts")
+    if type(parts) is list and len(parts) == 1 and type(parts[0]) is list and _plainly_a_date(parts[0]):
+        return None  # most dates, at once
     if parts is not None:
         if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
             return "holds a date whose date-parts are not a list of lists of numbers"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from citetool.errors import UsageError
@@ -58,5 +59,8 @@ class Filters:
         return True
 
 
-def sort_key(key: str) -> tuple[str, str]:
-    return (key.lower(), key)
+def sorted_keys(keys: Iterable[str]) -> list[str]:
+    """The order of references everywhere (the store file, list, export): by key
+    ignoring case, then by key (``Smith2020`` before ``smith2020``). Sorted by
+    key, then stably by key in lower case: two sorts in C, no Python key."""
+    return sorted(sorted(keys), key=str.lower)

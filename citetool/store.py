@@ -28,13 +28,10 @@ from pathlib import Path
 
 from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.record import Record
+from citetool.selection import sorted_keys
 
 FORMAT = "citetool-store"
 VERSION = 1
-
-
-def _sort_key(key: str) -> tuple[str, str]:
-    return (key.lower(), key)
 
 
 def dump_bytes(records: dict[str, Record]) -> bytes:
@@ -50,7 +47,7 @@ def dump_bytes(records: dict[str, Record]) -> bytes:
     body = {
         "format": FORMAT,
         "version": VERSION,
-        "references": [records[k] for k in sorted(records, key=_sort_key)],
+        "references": [records[k] for k in sorted_keys(records)],
     }
     try:
         return orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)

@@ -7,9 +7,13 @@ imported only when their format is asked for.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from citetool.errors import UsageError
 from citetool.record import Record
+
+if TYPE_CHECKING:
+    from citetool.formats.entry_cache import EntryCache
 
 FORMATS = {
     "bibtex": ("citetool.formats.bibtex", "render_bibtex"),
@@ -25,15 +29,23 @@ FORMATS = {
 LATEX_FORMATS = ("bibtex", "biblatex")
 
 
-def render(fmt: str, records: list[Record], unicode: bool = False) -> str:
+# Formats written entry by entry, whose entries an EntryCache can remember.
+CACHED_FORMATS = ("bibtex", "biblatex", "ris")
+
+
+def render(fmt: str, records: list[Record], unicode: bool = False, cache: EntryCache | None = None) -> str:
     """Render ``records`` (already sorted) in format ``fmt``; ``unicode``: for
-    bibtex and biblatex, UTF-8 as is instead of LaTeX (the others are UTF-8)."""
+    bibtex and biblatex, UTF-8 as is instead of LaTeX (the others are UTF-8);
+    ``cache``: entries rendered by earlier runs (:mod:`citetool.formats.entry_cache`)."""
     try:
         module, func = FORMATS[fmt]
     except KeyError:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
     renderer = getattr(import_module(module), func)
-    return renderer(records, unicode=True) if unicode and fmt in LATEX_FORMATS else renderer(records)
+    options = {"cache": cache} if cache is not None and fmt in CACHED_FORMATS else {}
+    if unicode and fmt in LATEX_FORMATS:
+        options["unicode"] = True
+    return renderer(records, **options)
 
 
 READERS = {

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from citetool.identifiers import doi_url, isbn13
@@ -38,6 +39,9 @@ from citetool.record import (
     repec_link,
 )
 from citetool.text import one_line
+
+if TYPE_CHECKING:
+    from citetool.formats.entry_cache import EntryCache
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -287,7 +291,7 @@ def escape(text: str, mode: str) -> str:
     # characters with a singleton decomposition (U+FA15 -> U+51DE).
     if _COMBINING.search(text):
         text = _COMBINING_RUN.sub(lambda m: unicodedata.normalize("NFC", m.group(0)), text)
-    return _NON_ASCII.sub(lambda m: _encode_run(m, text, mode), text)
+    return _encode_non_ascii(text, mode)
 
 
 # A TeX ligature: two of - ` ' side by side.
@@ -297,30 +301,43 @@ _COMBINING = re.compile(f"[{_COMBINING_MARKS}]")  # one scan, for the text that 
 _COMBINING_RUN = re.compile(f".[{_COMBINING_MARKS}]+", re.S)
 
 
-def _encode_run(m: re.Match, text: str, mode: str) -> str:
-    """A run of non-ASCII characters in LaTeX, with no TeX ligature formed
-    across two characters' forms ("-" before an en dash written "--" would
-    read as an em dash): such neighbours are parted by {}. Neighbours written
-    as declared UTF-8 ({Ελληνικά}, not {Ε}{λ}...) share one pair of braces."""
-    run = m.group(0)
-    if len(run) == 1:  # most runs: one character (’ – é), so two neighbours to look at
-        form = _char_out(run, mode)
-        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
-        if before and before == form[0] and before in "-`'":
+_NON_ASCII_RUNS = re.compile(r"([^\x00-\x7f]+)")
+_LIGATURE_CHARS = "-`'"
+_run_forms: dict[tuple[str, str], str] = {}  # a run's form, by (run, mode), remembered
+
+
+def _encode_non_ascii(text: str, mode: str) -> str:
+    """``text`` with each run of non-ASCII characters in its LaTeX form
+    (:func:`_run_form`), and no TeX ligature formed across a run and its
+    neighbour ("-" before an en dash written "--" would read as an em dash):
+    such neighbours are parted by {}."""
+    pieces = _NON_ASCII_RUNS.split(text)  # ASCII, run, ASCII, run, ..., ASCII
+    for i in range(1, len(pieces), 2):
+        form = _run_forms.get((pieces[i], mode)) or _run_form(pieces[i], mode)
+        if form[0] in _LIGATURE_CHARS and pieces[i - 1][-1:] == form[0]:
             form = "{}" + form
-        if after and form[-1] == after and after in "-`'":
+        if form[-1] in _LIGATURE_CHARS and pieces[i + 1][:1] == form[-1]:
             form += "{}"
-        return form
+        pieces[i] = form
+    return "".join(pieces)
+
+
+def _run_form(run: str, mode: str) -> str:
+    """A run of non-ASCII characters in LaTeX, no TeX ligature formed between
+    two characters' forms. Neighbours written as declared UTF-8
+    ({Ελληνικά}, not {Ε}{λ}...) share one pair of braces."""
     forms = [_char_out(c, mode) for c in run]
     if len(forms) > 1 and mode != UNICODE:
-        forms = _join_declared(m.group(0), forms)
-    pieces = [text[m.start() - 1:m.start()], *forms, text[m.end():m.end() + 1]]
-    out = []
-    for before, piece in itertools.pairwise(pieces):
-        if before and piece and before[-1] == piece[0] and piece[0] in "-`'":
+        forms = _join_declared(run, forms)
+    out = [forms[0]]
+    for before, piece in itertools.pairwise(forms):
+        if before[-1] == piece[0] and piece[0] in _LIGATURE_CHARS:
             out.append("{}")
         out.append(piece)
-    return "".join(out[:-1]) if pieces[-1] else "".join(out)
+    if len(_run_forms) > 1 << 16:
+        _run_forms.clear()  # a bound on what is remembered
+    form = _run_forms[(run, mode)] = "".join(out)
+    return form
 
 
 def _join_declared(chars: str, forms: list[str]) -> list[str]:
@@ -344,48 +361,76 @@ def _verbatim(text: str) -> str:
 
 # --- title case protection --------------------------------------------------
 
-def _is_title_case(words: list[str]) -> bool:
-    long_words = [w for w in words[1:] if w[:4].isalpha()]
-    if not long_words:
-        return False
-    capitalised = sum(1 for w in long_words if w[0].isupper())
-    return capitalised * 2 > len(long_words)
-
-
 _LEADING_PUNCT = "\"'([{\u2018\u201c\u00ab-"
 _TRAILING_PUNCT = ",.:;!?)]}'\"\u2019\u201d\u00bb"
 
 
-def _needs_protection(word: str, position: int, title_case: bool) -> bool:
+# A title word's kind. Titles share most of their words ("of", "the",
+# "Evidence"), so each distinct word is looked at once and its kind remembered.
+# A kind is a sum of the counters below, so that the sum of a title's kinds
+# (one sum() in C) counts each of them for the whole title at once.
+_STARTS_WITH_LETTERS = 1  # its first four characters (all, if fewer) are letters
+_CAPITALISED = 1 << 32    # ... and the first is a capital
+_KEEP_CAPITALS = 1 << 64  # capitals kept wherever it stands: NATO, McDonald, mRNA, S-400, 3D, CO2
+_PROPER_NOUN = 1 << 96    # capitalised: a proper noun when past the first word of a sentence-case title
+_COUNTER = (1 << 32) - 1  # one counter's bits (no title has 2**32 words)
+_word_kinds: dict[str, int] = {}
+
+
+def _word_kind(word: str) -> int:
+    kind = _word_kinds.get(word)
+    if kind is None:
+        if len(_word_kinds) > 1 << 18:
+            _word_kinds.clear()  # a bound on what is remembered; the words seen most come back soon
+        kind = _word_kinds[word] = _classify(word)
+    return kind
+
+
+def _classify(word: str) -> int:
+    kind = 0
+    if word[:4].isalpha():
+        kind = _STARTS_WITH_LETTERS + (_CAPITALISED if word[0].isupper() else 0)
     if word.islower():
-        return False  # most words; no capital to keep
+        return kind  # most words; no capital to keep
     first, rest = word[:1], word[1:].rstrip(_TRAILING_PUNCT)
     if first.isupper() and first.isalpha() and (not rest or rest.isalpha() and rest.islower()):
         # "Evidence," "A": capitalised, no other capital, no digit: a proper
         # noun only in a sentence-case title, past its first word.
-        return position > 0 and not title_case
+        return kind + _PROPER_NOUN
     w = word.lstrip(_LEADING_PUNCT)
     if not w or not w[0].isalpha():
-        return bool(w) and any(c.isupper() for c in w)  # "3D", "2019-nCoV"
+        return kind + (_KEEP_CAPITALS if any(c.isupper() for c in w) else 0)  # "3D", "2019-nCoV"
     rest = w[1:]
     if rest != rest.lower():
-        return True  # NATO, McDonald, mRNA, iPhone, U.S.
+        return kind + _KEEP_CAPITALS  # NATO, McDonald, mRNA, iPhone, U.S.
     if w[0].isupper() and any(c.isdigit() for c in rest):
-        return True  # S-400, CO2
+        return kind + _KEEP_CAPITALS  # S-400, CO2
     # In a sentence-case title a capitalised word past the first is a proper noun.
-    return position > 0 and not title_case and w[0].isupper()
+    return kind + (_PROPER_NOUN if w[0].isupper() else 0)
 
 
 def protect_title(title: str, mode: str) -> str:
-    """Escape ``title`` and brace the words whose capitals a style must keep."""
+    """Escape ``title`` and brace the words whose capitals a style must keep.
+
+    A title is in title case when more than half of its words past the first
+    that begin with letters are capitalised; there, a capitalised word is
+    left to the style, elsewhere it is a proper noun and kept."""
     title = one_line(title)
     words = title.split(" ")
+    kinds = [_word_kinds.get(w) or _word_kind(w) for w in words]
+    counts = sum(kinds[1:])
+    starts_with_letters, capitalised = counts & _COUNTER, counts >> 32 & _COUNTER
+    title_case = capitalised * 2 > starts_with_letters
+    keep = _KEEP_CAPITALS if title_case else _KEEP_CAPITALS | _PROPER_NOUN
+    if not (kinds[0] & _KEEP_CAPITALS or counts >> 64 & (_COUNTER if title_case else (1 << 64) - 1)):
+        return escape(title, mode)  # nothing to brace: most titles
     escaped = escape(title, mode).split(" ")
     if len(escaped) != len(words):  # escaping never adds spaces; stay safe if it did
         escaped = [escape(w, mode) for w in words]
-    title_case = _is_title_case(words)
-    for i, w in enumerate(words):
-        if not w.islower() and _needs_protection(w, i, title_case):
+    if kinds[0] & _KEEP_CAPITALS:
+        escaped[0] = "{" + escaped[0] + "}"
+    for i in range(1, len(words)):
+        if kinds[i] & keep:
             escaped[i] = "{" + escaped[i] + "}"
     return " ".join(escaped)
 
@@ -446,9 +491,31 @@ def _mark_utf8_initial(m: re.Match) -> str:
 _AND = re.compile(r"\band\b", re.IGNORECASE)
 
 
+# A name part that every mode writes as it is: printable ASCII words,
+# single-spaced, with no LaTeX special and no comma.
+_PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+(?: [\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+)*")
+
+
+def _plain_person(family: str, given: str) -> bool:
+    """Whether "family, given" is the name as written, with no escape or brace
+    (most names): the checks of the general path, made at once."""
+    both = family + " " + given
+    return (_PLAIN_NAME_PART.fullmatch(family) is not None and _PLAIN_NAME_PART.fullmatch(given) is not None
+            and "--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
+            and not (" " in family and family[:1].islower())  # "van Lieshout" is braced
+            and not ("." in given and _JOINED_INITIALS.search(given))  # "M.F." is braced
+            and not ("and" in both.lower() and _AND.search(both)))  # a lone "and" is braced
+
+
 def format_names(people: list[dict], mode: str) -> str:
     out = []
     for person in people:
+        family, given = person.get("family"), person.get("given")
+        if (family and given and type(family) is str and type(given) is str
+                and not person.get("non-dropping-particle") and not person.get("suffix")
+                and _plain_person(family, given)):
+            out.append(family + ", " + given)
+            continue
         if is_organisation(person):
             out.append("{" + escape(person["literal"], mode) + "}")
             continue
@@ -642,10 +709,13 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     return f
 
 
+# The generic fields _place_fields renames (or drops) for each entry type.
+_PLACED = frozenset({"container", "csl_number", "issue", "genre", "publisher", "eventtitle", "venue"})
+
+
 def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
     """Rename the generic fields to what ``etype`` calls them."""
-    f = {k: v for k, v in base.items() if k not in ("container", "csl_number", "issue", "genre",
-                                                    "publisher", "eventtitle", "venue")}
+    f = {k: v for k, v in base.items() if k not in _PLACED}
     container = base.get("container")
     issue, number, publisher = base.get("issue"), base.get("csl_number"), base.get("publisher")
     if etype == "article":
@@ -841,15 +911,22 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _render(records: list[Record], biblatex: bool, unicode: bool) -> str:
-    entries = [render_entry(r, biblatex=biblatex, unicode=unicode) for r in records]
+def _render(records: list[Record], biblatex: bool, unicode: bool, cache: EntryCache | None = None) -> str:
+    def render_one(rec: Record) -> str:
+        return render_entry(rec, biblatex=biblatex, unicode=unicode)
+
+    if cache is None:
+        entries = [render_one(r) for r in records]
+    else:
+        entries = cache.entries(("biblatex" if biblatex else "bibtex") + ("-unicode" if unicode else ""),
+                                records, render_one)
     head = "" if unicode else preamble(entries, BIBLATEX if biblatex else CLASSIC)
     return "\n".join([head, *entries] if head else entries)
 
 
-def render_bibtex(records: list[Record], unicode: bool = False) -> str:
-    return _render(records, biblatex=False, unicode=unicode)
+def render_bibtex(records: list[Record], unicode: bool = False, cache: EntryCache | None = None) -> str:
+    return _render(records, biblatex=False, unicode=unicode, cache=cache)
 
 
-def render_biblatex(records: list[Record], unicode: bool = False) -> str:
-    return _render(records, biblatex=True, unicode=unicode)
+def render_biblatex(records: list[Record], unicode: bool = False, cache: EntryCache | None = None) -> str:
+    return _render(records, biblatex=True, unicode=unicode, cache=cache)

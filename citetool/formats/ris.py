@@ -8,6 +8,7 @@ tag such as ``ER  - ``.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from citetool.record import (
     Record,
@@ -22,6 +23,9 @@ from citetool.record import (
     repec_link,
 )
 from citetool.text import one_line
+
+if TYPE_CHECKING:
+    from citetool.formats.entry_cache import EntryCache
 
 TY = {
     "article-journal": "JOUR",
@@ -114,8 +118,9 @@ def render_record(rec: Record) -> str:
     return "\n".join(line for line in lines if line) + "\n"
 
 
-def render(records: list[Record]) -> str:
-    return "\n".join(render_record(r) for r in records)
+def render(records: list[Record], cache: EntryCache | None = None) -> str:
+    entries = cache.entries("ris", records, render_record) if cache is not None else map(render_record, records)
+    return "\n".join(entries)
 
 
 # RIS type -> CSL type, for reading.

@@ -1,0 +1,137 @@
+"""The export cache (citetool/formats/entry_cache.py): entries rendered by an
+earlier export are served again only for the very data they were made from,
+and the export is the same bytes with the cache cold, warm, broken or off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from citetool.formats import entry_cache
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "speed"
+CACHED = {"bibtex": "export.bib", "biblatex": "export.biblatex.bib", "ris": "export.ris"}
+
+
+@pytest.fixture
+def golden_store(store_path):
+    store_path.write_bytes((GOLDEN / "store.json").read_bytes())
+    return store_path
+
+
+def _cache_file(tmp_path: Path, variant: str) -> Path:
+    return tmp_path / "cache" / "exports" / f"{variant}.json"
+
+
+def _export(run, *args: str) -> str:
+    result = run("export", *args)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("fmt", sorted(CACHED))
+def test_cold_warm_and_off_give_the_golden_bytes(run, golden_store, tmp_path, monkeypatch, fmt):
+    golden = (GOLDEN / "out" / CACHED[fmt]).read_text(encoding="utf-8")
+    assert _export(run, "-f", fmt) == golden  # cold: every entry rendered, then remembered
+    cached = orjson.loads(_cache_file(tmp_path, fmt).read_bytes())
+    assert len(cached["entries"]) == len(json.loads(golden_store.read_text())["references"])
+    assert _export(run, "-f", fmt) == golden  # warm: every entry from the cache
+    monkeypatch.setenv("CITETOOL_EXPORT_CACHE", "off")
+    assert _export(run, "-f", fmt) == golden
+
+
+def test_unicode_variants_have_their_own_files(run, golden_store, tmp_path):
+    plain, unicode = _export(run, "-f", "biblatex"), _export(run, "-f", "biblatex", "--unicode")
+    assert plain != unicode
+    assert _export(run, "-f", "biblatex") == plain and _export(run, "-f", "biblatex", "--unicode") == unicode
+    assert _cache_file(tmp_path, "biblatex").exists() and _cache_file(tmp_path, "biblatex-unicode").exists()
+
+
+def _poison(path: Path, text: str = "@misc{POISON,\n}\n") -> None:
+    """Replace every cached entry's text: what the next export serves from the cache shows."""
+    data = orjson.loads(path.read_bytes())
+    data["entries"] = {digest: [text, day] for digest, (_, day) in data["entries"].items()}
+    path.write_bytes(orjson.dumps(data))
+
+
+def test_a_cached_entry_is_served_only_for_the_data_it_was_made_from(run, golden_store, tmp_path):
+    _export(run, "-f", "bibtex")
+    _poison(_cache_file(tmp_path, "bibtex"))
+    assert "POISON" in _export(run, "-f", "bibtex")  # the cache is used ...
+    # ... but a reference changed behind citetool's back (a hand edit) is rendered afresh
+    data = json.loads(golden_store.read_text(encoding="utf-8"))
+    data["references"][0]["title"] = "A title edited by hand"
+    golden_store.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = _export(run, "-f", "bibtex")
+    first = out.split("\n@")[1] if out.startswith("@preamble") else out.split("\n@")[0]
+    assert "A title edited by hand" in out and "POISON" not in first
+    assert out.count("POISON") == len(data["references"]) - 1
+
+
+def test_a_cache_made_by_another_renderer_is_not_used(run, golden_store, tmp_path, monkeypatch):
+    golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
+    _export(run, "-f", "bibtex")
+    _poison(_cache_file(tmp_path, "bibtex"))
+    monkeypatch.setattr(entry_cache, "_fingerprint", "another citetool")  # an upgrade, an edited checkout
+    assert _export(run, "-f", "bibtex") == golden
+    assert orjson.loads(_cache_file(tmp_path, "bibtex").read_bytes())["fingerprint"] == "another citetool"
+
+
+def test_an_edited_module_changes_the_fingerprint(tmp_path):
+    module = tmp_path / "pkg" / "mod.py"
+    module.parent.mkdir()
+    module.write_text("x = 1\n")
+    before = entry_cache._source_stamps(tmp_path / "pkg")
+    module.write_text("x = 22\n")
+    assert entry_cache._source_stamps(tmp_path / "pkg") != before
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\xff garbage", b"[1, 2]", b'{"fingerprint": 3}',
+                                     b'{"fingerprint": "F", "entries": {"d": 5}}'])
+def test_a_broken_cache_file_is_an_empty_cache_and_is_written_anew(run, golden_store, tmp_path, monkeypatch, content):
+    monkeypatch.setattr(entry_cache, "_fingerprint", "F")
+    golden = (GOLDEN / "out" / "export.ris").read_text(encoding="utf-8")
+    path = _cache_file(tmp_path, "ris")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    assert _export(run, "-f", "ris") == golden
+    assert orjson.loads(path.read_bytes())["fingerprint"] == "F"
+    assert _export(run, "-f", "ris") == golden
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(run, golden_store, tmp_path):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
+    result = run("export", "-f", "bibtex")
+    assert result.exit_code == 0 and result.stdout == golden and result.stderr == ""
+
+
+def test_off_writes_no_cache_and_a_bad_switch_is_a_usage_error(run, golden_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("CITETOOL_EXPORT_CACHE", "no")
+    _export(run, "-f", "bibtex")
+    assert not (tmp_path / "cache" / "exports").exists()
+    monkeypatch.setenv("CITETOOL_EXPORT_CACHE", "sometimes")
+    result = run("export", "-f", "bibtex")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "citetool: error: CITETOOL_EXPORT_CACHE must be on or off (1/0, yes/no, true/false), not 'sometimes'"]
+
+
+def test_entries_unused_for_long_are_dropped_when_the_file_is_written(run, golden_store, tmp_path):
+    _export(run, "-f", "bibtex")
+    path = _cache_file(tmp_path, "bibtex")
+    data = orjson.loads(path.read_bytes())
+    data["entries"]["0" * 32] = ["@misc{old,\n}\n", 0]  # last written in 1970
+    recent = next(iter(data["entries"]))
+    data["entries"][recent][1] -= entry_cache.KEEP_DAYS - 1  # used a while ago, not too long
+    path.write_bytes(orjson.dumps(data))
+    store = json.loads(golden_store.read_text(encoding="utf-8"))
+    store["references"][0]["note"] = "a change, so that the cache is written again"
+    golden_store.write_text(json.dumps(store, ensure_ascii=False), encoding="utf-8")
+    _export(run, "-f", "bibtex")
+    entries = orjson.loads(path.read_bytes())["entries"]
+    assert "0" * 32 not in entries
+    assert len(entries) == len(store["references"]) + 1  # the changed reference's old entry stays a while
