@@ -282,12 +282,15 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
     seen = _masked(name, _NAME_MARKS, escapes=True) if marked else name
     sections = None
     if seen is not None and not seen.endswith("\\"):  # bibtexparser doubles a last lone backslash
-        sections = [[]]
-        for m in _WORD_OR_COMMA.finditer(seen):
-            if m.group() == ",":
-                sections.append([])
-            else:
-                sections[-1].append(name[m.start():m.end()])
+        if marked:  # the words of the name, where the masked copy has them
+            sections = [[]]
+            for m in _WORD_OR_COMMA.finditer(seen):
+                if m.group() == ",":
+                    sections.append([])
+                else:
+                    sections[-1].append(name[m.start():m.end()])
+        else:
+            sections = [[w for w in _NAME_SPACE.split(part) if w] for part in name.split(",")]
         if len(sections) > 3 or (len(sections) > 1 and not sections[-1]):
             sections = None  # bibtexparser's error
     if sections is None:
@@ -493,7 +496,10 @@ _KEY = r'[^{}",=@\\]*+'  # up to the "=" (a field's name), or the "," (an entry'
 # number of "name = value," then one more, or a comma and spaces, before the "}").
 _ENTRY = re.compile(r"@(\w*)[ \t]*\{(" + _KEY + r")(?:,((?:" + _KEY + "=" + _VALUE + ",)*+(?:" + _KEY + "="
                     + _VALUE + r")?)\s*+)?\}")
-_FIELD = re.compile("(" + _KEY + ")=(" + _VALUE + ")")
+# A field: its name, then the inside of its braces if its value is one braced
+# group (nearly all are), else the value as written.
+_FIELD = re.compile("(" + _KEY + r")=\s*+(?:" + _BRACED[:2] + "(" + _BRACED[2:-2] + ")" + _BRACED[-2:]
+                    + r"\s*+(?=,|\Z)|(" + _VALUE + "))")
 _STRING = re.compile("(" + _KEY + ")=" + _BRACED[2:-2] + r"\}")  # @string{name = value}
 _BLOCK = re.compile(r"@(\w*)[ \t]*\{")
 
@@ -536,6 +542,7 @@ def _split(text: str) -> list[_Entry] | None:
         return None
     entries: list[_Entry] = []
     strings: list[tuple[str, str]] = []
+    written: list[tuple[list, int]] = []  # fields whose value is not one braced group
     line, counted = 0, 0
     pos = 0
     find, count, entry_at, fields_in = text.find, text.count, _ENTRY.match, _FIELD.findall
@@ -547,7 +554,14 @@ def _split(text: str) -> list[_Entry] | None:
         if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
             pos = m.end()
             body = m.group(3)
-            fields = [(k.strip(), v.strip()) for k, v in fields_in(body)] if body else []
+            fields = []
+            if body:
+                for key, inside, value in fields_in(body):
+                    if value:  # not one braced group: a @string's name, quotes, a number...
+                        written.append((fields, len(fields)))
+                        fields.append((key.strip(), value.strip()))
+                    else:
+                        fields.append((key.strip(), inside))
             entries.append(_Entry(m.group(1).lower(), m.group(2).strip(), fields, line))
         else:
             block = _BLOCK.match(text, at)
@@ -565,37 +579,25 @@ def _split(text: str) -> list[_Entry] | None:
             if m is None:
                 return None
             pos = m.end()
-        if "@" in text[at + 1:pos] and _at_line_start(text, at + 1, pos):
+        if find("@", at + 1, pos) >= 0 and _at_line_start(text, at + 1, pos):
             return None
     # duplicate keys are bibtexparser's failed blocks
     if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
         return None
     macros = {k.lower(): v for k, v in strings}
+    if "" in macros:  # a @string without a name would stand for empty values
+        return None
     for entry in entries:
-        fields = entry.fields
-        if len({k for k, _ in fields}) < len(fields):
+        if len({k for k, _ in entry.fields}) < len(entry.fields):
             return None
-        for i, (key, value) in enumerate(fields):
-            first, last = value[:1], value[-1:]
-            if first == "{" and last == "}":
-                inner = value[1:-1]
-                if "{" in inner or "}" in inner:
-                    inner = _unenclosed(value)
-                    if inner is None:
-                        return None
-                fields[i] = (key, inner)
-            elif first != '"' or last != '"':
-                if macros:
-                    value = macros.get(value.lower(), value)
-                    value = _unenclosed(value)
-                    if value is None:
-                        return None
-                    fields[i] = (key, value)
-            else:
-                value = _unenclosed(value)
-                if value is None:
-                    return None
-                fields[i] = (key, value)
+    for fields, i in written:
+        key, value = fields[i]
+        if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
+            value = macros.get(value.lower(), value)  # bibtexparser's ResolveStringReferences
+        value = _unenclosed(value)  # and its RemoveEnclosing
+        if value is None:
+            return None
+        fields[i] = (key, value)
     return entries
 
 
