@@ -86,7 +86,7 @@ def _fast_decode(text: str) -> str | None:
     for broken, literal in (("`{}`", "\x00`\x00`"), ("'{}'", "\x00'\x00'")):
         out = out.replace(broken, literal)  # a ligature broken on purpose
     if not commands or ("\\" not in out and "$" not in out):  # none but escapes (50\%): nothing below matches
-        return _FINAL_RE.sub(_final, out.replace("---", "\u2014").replace("--", "\u2013"))
+        return _finish(out.replace("---", "\u2014").replace("--", "\u2013"))
     # Hyphens need nothing: "{}" parts dash runs as it does for TeX ("--{}---" is
     # an en dash and an em dash), and the braces go only after the dashes are read.
     out = _ACCENT_RE.sub(_accent, out)
@@ -101,10 +101,17 @@ def _fast_decode(text: str) -> str | None:
     out = out.replace("---", "\u2014").replace("--", "\u2013")  # literal hyphens are "\x00-"
     # Last: the character after each "\x00" is kept as it is, the marker
     # dropped; ~ is a no-break space; grouping braces go.
-    return _FINAL_RE.sub(_final, out)
+    return _finish(out)
 
 
 _FINAL_RE = re.compile(r"\x00([\s\S]?)|[~{}]")
+
+
+def _finish(text: str) -> str:
+    """_FINAL_RE's work; with str.replace where only grouping braces are left."""
+    if "\x00" in text or "~" in text:
+        return _FINAL_RE.sub(_final, text)
+    return text.replace("{", "").replace("}", "") if "{" in text or "}" in text else text
 
 
 def _final(m: re.Match) -> str:
@@ -114,13 +121,11 @@ def _final(m: re.Match) -> str:
     return "\u00a0" if text == "~" else ""
 
 
-# What _fast_decode could change: a backslash, brace, dollar, tilde, or "--".
-_LATEX_LIKE = re.compile(r"[\\{}$~]|--")
-
-
 def decode_latex(text: str) -> str:
     """LaTeX -> Unicode text; plain text passes through untouched (fast path)."""
-    if _LATEX_LIKE.search(text) is None:
+    # what _fast_decode could change: a backslash, brace, dollar, tilde, or "--"
+    # (six searches in C: three times faster than one pattern's)
+    if not ("\\" in text or "{" in text or "}" in text or "$" in text or "~" in text or "--" in text):
         return one_line(text)
     fast = _fast_decode(text)
     if fast is not None:
@@ -172,22 +177,67 @@ _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue00
 
 # BibTeX's name grammar ("First von Last", "von Last, First", "von Last, Jr, First"),
 # as bibtexparser's split_multiple_persons_names and parse_single_name_into_parts
-# read it, for names without braces or backslashes (most of them: those functions
-# walk each name a character at a time in Python). A name with either goes to
-# bibtexparser, and so does one it rejects (too many commas, a trailing comma),
-# for its error.
+# read it: those walk each name a character at a time in Python. Here the
+# patterns below read a copy in which each braced group ({World Bank}, {\"u})
+# is masked, so that nothing in it splits names or words. What this is not sure
+# of goes to bibtexparser: an unbalanced brace, a backslash outside braces
+# between names, a trailing lone backslash, a name it rejects (too many commas,
+# a trailing comma; for its error).
 _AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
 _NAME_SPACE = re.compile(r"[ ~\r\n\t]+")  # "~" parts the words of a name, not the names
+_WORD_OR_COMMA = re.compile(r"[^ ~\r\n\t,]+|,")
+_AND_MARKS = re.compile(r"\\[\s\S]?|[{}]")  # between names, a backslash hides the next character
+_NAME_MARKS = re.compile(r"\\[^ ~\r\n\t]|[{}]")  # in a name, but for a space: "\ " is a backslash, then a space
+
+
+def _masked(text: str, marks: re.Pattern, escapes: bool) -> str | None:
+    """``text`` with each top-level braced group, and with ``escapes`` each
+    backslash escape, replaced by as many "\x01"; None if a brace is unbalanced
+    or (not ``escapes``) a backslash stands outside braces."""
+    pieces, done, depth, start = [], 0, 0, 0
+    for m in marks.finditer(text):
+        mark = m.group()
+        if mark[0] == "\\":
+            if depth == 0:
+                if not escapes:
+                    return None
+                pieces += (text[done:m.start()], "\x01" * len(mark))
+                done = m.end()
+        elif mark == "{":
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        else:
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0:
+                pieces += (text[done:start], "\x01" * (m.end() - start))
+                done = m.end()
+    if depth:
+        return None
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _split_names(text: str) -> list[str]:
     """One string per person of an author (editor...) field."""
-    if "{" in text or "}" in text or "\\" in text:
-        from bibtexparser.middlewares.names import split_multiple_persons_names
+    names = text.strip(" \r\n\t")
+    if not names:
+        return []
+    seen = names
+    if "{" in names or "}" in names or "\\" in names:
+        seen = _masked(names, _AND_MARKS, escapes=False)
+        if seen is None:
+            from bibtexparser.middlewares.names import split_multiple_persons_names
 
-        return split_multiple_persons_names(text)
-    text = text.strip(" \r\n\t")
-    return _AND.split(text) if text else []
+            return split_multiple_persons_names(text)
+    out, start = [], 0
+    for m in _AND.finditer(seen):
+        out.append(names[start:m.start()])
+        start = m.end()
+    out.append(names[start:])
+    return out
 
 
 def _case(word: str) -> int:
@@ -198,11 +248,54 @@ def _case(word: str) -> int:
     return -1
 
 
+def _braced_case(word: str) -> int:
+    """:func:`_case` of a word with braces or backslashes, as bibtexparser reads it:
+    a braced group tells only if it starts with a backslash ({\\'E}: upper case,
+    by the first letter after the command), and so does an escaped letter."""
+    level, start, command, special = 0, False, False, False
+    chars = iter(word)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, None)
+            if escaped is None:
+                continue
+            if escaped not in " ~\r\n\t":
+                if start:
+                    start, command, special = False, escaped.isalpha(), True
+                elif escaped.isalpha():
+                    return 1 if escaped.isupper() else 0
+                continue
+            char = escaped  # "\\ ": a backslash, then a space
+        if char == "{":
+            level += 1
+            start, command, special = True, False, False
+            continue
+        start = False
+        if char == "}":
+            level -= 1
+            command = special = False
+        elif level and command:
+            command = char.isalpha()
+        elif (not level or special) and char.isalpha():
+            return 1 if char.isupper() else 0
+    return -1
+
+
 def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
     """(first, von, last, jr) words of one name."""
+    marked = "{" in name or "}" in name or "\\" in name
+    seen = _masked(name, _NAME_MARKS, escapes=True) if marked else name
     sections = None
-    if "{" not in name and "}" not in name and "\\" not in name:
-        sections = [[w for w in _NAME_SPACE.split(part) if w] for part in name.split(",")]
+    if seen is not None and not seen.endswith("\\"):  # bibtexparser doubles a last lone backslash
+        if marked:  # the words of the name, where the masked copy has them
+            sections = [[]]
+            for m in _WORD_OR_COMMA.finditer(seen):
+                if m.group() == ",":
+                    sections.append([])
+                else:
+                    sections[-1].append(name[m.start():m.end()])
+        else:
+            sections = [[w for w in _NAME_SPACE.split(part) if w] for part in name.split(",")]
         if len(sections) > 3 or (len(sections) > 1 and not sections[-1]):
             sections = None  # bibtexparser's error
     if sections is None:
@@ -221,7 +314,7 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
         words = sections[0]
         if len(words) <= 2:
             return words[:-1], von, words[-1:], jr
-        cases = [_case(w) for w in words]
+        cases = [(_braced_case if marked else _case)(w) for w in words]
         if 0 not in cases:
             return words[:-1], von, words[-1:], jr
         # First: the upper-case words before the first lower-case one; von up to
@@ -236,7 +329,7 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
         jr = sections[1]
     last = sections[0]
     if len(last) > 1:  # von: up to the last lower-case word but the last
-        cases = [_case(w) for w in last[:-1]]
+        cases = [(_braced_case if marked else _case)(w) for w in last[:-1]]
         if 0 in cases:
             split = len(cases) - cases[::-1].index(0)
             return first, last[:split], last[split:], jr
@@ -310,6 +403,7 @@ def _date(fields: dict, notes: list[str] | None = None) -> dict | None:
     return {"date-parts": [parts]}
 
 
+_PAGE_DASHES = re.compile(r"\s*[-\u2013\u2014]+\s*")
 # The fields entry_to_record reads as text (LaTeX decoded): decoding the others
 # (keywords, file, timestamp... of a reference manager's export) was wasted.
 _TEXT_FIELDS = frozenset("""title subtitle issuetitle journaltitle journal booktitle howpublished series
@@ -317,27 +411,12 @@ _TEXT_FIELDS = frozenset("""title subtitle issuetitle journaltitle journal bookt
     organization location address date year month""".split())
 
 
-_SHORT = 80  # the length up to which a value is remembered, decoded
-
-
-def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None,
-                    decoded: dict[str, str] | None = None) -> Record:
+def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None) -> Record:
     """Map one entry's (raw, LaTeX-encoded) fields to a CSL record; what is left
-    out of it (a date that cannot be) is said in ``notes``. ``decoded``: short
-    values already decoded in this file (years, months, volumes, journals and
-    publishers recur from entry to entry)."""
+    out of it (a date that cannot be) is said in ``notes``."""
     etype = entry_type.lower()
     rec: Record = {"type": CSL_TYPE.get(etype, "document")}
-    decoded = {} if decoded is None else decoded
-    text = {}
-    for k, v in fields.items():
-        if k in _TEXT_FIELDS and isinstance(v, str):
-            if len(v) > _SHORT:
-                text[k] = decode_latex(v)
-            elif (plain := decoded.get(v)) is not None:
-                text[k] = plain
-            else:
-                text[k] = decoded[v] = decode_latex(v)
+    text = {k: decode_latex(v) for k, v in fields.items() if k in _TEXT_FIELDS and isinstance(v, str)}
     for role in ("author", "editor", "translator"):
         if fields.get(role):
             people = _names(fields[role])
@@ -371,7 +450,7 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
     if text.get("eid") and "number" not in rec:
         rec["number"] = text["eid"]  # biblatex: an article number
     if text.get("pages"):
-        rec["page"] = re.sub(r"\s*[-\u2013\u2014]+\s*", "-", text["pages"])
+        rec["page"] = _PAGE_DASHES.sub("-", text["pages"])
     publisher = text.get("publisher") or text.get("institution") or text.get("school") or text.get("organization")
     if publisher:
         rec["publisher"] = publisher
@@ -423,7 +502,10 @@ _KEY = r'[^{}",=@\\]*+'  # up to the "=" (a field's name), or the "," (an entry'
 # number of "name = value," then one more, or a comma and spaces, before the "}").
 _ENTRY = re.compile(r"@(\w*)[ \t]*\{(" + _KEY + r")(?:,((?:" + _KEY + "=" + _VALUE + ",)*+(?:" + _KEY + "="
                     + _VALUE + r")?)\s*+)?\}")
-_FIELD = re.compile("(" + _KEY + ")=(" + _VALUE + ")")
+# A field: its name, then the inside of its braces if its value is one braced
+# group (nearly all are), else the value as written.
+_FIELD = re.compile("(" + _KEY + r")=\s*+(?:" + _BRACED[:2] + "(" + _BRACED[2:-2] + ")" + _BRACED[-2:]
+                    + r"\s*+(?=,|\Z)|(" + _VALUE + "))")
 _STRING = re.compile("(" + _KEY + ")=" + _BRACED[2:-2] + r"\}")  # @string{name = value}
 _BLOCK = re.compile(r"@(\w*)[ \t]*\{")
 
@@ -466,6 +548,7 @@ def _split(text: str) -> list[_Entry] | None:
         return None
     entries: list[_Entry] = []
     strings: list[tuple[str, str]] = []
+    written: list[tuple[list, int]] = []  # fields whose value is not one braced group
     line, counted = 0, 0
     pos = 0
     find, count, entry_at, fields_in = text.find, text.count, _ENTRY.match, _FIELD.findall
@@ -477,7 +560,14 @@ def _split(text: str) -> list[_Entry] | None:
         if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
             pos = m.end()
             body = m.group(3)
-            fields = [(k.strip(), v.strip()) for k, v in fields_in(body)] if body else []
+            fields = []
+            if body:
+                for key, inside, value in fields_in(body):
+                    if value:  # not one braced group: a @string's name, quotes, a number...
+                        written.append((fields, len(fields)))
+                        fields.append((key.strip(), value.strip()))
+                    else:
+                        fields.append((key.strip(), inside))
             entries.append(_Entry(m.group(1).lower(), m.group(2).strip(), fields, line))
         else:
             block = _BLOCK.match(text, at)
@@ -495,37 +585,25 @@ def _split(text: str) -> list[_Entry] | None:
             if m is None:
                 return None
             pos = m.end()
-        if "@" in text[at + 1:pos] and _at_line_start(text, at + 1, pos):
+        if find("@", at + 1, pos) >= 0 and _at_line_start(text, at + 1, pos):
             return None
     # duplicate keys are bibtexparser's failed blocks
     if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
         return None
     macros = {k.lower(): v for k, v in strings}
+    if "" in macros:  # a @string without a name would stand for empty values
+        return None
     for entry in entries:
-        fields = entry.fields
-        if len({k for k, _ in fields}) < len(fields):
+        if len({k for k, _ in entry.fields}) < len(entry.fields):
             return None
-        for i, (key, value) in enumerate(fields):
-            first, last = value[:1], value[-1:]
-            if first == "{" and last == "}":
-                inner = value[1:-1]
-                if "{" in inner or "}" in inner:
-                    inner = _unenclosed(value)
-                    if inner is None:
-                        return None
-                fields[i] = (key, inner)
-            elif first != '"' or last != '"':
-                if macros:
-                    value = macros.get(value.lower(), value)
-                    value = _unenclosed(value)
-                    if value is None:
-                        return None
-                    fields[i] = (key, value)
-            else:
-                value = _unenclosed(value)
-                if value is None:
-                    return None
-                fields[i] = (key, value)
+    for fields, i in written:
+        key, value = fields[i]
+        if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
+            value = macros.get(value.lower(), value)  # bibtexparser's ResolveStringReferences
+        value = _unenclosed(value)  # and its RemoveEnclosing
+        if value is None:
+            return None
+        fields[i] = (key, value)
     return entries
 
 
@@ -557,7 +635,6 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                    for e in library.entries]
     raw_entries = {e.key.lower(): e for e in entries}
     out = []
-    decoded: dict[str, str] = {}
     for entry in entries:
         line = (entry.start_line or 0) + 1
         try:  # one entry's trouble (a name bibtexparser cannot split) skips that entry only
@@ -571,7 +648,7 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                     if k not in ("title", "crossref", "ids") and k not in fields:
                         fields[k] = v
             notes: list[str] = []
-            rec = entry_to_record(entry.entry_type, fields, notes, decoded)
+            rec = entry_to_record(entry.entry_type, fields, notes)
         except Exception as exc:
             problems.append(unreadable(f"{origin}:{line}", exc))
             continue
