@@ -392,6 +392,8 @@ _BREAKS_VERBATIM = re.compile(r"[{}\\]")
 
 def _verbatim(text: str) -> str:
     """url/doi: raw, except what would break the field: braces, backslashes, spaces."""
+    if text.isprintable() and " " not in text and "{" not in text and "}" not in text and "\\" not in text:
+        return text  # (printable and no space: no whitespace at all) most links
     text = _WS.sub("", text)
     return _BREAKS_VERBATIM.sub(lambda m: quote(m.group(0)), text)
 
