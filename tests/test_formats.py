@@ -229,3 +229,35 @@ def test_a_reference_without_author_or_title_compiles_with_natbib(tmp_path):
         subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=120, check=False)
     log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
     assert "not compatible" not in log and "! " not in log, log[-2000:]
+
+
+def test_threads_rendering_at_once_each_get_their_own_preamble():
+    """The @preamble's characters are collected per thread (formats/bibtex.py
+    _non_ascii_characters): a library used from several threads must not mix them."""
+    import sys
+    import threading
+
+    from citetool.formats.bibtex import render_bibtex
+
+    greek = [{"id": f"g{i}", "type": "article-journal", "title": f"Ελληνικά δ{i}"} for i in range(300)]
+    maths = [{"id": f"m{i}", "type": "article-journal", "title": f"Bounds ≤ ∞ {i}"} for i in range(300)]
+    expected = {"greek": render_bibtex(greek), "maths": render_bibtex(maths)}
+    got: dict[str, list[str]] = {"greek": [], "maths": []}
+
+    def work(name, records):
+        for _ in range(20):
+            got[name].append(render_bibtex(records))
+
+    threads = [threading.Thread(target=work, args=(name, recs)) for name, recs in (("greek", greek), ("maths", maths))]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the threads take turns as often as Python lets them
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert "u8:\\detokenize{δ}" in expected["greek"] and "u8:\\detokenize{≤}" not in expected["greek"]
+    assert "u8:\\detokenize{≤}" in expected["maths"] and "u8:\\detokenize{δ}" not in expected["maths"]
+    assert got["greek"] == [expected["greek"]] * 20 and got["maths"] == [expected["maths"]] * 20
