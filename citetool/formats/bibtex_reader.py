@@ -1,4 +1,6 @@
-"""Read BibTeX/biblatex files with bibtexparser 2.x into records.
+"""Read BibTeX/biblatex files into records, as bibtexparser 2.x reads them: with
+citetool's own splitter and name splitting, which follow its rules, and with
+bibtexparser itself for a file or a name they are not sure of (see _split).
 
 String macros (``@string``) and month macros are resolved, LaTeX is decoded to
 Unicode (pylatexenc), names are split the BibTeX way (braced groups such as
