@@ -510,6 +510,7 @@ _FIELD = re.compile("(" + _KEY + r")=\s*+(?:" + _BRACED[:2] + "(" + _BRACED[2:-2
                     + r"\s*+(?=,|\Z)|(" + _VALUE + "))")
 _STRING = re.compile("(" + _KEY + ")=" + _BRACED[2:-2] + r"\}")  # @string{name = value}
 _BLOCK = re.compile(r"@(\w*)[ \t]*\{")
+_PAREN_BLOCK = re.compile(r"@\w*[ \t]*\(")
 
 
 class _Entry:
@@ -574,7 +575,10 @@ def _split(text: str) -> list[_Entry] | None:
         else:
             block = _BLOCK.match(text, at)
             if block is None:
-                return None
+                if _PAREN_BLOCK.match(text, at):
+                    return None
+                pos = at + 1  # text between blocks (an address in a comment): for bibtexparser too
+                continue
             kind = block.group(1).lower()
             if kind.startswith(("comment", "preamble")):
                 m = _INSIDE.match(text, block.end())
