@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record, date_parts
+from citetool.record import year as year_of
 from citetool.sources import rank as source_rank
 
 USER = "user"
@@ -105,31 +106,45 @@ def identity_keys(record: Record) -> list[str]:
 
 def _strong_keys(record: Record) -> list[str]:
     """The identifiers among :func:`identity_keys`: DOI, RePEc handle, ISBN, URL."""
-    keys = []
+    return [ident for kind in _STRONG_KINDS.values() for ident in kind(record)]
+
+
+def _doi_keys(record: Record) -> list[str]:
     doi = record.get("DOI")
-    if isinstance(doi, str) and doi:
-        keys.append("doi:" + doi.lower())
+    return ["doi:" + doi.lower()] if isinstance(doi, str) and doi else []
+
+
+def _repec_keys(record: Record) -> list[str]:
     handle = record.get(META, {}).get("ids", {}).get("repec")
-    if handle:
-        keys.append("repec:" + handle.lower())
+    return ["repec:" + handle.lower()] if handle else []
+
+
+def _isbn_keys(record: Record) -> list[str]:
+    keys = []
     if record.get("ISBN") and record.get("type") in ("book", "report", "thesis"):
         for isbn in str(record["ISBN"]).split(","):
             normal = isbn13(isbn, check=False) if isbn.strip() else None
             if normal:
                 keys.append("isbn:" + normal)  # a chapter shares its book's ISBN: not an identity
+    return keys
+
+
+def _url_keys(record: Record) -> list[str]:
     url = record.get("URL")
     if isinstance(url, str) and url.startswith("http") and "doi.org/" not in url and "repec.org/" not in url.lower():
-        keys.append("url:" + url.split("#", 1)[0].lower())
-    return keys
+        return ["url:" + url.split("#", 1)[0].lower()]
+    return []
+
+
+# The strong identity keys, by their prefix, strongest first.
+_STRONG_KINDS = {"doi:": _doi_keys, "repec:": _repec_keys, "isbn:": _isbn_keys, "url:": _url_keys}
 
 
 def _title_key(record: Record, year_wanted: str | None = None) -> str | None:
     """The title key ("title:TITLE|YEAR|FAMILY", folded), if the record has one;
     with ``year_wanted``, None at once for a record of another year."""
-    if year_wanted is not None:
-        parts = date_parts(record)
-        if not parts or str(parts[0]) != year_wanted:
-            return None
+    if year_wanted is not None and str(year_of(record)) != year_wanted:  # (year_of: a plain date at once)
+        return None
     # Cheapest parts first: most of an index's time went on folding titles of
     # records that have no year or no named first person.
     person = _first_person(record)
@@ -150,8 +165,9 @@ def build_index(records: dict[str, Record]) -> dict[str, str]:
 
 class IdentityIndex(dict):
     """:func:`build_index` of ``records``, kept up to date by the writers (``update``,
-    ``[key] = ``), with the title keys built only when needed. The strong keys
-    (DOI, RePEc, ISBN, URL) cost little; the title keys are most of an index's
+    ``[key] = ``), with each kind of key built only when first asked: the strong
+    keys (DOI, RePEc, ISBN, URL) a kind at a time, in one pass each (adding a DOI
+    builds the DOI keys only); the title keys are most of an index's
     time (a title and a name folded per record). A title look-up is first answered
     by a scan of the records of its year (what adding one DOI needs), and from
     the ``SCANS``-th on by building them all; :meth:`complete` builds them at
@@ -164,14 +180,22 @@ class IdentityIndex(dict):
     def __init__(self, records: dict[str, Record]):
         super().__init__()
         self.records = records
+        self._kinds_built: set[str] = set()  # the strong kinds ("doi:"...) whose keys are in
         self._titles_built = False
         self._scans = 0
-        for key, rec in records.items():
-            for ident in _strong_keys(rec):
+
+    def _build_kind(self, prefix: str) -> None:
+        """Add every record's keys of one strong kind (the writers' are kept)."""
+        self._kinds_built.add(prefix)
+        keys_of = _STRONG_KINDS[prefix]
+        for key, rec in self.records.items():
+            for ident in keys_of(rec):
                 self.setdefault(ident, key)
 
     def complete(self) -> None:
-        """Add every record's title key (keys already set are kept: the writers')."""
+        """Add every record's keys, the title keys included (keys already set are kept: the writers')."""
+        for prefix in _STRONG_KINDS.keys() - self._kinds_built:
+            self._build_kind(prefix)
         if not self._titles_built:
             self._titles_built = True
             for key, rec in self.records.items():
@@ -180,6 +204,9 @@ class IdentityIndex(dict):
                     self.setdefault(title, key)
 
     def get(self, ident: str, default=None):
+        prefix = ident[:ident.find(":") + 1]
+        if prefix in _STRONG_KINDS and prefix not in self._kinds_built:
+            self._build_kind(prefix)  # a strong kind is built whole when first asked: one pass, cheap
         if dict.__contains__(self, ident):
             return dict.__getitem__(self, ident)
         if self._titles_built or not ident.startswith("title:"):

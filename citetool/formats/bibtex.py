@@ -18,14 +18,17 @@ What the real consumers demand, and how this module meets it:
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
+import threading
 import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from citetool.identifiers import doi_url, isbn13
 from citetool.record import (
+    META,
     Record,
     date_parts,
     date_text,
@@ -226,11 +229,7 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
 
     biblatex: the Latin letters pdflatex's UTF-8 input does not know
     (Vietnamese ễ) are declared too (:func:`_biblatex_declaration`)."""
-    chars = set()
-    for entry in entries:
-        if not entry.isascii():
-            chars.update(*_NON_ASCII.findall(entry))
-    declared = {ch: form for ch in chars
+    declared = {ch: form for ch in _non_ascii_characters(entries)
                  if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None))}
     if not declared:
         return ""
@@ -242,7 +241,25 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
     return "\n".join(lines)
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_collected = threading.local()  # the characters _non_ascii_characters is collecting, per thread
+
+
+def _collect_run(exc: UnicodeEncodeError) -> tuple[str, int]:
+    _collected.chars.update(exc.object[exc.start:exc.end])
+    return "", exc.end
+
+
+codecs.register_error("citetool.collect-non-ascii", _collect_run)
+
+
+def _non_ascii_characters(texts: list[str]) -> set[str]:
+    """Every non-ASCII character in ``texts``, found by Python's ASCII encoder
+    (in C; a regular expression took a tenth of a whole export)."""
+    _collected.chars = found = set()
+    for text in texts:
+        if not text.isascii():
+            text.encode("ascii", "citetool.collect-non-ascii")
+    return found
 
 
 def _braces_balanced(text: str) -> bool:
@@ -274,12 +291,17 @@ def escape(text: str, mode: str) -> str:
             and "``" not in text and "''" not in text):
         return text.strip(" ")  # printable ASCII with nothing to escape: most values
     text = one_line(text)  # no-break spaces survive (as ~ in classic BibTeX)
-    specials = _SPECIALS
-    if ("{" in text or "}" in text) and _braces_balanced(text):
-        # \{ \} count as braces for bibtex and biber, so only a balanced pair
-        # may use them; pandoc and citation-js read them, not \textbraceleft.
-        specials = {**_SPECIALS, "{": "\\{", "}": "\\}"}
-    text = _SPECIAL_RE.sub(lambda m: specials[m.group(0)], text)
+    if "\\" in text or "{" in text or "}" in text or "~" in text or "^" in text:
+        specials = _SPECIALS
+        if ("{" in text or "}" in text) and _braces_balanced(text):
+            # \{ \} count as braces for bibtex and biber, so only a balanced pair
+            # may use them; pandoc and citation-js read them, not \textbraceleft.
+            specials = {**_SPECIALS, "{": "\\{", "}": "\\}"}
+        text = _SPECIAL_RE.sub(lambda m: specials[m.group(0)], text)
+    else:  # (no scan of a long text with the pattern: each of these forms only adds a backslash)
+        for special in "&%$#_":
+            if special in text:
+                text = text.replace(special, _SPECIALS[special])
     if "--" in text or "``" in text or "''" in text:
         # TeX ligatures would turn these into dashes and quotes: break every pair
         # ("---" is three hyphens, -{}-{}-, not a hyphen and an en dash).
@@ -289,7 +311,8 @@ def escape(text: str, mode: str) -> str:
     # Combine a letter with its combining marks (e + U+0302 + U+0303 is one
     # LaTeX accent), but only there: NFC of the whole text would also replace
     # characters with a singleton decomposition (U+FA15 -> U+51DE).
-    if _COMBINING.search(text):
+    # (Text whose NFC is itself has nothing to combine, and is known at once.)
+    if not unicodedata.is_normalized("NFC", text):
         text = _COMBINING_RUN.sub(lambda m: unicodedata.normalize("NFC", m.group(0)), text)
     return _encode_non_ascii(text, mode)
 
@@ -297,11 +320,9 @@ def escape(text: str, mode: str) -> str:
 # A TeX ligature: two of - ` ' side by side.
 _LIGATURE_PAIR = re.compile(r"([-`'])(?=\1)")
 _COMBINING_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-_COMBINING = re.compile(f"[{_COMBINING_MARKS}]")  # one scan, for the text that has none (most)
 _COMBINING_RUN = re.compile(f".[{_COMBINING_MARKS}]+", re.S)
 
 
-_NON_ASCII_RUNS = re.compile(r"([^\x00-\x7f]+)")
 _LIGATURE_CHARS = "-`'"
 _run_forms: dict[tuple[str, str], str] = {}  # a run's form, by (run, mode), remembered
 
@@ -310,16 +331,32 @@ def _encode_non_ascii(text: str, mode: str) -> str:
     """``text`` with each run of non-ASCII characters in its LaTeX form
     (:func:`_run_form`), and no TeX ligature formed across a run and its
     neighbour ("-" before an en dash written "--" would read as an em dash):
-    such neighbours are parted by {}."""
-    pieces = _NON_ASCII_RUNS.split(text)  # ASCII, run, ASCII, run, ..., ASCII
-    for i in range(1, len(pieces), 2):
-        form = _run_forms.get((pieces[i], mode)) or _run_form(pieces[i], mode)
-        if form[0] in _LIGATURE_CHARS and pieces[i - 1][-1:] == form[0]:
-            form = "{}" + form
-        if form[-1] in _LIGATURE_CHARS and pieces[i + 1][:1] == form[-1]:
-            form += "{}"
-        pieces[i] = form
-    return "".join(pieces)
+    such neighbours are parted by {}. The runs are found by Python's ASCII
+    encoder, which hands each one to :func:`_run_in_latex` (a regular
+    expression took ten times as long over an abstract)."""
+    return text.encode("ascii", _ERROR_HANDLERS[mode]).decode("utf-8")
+
+
+def _run_in_latex(exc: UnicodeEncodeError, mode: str) -> tuple[bytes, int]:
+    text, start, end = exc.object, exc.start, exc.end  # the encoder gives a whole run at once
+    run = text[start:end]
+    form = _run_forms.get((run, mode)) or _run_form(run, mode)
+    if form[0] in _LIGATURE_CHARS and text[start - 1:start] == form[0]:
+        form = "{}" + form
+    if form[-1] in _LIGATURE_CHARS and text[end:end + 1] == form[-1]:
+        form += "{}"
+    return form.encode("utf-8"), end
+
+
+def _register_error_handlers() -> dict[str, str]:
+    names = {}
+    for mode in (CLASSIC, BIBLATEX):
+        names[mode] = f"citetool.latex-{mode}"
+        codecs.register_error(names[mode], lambda exc, mode=mode: _run_in_latex(exc, mode))
+    return names
+
+
+_ERROR_HANDLERS = _register_error_handlers()
 
 
 def _run_form(run: str, mode: str) -> str:
@@ -355,6 +392,8 @@ _BREAKS_VERBATIM = re.compile(r"[{}\\]")
 
 def _verbatim(text: str) -> str:
     """url/doi: raw, except what would break the field: braces, backslashes, spaces."""
+    if text.isprintable() and " " not in text and "{" not in text and "}" not in text and "\\" not in text:
+        return text  # (printable and no space: no whitespace at all) most links
     text = _WS.sub("", text)
     return _BREAKS_VERBATIM.sub(lambda m: quote(m.group(0)), text)
 
@@ -632,30 +671,35 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     kind: "text" (escaped), "title" (escaped + case-protected), "names", "verbatim", "macro".
     """
     f: dict[str, tuple[str, str]] = {}
+    get = rec.get
     for role in ("author", "editor", "translator"):
-        people = names(rec, role)
-        if people:
-            f[role] = ("names", people)  # type: ignore[assignment]
-    if rec.get("title"):
+        people = get(role)
+        if people and type(people) is list:
+            people = names(rec, role)
+            if people:
+                f[role] = ("names", people)  # type: ignore[assignment]
+    if get("title"):
         f["title"] = ("title", rec["title"])
-    if rec.get("container-title"):
+    if get("container-title"):
         f["container"] = ("text", rec["container-title"])
-    if rec.get("collection-title"):
+    if get("collection-title"):
         f["series"] = ("text", rec["collection-title"])
-    for csl, bib in (("volume", "volume"), ("edition", "edition")):
-        if rec.get(csl):
-            f[bib] = ("text", str(rec[csl]))
-    if rec.get("issue"):
+    if get("volume"):
+        f["volume"] = ("text", str(rec["volume"]))
+    if get("edition"):
+        f["edition"] = ("text", str(rec["edition"]))
+    if get("issue"):
         f["issue"] = ("text", str(rec["issue"]))
-    if rec.get("number"):
+    if get("number"):
         f["csl_number"] = ("text", str(rec["number"]))
-    first, last = page_range(rec)
-    if first:
-        pages = escape(first, mode) + (f"--{escape(last, mode)}" if last else "")
-        f["pages"] = ("latex", pages)
-    if rec.get("publisher"):
+    if get("page"):
+        first, last = page_range(rec)
+        if first:
+            pages = escape(first, mode) + (f"--{escape(last, mode)}" if last else "")
+            f["pages"] = ("latex", pages)
+    if get("publisher"):
         f["publisher"] = ("text", rec["publisher"])
-    if rec.get("publisher-place"):
+    if get("publisher-place"):
         f["location" if biblatex else "address"] = ("text", rec["publisher-place"])
     parts = date_parts(rec)
     if biblatex:
@@ -664,47 +708,49 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         f["year"] = ("text", str(parts[0]))
         if len(parts) > 1 and 1 <= parts[1] <= 12:
             f["month"] = ("macro", MONTHS[parts[1] - 1])
-    if rec.get("DOI"):
-        f["doi"] = ("verbatim", rec["DOI"])
-    url = rec.get("URL")
-    link = repec_link(rec)
-    if url and not (rec.get("DOI") and url.lower() == doi_url(rec["DOI"]).lower()):
+    doi, url = get("DOI"), get("URL")
+    if doi:
+        f["doi"] = ("verbatim", doi)
+    meta = get(META)
+    handle = repec_handle(rec) if meta else None
+    if url and not (doi and url.lower() == doi_url(doi).lower()):
         f["url"] = ("verbatim", url)
-    elif link:
-        f["url"] = ("verbatim", link)  # as EconPapers' own BibTeX export does
-    handle = repec_handle(rec)
+    elif handle:
+        f["url"] = ("verbatim", repec_link(rec))  # as EconPapers' own BibTeX export does
     if biblatex and handle:
         f["eprint"] = ("verbatim", handle)
         f["eprinttype"] = ("text", "RePEc")
-    issn = first_value(rec.get("ISSN"))
-    if issn:
-        f["issn"] = ("text", issn)
-    if rec.get("ISBN"):
+    if get("ISSN"):
+        issn = first_value(rec["ISSN"])
+        if issn:
+            f["issn"] = ("text", issn)
+    if get("ISBN"):
         isbns = [i.strip() for i in str(rec["ISBN"]).split(",") if isbn13(i)]
         if isbns:
             f["isbn"] = ("text", isbns[0])
-    if rec.get("genre"):
+    if get("genre"):
         f["genre"] = ("text", rec["genre"])
-    if rec.get("event-title"):
+    if get("event-title"):
         f["eventtitle"] = ("text", rec["event-title"])
-    if rec.get("event-place"):
+    if get("event-place"):
         f["venue"] = ("text", rec["event-place"])
-    if rec.get("note"):
+    if get("note"):
         f["note"] = ("text", rec["note"])
-    accessed = date_parts(rec, "accessed")
-    if accessed and f.get("url"):
-        iso = date_text(accessed)
-        if biblatex:
-            f["urldate"] = ("macro", iso)
-        else:
-            note = f"Accessed {iso}"
-            f["note"] = ("text", f"{rec['note']}. {note}" if rec.get("note") else note)
-    related = ". ".join(relation_notes(rec))  # the preprint an upgrade replaced
+    if get("accessed") and f.get("url"):
+        accessed = date_parts(rec, "accessed")
+        if accessed:
+            iso = date_text(accessed)
+            if biblatex:
+                f["urldate"] = ("macro", iso)
+            else:
+                note = f"Accessed {iso}"
+                f["note"] = ("text", f"{rec['note']}. {note}" if get("note") else note)
+    related = ". ".join(relation_notes(rec)) if meta else ""  # the preprint an upgrade replaced
     if related and biblatex:
         f["addendum"] = ("text", related)
     elif related:
         f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
-    if rec.get("abstract"):
+    if get("abstract"):
         f["abstract"] = ("text", rec["abstract"])
     return f
 
