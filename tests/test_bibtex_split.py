@@ -41,6 +41,7 @@ READ = {
     "spacing": "@book  {  k1 ,\n\n  Title\t=\t{T}  ,\n  author={A}\n\n}\n\n\n@misc{k2,x={y}}",
     "line counting": "junk\n\n@misc{a, note = {one \\\n two\n three}}\n% comment\n@misc{b, title={B}}",
     "at signs": "@misc{a, url = {https://medium.com/@me}, note = {write to me@x.org}}",
+    "at signs between entries": "% by me@example.org\n@misc{a, title={A}}\n@ home\n@misc{b, title={B}}",
     "keys in two cases": "@misc{Key, title={A}}\n@misc{key, title={B}}",
     "comments and preamble": '@comment{jabref-meta: x;}\n@preamble{"\\newcommand{\\x}{y}"}\n@misc{a,t={1}}',
     "unicode": "@misc{Müller2001, title = {Über {Ærø} – ß}, author = {Müller, Jörg}}",
@@ -61,7 +62,7 @@ GIVE_UP = {
     "duplicate field": "@misc{a, title={A}, title={B}}",
     "missing equals": "@misc{a, title {A}}",
     "too deep": "@misc{a, title = {{{{{{{{deep}}}}}}}}}",
-    "at sign between entries": "me@example.org\n@misc{a, title={A}}",
+    "parenthesised after text": "% see @misc(a, title={A})\n@misc{b, title={B}}",
     "dangling": "@misc{a, title={A}, oops}",
     "concatenation in braces": "@misc{a, title = {a} # {b}}",  # bibtexparser's enclosing rules count braces in quotes
 }

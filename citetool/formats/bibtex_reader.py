@@ -1,4 +1,6 @@
-"""Read BibTeX/biblatex files with bibtexparser 2.x into records.
+"""Read BibTeX/biblatex files into records, as bibtexparser 2.x reads them: with
+citetool's own splitter and name splitting, which follow its rules, and with
+bibtexparser itself for a file or a name they are not sure of (see _split).
 
 String macros (``@string``) and month macros are resolved, LaTeX is decoded to
 Unicode (pylatexenc), names are split the BibTeX way (braced groups such as
@@ -508,6 +510,7 @@ _FIELD = re.compile("(" + _KEY + r")=\s*+(?:" + _BRACED[:2] + "(" + _BRACED[2:-2
                     + r"\s*+(?=,|\Z)|(" + _VALUE + "))")
 _STRING = re.compile("(" + _KEY + ")=" + _BRACED[2:-2] + r"\}")  # @string{name = value}
 _BLOCK = re.compile(r"@(\w*)[ \t]*\{")
+_PAREN_BLOCK = re.compile(r"@\w*[ \t]*\(")
 
 
 class _Entry:
@@ -572,7 +575,10 @@ def _split(text: str) -> list[_Entry] | None:
         else:
             block = _BLOCK.match(text, at)
             if block is None:
-                return None
+                if _PAREN_BLOCK.match(text, at):
+                    return None
+                pos = at + 1  # text between blocks (an address in a comment): for bibtexparser too
+                continue
             kind = block.group(1).lower()
             if kind.startswith(("comment", "preamble")):
                 m = _INSIDE.match(text, block.end())
