@@ -39,6 +39,7 @@ def main() -> None:
         # allow .pyc files (this workspace sets PYTHONDONTWRITEBYTECODE) and warm up.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["CITETOOL_STORE"] = str(store)
+        env["CITETOOL_CACHE_DIR"] = str(Path(folder) / "cache")  # never the user's own cache
         for warm in (["--version"], ["export"], ["list"]):
             subprocess.run([sys.executable, "-m", "citetool", *warm], env=env, capture_output=True)
         typer_floor = best([sys.executable, "-c", "import typer"], env, runs)

@@ -16,6 +16,14 @@ GOLDEN = Path(__file__).resolve().parent / "fixtures" / "speed"
 CACHED = {"bibtex": "export.bib", "biblatex": "export.biblatex.bib", "ris": "export.ris"}
 
 
+@pytest.fixture(autouse=True)
+def cache_every_export(monkeypatch):
+    """The golden store holds fewer references than the cache is used from."""
+    from citetool.library import Library
+
+    monkeypatch.setattr(Library, "EXPORT_CACHE_FROM", 1)
+
+
 @pytest.fixture
 def golden_store(store_path):
     store_path.write_bytes((GOLDEN / "store.json").read_bytes())
@@ -135,3 +143,13 @@ def test_entries_unused_for_long_are_dropped_when_the_file_is_written(run, golde
     entries = orjson.loads(path.read_bytes())["entries"]
     assert "0" * 32 not in entries
     assert len(entries) == len(store["references"]) + 1  # the changed reference's old entry stays a while
+
+
+def test_a_small_export_uses_no_cache(run, golden_store, tmp_path, monkeypatch):
+    from citetool.library import Library
+
+    monkeypatch.setattr(Library, "EXPORT_CACHE_FROM", 100)
+    references = len(json.loads(golden_store.read_text())["references"])
+    assert references < 100
+    assert _export(run, "-f", "bibtex") == (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
+    assert not (tmp_path / "cache" / "exports").exists()
