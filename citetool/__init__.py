@@ -11,7 +11,13 @@ work can be done from Python::
 Imports are kept lazy so that commands which need no network start fast.
 """
 
+import time as _time
+
 __version__ = "0.1.0"
+
+# When this process loaded citetool: a source file changed after it may not be
+# the code running (formats/entry_cache.py will not cache what this process renders).
+IMPORTED_AT = _time.time()
 
 __all__ = ["Library", "__version__"]
 

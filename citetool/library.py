@@ -143,7 +143,9 @@ class Library:
         if self.settings.export_cache and len(records) >= self.EXPORT_CACHE_FROM:
             from citetool.formats.entry_cache import EntryCache
 
-            cache = EntryCache(self.settings.cache_path() / "exports")
+            stored = self._checked_records or {}
+            cache = EntryCache(self.settings.cache_path() / "exports",
+                               checked=lambda rec: stored.get(rec.get("id")) is rec)  # the store's own, checked
         return render(fmt, records, unicode=unicode, cache=cache)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes

@@ -5,6 +5,7 @@ and the export is the same bytes with the cache cold, warm, broken or off."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import orjson
@@ -88,13 +89,70 @@ def test_a_cache_made_by_another_renderer_is_not_used(run, golden_store, tmp_pat
     assert orjson.loads(_cache_file(tmp_path, "bibtex").read_bytes())["fingerprint"] == "another citetool"
 
 
-def test_an_edited_module_changes_the_fingerprint(tmp_path):
+def test_the_fingerprint_is_the_sources_contents(tmp_path):
     module = tmp_path / "pkg" / "mod.py"
     module.parent.mkdir()
     module.write_text("x = 1\n")
-    before = entry_cache._source_stamps(tmp_path / "pkg")
-    module.write_text("x = 22\n")
-    assert entry_cache._source_stamps(tmp_path / "pkg") != before
+    os.utime(module, (1, 1))  # as Nix stores, reproducible archives and cp -p leave it
+    before = entry_cache.sources_fingerprint([tmp_path / "pkg"], loaded_at=10)
+    module.write_text("x = 2\n")  # the same size ...
+    os.utime(module, (1, 1))  # ... and time
+    after = entry_cache.sources_fingerprint([tmp_path / "pkg"], loaded_at=10)
+    assert before and after and before != after
+    # a source changed after the process loaded it: the code running may not be on disk
+    assert entry_cache.sources_fingerprint([tmp_path / "pkg"], loaded_at=0) is None
+
+
+def test_a_process_whose_sources_changed_caches_nothing(run, golden_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(entry_cache, "_fingerprint", "")  # what renderer_fingerprint finds then
+    golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
+    assert _export(run, "-f", "bibtex") == golden
+    assert not _cache_file(tmp_path, "bibtex").exists()
+
+
+def test_what_an_entry_does_not_show_does_not_count(run, golden_store, tmp_path):
+    """A refresh that changed nothing but its fetch time keeps every entry; a
+    RePEc handle (printed as eprint) is part of the entry."""
+    _export(run, "-f", "biblatex")
+    path = _cache_file(tmp_path, "biblatex")
+    _poison(path)
+    data = json.loads(golden_store.read_text(encoding="utf-8"))
+    for ref in data["references"]:
+        ref.setdefault("citetool", {})["sources"] = {"crossref": {"fetched": "2030-01-01T00:00:00Z"}}
+    golden_store.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert _export(run, "-f", "biblatex").count("POISON") == len(data["references"])
+    data["references"][0]["citetool"].setdefault("ids", {})["repec"] = "RePEc:abc:wpaper:1"
+    golden_store.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = _export(run, "-f", "biblatex")
+    assert "RePEc:abc:wpaper:1" in out and out.count("POISON") == len(data["references"]) - 1
+
+
+def test_records_built_in_python_are_cached_only_when_json_holds_them_alike(tmp_path, monkeypatch):
+    from citetool.formats.bibtex import render_bibtex
+    from citetool.library import Library
+
+    monkeypatch.setattr(Library, "EXPORT_CACHE_FROM", 1)
+    lib = Library(tmp_path / "store.json")
+    none = [{"id": "a", "type": "book", "title": "T", "volume": None}]
+    nan = [{"id": "a", "type": "book", "title": "T", "volume": float("nan")}]
+    assert lib.render("bibtex", none) == render_bibtex(none)
+    assert lib.render("bibtex", nan) == render_bibtex(nan)  # not the entry of volume=None: both are null in JSON
+    assert "volume = {nan}" in lib.render("bibtex", nan)
+
+
+def test_a_fifo_or_a_link_in_the_cache_is_never_read_or_followed(run, golden_store, tmp_path):
+    golden = (GOLDEN / "out" / "export.ris").read_text(encoding="utf-8")
+    path = _cache_file(tmp_path, "ris")
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    assert _export(run, "-f", "ris") == golden  # no wait on the FIFO; replaced by a file
+    assert path.is_file() and not path.is_symlink()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    path.unlink()
+    path.symlink_to(victim)
+    assert _export(run, "-f", "ris") == golden
+    assert victim.read_text() == "mine" and not path.is_symlink()
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\xff garbage", b"[1, 2]", b'{"fingerprint": 3}',
@@ -128,21 +186,22 @@ def test_off_writes_no_cache_and_a_bad_switch_is_a_usage_error(run, golden_store
         "citetool: error: CITETOOL_EXPORT_CACHE must be on or off (1/0, yes/no, true/false), not 'sometimes'"]
 
 
-def test_entries_unused_for_long_are_dropped_when_the_file_is_written(run, golden_store, tmp_path):
+def test_entries_not_written_for_long_are_dropped(run, golden_store, tmp_path):
     _export(run, "-f", "bibtex")
     path = _cache_file(tmp_path, "bibtex")
     data = orjson.loads(path.read_bytes())
+    today = next(iter(data["entries"].values()))[1]
     data["entries"]["0" * 32] = ["@misc{old,\n}\n", 0]  # last written in 1970
-    recent = next(iter(data["entries"]))
-    data["entries"][recent][1] -= entry_cache.KEEP_DAYS - 1  # used a while ago, not too long
+    data["entries"]["1" * 32] = ["@misc{future,\n}\n", today + 400]  # a clock that was wrong
+    data["entries"]["2" * 32] = ["@misc{recent,\n}\n", today - entry_cache.KEEP_DAYS + 1]
     path.write_bytes(orjson.dumps(data))
     store = json.loads(golden_store.read_text(encoding="utf-8"))
     store["references"][0]["note"] = "a change, so that the cache is written again"
     golden_store.write_text(json.dumps(store, ensure_ascii=False), encoding="utf-8")
     _export(run, "-f", "bibtex")
     entries = orjson.loads(path.read_bytes())["entries"]
-    assert "0" * 32 not in entries
-    assert len(entries) == len(store["references"]) + 1  # the changed reference's old entry stays a while
+    assert "0" * 32 not in entries and "1" * 32 not in entries and "2" * 32 in entries
+    assert len(entries) == len(store["references"]) + 2  # and the changed reference's old entry
 
 
 def test_a_small_export_uses_no_cache(run, golden_store, tmp_path, monkeypatch):

@@ -371,10 +371,15 @@ def _run_form(run: str, mode: str) -> str:
         if before[-1] == piece[0] and piece[0] in _LIGATURE_CHARS:
             out.append("{}")
         out.append(piece)
-    if len(_run_forms) > 1 << 16:
-        _run_forms.clear()  # a bound on what is remembered
-    form = _run_forms[(run, mode)] = "".join(out)
+    form = "".join(out)
+    if len(run) <= _REMEMBERED_LENGTH:  # ’ – é Ελληνικά: runs that come back (not a CJK abstract)
+        if len(_run_forms) > 1 << 16:
+            _run_forms.clear()  # a bound on what is remembered
+        _run_forms[(run, mode)] = form
     return form
+
+
+_REMEMBERED_LENGTH = 24  # characters: the longest run, or title word, remembered
 
 
 def _join_declared(chars: str, forms: list[str]) -> list[str]:
@@ -419,9 +424,11 @@ _word_kinds: dict[str, int] = {}
 def _word_kind(word: str) -> int:
     kind = _word_kinds.get(word)
     if kind is None:
-        if len(_word_kinds) > 1 << 18:
-            _word_kinds.clear()  # a bound on what is remembered; the words seen most come back soon
-        kind = _word_kinds[word] = _classify(word)
+        kind = _classify(word)
+        if len(word) <= _REMEMBERED_LENGTH:  # (a title in Chinese is one "word": not remembered)
+            if len(_word_kinds) > 1 << 18:
+                _word_kinds.clear()  # a bound on what is remembered; the words seen most come back soon
+            _word_kinds[word] = kind
     return kind
 
 
@@ -674,7 +681,7 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     get = rec.get
     for role in ("author", "editor", "translator"):
         people = get(role)
-        if people and type(people) is list:
+        if people and isinstance(people, list):
             people = names(rec, role)
             if people:
                 f[role] = ("names", people)  # type: ignore[assignment]

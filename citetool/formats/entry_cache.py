@@ -8,18 +8,30 @@ under ``exports/`` in the cache folder (``CITETOOL_CACHE_DIR``): a JSON object
 
     {"fingerprint": "...", "entries": {DIGEST: [TEXT, DAY], ...}}
 
-* ``DIGEST``: BLAKE2b of the reference's JSON as stored, every field included:
-  any change to a reference (an edit, a refresh, a hand edit of the store)
-  is a new digest, so an entry is never served for data it was not made from.
-* ``fingerprint``: the renderer that made the entries: the Python version, and
-  the size and modification time of every module of citetool and of pylatexenc
-  (an upgrade, or an edited checkout, starts a new cache).
-* ``DAY``: when the entry was last written (days since 1970); entries unused for
-  :data:`KEEP_DAYS` are dropped when the file is written again.
+* ``DIGEST``: SHA-256 of the reference's data as stored, every bibliographic
+  field included, and of the parts of citetool's own data an export prints (its
+  RePEc handle, the preprint it replaced: :data:`RENDERED_META`): any change to
+  what an entry shows (an edit, a refresh that changed a field, a hand edit of
+  the store, a git merge) is a new digest, while a refresh that changed
+  nothing but its fetch time is not.
+* ``fingerprint``: the renderer that made the entries: the Python version and
+  the contents of every module of citetool and of pylatexenc (an upgrade, an
+  edited checkout, starts a new cache). A process whose citetool sources
+  changed after it loaded them (a long-lived kernel) uses no cache at all: the
+  code it runs may not be the code on disk.
+* ``DAY``: when the entry was last written (days since 1970). When the file is
+  written again, the entries of this export are stamped today, and the others
+  are kept while younger than :data:`KEEP_DAYS` (a day in the future is a clock
+  that was wrong: dropped). The file grows by an entry for each version of a
+  reference exported in that time, not by refreshes that changed nothing.
 
-A missing, unreadable or foreign file is an empty cache, and a cache that cannot
-be written is no error: the export is the same bytes either way (tests pin it).
-``CITETOOL_EXPORT_CACHE=off`` renders every entry afresh and touches no file.
+Only records of the data JSON holds are cached (a record built in Python with a
+NaN, a tuple or a date object is rendered afresh: two such records could share
+a digest). A missing, unreadable or foreign file is an empty cache, and a cache
+that cannot be written is no error: the export is the same bytes either way
+(tests pin it). The file is read only if it is a regular file, and replaced,
+never written through a link. ``CITETOOL_EXPORT_CACHE=off`` renders every entry
+afresh and touches no file.
 """
 
 from __future__ import annotations
@@ -32,56 +44,99 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from citetool.record import Record
+import orjson
+
+from citetool.record import META, Record
 
 KEEP_DAYS = 60
+# The parts of citetool's own data (``record["citetool"]``) an export prints.
+RENDERED_META = ("ids", "relations")
 
 _fingerprint: str | None = None
 
 
-def _source_stamps(folder: Path) -> list[str]:
-    stamps = []
+def _sources(folder: Path) -> list[Path]:
+    paths = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                stat = os.stat(os.path.join(root, name))
-                stamps.append(f"{os.path.relpath(os.path.join(root, name), folder)}:{stat.st_size}:{stat.st_mtime_ns}")
-    return stamps
+        paths += [Path(root) / name for name in sorted(files) if name.endswith(".py")]
+    return paths
 
 
-def renderer_fingerprint() -> str:
-    """What the cached entries depend on besides the references (once a process)."""
+def sources_fingerprint(folders: list[Path], loaded_at: float) -> str | None:
+    """A digest of the Python version and of the contents of every module in
+    ``folders``; None if one of them changed after ``loaded_at`` (the code
+    running may not be the code on disk)."""
+    digest = hashlib.sha256(sys.version.encode())
+    for folder in folders:
+        for path in _sources(folder):
+            if path.stat().st_mtime > loaded_at:
+                return None
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def renderer_fingerprint() -> str | None:
+    """What the cached entries depend on besides the references: citetool's and
+    pylatexenc's sources (once a process; None: no cache for this process)."""
     global _fingerprint
     if _fingerprint is None:
         import importlib.util
 
         import citetool
 
-        parts = [sys.version, *_source_stamps(Path(citetool.__file__).parent)]
+        folders = [Path(citetool.__file__).parent]
         spec = importlib.util.find_spec("pylatexenc")
         if spec is not None and spec.origin:
-            parts += _source_stamps(Path(spec.origin).parent)
-        _fingerprint = hashlib.blake2b("\n".join(parts).encode("utf-8"), digest_size=16).hexdigest()
-    return _fingerprint
+            folders.append(Path(spec.origin).parent)
+        _fingerprint = sources_fingerprint(folders, citetool.IMPORTED_AT) or ""
+    return _fingerprint or None
+
+
+def _digest(record: Record) -> str:
+    """The digest of what an entry is made from: the record without citetool's
+    own data, and the parts of it an export prints. Raises TypeError for a
+    value JSON does not hold as such (a date object, a dataclass)."""
+    meta = record.get(META)
+    shown = [meta.get(part) for part in RENDERED_META] if isinstance(meta, dict) else meta
+    data = orjson.dumps([{k: v for k, v in record.items() if k != META}, shown], option=_STRICT)
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+# orjson's options that refuse (TypeError) what JSON does not hold as such.
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 class EntryCache:
-    """The rendered entries of the exports, in ``folder`` (``<cache dir>/exports``)."""
+    """The rendered entries of the exports, in ``folder`` (``<cache dir>/exports``).
+    ``checked(record)``: whether a record is known to hold only what JSON holds,
+    with the types its fields must have (a reference of the store, whose shape
+    was checked on reading); any other is checked before it is cached
+    (:func:`citetool.record.record_problem`)."""
 
-    def __init__(self, folder: Path | str):
+    def __init__(self, folder: Path | str, checked: Callable[[Record], bool] | None = None):
         self.folder = Path(folder)
+        self.checked = checked
 
     def _path(self, variant: str) -> Path:
         return self.folder / f"{variant}.json"
 
     def _read(self, variant: str) -> dict[str, list]:
-        import orjson
+        import stat
 
+        try:  # a regular file only: never wait on a FIFO, never follow a link
+            fd = os.open(self._path(variant), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return {}
         try:
-            data = orjson.loads(self._path(variant).read_bytes())
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return {}
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                data = orjson.loads(stream.read())
         except (OSError, orjson.JSONDecodeError):
             return {}
+        finally:
+            os.close(fd)
         if not isinstance(data, dict) or data.get("fingerprint") != renderer_fingerprint():
             return {}
         entries = data.get("entries")
@@ -91,34 +146,53 @@ class EntryCache:
         """``render(record)`` of each record, in order, from the cache where it
         holds the entry for the record's very data; the cache is written again
         when an entry had to be rendered."""
-        import orjson
+        from citetool.record import record_problem
 
-        try:
-            digests = [hashlib.blake2b(orjson.dumps(rec), digest_size=16).hexdigest() for rec in records]
-        except (TypeError, orjson.JSONEncodeError):  # a value JSON cannot hold (Python callers): no cache
+        if renderer_fingerprint() is None:
             return [render(rec) for rec in records]
+        checked = self.checked
+        digests: list[str | None] = []
+        for rec in records:
+            try:
+                ok = (checked is not None and checked(rec)) or record_problem(rec) is None
+                digests.append(_digest(rec) if ok else None)
+            except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
+                digests.append(None)
         known = self._read(variant)
-        out, rendered = [], {}
+        out, rendered = [], False
         for rec, digest in zip(records, digests, strict=True):
-            hit = known.get(digest)
+            hit = known.get(digest) if digest else None
             if type(hit) is list and hit and type(hit[0]) is str:
                 out.append(hit[0])
             else:
-                text = rendered[digest] = render(rec)
-                out.append(text)
+                out.append(render(rec))
+                rendered = rendered or digest is not None
         if rendered:
             self._write(variant, known, digests, out)
         return out
 
-    def _write(self, variant: str, known: dict[str, list], digests: list[str], texts: list[str]) -> None:
-        import orjson
-
-        from citetool.store import atomic_write_bytes
-
+    def _write(self, variant: str, known: dict[str, list], digests: list[str | None], texts: list[str]) -> None:
         today = int(time.time() // 86400)
+        used = {digest: [text, today] for digest, text in zip(digests, texts, strict=True) if digest}
         kept = {digest: entry for digest, entry in known.items()
-                if type(entry) is list and len(entry) == 2 and type(entry[1]) is int and today - entry[1] < KEEP_DAYS}
-        kept.update((digest, [text, today]) for digest, text in zip(digests, texts, strict=True))
+                if type(entry) is list and len(entry) == 2 and type(entry[1]) is int and 0 <= today - entry[1] < KEEP_DAYS}
+        kept.update(used)
         data = orjson.dumps({"fingerprint": renderer_fingerprint(), "entries": kept})
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self._path(variant), data, durable=False, make_folder=True)
+            self._replace(self._path(variant), data)
+
+    @staticmethod
+    def _replace(path: Path, data: bytes) -> None:
+        """``path`` replaced by a file holding ``data`` (a link there is replaced, not followed)."""
+        import tempfile
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
