@@ -98,9 +98,9 @@ def _digest(record: Record) -> str:
     own data, and the parts of it an export prints. Raises TypeError for a
     value JSON does not hold as such (a date object, a dataclass)."""
     meta = record.get(META)
-    shown = [meta.get(part) for part in RENDERED_META] if isinstance(meta, dict) else meta
-    data = orjson.dumps([{k: v for k, v in record.items() if k != META}, shown], option=_STRICT)
-    return hashlib.sha256(data).hexdigest()[:32]
+    if isinstance(meta, dict):  # (a copy in C, citetool's own data replaced by what is printed of it)
+        record = {**record, META: [meta.get(part) for part in RENDERED_META]}
+    return hashlib.sha256(orjson.dumps(record, option=_STRICT)).hexdigest()[:32]
 
 
 # orjson's options that refuse (TypeError) what JSON does not hold as such.
