@@ -159,12 +159,15 @@ def _valid_start(parts: list[int]) -> list[int]:
 
 
 def _plainly_a_date(parts: list) -> bool:
-    """Most stored dates, known at once: a year, a year and month, or a day no
-    month lacks (1-28), all numbers."""
+    """Most stored dates, known at once: a year, a year and month, or a day its
+    month has in every year (29 February is left to the full check), all numbers."""
     n = len(parts)
     return (0 < n < 4 and type(parts[0]) is int and 0 < parts[0] < 10000
             and (n < 2 or type(parts[1]) is int and 0 < parts[1] < 13)
-            and (n < 3 or type(parts[2]) is int and 0 < parts[2] < 29))
+            and (n < 3 or type(parts[2]) is int and 0 < parts[2] <= _DAYS_IN_MONTH[parts[1]]))
+
+
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in every year
 
 
 def date_notes(record: Record) -> list[str]:
