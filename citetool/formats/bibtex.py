@@ -463,8 +463,10 @@ def protect_title(title: str, mode: str) -> str:
     left to the style, elsewhere it is a proper noun and kept."""
     title = one_line(title)
     words = title.split(" ")
-    kinds = [_word_kinds.get(w) or _word_kind(w) for w in words]
-    counts = sum(kinds[1:])
+    kinds = list(map(_word_kinds.get, words))  # (in C: most words are known)
+    if None in kinds:
+        kinds = [_word_kind(w) if k is None else k for w, k in zip(words, kinds, strict=True)]
+    counts = sum(kinds) - kinds[0]
     starts_with_letters, capitalised = counts & _COUNTER, counts >> 32 & _COUNTER
     title_case = capitalised * 2 > starts_with_letters
     keep = _KEEP_CAPITALS if title_case else _KEEP_CAPITALS | _PROPER_NOUN
@@ -958,8 +960,14 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     mode = entry_mode(biblatex, unicode)
     etype, fields = choose_entry(rec, biblatex, mode)
     lines = [f"@{etype}{{{rec['id']},"]
-    lines += [f"  {name} = {_list_value(name, fields[name], mode) if biblatex and name in _BIBLATEX_LISTS else _value(*fields[name], mode)},"
-              for name in _in_order(fields)]
+    for name in _in_order(fields):
+        kind, value = fields[name]
+        if kind == "text" and not (biblatex and name in _BIBLATEX_LISTS):  # most fields: escape alone
+            lines.append(f"  {name} = {{{escape(value, mode)}}},")
+        elif biblatex and name in _BIBLATEX_LISTS:
+            lines.append(f"  {name} = {_list_value(name, fields[name], mode)},")
+        else:
+            lines.append(f"  {name} = {_value(kind, value, mode)},")
     lines.append("}\n")
     return "\n".join(lines)
 
