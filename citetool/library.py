@@ -20,7 +20,7 @@ from citetool.outcome import Outcome
 from citetool.record import Record, indefinite
 from citetool.record import aliases as record_aliases
 from citetool.selection import Filters, sorted_keys
-from citetool.store import Store
+from citetool.store import CheckedVersions, Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
     from citetool.sources import Found
@@ -70,7 +70,13 @@ class Library:
         from citetool.record import check_fields
 
         if records is not self._checked_records:  # the same records read again: checked already
-            check_fields(records.values())
+            read = self.store.read_version
+            version = read[1] if read is not None and read[0] is records else None
+            remembered = CheckedVersions(self.settings.cache_path() / "checked-stores.json") if version else None
+            if remembered is None or not remembered.known(self.store.target, version):
+                check_fields(records.values())
+                if remembered is not None:
+                    remembered.remember(self.store.target, version)
             self._checked_records = records
         return records
 

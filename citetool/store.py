@@ -161,6 +161,8 @@ class Store:
         self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
         self.saves = 0  # how many times this object wrote the store
         self._first_count: int | None = None  # references in the store when this object first read it
+        # (records, the version of the file they were read from: device, inode, size, times)
+        self.read_version: tuple[dict[str, Record], list[int]] | None = None
 
     def _stamp(self) -> tuple | None:
         try:
@@ -231,9 +233,11 @@ class Store:
 
     def load(self) -> dict[str, Record]:
         """All references by key; an absent file is an empty store."""
-        stamp = self._stamp()
+        self.read_version = None
         try:
-            raw = self.path.read_bytes()
+            with open(self.path, "rb") as stream:
+                st = os.fstat(stream.fileno())  # the very file read (a save replaces it by another)
+                raw = stream.read()
         except FileNotFoundError:
             self._last = (None, {})
             self._first_count = 0 if self._first_count is None else self._first_count
@@ -241,7 +245,8 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
         records = loads(raw, self.path)
-        self._last = (stamp, records)
+        self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
+        self.read_version = (records, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
         self._first_count = len(records) if self._first_count is None else self._first_count
         return records
 
@@ -335,3 +340,49 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folde
             os.close(dir_fd)
     except OSError:
         pass  # not every filesystem lets a directory be fsynced
+
+
+class CheckedVersions:
+    """The versions of store files whose references all passed the shape check
+    (:func:`citetool.record.check_fields`), so that a command reading a store
+    no one has changed since does not check it again, as git trusts a file
+    whose stat data its index holds. A version is the file's device, inode,
+    size, modification and change times: any write to the file changes the
+    change time, which no tool sets back; with them, the check's own code
+    (record.py's size and time, citetool's version). Kept in one small JSON
+    file in the cache folder; a missing or broken one is no error (the store is
+    checked), nor is one that cannot be written."""
+
+    KEPT = 20  # store files remembered
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @staticmethod
+    def _code() -> list:
+        from citetool import __version__
+        from citetool import record as checks
+
+        st = os.stat(checks.__file__)
+        return [__version__, st.st_size, st.st_mtime_ns]
+
+    def _read(self) -> dict:
+        import orjson
+
+        try:
+            data = orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def known(self, store_file: Path, version: list[int]) -> bool:
+        return self._read().get(str(store_file)) == [*version, *self._code()]
+
+    def remember(self, store_file: Path, version: list[int]) -> None:
+        import orjson
+
+        known = {k: v for k, v in self._read().items() if k != str(store_file)}
+        kept = dict(list(known.items())[-(self.KEPT - 1):])
+        kept[str(store_file)] = [*version, *self._code()]
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(self.path, orjson.dumps(kept), durable=False, make_folder=True)

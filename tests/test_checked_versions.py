@@ -1,0 +1,59 @@
+"""A store no one changed since its references passed the shape check is not
+checked again (store.CheckedVersions); any write to it is checked."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from citetool import record
+
+GOOD = {"format": "citetool-store", "version": 1, "references": [
+    {"id": "a2020", "type": "book", "title": "A title", "issued": {"date-parts": [[2020]]}}]}
+
+
+@pytest.fixture
+def counted_checks(monkeypatch):
+    calls = []
+    real = record.check_fields
+
+    def counting(records):
+        calls.append(1)
+        return real(records)
+
+    monkeypatch.setattr(record, "check_fields", counting)
+    return calls
+
+
+def test_an_unchanged_store_is_checked_once(run, store_path, tmp_path, counted_checks):
+    store_path.write_text(json.dumps(GOOD))
+    for _ in range(3):
+        assert run("list").exit_code == 0
+    assert counted_checks == [1]
+    assert (tmp_path / "cache" / "checked-stores.json").exists()
+
+
+def test_a_hand_edit_is_checked_even_with_its_size_and_time_kept(run, store_path, counted_checks):
+    store_path.write_text(json.dumps(GOOD))
+    assert run("list").exit_code == 0
+    before = os.stat(store_path)
+    bad = json.dumps(GOOD).replace('"A title"', '["A tit"]')  # the same size: a list for a title
+    assert len(bad) == len(json.dumps(GOOD))
+    store_path.write_text(bad)
+    os.utime(store_path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as an editor may leave it
+    result = run("list")
+    assert result.exit_code == 4
+    assert "reference 'a2020': the field 'title' holds a list, not text" in result.stderr
+    assert counted_checks == [1, 1]
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"[]", b'{"x": 1}'])
+def test_a_broken_memory_of_checks_is_no_error(run, store_path, tmp_path, counted_checks, content):
+    store_path.write_text(json.dumps(GOOD))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "checked-stores.json").write_bytes(content)
+    assert run("list").exit_code == 0
+    assert run("list").exit_code == 0
+    assert counted_checks == [1]  # checked, then remembered anew
