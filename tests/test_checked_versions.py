@@ -14,6 +14,14 @@ GOOD = {"format": "citetool-store", "version": 1, "references": [
     {"id": "a2020", "type": "book", "title": "A title", "issued": {"date-parts": [[2020]]}}]}
 
 
+@pytest.fixture(autouse=True)
+def remember_every_check(monkeypatch):
+    """These stores are smaller than the memory of checks is used from."""
+    from citetool.library import Library
+
+    monkeypatch.setattr(Library, "REMEMBER_CHECKS_FROM", 1)
+
+
 @pytest.fixture
 def counted_checks(monkeypatch):
     calls = []
@@ -57,3 +65,13 @@ def test_a_broken_memory_of_checks_is_no_error(run, store_path, tmp_path, counte
     assert run("list").exit_code == 0
     assert run("list").exit_code == 0
     assert counted_checks == [1]  # checked, then remembered anew
+
+
+def test_a_small_store_is_checked_each_time_without_a_memory(run, store_path, tmp_path, counted_checks, monkeypatch):
+    from citetool.library import Library
+
+    monkeypatch.setattr(Library, "REMEMBER_CHECKS_FROM", 1000)
+    store_path.write_text(json.dumps(GOOD))
+    assert run("list").exit_code == 0 and run("list").exit_code == 0
+    assert counted_checks == [1, 1]
+    assert not (tmp_path / "cache" / "checked-stores.json").exists()
