@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-# Runs of ASCII whitespace and line breaks; no-break and thin spaces are kept.
-_WS = re.compile(r"[ \t\n\r\f\v\u2028\u2029\x85]+")
+# ASCII whitespace but the space, and line breaks; no-break and thin spaces are kept.
+_WS_CHARS = "\t\n\r\f\v\u2028\u2029\x85"
+_WS = re.compile("[ " + _WS_CHARS + "]+")  # runs of them and of spaces
 _TAGLIKE = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 _BLOCK_TAGS = {"p", "jats:p", "sec", "jats:sec", "br", "div", "li", "jats:list-item"}
 _TITLE_TAGS = {"title", "jats:title"}
@@ -93,8 +94,6 @@ def one_line(text: str) -> str:
         text = text.replace("  ", " ")
     return text.strip()
 
-
-_WS_CHARS = "\t\n\r\f\v\u2028\u2029\x85"  # _WS's characters but the space
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _UNUSUAL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]|  ")
 
