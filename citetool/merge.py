@@ -32,7 +32,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from citetool.identifiers import isbn13
-from citetool.record import META, Record, clean_record, date_parts
+from citetool.record import META, Record, clean_record
 from citetool.record import year as year_of
 from citetool.sources import rank as source_rank
 
@@ -143,14 +143,14 @@ _STRONG_KINDS = {"doi:": _doi_keys, "repec:": _repec_keys, "isbn:": _isbn_keys, 
 def _title_key(record: Record, year_wanted: str | None = None) -> str | None:
     """The title key ("title:TITLE|YEAR|FAMILY", folded), if the record has one;
     with ``year_wanted``, None at once for a record of another year."""
-    if year_wanted is not None and str(year_of(record)) != year_wanted:  # (year_of: a plain date at once)
+    year = year_of(record)  # (a plain date at once)
+    if year_wanted is not None and str(year) != year_wanted:
         return None
     # Cheapest parts first: most of an index's time went on folding titles of
     # records that have no year or no named first person.
     person = _first_person(record)
     family = fold_ascii(person.get("family") or person.get("literal") or "") if person else ""
-    year = (date_parts(record) or [""])[0] if family else ""
-    title = fold_ascii(record.get("title") or "") if year else ""
+    title = fold_ascii(record.get("title") or "") if year and family else ""
     return f"title:{title}|{year}|{family}" if len(title) >= 8 else None
 
 
