@@ -490,23 +490,36 @@ def _name_part(text: str, mode: str) -> str:
 
 
 def _protected(text: str, escaped: str) -> str:
-    """A name part as written (``escaped``), braced when ``text`` holds a comma
-    or a lone "and", which would split the name list."""
-    if "," in text or ("and" in text.lower() and _AND.search(text)):
-        return "{" + escaped + "}"
-    return escaped
+    """A name part as written (``escaped``), braced when ``text`` would split the name list."""
+    return "{" + escaped + "}" if _splits_name_list(text) else escaped
 
 
-_JOINED_INITIALS = re.compile(r"\.\w")  # "M.F.": one given name, not "M. F."
+# The rules that brace a name part (each also asked by _plain_person's fast path).
+
+def _splits_name_list(text: str) -> bool:
+    """A comma or a lone "and" in a name part would split the name list."""
+    return "," in text or ("and" in text.lower() and _AND.search(text) is not None)
+
+
+def _unmarked_particle(family: str) -> bool:
+    """The family name is "van Lieshout" (no particle stored): every reader
+    would split "van" off as a particle unless the name is one unit."""
+    return " " in family and family[:1].islower()
+
+
+def _joined_initials(given: str) -> bool:
+    """"M.F.": one given name, not "M. F."."""
+    return "." in given and _JOINED_INITIALS.search(given) is not None
+
+
+_JOINED_INITIALS = re.compile(r"\.\w")
 
 
 def _family_part(person: dict, mode: str) -> str:
     particle, family = person.get("non-dropping-particle"), person.get("family") or ""
     if particle:
         return " ".join((_name_part(particle, mode), _name_part(family, mode)))
-    if " " in family and family[:1].islower():
-        # The family name is "van Lieshout" (no particle stored): one unit, or
-        # every reader would split "van" off as a particle.
+    if _unmarked_particle(family):
         return "{" + escape(family, mode) + "}"
     return _name_part(family, mode) if family else ""
 
@@ -517,7 +530,7 @@ def _given_part(given: str, mode: str) -> str:
         escaped = escape(given_tex, mode).replace("\ue000", "{\\textup{").replace("\ue001", "}}")
     else:
         escaped = escape(given, mode)
-    if "." in given and _JOINED_INITIALS.search(given):
+    if _joined_initials(given):
         return "{" + escaped + "}"
     return _protected(given, escaped)
 
@@ -546,13 +559,11 @@ _PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+(
 
 def _plain_person(family: str, given: str) -> bool:
     """Whether "family, given" is the name as written, with no escape or brace
-    (most names): the checks of the general path, made at once."""
+    (most names): escape leaves both as they are, and no rule braces them."""
     both = family + " " + given
     return (_PLAIN_NAME_PART.fullmatch(family) is not None and _PLAIN_NAME_PART.fullmatch(given) is not None
             and "--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
-            and not (" " in family and family[:1].islower())  # "van Lieshout" is braced
-            and not ("." in given and _JOINED_INITIALS.search(given))  # "M.F." is braced
-            and not ("and" in both.lower() and _AND.search(both)))  # a lone "and" is braced
+            and not _unmarked_particle(family) and not _joined_initials(given) and not _splits_name_list(both))
 
 
 def format_names(people: list[dict], mode: str) -> str:
