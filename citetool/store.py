@@ -301,16 +301,18 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, make_folder: 
     atomic_write_bytes(path, text.encode("utf-8"), durable, make_folder)
 
 
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folder: bool = False) -> None:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folder: bool = False,
+                       follow_links: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers (and crashes) see the old file or
     the new one, never a part: temp file in the same folder, fsync, rename, fsync
     the folder (``durable=False`` skips the fsyncs: for caches). A symbolic link
     is kept: its target is written, with the temporary file in the target's
-    folder. Keeps the old file's permissions. A missing folder is an error
+    folder; with ``follow_links=False`` (a cache's fixed file name) the link itself
+    is replaced. Keeps the old file's permissions. A missing folder is an error
     unless ``make_folder``. Raises OSError."""
     import tempfile
 
-    path = Path(os.path.realpath(path))
+    path = Path(os.path.realpath(path) if follow_links else os.path.abspath(path))
     folder = path.parent
     if make_folder:
         folder.mkdir(parents=True, exist_ok=True)
@@ -349,40 +351,47 @@ class CheckedVersions:
     whose stat data its index holds. A version is the file's device, inode,
     size, modification and change times: any write to the file changes the
     change time, which no tool sets back; with them, the check's own code
-    (record.py's size and time, citetool's version). Kept in one small JSON
-    file in the cache folder; a missing or broken one is no error (the store is
-    checked), nor is one that cannot be written."""
+    (:func:`citetool.cache.code_fingerprint`: a process whose sources changed
+    under it remembers nothing). Kept in one small JSON file in the cache
+    folder, read only if it is a regular file; a missing or broken one is no
+    error (the store is checked), nor is one that cannot be written."""
 
     KEPT = 20  # store files remembered
 
     def __init__(self, path: Path):
         self.path = path
 
-    @staticmethod
-    def _code() -> list:
-        from citetool import __version__
-        from citetool import record as checks
-
-        st = os.stat(checks.__file__)
-        return [__version__, st.st_size, st.st_mtime_ns]
-
     def _read(self) -> dict:
         import orjson
 
+        from citetool.cache import read_regular_file
+
+        raw = read_regular_file(self.path)
         try:
-            data = orjson.loads(self.path.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
+            data = orjson.loads(raw) if raw is not None else None
+        except orjson.JSONDecodeError:
             return {}
         return data if isinstance(data, dict) else {}
 
+    @staticmethod
+    def _stamp(version: list[int]) -> list | None:
+        from citetool.cache import code_fingerprint
+
+        code = code_fingerprint()
+        return [*version, code] if code else None
+
     def known(self, store_file: Path, version: list[int]) -> bool:
-        return self._read().get(str(store_file)) == [*version, *self._code()]
+        stamp = self._stamp(version)
+        return stamp is not None and self._read().get(str(store_file)) == stamp
 
     def remember(self, store_file: Path, version: list[int]) -> None:
         import orjson
 
+        stamp = self._stamp(version)
+        if stamp is None:
+            return
         known = {k: v for k, v in self._read().items() if k != str(store_file)}
         kept = dict(list(known.items())[-(self.KEPT - 1):])
-        kept[str(store_file)] = [*version, *self._code()]
+        kept[str(store_file)] = stamp
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, orjson.dumps(kept), durable=False, make_folder=True)
+            atomic_write_bytes(self.path, orjson.dumps(kept), durable=False, make_folder=True, follow_links=False)

@@ -75,3 +75,28 @@ def test_a_small_store_is_checked_each_time_without_a_memory(run, store_path, tm
     assert run("list").exit_code == 0 and run("list").exit_code == 0
     assert counted_checks == [1, 1]
     assert not (tmp_path / "cache" / "checked-stores.json").exists()
+
+
+def test_a_fifo_or_a_link_in_place_of_the_memory_is_never_read_or_followed(run, store_path, tmp_path, counted_checks):
+    store_path.write_text(json.dumps(GOOD))
+    memory = tmp_path / "cache" / "checked-stores.json"
+    memory.parent.mkdir()
+    os.mkfifo(memory)
+    assert run("list").exit_code == 0  # no wait on the FIFO; replaced by a file
+    assert memory.is_file() and not memory.is_symlink()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    memory.unlink()
+    memory.symlink_to(victim)
+    assert run("list").exit_code == 0
+    assert victim.read_text() == "mine" and not memory.is_symlink()
+
+
+def test_a_process_whose_sources_changed_remembers_no_check(run, store_path, tmp_path, counted_checks, monkeypatch):
+    from citetool import cache
+
+    monkeypatch.setattr(cache, "_fingerprint", "")  # what code_fingerprint finds then
+    store_path.write_text(json.dumps(GOOD))
+    assert run("list").exit_code == 0 and run("list").exit_code == 0
+    assert counted_checks == [1, 1]
+    assert not (tmp_path / "cache" / "checked-stores.json").exists()

@@ -14,11 +14,12 @@ under ``exports/`` in the cache folder (``CITETOOL_CACHE_DIR``): a JSON object
   what an entry shows (an edit, a refresh that changed a field, a hand edit of
   the store, a git merge) is a new digest, while a refresh that changed
   nothing but its fetch time is not.
-* ``fingerprint``: the renderer that made the entries: the Python version and
-  the contents of every module of citetool and of pylatexenc (an upgrade, an
-  edited checkout, starts a new cache). A process whose citetool sources
-  changed after it loaded them (a long-lived kernel) uses no cache at all: the
-  code it runs may not be the code on disk.
+* ``fingerprint``: the renderer that made the entries
+  (:func:`citetool.cache.code_fingerprint`: the Python version and the contents
+  of every module of citetool and of pylatexenc; an upgrade, an edited
+  checkout, starts a new cache). A process whose citetool sources changed after
+  it loaded them (a long-lived kernel) uses no cache at all: the code it runs
+  may not be the code on disk.
 * ``DAY``: when the entry was last written (days since 1970). When the file is
   written again, the entries of this export are stamped today, and the others
   are kept while younger than :data:`KEEP_DAYS` (a day in the future is a clock
@@ -38,60 +39,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 
+from citetool.cache import code_fingerprint, read_regular_file
 from citetool.record import META, Record
+from citetool.store import atomic_write_bytes
 
 KEEP_DAYS = 60
 # The parts of citetool's own data (``record["citetool"]``) an export prints.
 RENDERED_META = ("ids", "relations")
-
-_fingerprint: str | None = None
-
-
-def _sources(folder: Path) -> list[Path]:
-    paths = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        paths += [Path(root) / name for name in sorted(files) if name.endswith(".py")]
-    return paths
-
-
-def sources_fingerprint(folders: list[Path], loaded_at: float) -> str | None:
-    """A digest of the Python version and of the contents of every module in
-    ``folders``; None if one of them changed after ``loaded_at`` (the code
-    running may not be the code on disk)."""
-    digest = hashlib.sha256(sys.version.encode())
-    for folder in folders:
-        for path in _sources(folder):
-            if path.stat().st_mtime > loaded_at:
-                return None
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def renderer_fingerprint() -> str | None:
-    """What the cached entries depend on besides the references: citetool's and
-    pylatexenc's sources (once a process; None: no cache for this process)."""
-    global _fingerprint
-    if _fingerprint is None:
-        import importlib.util
-
-        import citetool
-
-        folders = [Path(citetool.__file__).parent]
-        spec = importlib.util.find_spec("pylatexenc")
-        if spec is not None and spec.origin:
-            folders.append(Path(spec.origin).parent)
-        _fingerprint = sources_fingerprint(folders, citetool.IMPORTED_AT) or ""
-    return _fingerprint or None
-
 
 def _digest(record: Record) -> str:
     """The digest of what an entry is made from: the record without citetool's
@@ -122,22 +82,12 @@ class EntryCache:
         return self.folder / f"{variant}.json"
 
     def _read(self, variant: str) -> dict[str, list]:
-        import stat
-
-        try:  # a regular file only: never wait on a FIFO, never follow a link
-            fd = os.open(self._path(variant), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            return {}
+        raw = read_regular_file(self._path(variant))
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return {}
-            with os.fdopen(fd, "rb", closefd=False) as stream:
-                data = orjson.loads(stream.read())
-        except (OSError, orjson.JSONDecodeError):
+            data = orjson.loads(raw) if raw is not None else None
+        except orjson.JSONDecodeError:
             return {}
-        finally:
-            os.close(fd)
-        if not isinstance(data, dict) or data.get("fingerprint") != renderer_fingerprint():
+        if not isinstance(data, dict) or data.get("fingerprint") != code_fingerprint():
             return {}
         entries = data.get("entries")
         return entries if isinstance(entries, dict) else {}
@@ -148,7 +98,7 @@ class EntryCache:
         when an entry had to be rendered."""
         from citetool.record import record_problem
 
-        if renderer_fingerprint() is None:
+        if code_fingerprint() is None:
             return [render(rec) for rec in records]
         checked = self.checked
         digests: list[str | None] = []
@@ -177,22 +127,6 @@ class EntryCache:
         kept = {digest: entry for digest, entry in known.items()
                 if type(entry) is list and len(entry) == 2 and type(entry[1]) is int and 0 <= today - entry[1] < KEEP_DAYS}
         kept.update(used)
-        data = orjson.dumps({"fingerprint": renderer_fingerprint(), "entries": kept})
+        data = orjson.dumps({"fingerprint": code_fingerprint(), "entries": kept})
         with contextlib.suppress(OSError):
-            self._replace(self._path(variant), data)
-
-    @staticmethod
-    def _replace(path: Path, data: bytes) -> None:
-        """``path`` replaced by a file holding ``data`` (a link there is replaced, not followed)."""
-        import tempfile
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            atomic_write_bytes(self._path(variant), data, durable=False, make_folder=True, follow_links=False)
