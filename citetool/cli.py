@@ -551,7 +551,7 @@ def _write_output(text: str, output: Path | None) -> None:
         return
     import stat
 
-    from citetool.store import atomic_write_text
+    from citetool.files import atomic_write_text
 
     try:
         mode = output.stat().st_mode  # follows links: /dev/stdout is one

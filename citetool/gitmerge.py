@@ -337,7 +337,7 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeOutcome:
     """``citetool merge-driver``: merge three store files and write the result
     atomically over ``ours`` (in ours' line endings). A side that cannot be
     read raises StoreError and leaves ``ours`` untouched."""
-    from citetool.store import atomic_write_text
+    from citetool.files import atomic_write_text
 
     sides = [read_store_file(p, label) for p, label in ((base, "the common ancestor"), (ours, "ours"), (theirs, "theirs"))]
     outcome = merge_stores(*sides)
@@ -380,7 +380,7 @@ def git_setup(store_path: Path, global_config: bool = False, cwd: Path | None = 
     """Register the merge driver in git's config (the repository's, or the
     user's with ``global_config``) and mark the store ``merge=citetool`` in the
     work tree's .gitattributes. Idempotent. Returns what was done, line by line."""
-    from citetool.store import atomic_write_text
+    from citetool.files import atomic_write_text
 
     cwd = Path(cwd or Path.cwd())
     store_path = Path(store_path).absolute()

@@ -101,3 +101,10 @@ _VALID_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+-]*$")
 def is_valid_key(key: str) -> bool:
     """Keys safe for BibTeX, biblatex, pandoc and file names."""
     return bool(_VALID_KEY.match(key)) and len(key) <= 100
+
+
+def sorted_keys(keys: Iterable[str]) -> list[str]:
+    """The order of references everywhere (the store file, list, export): by key
+    ignoring case, then by key (``Smith2020`` before ``smith2020``). Sorted by
+    key, then stably by key in lower case: two sorts in C, no Python key."""
+    return sorted(sorted(keys), key=str.lower)

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
+from citetool.keys import sorted_keys
 from citetool.outcome import Outcome
 from citetool.record import Record, indefinite
 from citetool.record import aliases as record_aliases
-from citetool.selection import Filters, sorted_keys
+from citetool.selection import Filters
 from citetool.store import CheckedVersions, Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used

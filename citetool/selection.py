@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from citetool.errors import UsageError
+from citetool.findings import is_flagged
 from citetool.record import Record, names, year
 from citetool.text import fold
 
@@ -42,11 +42,8 @@ class Filters:
         once by callers that test many records."""
         if self.types and rec.get("type") not in self.types:
             return False
-        if self.flagged:
-            from citetool.updates import is_flagged
-
-            if not is_flagged(rec):
-                return False
+        if self.flagged and not is_flagged(rec):
+            return False
         span = span or self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):
             return False
@@ -57,10 +54,3 @@ class Filters:
             if fold(self.search) not in fold(haystack):
                 return False
         return True
-
-
-def sorted_keys(keys: Iterable[str]) -> list[str]:
-    """The order of references everywhere (the store file, list, export): by key
-    ignoring case, then by key (``Smith2020`` before ``smith2020``). Sorted by
-    key, then stably by key in lower case: two sorts in C, no Python key."""
-    return sorted(sorted(keys), key=str.lower)

@@ -27,8 +27,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from citetool.errors import StoreError, StoreLocked, StoreReadOnly
+from citetool.files import atomic_write_bytes, atomic_write_text, read_regular_file  # noqa: F401 (atomic_write_text: the store's API)
+from citetool.fingerprint import code_fingerprint
+from citetool.keys import sorted_keys
 from citetool.record import Record
-from citetool.selection import sorted_keys
 
 FORMAT = "citetool-store"
 VERSION = 1
@@ -296,54 +298,6 @@ class Store:
         self._last = (self._stamp(), records)
 
 
-def atomic_write_text(path: Path, text: str, durable: bool = True, make_folder: bool = False) -> None:
-    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"), durable, make_folder)
-
-
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folder: bool = False,
-                       follow_links: bool = True) -> None:
-    """Write ``data`` to ``path`` so that readers (and crashes) see the old file or
-    the new one, never a part: temp file in the same folder, fsync, rename, fsync
-    the folder (``durable=False`` skips the fsyncs: for caches). A symbolic link
-    is kept: its target is written, with the temporary file in the target's
-    folder; with ``follow_links=False`` (a cache's fixed file name) the link itself
-    is replaced. Keeps the old file's permissions. A missing folder is an error
-    unless ``make_folder``. Raises OSError."""
-    import tempfile
-
-    path = Path(os.path.realpath(path) if follow_links else os.path.abspath(path))
-    folder = path.parent
-    if make_folder:
-        folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if not durable:
-        return
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass  # not every filesystem lets a directory be fsynced
-
-
 class CheckedVersions:
     """The versions of store files whose references all passed the shape check
     (:func:`citetool.record.check_fields`), so that a command reading a store
@@ -351,7 +305,7 @@ class CheckedVersions:
     whose stat data its index holds. A version is the file's device, inode,
     size, modification and change times: any write to the file changes the
     change time, which no tool sets back; with them, the check's own code
-    (:func:`citetool.cache.code_fingerprint`: a process whose sources changed
+    (:func:`citetool.fingerprint.code_fingerprint`: a process whose sources changed
     under it remembers nothing). Kept in one small JSON file in the cache
     folder, read only if it is a regular file; a missing or broken one is no
     error (the store is checked), nor is one that cannot be written."""
@@ -364,8 +318,6 @@ class CheckedVersions:
     def _read(self) -> dict:
         import orjson
 
-        from citetool.cache import read_regular_file
-
         raw = read_regular_file(self.path)
         try:
             data = orjson.loads(raw) if raw is not None else None
@@ -375,8 +327,6 @@ class CheckedVersions:
 
     @staticmethod
     def _stamp(version: list[int]) -> list | None:
-        from citetool.cache import code_fingerprint
-
         code = code_fingerprint()
         return [*version, code] if code else None
 

@@ -93,9 +93,9 @@ def test_a_fifo_or_a_link_in_place_of_the_memory_is_never_read_or_followed(run, 
 
 
 def test_a_process_whose_sources_changed_remembers_no_check(run, store_path, tmp_path, counted_checks, monkeypatch):
-    from citetool import cache
+    from citetool import fingerprint
 
-    monkeypatch.setattr(cache, "_fingerprint", "")  # what code_fingerprint finds then
+    monkeypatch.setattr(fingerprint, "_fingerprint", "")  # what code_fingerprint finds then
     store_path.write_text(json.dumps(GOOD))
     assert run("list").exit_code == 0 and run("list").exit_code == 0
     assert counted_checks == [1, 1]

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from citetool import cache
+from citetool import fingerprint
 from citetool.formats import entry_cache
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "speed"
@@ -85,7 +85,7 @@ def test_a_cache_made_by_another_renderer_is_not_used(run, golden_store, tmp_pat
     golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
     _export(run, "-f", "bibtex")
     _poison(_cache_file(tmp_path, "bibtex"))
-    monkeypatch.setattr(cache, "_fingerprint", "another citetool")  # an upgrade, an edited checkout
+    monkeypatch.setattr(fingerprint, "_fingerprint", "another citetool")  # an upgrade, an edited checkout
     assert _export(run, "-f", "bibtex") == golden
     assert orjson.loads(_cache_file(tmp_path, "bibtex").read_bytes())["fingerprint"] == "another citetool"
 
@@ -95,17 +95,17 @@ def test_the_fingerprint_is_the_sources_contents(tmp_path):
     module.parent.mkdir()
     module.write_text("x = 1\n")
     os.utime(module, (1, 1))  # as Nix stores, reproducible archives and cp -p leave it
-    before = cache.sources_fingerprint([tmp_path / "pkg"], loaded_at=10)
+    before = fingerprint.sources_fingerprint([tmp_path / "pkg"], loaded_at=10)
     module.write_text("x = 2\n")  # the same size ...
     os.utime(module, (1, 1))  # ... and time
-    after = cache.sources_fingerprint([tmp_path / "pkg"], loaded_at=10)
+    after = fingerprint.sources_fingerprint([tmp_path / "pkg"], loaded_at=10)
     assert before and after and before != after
     # a source changed after the process loaded it: the code running may not be on disk
-    assert cache.sources_fingerprint([tmp_path / "pkg"], loaded_at=0) is None
+    assert fingerprint.sources_fingerprint([tmp_path / "pkg"], loaded_at=0) is None
 
 
 def test_a_process_whose_sources_changed_caches_nothing(run, golden_store, tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "_fingerprint", "")  # what renderer_fingerprint finds then
+    monkeypatch.setattr(fingerprint, "_fingerprint", "")  # what renderer_fingerprint finds then
     golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
     assert _export(run, "-f", "bibtex") == golden
     assert not _cache_file(tmp_path, "bibtex").exists()
@@ -159,7 +159,7 @@ def test_a_fifo_or_a_link_in_the_cache_is_never_read_or_followed(run, golden_sto
 @pytest.mark.parametrize("content", [b"", b"\x00\xff garbage", b"[1, 2]", b'{"fingerprint": 3}',
                                      b'{"fingerprint": "F", "entries": {"d": 5}}'])
 def test_a_broken_cache_file_is_an_empty_cache_and_is_written_anew(run, golden_store, tmp_path, monkeypatch, content):
-    monkeypatch.setattr(cache, "_fingerprint", "F")
+    monkeypatch.setattr(fingerprint, "_fingerprint", "F")
     golden = (GOLDEN / "out" / "export.ris").read_text(encoding="utf-8")
     path = _cache_file(tmp_path, "ris")
     path.parent.mkdir(parents=True)

@@ -15,7 +15,7 @@ under ``exports/`` in the cache folder (``CITETOOL_CACHE_DIR``): a JSON object
   the store, a git merge) is a new digest, while a refresh that changed
   nothing but its fetch time is not.
 * ``fingerprint``: the renderer that made the entries
-  (:func:`citetool.cache.code_fingerprint`: the Python version and the contents
+  (:func:`citetool.fingerprint.code_fingerprint`: the Python version and the contents
   of every module of citetool and of pylatexenc; an upgrade, an edited
   checkout, starts a new cache). A process whose citetool sources changed after
   it loaded them (a long-lived kernel) uses no cache at all: the code it runs
@@ -45,9 +45,9 @@ from pathlib import Path
 
 import orjson
 
-from citetool.cache import code_fingerprint, read_regular_file
+from citetool.files import atomic_write_bytes, read_regular_file
+from citetool.fingerprint import code_fingerprint
 from citetool.record import META, Record
-from citetool.store import atomic_write_bytes
 
 KEEP_DAYS = 60
 # The parts of citetool's own data (``record["citetool"]``) an export prints.
