@@ -8,7 +8,7 @@ import pytest
 from citetool.formats import render
 from citetool.formats.bibtex import choose_entry, escape, protect_title, render_entry
 
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "csl-data.json"
+SCHEMA = Path(__file__).resolve().parent / "fixtures" / "vendor" / "csl-data.json"  # origin: fixtures/vendor/SOURCES.md
 
 
 def article(**extra):

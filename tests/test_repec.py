@@ -20,7 +20,7 @@ from citetool.sources.repec_handle import kind_of
 
 SEED_HANDLE = "RePEc:taf:cdanxx:v:37:y:2021:i:4:p:435-452"
 SEED_KEY = "arduino2021russia"
-HANDLES_TSV = Path(__file__).resolve().parents[2] / "shared" / "repec-handles.tsv"
+HANDLES_TSV = Path(__file__).resolve().parent / "fixtures" / "vendor" / "repec-handles.tsv"  # origin: fixtures/vendor/SOURCES.md
 ROWS = list(csv.DictReader(HANDLES_TSV.open(encoding="utf-8"), delimiter="\t")) if HANDLES_TSV.exists() else []
 
 

@@ -102,7 +102,7 @@ def assert_accepted(proc: subprocess.CompletedProcess, records: dict) -> None:
 
 # --- stores: every genuine fixture, single works and list items -----------------------
 
-REPEC_HANDLES = Path(__file__).resolve().parents[2] / "shared" / "repec-handles.tsv"
+REPEC_HANDLES = Path(__file__).resolve().parent / "fixtures" / "vendor" / "repec-handles.tsv"  # origin: fixtures/vendor/SOURCES.md
 LIST_ITEMS = sorted((Path(__file__).parent / "fixtures" / "crossref" / "list-items").glob("*.json"))
 
 
