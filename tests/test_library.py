@@ -231,7 +231,8 @@ def test_one_library_object_stays_consistent_across_writes(crossref, store_path)
 def test_edit_in_the_editor(crossref, run, store_path, tmp_path, monkeypatch):
     import sys
 
-    from citetool import cli
+    from citetool.cli.edit import edit_in_editor
+    from citetool.errors import UsageError
     from citetool.library import Library
 
     run("add", SEED_DOI)
@@ -242,14 +243,14 @@ def test_edit_in_the_editor(crossref, run, store_path, tmp_path, monkeypatch):
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     lib = Library(store_path)
-    values = cli._edit_in_editor(lib, SEED_KEY)
+    values = edit_in_editor(lib, SEED_KEY)
     assert values == {"volume": "38", "abstract": None}
     editor.write_text("import json, sys\np = sys.argv[1]\nr = json.load(open(p))\ndel r['type']\n"
                       "json.dump(r, open(p, 'w'))\n", encoding="utf-8")
     try:
-        cli._edit_in_editor(lib, SEED_KEY)
+        edit_in_editor(lib, SEED_KEY)
         raise AssertionError("a record without a type was accepted")
-    except cli.UsageError as exc:
+    except UsageError as exc:
         assert "needs a type" in str(exc)
 
 

@@ -22,15 +22,15 @@ from citetool import cli
     ([], None),
 ])
 def test_the_command_named_is_found_past_the_global_options(args, name):
-    assert cli._command_named(args) == name
+    assert cli.command_named(args) == name
 
 
 def test_only_the_named_command_is_built_and_the_rest_get_every_command():
-    every = set(cli._click_command(["--help"]).commands)
+    every = set(cli.click_command(["--help"]).commands)
     assert {"add", "list", "export", "import", "merge-driver", "git-setup"} <= every
-    assert set(cli._click_command(["--store", "s.json", "import", "x.bib"]).commands) == {"import"}
-    assert set(cli._click_command(["no-such-command"]).commands) == every  # Click's error names the choices
-    assert set(cli._click_command(["--version"]).commands) == set()
+    assert set(cli.click_command(["--store", "s.json", "import", "x.bib"]).commands) == {"import"}
+    assert set(cli.click_command(["no-such-command"]).commands) == every  # Click's error names the choices
+    assert set(cli.click_command(["--version"]).commands) == set()
 
 
 def test_a_misspelt_command_is_still_a_usage_error(capsys):

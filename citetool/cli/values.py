@@ -1,0 +1,70 @@
+"""What users type for references: identifiers a line, ``--set FIELD=VALUE``
+pairs, values read as the record holds them, a reference typed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from citetool.cli.app import environment
+from citetool.errors import UsageError
+
+
+def id_lines(text: str) -> list[str]:
+    """One identifier a line (any line ends, a byte-order mark ignored);
+    blank lines and # comments skipped."""
+    lines = (line.strip().lstrip("\ufeff").strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def read_ids(ids: list[str], from_file: Path | None) -> list[str]:
+    """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
+    env = environment()
+    out: list[str] = []
+    for item in ids:
+        out.extend(id_lines(env.read_stdin()) if item == "-" else [item])
+    if from_file is not None:
+        if str(from_file) == "-":
+            out.extend(id_lines(env.read_stdin()))
+        else:
+            try:
+                out.extend(id_lines(from_file.read_text(encoding="utf-8-sig")))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"cannot read {from_file}: {getattr(exc, 'strerror', None) or exc}") from None
+    return out
+
+
+def set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
+    """``--set FIELD=VALUE`` options as (field, value) pairs."""
+    pairs = []
+    for item in items or []:
+        name, eq, text = item.partition("=")
+        if not eq:
+            raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
+        pairs.append((name.strip(), text))
+    return pairs
+
+
+def field_value(name: str, text: str):
+    """A value typed for a field, as the record holds it (a usage error if it cannot be)."""
+    from citetool.record import parse_field_value
+
+    try:
+        return parse_field_value(name, text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def manual_record(csl_type, title, authors, editors, year, sets) -> dict:
+    values = {"type": csl_type or "book", "title": title,
+              "author": " and ".join(authors or []) or None, "editor": " and ".join(editors or []) or None,
+              "issued": year}
+    values.update(set_pairs(sets))
+    return {name: field_value(name, str(text)) for name, text in values.items()
+            if text is not None and str(text).strip()}
+
+
+def selection_filters(types, year_spec, search, flagged: bool = False):
+    from citetool.library import Filters
+
+    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
