@@ -476,10 +476,6 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else "null"
 
 
-def _is_date(value: Any) -> bool:
-    return _date_problem(value) is None
-
-
 def _date_problem(value: Any) -> str | None:
     """What is wrong with a CSL date ({"date-parts": [[2021, 10, 28]]}, a literal or raw one)."""
     if not isinstance(value, dict):

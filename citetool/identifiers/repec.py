@@ -106,10 +106,6 @@ class Handle:
         return self.value("n")
 
     @property
-    def elsevier_id(self) -> str | None:
-        return self.value("s")
-
-    @property
     def doi(self) -> str | None:
         """The DOI in a Springer/Kluwer ``d:`` item (10.1007_s10479-... -> 10.1007/s10479-...)."""
         d = self.value("d")

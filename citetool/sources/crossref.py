@@ -350,14 +350,6 @@ class CrossrefClient:
         self.singles = Limiter(settings.crossref_rate or (10 if polite else 5), 1.0, concurrency)
         self.lists = Limiter(settings.crossref_list_rate or (3 if polite else 1), 1.0, concurrency)
 
-    @property
-    def requests_made(self) -> int:
-        return sum(n for (service, _), n in self.http.counts.items() if service == SERVICE)
-
-    @property
-    def rate_limited(self) -> int:
-        return self.http.counts[(SERVICE, 429)]
-
     # --- the cache -------------------------------------------------------------
 
     def _cached(self, doi: str, any_age: bool = False) -> dict | None:
