@@ -6,7 +6,7 @@ work can be done from Python::
     from citetool import Library
     lib = Library.open("refs.json")
     outcome = lib.add(["10.1080/14751798.2021.1995963"])
-    print(lib.export("bibtex"))
+    print(lib.export("bibtex").text)
 
 Imports are kept lazy so that commands which need no network start fast.
 """

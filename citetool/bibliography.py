@@ -17,11 +17,28 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 from citetool.errors import KeyNotInStore
-from citetool.library import Library
 from citetool.manuscript import ALL
 from citetool.record import Record
+
+
+class Library(Protocol):
+    """What a bibliography uses of :class:`citetool.library.Library` (named here,
+    not imported: :meth:`Library.bib` calls this module, not the other way)."""
+
+    records: dict[str, Record]
+
+    def resolve_key(self, key: str) -> str: ...
+
+    def aliases(self, record: Record) -> list[str]: ...
+
+    def add(self, inputs: list[str], offline: bool = False, progress: Callable[[int, int], None] | None = None,
+            typed: bool = True) -> list: ...
+
+    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str: ...
+
 
 # Keys that name an identifier, as Manubot writes them (prefix case ignored).
 _IDENTIFIER_KEY = re.compile(r"^(doi|isbn|repec|arxiv|url|https?):", re.IGNORECASE)
@@ -74,7 +91,8 @@ class Bibliography:
     citations: list[Citation]
     records: list[Record] = field(default_factory=list)  # each resolved reference, ``id`` as cited
     text: str | None = None  # the rendered bibliography (None with render=False)
-    notes: list[str] = field(default_factory=list)  # warnings for the user
+    notes: list[str] = field(default_factory=list)  # what citing by these keys brings (keys BibTeX takes for one)
+    warnings: list[str] = field(default_factory=list)  # everything the user must hear (set by Library.bib)
 
     @property
     def missing(self) -> list[Citation]:

@@ -46,12 +46,13 @@ def describe(finding: dict) -> str:
     return f"{what}: {finding.get('doi', '?')}" + (f" ({details})" if details else "")
 
 
+def retraction_notes(records: list[Record]) -> list[str]:
+    """One line per reference that was retracted or has an expression of
+    concern (from the stored check; no request): ``KEY retracted: DOI (…)``."""
+    return [f"{rec.get('id')} {describe(finding)}" for rec in records for finding in serious_findings(rec)]
+
+
 def retraction_warnings(records: list[Record]) -> list[str]:
-    """One line per exported reference that was retracted or has an expression
-    of concern (from the stored check; no request). ``export`` and ``bib`` print them
-    on stderr; the bibliography itself stays as the user asked."""
-    lines = []
-    for rec in records:
-        for finding in serious_findings(rec):
-            lines.append(f"warning: {rec.get('id')} {describe(finding)}")
-    return lines
+    """:func:`retraction_notes` as stderr says them (``warning: …``); the
+    bibliography itself stays as the user asked."""
+    return [f"warning: {note}" for note in retraction_notes(records)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,33 @@ from citetool.selection import Filters
 from citetool.store import CheckedVersions, Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
+    from citetool.bibliography import Bibliography
     from citetool.sources import Found
+    from citetool.updates import CheckResult, Upgrade
+
+
+@dataclass
+class Exported:
+    """What an export made: the text, the references in it (in order), and the
+    warnings for the user (retracted works, conflicts a merge left, dates that
+    are not dates), one line each."""
+
+    text: str
+    records: list[Record]
+    warnings: list[str]
+
+
+def warnings_about(records: list[Record], dates: bool = True) -> list[str]:
+    """What a user must hear about references being written, the same for
+    ``export`` and ``bib``: retracted works or of concern (from the stored check),
+    conflicts a git merge left (ours is written), and dates that are not dates
+    (``dates``: when the references are written at all)."""
+    from citetool.findings import retraction_notes
+    from citetool.merge_conflicts import unresolved_problems
+    from citetool.record import date_notes
+
+    return (retraction_notes(records) + [f"{p} (ours is exported)" for p in unresolved_problems(records)]
+            + ([note for rec in records for note in date_notes(rec)] if dates else []))
 
 
 class Library:
@@ -131,10 +158,38 @@ class Library:
         return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
-               style: str | None = None, unicode: bool = False) -> str:
+               style: str | None = None, unicode: bool = False) -> Exported:
         """Render references; ``style`` (a CSL style name or .csl file) for html and text;
         ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
-        return self.render(fmt, self.select(keys, filters), style, unicode=unicode)
+        records = self.select(keys, filters)
+        return Exported(self.render(fmt, records, style, unicode=unicode), records, warnings_about(records))
+
+    def bib(self, keys: Iterable[str], fmt: str = "bibtex", style: str | None = None, unicode: bool = False,
+            offline: bool = False, render: bool = True, progress: Callable[[int, int], None] | None = None) -> Bibliography:
+        """The bibliography of a manuscript's cited ``keys`` (see :func:`citetool.bibliography.build`):
+        identifier keys looked up and stored, each reference under the key as cited; its
+        ``warnings`` are those of :meth:`export` and what citing by these keys brings."""
+        from citetool.bibliography import build  # start-up: only `bib` needs it
+
+        result = build(self, keys, fmt=fmt, style=style, unicode=unicode, offline=offline, render=render,
+                       progress=progress)
+        result.warnings = result.notes + warnings_about(result.records, dates=result.text is not None)
+        return result
+
+    def check(self, keys: Iterable[str] | None = None) -> tuple[list[CheckResult], list[str]]:
+        """Ask Crossref what happened to the stored works since (retractions, corrections,
+        published versions) and store what it says (see :func:`citetool.updates.check`).
+        Returns (one result per reference, problems: list queries that failed)."""
+        from citetool.updates import check  # start-up: only `check` needs it
+
+        return check(self, list(keys) if keys else None)
+
+    def upgrade(self, keys: Iterable[str] | None = None, dry_run: bool = False) -> tuple[list[Upgrade], list[str]]:
+        """Preprints whose published version Crossref knows become it (see
+        :func:`citetool.updates.upgrade`). Returns (one plan per preprint, problems)."""
+        from citetool.updates import upgrade  # start-up: only `upgrade` needs it
+
+        return upgrade(self, list(keys) if keys else None, dry_run=dry_run)
 
     # References: a smaller export renders in less time than the cache takes to
     # load (its module, the user cache dir, its file: ~5 ms, ~40 µs an entry saved).

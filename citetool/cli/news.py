@@ -31,10 +31,9 @@ def check(
     or an expression of concern is found (or Crossref could not be asked).
     Example: citetool check --json
     """
-    from citetool.updates import check as check_references
-    from citetool.updates import describe
+    from citetool.findings import describe
 
-    results, problems = check_references(open_library(), keys)
+    results, problems = open_library().check(keys)
     for result in results:
         if result.status != "flagged" and not show_all:
             continue
@@ -71,9 +70,7 @@ def upgrade(
     preprint's DOI stays as a relation (shown by `show`, exported).
     Example: citetool upgrade --dry-run
     """
-    from citetool.updates import upgrade as upgrade_references
-
-    plans, problems = upgrade_references(open_library(), keys, dry_run=dry_run)
+    plans, problems = open_library().upgrade(keys, dry_run=dry_run)
     for plan in plans:
         if as_json:
             out(json.dumps(plan.as_dict(), ensure_ascii=False))

@@ -45,19 +45,12 @@ def export(
     Example: citetool export --format ris --output refs.ris
     """
     check_format(fmt)
-    from citetool.merge_conflicts import unresolved_problems
-    from citetool.record import date_notes
-    from citetool.updates import retraction_warnings
-
     check_style(style)
     filters = selection_filters(types, year_spec, search)  # a bad option first, before the store is read
-    lib = open_stored_library()
-    selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
-    text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
-    dates = [f"warning: {note}" for rec in selected for note in date_notes(rec)]
-    for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)] + dates:
-        say(warning)
-    write_output(text, output)
+    exported = open_stored_library().export(fmt, keys, filters, style, unicode=unicode)
+    for warning in exported.warnings:
+        say(f"warning: {warning}")
+    write_output(exported.text, output)
 
 
 @app.command()
@@ -86,7 +79,7 @@ def bib(
 
     Example: citetool bib --check paper.tex
     """
-    from citetool.bibliography import build, identifier_of
+    from citetool.bibliography import identifier_of
     from citetool.manuscript import cited_keys
 
     check_format(fmt)
@@ -105,15 +98,10 @@ def bib(
         return
     lookups = sum(identifier_of(k) is not None for k in keys)
     with progress_bar(lookups) as progress:
-        result = build(open_library(), keys, fmt=fmt, style=style, unicode=unicode, offline=offline,
-                       render=not check and not (as_json and output is None), progress=progress)
-    from citetool.record import date_notes
-    from citetool.updates import retraction_warnings
-
-    for warning in retraction_warnings(result.records):
-        say(warning)
-    for note in result.notes + ([n for rec in result.records for n in date_notes(rec)] if result.text is not None else []):
-        say(f"warning: {note}")
+        result = open_library().bib(keys, fmt=fmt, style=style, unicode=unicode, offline=offline,
+                                    render=not check and not (as_json and output is None), progress=progress)
+    for warning in result.warnings:
+        say(f"warning: {warning}")
     missing = result.missing
     for citation in missing:
         say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
