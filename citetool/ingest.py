@@ -7,8 +7,6 @@ reference under a fresh key. Pure: no I/O, no lock; the caller holds both.
 from __future__ import annotations
 
 import gc
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -118,50 +116,3 @@ class Placer:
         """A stored reference asked again of its sources."""
         changed = self._merge(key, found)
         return Outcome(key, "updated" if changed else "present", key=key, changed=changed)
-
-
-class Arrivals:
-    """``add``'s results as they arrive from the sources (on any thread):
-    failures noted at once, records placed by ``transaction()`` (a context
-    giving a :class:`Placer`) every ``every`` seconds and at ``flush()``."""
-
-    def __init__(self, inputs: list[str], jobs: dict, outcomes: dict[int, Outcome], transaction,
-                 every: float, progress=None):
-        self.inputs, self.jobs, self.outcomes = inputs, jobs, outcomes
-        self.transaction, self.every, self.progress = transaction, every, progress
-        self.pending: list = []
-        self.done = 0
-        self.saved_at = time.monotonic()
-        self.lock = threading.Lock()
-
-    def deliver(self, ident, found: list[Found], notes: list[str]) -> None:
-        self._arrived(ident, (found, notes))
-
-    def fail(self, ident, reason: str) -> None:
-        self._arrived(ident, reason)
-
-    def _arrived(self, ident, result) -> None:
-        with self.lock:
-            i = self.jobs[ident]
-            if isinstance(result, str):
-                self.outcomes[i] = Outcome(self.inputs[i], "failed", error=result)
-            else:
-                self.pending.append((i, ident, *result))
-            self.done += 1
-            if self.progress:
-                self.progress(self.done, len(self.jobs))
-            if time.monotonic() - self.saved_at >= self.every:
-                self._flush()
-
-    def flush(self) -> None:
-        with self.lock:
-            self._flush()
-
-    def _flush(self) -> None:  # the caller holds the lock
-        if self.pending:
-            with self.transaction() as placer:
-                for i, ident, found, notes in self.pending:
-                    self.outcomes[i] = placer.found(self.inputs[i], ident.key, found)
-                    self.outcomes[i].notes = notes
-            self.pending.clear()
-        self.saved_at = time.monotonic()

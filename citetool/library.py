@@ -9,6 +9,7 @@ of the store, in one atomic write per transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from citetool.store import CheckedVersions, Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
     from citetool.bibliography import Bibliography
+    from citetool.lookup import Answer
     from citetool.sources import Found
     from citetool.updates import CheckResult, Upgrade
 
@@ -241,18 +243,39 @@ class Library:
         stored costs no request unless ``refresh``; DOIs go in batches; a failure never stops the
         others; successes are saved as the run goes, so an interrupted run keeps what was done.
         ``typed=False`` for inputs found in a document: their web addresses must be public."""
-        from citetool.ingest import Arrivals
         from citetool.lookup import plan
 
         inputs = list(inputs)
         index = self._index_of(self.records)
         todo = plan(inputs, index, again=refresh, typed=typed)
-        arrivals = Arrivals(inputs, todo.jobs, todo.outcomes, self.transaction, self.SAVE_EVERY, progress)
+        arrived: list[tuple[int, Answer]] = []  # found, not yet placed in the store
+        saved_at, done = time.monotonic(), 0
         try:
-            self.lookup(index, offline, fresh=refresh).run(list(todo.jobs), arrivals.deliver, arrivals.fail)
+            for answer in self.lookup(index, offline, fresh=refresh).answers(list(todo.jobs)):
+                position = todo.jobs[answer.ident]
+                if answer.error is not None:
+                    todo.outcomes[position] = Outcome(inputs[position], "failed", error=answer.error)
+                else:
+                    arrived.append((position, answer))
+                done += 1
+                if progress:
+                    progress(done, len(todo.jobs))
+                if time.monotonic() - saved_at >= self.SAVE_EVERY:
+                    self._place(inputs, arrived, todo.outcomes)
+                    saved_at = time.monotonic()
         finally:  # also on Ctrl-C: keep what was fetched
-            arrivals.flush()
+            self._place(inputs, arrived, todo.outcomes)
         return todo.in_order(inputs)
+
+    def _place(self, inputs: list[str], arrived: list[tuple[int, Answer]], outcomes: dict[int, Outcome]) -> None:
+        """Merge what ``add`` found into the store, in one transaction; ``arrived`` is emptied."""
+        if not arrived:
+            return
+        with self.transaction() as placer:
+            for position, answer in arrived:
+                outcomes[position] = placer.found(inputs[position], answer.ident.key, answer.found)
+                outcomes[position].notes = answer.notes
+        arrived.clear()
 
     def add_manual(self, record: Record) -> Outcome:
         """Store a reference typed by the user (all fields theirs); refused if its type lacks fields."""

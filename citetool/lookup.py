@@ -11,8 +11,9 @@ DOI source gave them, the DOI is looked up too and merged (Crossref wins).
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from citetool.errors import LookupFailed, NotFound
@@ -20,8 +21,16 @@ from citetool.identifiers import Identifier, unrecognised
 from citetool.outcome import Outcome
 from citetool.sources import Found, Sources, rank
 
-Deliver = Callable[[Identifier, list[Found], list[str]], None]
-Fail = Callable[[Identifier, str], None]
+
+@dataclass(frozen=True)
+class Answer:
+    """How one identifier ended: every source's record for it (most authoritative
+    first) with notes for the user, or why there is none (``error``)."""
+
+    ident: Identifier
+    found: list[Found] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 SERVICES = {"crossref": "Crossref", "crossref-search": "Crossref", "econpapers": "EconPapers",
@@ -71,24 +80,50 @@ class Lookup:
         self.offline = offline
         self.fresh = fresh
 
-    def run(self, idents: list[Identifier], deliver: Deliver, fail: Fail) -> None:
-        """Ask the sources for every identifier, DOIs (batched) first; each ends
-        in exactly one ``deliver(ident, found, notes)`` or ``fail(ident, reason)``."""
+    def answers(self, idents: list[Identifier]) -> Iterator[Answer]:
+        """Ask the sources for every identifier, DOIs (batched) first, and yield
+        each identifier's :class:`Answer` as soon as no later source will be asked
+        for it: the sources answer on their own threads, and a long batch is
+        handed on as it arrives (so ``add`` saves as it goes)."""
+        arrived: queue.SimpleQueue = queue.SimpleQueue()
+        finished = object()
+
+        def ask_all() -> None:
+            try:
+                self._answer_all(idents, arrived.put)
+            except BaseException as exc:  # handed to the consumer, raised there
+                arrived.put(exc)
+            finally:
+                arrived.put(finished)
+
+        threading.Thread(target=ask_all, name="citetool-lookup", daemon=True).start()
+        while True:
+            try:
+                item = arrived.get(timeout=0.25)  # a timeout: Ctrl-C is seen at once
+            except queue.Empty:
+                continue
+            if item is finished:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _answer_all(self, idents: list[Identifier], hand_on: Callable[[Answer], None]) -> None:
         groups: dict[str, list[Identifier]] = {}
         for ident in sorted(idents, key=lambda i: i.kind != "doi"):
             groups.setdefault(ident.kind, []).append(ident)
         for kind, group in groups.items():
             if not self.sources.answers(kind):
                 for ident in group:
-                    fail(ident, str(unrecognised(ident.raw)))
+                    hand_on(Answer(ident, error=str(unrecognised(ident.raw))))
                 continue
 
-            def finished(ident, state, deliver=deliver, fail=fail):
+            def finished(ident: Identifier, state: _State) -> None:
                 if state.found:
                     found, notes = self._with_named_doi(state.found, state.notes)
-                    deliver(ident, found, notes)
+                    hand_on(Answer(ident, found, notes))
                 else:
-                    fail(ident, state.reason(ident))
+                    hand_on(Answer(ident, error=state.reason(ident)))
 
             self._ask(kind, group, finished)
 
@@ -135,9 +170,11 @@ class Lookup:
         """What the sources say of each DOI (batched): ({doi: found}, {doi: why not})."""
         found: dict[str, list[Found]] = {}
         failed: dict[str, str] = {}
-        self.run([Identifier("doi", doi, doi) for doi in sorted(set(dois))],
-                 deliver=lambda ident, got, notes: found.__setitem__(ident.value, got),
-                 fail=lambda ident, reason: failed.__setitem__(ident.value, reason))
+        for answer in self.answers([Identifier("doi", doi, doi) for doi in sorted(set(dois))]):
+            if answer.error is None:
+                found[answer.ident.value] = answer.found
+            else:
+                failed[answer.ident.value] = answer.error
         return found, failed
 
     def one(self, ident: Identifier) -> list[Found]:
