@@ -22,6 +22,11 @@ from citetool.outcome import Outcome
 from citetool.sources import Found, Sources, rank
 
 
+class _Stopped(BaseException):
+    """Raised in the sources' threads once nobody waits for their answers (not an
+    Exception: no source's error handling takes it for a failed look-up)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """How one identifier ended: every source's record for it (most authoritative
@@ -87,26 +92,37 @@ class Lookup:
         handed on as it arrives (so ``add`` saves as it goes)."""
         arrived: queue.SimpleQueue = queue.SimpleQueue()
         finished = object()
+        stop = threading.Event()  # the consumer went away (Ctrl-C): the sources stop asking
+
+        def hand_on(answer: Answer) -> None:
+            if stop.is_set():
+                raise _Stopped  # through the source's own threads, which cancel what is queued
+            arrived.put(answer)
 
         def ask_all() -> None:
             try:
-                self._answer_all(idents, arrived.put)
+                self._answer_all(idents, hand_on)
+            except _Stopped:
+                pass
             except BaseException as exc:  # handed to the consumer, raised there
                 arrived.put(exc)
             finally:
                 arrived.put(finished)
 
         threading.Thread(target=ask_all, name="citetool-lookup", daemon=True).start()
-        while True:
-            try:
-                item = arrived.get(timeout=0.25)  # a timeout: Ctrl-C is seen at once
-            except queue.Empty:
-                continue
-            if item is finished:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        try:
+            while True:
+                try:
+                    item = arrived.get(timeout=0.25)  # a timeout: Ctrl-C is seen at once
+                except queue.Empty:
+                    continue
+                if item is finished:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
 
     def _answer_all(self, idents: list[Identifier], hand_on: Callable[[Answer], None]) -> None:
         groups: dict[str, list[Identifier]] = {}
