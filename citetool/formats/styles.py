@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from citetool.errors import UsageError
+from citetool.formats.citeproc_memo import cited_item_class, remembering
 from citetool.formats.csljson import to_csl
 from citetool.record import Record
 
@@ -129,17 +130,18 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
     """One formatted reference per record, in the style's order."""
     import warnings
 
-    from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
+    from citeproc import Citation, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), remembering():
         warnings.simplefilter("ignore")
         csl = load_style(style)
         try:
             source = CiteProcJSON(_items(records, style, for_html))
             bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
+            cited_item = cited_item_class()
             for rec in records:
-                bibliography.register(Citation([CitationItem(rec["id"])]))
+                bibliography.register(Citation([cited_item(rec["id"])]))
             return [str(entry) for entry in bibliography.bibliography()]
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
