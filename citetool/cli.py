@@ -341,22 +341,35 @@ def _print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str |
 
 
 @contextmanager
-def _progress_bar(total: int):
-    """A rich progress bar on stderr for long runs on a terminal; else nothing."""
+def _progress_bar(total: int | None = None, what: str = "resolving"):
+    """A rich progress bar on stderr for runs of 20 items or more on a terminal,
+    else nothing. With ``total`` None the bar appears at the first update that
+    counts 20 or more; piped stderr never gets one."""
     env = _env()
-    if total < 20 or not env.stderr_isatty:
+    if (total is not None and total < 20) or not env.stderr_isatty:
         yield None
         return
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(file=env.stderr, no_color=not env.colour), transient=True) as bar:
-        task = bar.add_task("resolving", total=None)
+    bar = Progress(console=Console(file=env.stderr, no_color=not env.colour), transient=True)
+    task = None
 
-        def update(done: int, of: int) -> None:
-            bar.update(task, completed=done, total=of)
+    def update(done: int, of: int) -> None:
+        nonlocal task
+        if task is None:
+            if of < 20:
+                return
+            bar.start()
+            task = bar.add_task(what, total=None)
+        bar.update(task, completed=done, total=of)
 
+    try:
+        if total is not None:
+            update(0, total)
         yield update
+    finally:
+        bar.stop()
 
 
 def _check_style(style: str | None) -> None:
@@ -586,7 +599,8 @@ def refresh(
     stderr, then "N refreshed, M changed" (and how many failed).
     Example: citetool refresh arduino2021russia
     """
-    outcomes = _library().refresh(keys)
+    with _progress_bar(what="refreshing") as progress:
+        outcomes = _library().refresh(keys, progress=progress)
     failed = sum(not o.ok for o in outcomes)
     summary = (f"{len(outcomes) - failed} refreshed, {sum(o.status == 'updated' for o in outcomes)} changed"
                + (f", {failed} failed" if failed else ""))

@@ -209,13 +209,15 @@ class Library:
         with self.transaction() as placer:
             return placer.manual(record.get("title", "manual entry"), record)
 
-    def refresh(self, keys: Iterable[str] | None = None) -> list[Outcome]:
-        """Ask each reference's sources again (never the cache) and merge; the user's fields are
-        never touched. Outcomes: "updated" (fields changed), "present" (nothing changed), "failed"."""
+    def refresh(self, keys: Iterable[str] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+        """Ask each reference's sources again (never the cache; Crossref in list queries) and merge;
+        the user's fields are never touched. Outcomes: "updated" (fields changed), "present"
+        (nothing changed), "failed". ``progress(done, total)`` as answers arrive."""
         from citetool.lookup import refetch
 
         targets = self.select(keys)
-        fetched, failed = refetch(self.sources, targets)
+        fetched, failed = refetch(self.sources, targets, progress)
         outcomes = {key: Outcome(key, "failed", key=key, error=why) for key, why in failed.items()}
         if any(fetched.values()):
             with self.transaction() as placer:
