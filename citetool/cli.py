@@ -548,7 +548,8 @@ def export(
     filters = _filters(types, year_spec, search)  # a bad option first, before the store is read
     lib = _stored_library()
     selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
-    text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
+    with _progress_bar(what="formatting") as progress:
+        text = lib.render(fmt, selected, style, unicode=unicode, progress=progress)  # lib.export, not selecting again
     dates = [f"warning: {note}" for rec in selected for note in date_notes(rec)]
     for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)] + dates:
         say(warning)
@@ -715,7 +716,8 @@ def import_(
             texts.append((str(path), path.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    outcomes, problems = _library().import_files(texts, resolve=resolve)
+    with _progress_bar(what="resolving") as progress:
+        outcomes, problems = _library().import_files(texts, resolve=resolve, progress=progress)
     for problem in problems:
         say(problem)
     _print_outcomes(outcomes, as_json, verb="imported")
@@ -764,7 +766,8 @@ def check(
     from citetool.updates import check as check_references
     from citetool.updates import describe
 
-    results, problems = check_references(_library(), keys)
+    with _progress_bar(what="checking") as progress:
+        results, problems = check_references(_library(), keys, progress=progress)
     for result in results:
         if result.status != "flagged" and not show_all:
             continue
@@ -803,7 +806,8 @@ def upgrade(
     """
     from citetool.updates import upgrade as upgrade_references
 
-    plans, problems = upgrade_references(_library(), keys, dry_run=dry_run)
+    with _progress_bar(what="upgrading") as progress:
+        plans, problems = upgrade_references(_library(), keys, dry_run=dry_run, progress=progress)
     for plan in plans:
         if as_json:
             out(json.dumps(plan.as_dict(), ensure_ascii=False))

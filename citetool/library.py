@@ -139,16 +139,18 @@ class Library:
     # load (its module, the user cache dir, its file: ~5 ms, ~40 µs an entry saved).
     EXPORT_CACHE_FROM = 100
 
-    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
+    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> str:
         """Render ``records`` as they are (in this order, under their ``id``); entries
         rendered by earlier runs come from the export cache (``settings.export_cache``)
-        when there are :attr:`EXPORT_CACHE_FROM` references or more."""
+        when there are :attr:`EXPORT_CACHE_FROM` references or more. ``progress(done, total)``
+        as a styled bibliography (the slow one: ~1 ms a reference) renders."""
         if style:
             if fmt not in ("html", "text"):
                 raise UsageError("--style goes with --format html or text")
             from citetool.formats import styles
 
-            return (styles.render_html if fmt == "html" else styles.render_text)(records, style)
+            return (styles.render_html if fmt == "html" else styles.render_text)(records, style, progress)
         from citetool.formats import render
 
         cache = None
@@ -276,16 +278,19 @@ class Library:
             key = self.resolve_key(key, placer.records)
             return key, settle(placer.records[key], field, take)
 
-    def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
+    def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[list[Outcome], list[str]]:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
-        the DOI sources first. Returns (one outcome per entry, problems)."""
+        the DOI sources first (``progress(done, total)`` as they are answered).
+        Returns (one outcome per entry, problems)."""
         from citetool.ingest import bulk
 
         with bulk():  # many records made at once
-            return self._import_files(files, resolve)
+            return self._import_files(files, resolve, progress)
 
-    def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool) -> tuple[list[Outcome], list[str]]:
+    def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool,
+                      progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
         from citetool.formats import read, sniff
         from citetool.record import record_problem
 
@@ -304,7 +309,8 @@ class Library:
                     entries.append((name, e))
         enriched: dict[str, list[Found]] = {}
         if resolve:
-            enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")])
+            enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")],
+                                                   progress)
             problems += [f"{name}:{e.line}: not enriched: {trouble[e.record['DOI']]}"
                          for name, e in entries if e.record.get("DOI") in trouble]
         with self.transaction(save=bool(entries)) as placer:

@@ -131,13 +131,24 @@ class Lookup:
                 state.done = True
                 finished(ident, state)
 
-    def dois(self, dois: list[str]) -> tuple[dict[str, list[Found]], dict[str, str]]:
-        """What the sources say of each DOI (batched): ({doi: found}, {doi: why not})."""
+    def dois(self, dois: list[str], progress: Callable[[int, int], None] | None = None,
+             ) -> tuple[dict[str, list[Found]], dict[str, str]]:
+        """What the sources say of each DOI (batched): ({doi: found}, {doi: why not});
+        ``progress(done, total)`` as each is settled."""
         found: dict[str, list[Found]] = {}
         failed: dict[str, str] = {}
-        self.run([Identifier("doi", doi, doi) for doi in sorted(set(dois))],
-                 deliver=lambda ident, got, notes: found.__setitem__(ident.value, got),
-                 fail=lambda ident, reason: failed.__setitem__(ident.value, reason))
+        asked = sorted(set(dois))
+        lock = threading.Lock()  # answers arrive on the sources' threads
+
+        def settled(table: dict, doi: str, value) -> None:
+            with lock:
+                table[doi] = value
+                if progress:
+                    progress(len(found) + len(failed), len(asked))
+
+        self.run([Identifier("doi", doi, doi) for doi in asked],
+                 deliver=lambda ident, got, notes: settled(found, ident.value, got),
+                 fail=lambda ident, reason: settled(failed, ident.value, reason))
         return found, failed
 
     def one(self, ident: Identifier) -> list[Found]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from citetool.errors import UsageError
@@ -126,8 +127,25 @@ def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
     return items
 
 
-def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
-    """One formatted reference per record, in the style's order."""
+class _Counted(list):
+    """The cited items citeproc-py renders one after the other, reporting
+    ``progress(done, total)`` as the render reaches each."""
+
+    def __init__(self, items, progress: Callable[[int, int], None]):
+        super().__init__(items)
+        self.progress = progress
+
+    def __iter__(self):
+        total = len(self)
+        for done, item in enumerate(super().__iter__()):
+            self.progress(done, total)
+            yield item
+        self.progress(total, total)
+
+
+def entries(records: list[Record], style: str, for_html: bool,
+            progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render."""
     import warnings
 
     from citeproc import Citation, CitationStylesBibliography, formatter
@@ -142,6 +160,8 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
             cited_item = cited_item_class()
             for rec in records:
                 bibliography.register(Citation([cited_item(rec["id"])]))
+            if progress:
+                bibliography.items = _Counted(bibliography.items, progress)
             return [str(entry) for entry in bibliography.bibliography()]
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
@@ -151,12 +171,12 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
 
 
-def render_text(records: list[Record], style: str) -> str:
-    return "".join(entry + "\n\n" for entry in entries(records, style, for_html=False)).rstrip("\n") + ("\n" if records else "")
+def render_text(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None) -> str:
+    return "".join(entry + "\n\n" for entry in entries(records, style, False, progress)).rstrip("\n") + ("\n" if records else "")
 
 
-def render_html(records: list[Record], style: str) -> str:
-    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, for_html=True))
+def render_html(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None) -> str:
+    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, True, progress))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
