@@ -138,6 +138,7 @@ class Library:
     # References: a smaller export renders in less time than the cache takes to
     # load (its module, the user cache dir, its file: ~5 ms, ~40 µs an entry saved).
     EXPORT_CACHE_FROM = 100
+    STYLED_CACHE_FROM = 20  # a CSL style renders ~1 ms a reference
 
     def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False,
                progress: Callable[[int, int], None] | None = None) -> str:
@@ -145,21 +146,21 @@ class Library:
         rendered by earlier runs come from the export cache (``settings.export_cache``)
         when there are :attr:`EXPORT_CACHE_FROM` references or more. ``progress(done, total)``
         as a styled bibliography (the slow one: ~1 ms a reference) renders."""
-        if style:
-            if fmt not in ("html", "text"):
-                raise UsageError("--style goes with --format html or text")
-            from citetool.formats import styles
-
-            return (styles.render_html if fmt == "html" else styles.render_text)(records, style, progress)
-        from citetool.formats import render
-
+        if style and fmt not in ("html", "text"):
+            raise UsageError("--style goes with --format html or text")
         cache = None
-        if self.settings.export_cache and len(records) >= self.EXPORT_CACHE_FROM:
+        if self.settings.export_cache and len(records) >= (self.STYLED_CACHE_FROM if style else self.EXPORT_CACHE_FROM):
             from citetool.formats.entry_cache import EntryCache
 
             stored = self._checked_records or {}
             cache = EntryCache(self.settings.cache_path() / "exports",
                                checked=lambda rec: stored.get(rec.get("id")) is rec)  # the store's own, checked
+        if style:
+            from citetool.formats import styles
+
+            return (styles.render_html if fmt == "html" else styles.render_text)(records, style, progress, cache)
+        from citetool.formats import render
+
         return render(fmt, records, unicode=unicode, cache=cache)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes

@@ -15,11 +15,15 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from citetool.errors import UsageError
 from citetool.formats.citeproc_memo import cited_item_class, remembering
 from citetool.formats.csljson import to_csl
 from citetool.record import Record
+
+if TYPE_CHECKING:
+    from citetool.formats.entry_cache import EntryCache
 
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
@@ -143,9 +147,48 @@ class _Counted(list):
         self.progress(total, total)
 
 
+class _NotOneEach(Exception):
+    """citeproc-py left a reference out (it rendered to nothing)."""
+
+
 def entries(records: list[Record], style: str, for_html: bool,
-            progress: Callable[[int, int], None] | None = None) -> list[str]:
-    """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render."""
+            progress: Callable[[int, int], None] | None = None, cache: EntryCache | None = None) -> list[str]:
+    """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render.
+    ``cache``: entries rendered by earlier runs in the very same style (its name and file's bytes,
+    citeproc-py's version), unless the style numbers its entries (their text depends on their place)."""
+    variant = _cache_variant(style, for_html) if cache is not None and records else None
+    if variant is None:
+        return _rendered(records, style, for_html, progress)
+
+    def one_each(missing: list[Record]) -> list[str]:
+        texts = _rendered(missing, style, for_html, progress)
+        if len(texts) != len(missing):
+            raise _NotOneEach
+        return texts
+
+    try:
+        return cache.entries_many(variant, records, one_each)
+    except _NotOneEach:
+        return _rendered(records, style, for_html, progress)
+
+
+def _cache_variant(style: str, for_html: bool) -> str | None:
+    """The export cache's name for entries in ``style`` (text or HTML); None
+    for a style that numbers its entries."""
+    import hashlib
+    from importlib.metadata import version
+
+    content = Path(_style_path(style)).read_bytes()
+    if b"citation-number" in content:
+        return None
+    digest = hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
+                                         content))).hexdigest()[:24]
+    return f"csl-{'html' if for_html else 'text'}-{digest}"
+
+
+def _rendered(records: list[Record], style: str, for_html: bool,
+              progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """citeproc-py's entries for ``records``, rendered now."""
     import warnings
 
     from citeproc import Citation, CitationStylesBibliography, formatter
@@ -171,12 +214,14 @@ def entries(records: list[Record], style: str, for_html: bool,
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
 
 
-def render_text(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None) -> str:
-    return "".join(entry + "\n\n" for entry in entries(records, style, False, progress)).rstrip("\n") + ("\n" if records else "")
+def render_text(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None,
+                cache: EntryCache | None = None) -> str:
+    return "".join(entry + "\n\n" for entry in entries(records, style, False, progress, cache)).rstrip("\n") + ("\n" if records else "")
 
 
-def render_html(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None) -> str:
-    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, True, progress))
+def render_html(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None,
+                cache: EntryCache | None = None) -> str:
+    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, True, progress, cache))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
