@@ -160,11 +160,14 @@ class Library:
         return [records[k] for k in chosen if filters.matches(records[k], span)]
 
     def export(self, fmt: str, keys: Iterable[str] | None = None, filters: Filters | None = None,
-               style: str | None = None, unicode: bool = False) -> Exported:
+               style: str | None = None, unicode: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> Exported:
         """Render references; ``style`` (a CSL style name or .csl file) for html and text;
-        ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc)."""
+        ``unicode``: bibtex and biblatex in UTF-8 as is (for biber, LuaLaTeX, pandoc);
+        ``progress(done, total)`` while a style formats them."""
         records = self.select(keys, filters)
-        return Exported(self.render(fmt, records, style, unicode=unicode), records, warnings_about(records))
+        return Exported(self.render(fmt, records, style, unicode=unicode, progress=progress), records,
+                        warnings_about(records))
 
     def bib(self, keys: Iterable[str], fmt: str = "bibtex", style: str | None = None, unicode: bool = False,
             offline: bool = False, render: bool = True, progress: Callable[[int, int], None] | None = None) -> Bibliography:
@@ -178,44 +181,49 @@ class Library:
         result.warnings = result.notes + warnings_about(result.records, dates=result.text is not None)
         return result
 
-    def check(self, keys: Iterable[str] | None = None) -> tuple[list[CheckResult], list[str]]:
+    def check(self, keys: Iterable[str] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> tuple[list[CheckResult], list[str]]:
         """Ask Crossref what happened to the stored works since (retractions, corrections,
         published versions) and store what it says (see :func:`citetool.updates.check`).
         Returns (one result per reference, problems: list queries that failed)."""
         from citetool.updates import check  # start-up: only `check` needs it
 
-        return check(self, list(keys) if keys else None)
+        return check(self, list(keys) if keys else None, progress=progress)
 
-    def upgrade(self, keys: Iterable[str] | None = None, dry_run: bool = False) -> tuple[list[Upgrade], list[str]]:
+    def upgrade(self, keys: Iterable[str] | None = None, dry_run: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> tuple[list[Upgrade], list[str]]:
         """Preprints whose published version Crossref knows become it (see
         :func:`citetool.updates.upgrade`). Returns (one plan per preprint, problems)."""
         from citetool.updates import upgrade  # start-up: only `upgrade` needs it
 
-        return upgrade(self, list(keys) if keys else None, dry_run=dry_run)
+        return upgrade(self, list(keys) if keys else None, dry_run=dry_run, progress=progress)
 
     # References: a smaller export renders in less time than the cache takes to
     # load (its module, the user cache dir, its file: ~5 ms, ~40 µs an entry saved).
     EXPORT_CACHE_FROM = 100
+    STYLED_CACHE_FROM = 20  # a CSL style renders ~1 ms a reference
 
-    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False) -> str:
+    def render(self, fmt: str, records: list[Record], style: str | None = None, unicode: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> str:
         """Render ``records`` as they are (in this order, under their ``id``); entries
         rendered by earlier runs come from the export cache (``settings.export_cache``)
-        when there are :attr:`EXPORT_CACHE_FROM` references or more."""
-        if style:
-            if fmt not in ("html", "text"):
-                raise UsageError("--style goes with --format html or text")
-            from citetool.formats import styles
-
-            return (styles.render_html if fmt == "html" else styles.render_text)(records, style)
-        from citetool.formats import render
-
+        when there are :attr:`EXPORT_CACHE_FROM` references or more. ``progress(done, total)``
+        as a styled bibliography (the slow one: ~1 ms a reference) renders."""
+        if style and fmt not in ("html", "text"):
+            raise UsageError("--style goes with --format html or text")
         cache = None
-        if self.settings.export_cache and len(records) >= self.EXPORT_CACHE_FROM:
+        if self.settings.export_cache and len(records) >= (self.STYLED_CACHE_FROM if style else self.EXPORT_CACHE_FROM):
             from citetool.formats.entry_cache import EntryCache
 
             stored = self._checked_records or {}
             cache = EntryCache(self.settings.cache_path() / "exports",
                                checked=lambda rec: stored.get(rec.get("id")) is rec)  # the store's own, checked
+        if style:
+            from citetool.formats import styles
+
+            return (styles.render_html if fmt == "html" else styles.render_text)(records, style, progress, cache)
+        from citetool.formats import render
+
         return render(fmt, records, unicode=unicode, cache=cache)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
@@ -288,13 +296,15 @@ class Library:
         with self.transaction() as placer:
             return placer.manual(record.get("title", "manual entry"), record)
 
-    def refresh(self, keys: Iterable[str] | None = None) -> list[Outcome]:
-        """Ask each reference's sources again (never the cache) and merge; the user's fields are
-        never touched. Outcomes: "updated" (fields changed), "present" (nothing changed), "failed"."""
+    def refresh(self, keys: Iterable[str] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+        """Ask each reference's sources again (never the cache; Crossref in list queries) and merge;
+        the user's fields are never touched. Outcomes: "updated" (fields changed), "present"
+        (nothing changed), "failed". ``progress(done, total)`` as answers arrive."""
         from citetool.lookup import refetch
 
         targets = self.select(keys)
-        fetched, failed = refetch(self.sources, targets)
+        fetched, failed = refetch(self.sources, targets, progress)
         outcomes = {key: Outcome(key, "failed", key=key, error=why) for key, why in failed.items()}
         if any(fetched.values()):
             with self.transaction() as placer:
@@ -353,16 +363,19 @@ class Library:
             key = self.resolve_key(key, placer.records)
             return key, settle(placer.records[key], field, take)
 
-    def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False) -> tuple[list[Outcome], list[str]]:
+    def import_files(self, files: Iterable[tuple[str, str]], resolve: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[list[Outcome], list[str]]:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
-        the DOI sources first. Returns (one outcome per entry, problems)."""
+        the DOI sources first (``progress(done, total)`` as they are answered).
+        Returns (one outcome per entry, problems)."""
         from citetool.ingest import bulk
 
         with bulk():  # many records made at once
-            return self._import_files(files, resolve)
+            return self._import_files(files, resolve, progress)
 
-    def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool) -> tuple[list[Outcome], list[str]]:
+    def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool,
+                      progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
         from citetool.formats import read, sniff
         from citetool.record import record_problem
 
@@ -381,7 +394,8 @@ class Library:
                     entries.append((name, e))
         enriched: dict[str, list[Found]] = {}
         if resolve:
-            enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")])
+            enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")],
+                                                   progress)
             problems += [f"{name}:{e.line}: not enriched: {trouble[e.record['DOI']]}"
                          for name, e in entries if e.record.get("DOI") in trouble]
         with self.transaction(save=bool(entries)) as placer:

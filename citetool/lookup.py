@@ -182,15 +182,20 @@ class Lookup:
                 state.done = True
                 finished(ident, state)
 
-    def dois(self, dois: list[str]) -> tuple[dict[str, list[Found]], dict[str, str]]:
-        """What the sources say of each DOI (batched): ({doi: found}, {doi: why not})."""
+    def dois(self, dois: list[str], progress: Callable[[int, int], None] | None = None,
+             ) -> tuple[dict[str, list[Found]], dict[str, str]]:
+        """What the sources say of each DOI (batched): ({doi: found}, {doi: why not});
+        ``progress(done, total)`` as each is settled."""
         found: dict[str, list[Found]] = {}
         failed: dict[str, str] = {}
-        for answer in self.answers([Identifier("doi", doi, doi) for doi in sorted(set(dois))]):
+        asked = sorted(set(dois))
+        for answer in self.answers([Identifier("doi", doi, doi) for doi in asked]):
             if answer.error is None:
                 found[answer.ident.value] = answer.found
             else:
                 failed[answer.ident.value] = answer.error
+            if progress:
+                progress(len(found) + len(failed), len(asked))
         return found, failed
 
     def one(self, ident: Identifier) -> list[Found]:
@@ -267,28 +272,50 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
     return out
 
 
-def refetch(sources: Sources, references: list[dict]) -> tuple[dict[str, list[Found]], dict[str, str]]:
-    """Each reference's sources asked again (``refresh``): ({key: found}, {key: why not})."""
+def refetch(sources: Sources, references: list[dict],
+            progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, list[Found]], dict[str, str]]:
+    """Each reference's sources asked again (``refresh``): ({key: found}, {key: why not}).
+
+    A source is asked for all the references it answered before at once
+    (Crossref in list queries, as ``add`` does), sources in name order; a
+    reference that one source fails is not asked of the later ones and fails.
+    ``progress(done, total)`` counts the answers."""
     from citetool.errors import CitetoolError
     from citetool.record import META
 
-    fetched: dict[str, list[Found]] = {}
+    asks = {rec["id"]: sources.also_asked({name: info.get("id", "") for name, info
+                                           in rec.get(META, {}).get("sources", {}).items()})
+            for rec in references}
+    found: dict[str, list[Found]] = {key: [] for key in asks}
     failed: dict[str, str] = {}
-    for rec in references:
-        found = []
-        recorded = {name: info.get("id", "") for name, info in rec.get(META, {}).get("sources", {}).items()}
-        for name, asked in sorted(sources.also_asked(recorded).items()):
+    total = sum(len(asked) for asked in asks.values())
+    answered = 0
+    counting = threading.Lock()  # answers arrive on the sources' threads
+
+    def tick() -> None:
+        nonlocal answered
+        with counting:
+            answered += 1
+            if progress:
+                progress(answered, total)
+
+    for name in sorted({name for asked in asks.values() for name in asked}):
+        wanted = []
+        for key, asked in asks.items():
+            if name not in asked:
+                continue
+            if key in failed:
+                tick()  # failed at an earlier source: not asked, done
+            else:
+                wanted.append((key, asked[name]))
+        answers = sources.refetch_many(name, [what for _, what in wanted], on_answer=tick)
+        for key, what in wanted:
+            answer = answers.get(what)
             try:
-                record = sources.refetch(name, asked)
+                if isinstance(answer, CitetoolError):
+                    raise answer
+                if answer is not None:
+                    found[key].append(checked((name, what, answer)))
             except CitetoolError as exc:
-                failed[rec["id"]] = f"{rec['id']}: {exc}"
-                break
-            if record is not None:
-                try:
-                    found.append(checked((name, asked, record)))
-                except CitetoolError as exc:
-                    failed[rec["id"]] = f"{rec['id']}: {exc}"
-                    break
-        else:
-            fetched[rec["id"]] = found
-    return fetched, failed
+                failed[key] = f"{key}: {exc}"
+    return {key: got for key, got in found.items() if key not in failed}, failed

@@ -21,6 +21,7 @@ An upgraded preprint keeps its old DOI under ``citetool.relations``::
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from citetool.lookup import Lookup
     from citetool.sources import Sources
     from citetool.store import Store
+
+Progress = Callable[[int, int], None] | None  # progress(done, total)
 
 
 class Library(Protocol):
@@ -73,13 +76,14 @@ class CheckResult:
         return out
 
 
-def _ask(lib: Library, records: list[Record]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
+def _ask(lib: Library, records: list[Record], progress: Progress = None,
+         ) -> tuple[dict[str, list[dict]], set[str], list[str]]:
     from citetool.sources import crossref_updates
 
     dois = [r["DOI"] for r in records if r.get("DOI")]
     if not dois:
         return {}, set(), []
-    return crossref_updates.ask(lib.sources.get(crossref_updates.SOURCE).client, dois)
+    return crossref_updates.ask(lib.sources.get(crossref_updates.SOURCE).client, dois, progress)
 
 
 def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
@@ -113,12 +117,14 @@ def _note_findings(records: dict[str, Record], answers: dict[str, list[dict]], k
     return changed
 
 
-def check(lib: Library, keys: list[str] | None = None) -> tuple[list[CheckResult], list[str]]:
+def check(lib: Library, keys: list[str] | None = None,
+          progress: Progress = None) -> tuple[list[CheckResult], list[str]]:
     """Ask Crossref again about the stored DOIs (all, or ``keys``): one
     ``filter=doi:`` list query per 100 DOIs, never the cache. Stores what it
-    learns. Returns (one result per reference, problems: list queries that failed)."""
+    learns. Returns (one result per reference, problems: list queries that failed);
+    ``progress(done, total)`` counts the DOIs asked about."""
     records = lib.select(keys)
-    answers, unasked, problems = _ask(lib, records)
+    answers, unasked, problems = _ask(lib, records, progress)
     _store_findings(lib, answers, [r["id"] for r in records])
     results = []
     for rec in records:
@@ -195,18 +201,22 @@ def _changes(old: Record, new: Record) -> list[tuple[str, object, object]]:
     return [(f, before.get(f), after.get(f)) for f in sorted(set(before) | set(after)) if before.get(f) != after.get(f)]
 
 
-def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) -> tuple[list[Upgrade], list[str]]:
+def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False,
+            progress: Progress = None) -> tuple[list[Upgrade], list[str]]:
     """Preprints (and working papers) whose Crossref record says
     ``is-preprint-of`` become their published version (see :func:`upgraded_record`).
     Asks Crossref about the selected DOIs as ``check`` does (and stores what it
     learns, unless ``dry_run``), then fetches each published DOI. Returns
-    (one plan per preprint found, problems: list queries that failed)."""
+    (one plan per preprint found, problems: list queries that failed);
+    ``progress(done, total)`` counts the DOIs asked about, then the published
+    versions fetched."""
     from citetool.errors import CitetoolError
     from citetool.identifiers import Identifier
     from citetool.merge import now_iso
 
     records = lib.select(keys)
-    answers, _, problems = _ask(lib, records)
+    asked = sum(1 for r in records if r.get("DOI"))
+    answers, _, problems = _ask(lib, records, progress)
     stored_dois = {(r.get("DOI") or "").lower(): r["id"] for r in lib.records.values() if r.get("DOI")}
     plans: list[Upgrade] = []
     for rec in records:
@@ -216,7 +226,9 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False) 
             plans.append(Upgrade(rec["id"], rec["DOI"], published))
     when = now_iso()
     new_records: dict[str, tuple] = {}
-    for plan in plans:
+    for fetched, plan in enumerate(plans):
+        if progress:
+            progress(asked + fetched, asked + len(plans))
         if plan.published in stored_dois:
             plan.status, plan.error = "failed", (
                 f"{plan.key}: its published version {plan.published} is already stored as {stored_dois[plan.published]}")

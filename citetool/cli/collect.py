@@ -73,7 +73,8 @@ def refresh(
     stderr, then "N refreshed, M changed" (and how many failed).
     Example: citetool refresh arduino2021russia
     """
-    outcomes = open_library().refresh(keys)
+    with progress_bar(what="refreshing") as progress:
+        outcomes = open_library().refresh(keys, progress=progress)
     failed = sum(not o.ok for o in outcomes)
     summary = (f"{len(outcomes) - failed} refreshed, {sum(o.status == 'updated' for o in outcomes)} changed"
                + (f", {failed} failed" if failed else ""))
@@ -102,7 +103,8 @@ def import_(
             texts.append((str(path), path.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    outcomes, problems = open_library().import_files(texts, resolve=resolve)
+    with progress_bar(what="resolving") as progress:
+        outcomes, problems = open_library().import_files(texts, resolve=resolve, progress=progress)
     for problem in problems:
         say(problem)
     print_outcomes(outcomes, as_json, verb="imported")

@@ -11,6 +11,7 @@ import typer
 import typer.core
 
 from citetool.cli.app import app, handle_errors, open_library, out, say
+from citetool.cli.output import progress_bar
 from citetool.errors import ExitCode
 
 
@@ -33,7 +34,8 @@ def check(
     """
     from citetool.findings import describe
 
-    results, problems = open_library().check(keys)
+    with progress_bar(what="checking") as progress:
+        results, problems = open_library().check(keys, progress=progress)
     for result in results:
         if result.status != "flagged" and not show_all:
             continue
@@ -70,7 +72,8 @@ def upgrade(
     preprint's DOI stays as a relation (shown by `show`, exported).
     Example: citetool upgrade --dry-run
     """
-    plans, problems = open_library().upgrade(keys, dry_run=dry_run)
+    with progress_bar(what="upgrading") as progress:
+        plans, problems = open_library().upgrade(keys, dry_run=dry_run, progress=progress)
     for plan in plans:
         if as_json:
             out(json.dumps(plan.as_dict(), ensure_ascii=False))

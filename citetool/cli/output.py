@@ -42,22 +42,35 @@ def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | 
 
 
 @contextmanager
-def progress_bar(total: int):
-    """A rich progress bar on stderr for long runs on a terminal; else nothing."""
+def progress_bar(total: int | None = None, what: str = "resolving"):
+    """A rich progress bar on stderr for runs of 20 items or more on a terminal,
+    else nothing. With ``total`` None the bar appears at the first update that
+    counts 20 or more; piped stderr never gets one."""
     env = environment()
-    if total < 20 or not env.stderr_isatty:
+    if (total is not None and total < 20) or not env.stderr_isatty:
         yield None
         return
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(file=env.stderr, no_color=not env.colour), transient=True) as bar:
-        task = bar.add_task("resolving", total=None)
+    bar = Progress(console=Console(file=env.stderr, no_color=not env.colour), transient=True)
+    task = None
 
-        def update(done: int, of: int) -> None:
-            bar.update(task, completed=done, total=of)
+    def update(done: int, of: int) -> None:
+        nonlocal task
+        if task is None:
+            if of < 20:
+                return
+            bar.start()
+            task = bar.add_task(what, total=None)
+        bar.update(task, completed=done, total=of)
 
+    try:
+        if total is not None:
+            update(0, total)
         yield update
+    finally:
+        bar.stop()
 
 
 def authors_short(rec) -> str:

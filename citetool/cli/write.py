@@ -47,7 +47,9 @@ def export(
     check_format(fmt)
     check_style(style)
     filters = selection_filters(types, year_spec, search)  # a bad option first, before the store is read
-    exported = open_stored_library().export(fmt, keys, filters, style, unicode=unicode)
+    library = open_stored_library()
+    with progress_bar(what="formatting") as progress:
+        exported = library.export(fmt, keys, filters, style, unicode=unicode, progress=progress)
     for warning in exported.warnings:
         say(f"warning: {warning}")
     write_output(exported.text, output)

@@ -96,10 +96,17 @@ class EntryCache:
         """``render(record)`` of each record, in order, from the cache where it
         holds the entry for the record's very data; the cache is written again
         when an entry had to be rendered."""
+        return self.entries_many(variant, records, lambda missing: [render(rec) for rec in missing])
+
+    def entries_many(self, variant: str, records: list[Record],
+                     render_many: Callable[[list[Record]], list[str]]) -> list[str]:
+        """As :meth:`entries`, the records the cache does not hold rendered
+        together by ``render_many`` (one entry each, in order): a CSL style is
+        loaded once for all of them."""
         from citetool.record import record_problem
 
         if code_fingerprint() is None:
-            return [render(rec) for rec in records]
+            return render_many(records)
         checked = self.checked
         digests: list[str | None] = []
         for rec in records:
@@ -109,16 +116,20 @@ class EntryCache:
             except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
                 digests.append(None)
         known = self._read(variant)
-        out, rendered = [], False
-        for rec, digest in zip(records, digests, strict=True):
+        out: list[str | None] = []
+        missing: list[int] = []
+        for number, digest in enumerate(digests):
             hit = known.get(digest) if digest else None
             if type(hit) is list and hit and type(hit[0]) is str:
                 out.append(hit[0])
             else:
-                out.append(render(rec))
-                rendered = rendered or digest is not None
-        if rendered:
-            self._write(variant, known, digests, out)
+                out.append(None)
+                missing.append(number)
+        if missing:
+            for number, text in zip(missing, render_many([records[n] for n in missing]), strict=True):
+                out[number] = text
+            if any(digests[n] is not None for n in missing):
+                self._write(variant, known, digests, out)
         return out
 
     def _write(self, variant: str, known: dict[str, list], digests: list[str | None], texts: list[str]) -> None:

@@ -13,11 +13,17 @@ from __future__ import annotations
 import html
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from citetool.errors import UsageError
+from citetool.formats.citeproc_memo import cited_item_class, remembering
 from citetool.formats.csljson import to_csl
 from citetool.record import Record
+
+if TYPE_CHECKING:
+    from citetool.formats.entry_cache import EntryCache
 
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
@@ -125,21 +131,80 @@ def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
     return items
 
 
-def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
-    """One formatted reference per record, in the style's order."""
+class _Counted(list):
+    """The cited items citeproc-py renders one after the other, reporting
+    ``progress(done, total)`` as the render reaches each."""
+
+    def __init__(self, items, progress: Callable[[int, int], None]):
+        super().__init__(items)
+        self.progress = progress
+
+    def __iter__(self):
+        total = len(self)
+        for done, item in enumerate(super().__iter__()):
+            self.progress(done, total)
+            yield item
+        self.progress(total, total)
+
+
+class _NotOneEach(Exception):
+    """citeproc-py left a reference out (it rendered to nothing)."""
+
+
+def entries(records: list[Record], style: str, for_html: bool,
+            progress: Callable[[int, int], None] | None = None, cache: EntryCache | None = None) -> list[str]:
+    """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render.
+    ``cache``: entries rendered by earlier runs in the very same style (its name and file's bytes,
+    citeproc-py's version), unless the style numbers its entries (their text depends on their place)."""
+    variant = _cache_variant(style, for_html) if cache is not None and records else None
+    if variant is None:
+        return _rendered(records, style, for_html, progress)
+
+    def one_each(missing: list[Record]) -> list[str]:
+        texts = _rendered(missing, style, for_html, progress)
+        if len(texts) != len(missing):
+            raise _NotOneEach
+        return texts
+
+    try:
+        return cache.entries_many(variant, records, one_each)
+    except _NotOneEach:
+        return _rendered(records, style, for_html, progress)
+
+
+def _cache_variant(style: str, for_html: bool) -> str | None:
+    """The export cache's name for entries in ``style`` (text or HTML); None
+    for a style that numbers its entries."""
+    import hashlib
+    from importlib.metadata import version
+
+    content = Path(_style_path(style)).read_bytes()
+    if b"citation-number" in content:
+        return None
+    digest = hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
+                                         content))).hexdigest()[:24]
+    return f"csl-{'html' if for_html else 'text'}-{digest}"
+
+
+def _rendered(records: list[Record], style: str, for_html: bool,
+              progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """citeproc-py's entries for ``records``, rendered now."""
     import warnings
 
-    from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
+    from citeproc import Citation, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), remembering():
         warnings.simplefilter("ignore")
         csl = load_style(style)
         try:
             source = CiteProcJSON(_items(records, style, for_html))
             bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
+            cited_item = cited_item_class()
             for rec in records:
-                bibliography.register(Citation([CitationItem(rec["id"])]))
+                bibliography.register(Citation([cited_item(rec["id"])]))
+            if progress:
+                bibliography.items = _Counted(bibliography.items, progress)
             return [str(entry) for entry in bibliography.bibliography()]
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
@@ -149,12 +214,14 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
 
 
-def render_text(records: list[Record], style: str) -> str:
-    return "".join(entry + "\n\n" for entry in entries(records, style, for_html=False)).rstrip("\n") + ("\n" if records else "")
+def render_text(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None,
+                cache: EntryCache | None = None) -> str:
+    return "".join(entry + "\n\n" for entry in entries(records, style, False, progress, cache)).rstrip("\n") + ("\n" if records else "")
 
 
-def render_html(records: list[Record], style: str) -> str:
-    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, for_html=True))
+def render_html(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None,
+                cache: EntryCache | None = None) -> str:
+    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, True, progress, cache))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

@@ -8,7 +8,9 @@ Each source is a module of this package holding a class with:
   ``on_result(ident, found=[...], notes=[...])`` or ``on_result(ident, error=...)``
   for each as it arrives;
 * ``refetch(asked)``: its record again for what it was asked before (``refresh``),
-  from the service, never from the cache; None if it cannot be asked again.
+  from the service, never from the cache; None if it cannot be asked again;
+  optionally ``refetch_many(asked_list, on_answer)`` to ask for many at once
+  (see :meth:`Sources.refetch_many`).
 
 The registry below adds what the rest of citetool needs to know: the rank that
 decides which source's value wins in a merge, the identifier kinds each one
@@ -123,6 +125,31 @@ class Sources:
         if name not in _BY_NAME:
             return None
         return self.get(name).refetch(asked)
+
+    def refetch_many(self, name: str, asked: list[str], on_answer: Callable[[], None] | None = None) -> dict:
+        """Each of ``asked`` again from one source (``refresh``): {asked: record,
+        None, or the CitetoolError it failed with}; ``on_answer()`` as each comes.
+        A source with ``refetch_many`` asks in batches (Crossref: list queries);
+        any other is asked one at a time, at its own polite pace."""
+        from citetool.errors import CitetoolError
+
+        if name not in _BY_NAME:
+            answers: dict = dict.fromkeys(asked)
+            for _ in asked:
+                on_answer and on_answer()
+            return answers
+        source = self.get(name)
+        if hasattr(source, "refetch_many"):
+            return source.refetch_many(asked, on_answer)
+        answers = {}
+        for one in asked:
+            try:
+                answers[one] = source.refetch(one)
+            except CitetoolError as exc:
+                answers[one] = exc
+            if on_answer:
+                on_answer()
+        return answers
 
     def close(self) -> None:
         self.http.close()

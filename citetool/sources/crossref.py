@@ -565,3 +565,21 @@ class CrossrefSource:
 
     def refetch(self, asked: str) -> Record:
         return work_to_record(self.client.fetch(asked, fresh=True))
+
+    def refetch_many(self, asked: list[str], on_answer=None) -> dict:
+        """DOIs again as ``add`` asks for them (list queries, then single
+        look-ups for what a list left out), never from the cache."""
+        answers: dict = {}
+
+        def arrived(doi, value):
+            if not isinstance(value, LookupFailed):
+                try:
+                    value = work_to_record(value)
+                except LookupFailed as exc:  # a work of the wrong shape: that DOI fails
+                    value = exc
+            answers[doi] = value
+            if on_answer:
+                on_answer()
+
+        self.client.fetch_many(sorted(set(asked)), fresh=True, on_result=arrived)
+        return answers

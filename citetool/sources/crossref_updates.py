@@ -19,6 +19,7 @@ for many DOIs with ``filter=doi:`` list queries (never the cache: news is the po
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 SOURCE = "crossref"
@@ -127,7 +128,7 @@ def findings(work: dict) -> list[dict]:
     return out
 
 
-def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[str]]:
+def ask(client, dois: list[str], progress=None) -> tuple[dict[str, list[dict]], set[str], list[str]]:
     """Crossref's findings for ``dois`` (``filter=doi:`` list queries of at most
     100 DOIs, under the client's limiter; never the cache). A DOI with a comma
     cannot be written in a filter (commas separate filters, and one bad filter
@@ -136,7 +137,8 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
     Returns ``({doi lower: findings}, unasked, problems)``: a DOI absent from
     the answers but not in ``unasked`` is not a Crossref DOI (or not indexed);
     the DOIs (lower case) of a list query that failed are in ``unasked``, and
-    the failure in ``problems``.
+    the failure in ``problems``. ``progress(done, total)`` counts the DOIs
+    whose query came back.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -146,8 +148,26 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
     answers: dict[str, list[dict]] = {}
     unasked: set[str] = set()
     problems: list[str] = []
+    listable = sorted({d for d in dois if "," not in d}, key=str.lower)
+    alone_dois = sorted({d for d in dois if "," in d})
+    total = len(listable) + len(alone_dois)
+    done = 0
+    counting = threading.Lock()
+
+    def count(n: int) -> None:
+        nonlocal done
+        with counting:
+            done += n
+            if progress:
+                progress(done, total)
 
     def one(batch: list[str]) -> None:
+        try:
+            ask_list(batch)
+        finally:
+            count(len(batch))
+
+    def ask_list(batch: list[str]) -> None:
         params = {"filter": ",".join("doi:" + d for d in batch), "rows": str(len(batch))}
         try:
             items = client.query_list(params, strict=True)
@@ -167,6 +187,12 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
 
     def alone(doi: str) -> None:
         try:
+            ask_alone(doi)
+        finally:
+            count(1)
+
+    def ask_alone(doi: str) -> None:
+        try:
             answers[doi.lower()] = findings(check_work(client.fetch(doi, fresh=True)))
         except NotFound:
             pass
@@ -174,8 +200,7 @@ def ask(client, dois: list[str]) -> tuple[dict[str, list[dict]], set[str], list[
             problems.append(str(exc))
             unasked.add(doi.lower())
 
-    listable = sorted({d for d in dois if "," not in d}, key=str.lower)
     with ThreadPoolExecutor(max_workers=client.lists.concurrency) as pool:
         list(pool.map(one, client.batches(listable)))
-        list(pool.map(alone, sorted({d for d in dois if "," in d})))
+        list(pool.map(alone, alone_dois))
     return answers, unasked, problems
