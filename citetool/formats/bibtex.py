@@ -26,6 +26,15 @@ import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from citetool.formats.pdflatex_glyphs import (
+    MARKER,
+    drawn_letter,
+    fallback_form,
+    known_to_utf8,
+    needs_a_package,
+    provisions,
+    written_as_utf8,
+)
 from citetool.identifiers import doi_url, isbn13
 from citetool.record import (
     META,
@@ -182,6 +191,8 @@ def declaration(ch: str) -> str | None:
         latex, form = _pylatexenc(ch), None
         if _utf8_for_pdflatex(ch):  # ± ·: pdflatex's utf8 input defines them already
             pass
+        elif latex != ch and needs_a_package(ch):  # \\mathbb{C}: a stand-in instead
+            form = fallback_form(ch, _accent_macro)
         elif latex != ch and "\\ensuremath" in latex:
             form = latex
         elif latex != ch and _GREEK.match(ch):  # Ε is E, ό is {\'{o}}, ΐ needs math
@@ -217,8 +228,23 @@ def _char_out(ch: str, mode: str) -> str:
             out = ch
         else:
             out = latex_for(ch)
+            if out != ch and (written_as_utf8(ch, out) or needs_a_package(ch)):
+                out = ch  # pandoc or citation-js misread its LaTeX; pdflatex gets it in @preamble
         _char_latex[(ch, mode)] = out
     return out
+
+
+def _pdflatex_form(ch: str) -> str:
+    """What pdflatex typesets for ``ch``, written as UTF-8, which its utf8 input
+    does not know (:mod:`citetool.formats.pdflatex_glyphs`): the letter drawn
+    from its marks (ứ), pylatexenc's LaTeX ({\\quad}), or a stand-in."""
+    form = drawn_letter(ch, _accent_macro) or _from_accents(ch)
+    if form is None:
+        latex = _pylatexenc(ch)
+        if latex != ch and "\\CYR" not in latex and "\\cyr" not in latex and latex.strip("{}") \
+                and not needs_a_package(ch):
+            form = latex  # a space ({\\quad}), a prime ({'}): pandoc misreads it, pdflatex does not
+    return _unbraced(form) if form else fallback_form(ch, _accent_macro)
 
 
 def preamble(entries: list[str], mode: str = CLASSIC) -> str:
@@ -229,11 +255,17 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
 
     biblatex: the Latin letters pdflatex's UTF-8 input does not know
     (Vietnamese ễ) are declared too (:func:`_biblatex_declaration`)."""
-    declared = {ch: form for ch in _non_ascii_characters(entries)
-                 if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None))}
-    if not declared:
+    chars = _non_ascii_characters(entries)
+    declared = {ch: form for ch in chars
+                if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None)
+                    or (None if known_to_utf8(ch) else _pdflatex_form(ch)))}
+    borrowed = provisions(chars)
+    if not declared and not borrowed:
         return ""
     lines = ['@preamble{ "\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
+    if any("\\citetoolglyph" in form for form in declared.values()):
+        lines.append("  " + MARKER)
+    lines.extend("  " + line for line in borrowed)
     for ch, form in sorted(declared.items()):
         name = "u8:\\detokenize{" + ch + "}"
         lines.append(f"  \\ifcsname {name}\\endcsname\\else \\expandafter\\gdef\\csname {name}\\endcsname{{{form}}}\\fi")
