@@ -307,9 +307,9 @@ def _braces_balanced(text: str) -> bool:
 
 
 # What makes escape() do more than strip spaces: anything but printable ASCII,
-# a LaTeX special (\\ { } & % $ # _ ~ ^: 5C 7B 7D 26 25 24 23 5F 7E 5E), and the
+# a LaTeX special (\\ { } & % $ # _ ~ ^: 5C 7B 7D 26 25 24 23 5F 7E 5E), a backquote (60), and the
 # pairs checked after it: a double space (one_line), a TeX ligature.
-_NOT_PLAIN = re.compile(r"[^\x20-\x22\x27-\x5b\x5d\x60-\x7a\x7c]")
+_NOT_PLAIN = re.compile(r"[^\x20-\x22\x27-\x5b\x5d\x61-\x7a\x7c]")
 
 
 def escape(text: str, mode: str) -> str:
@@ -334,6 +334,11 @@ def escape(text: str, mode: str) -> str:
         for special in "&%$#_":
             if special in text:
                 text = text.replace(special, _SPECIALS[special])
+    if "`" in text and mode == CLASSIC:
+        # TeX prints a backquote as an opening quote and pandoc reads it as one
+        # ("Lavrent`yeva"); a grave accent on nothing is read as the backquote
+        # itself. (biber rewrites that into a broken {\`}: biblatex keeps "`".)
+        text = text.replace("`", "{\\`{}}")
     if "--" in text or "``" in text or "''" in text:
         # TeX ligatures would turn these into dashes and quotes: break every pair
         # ("---" is three hyphens, -{}-{}-, not a hyphen and an en dash).
@@ -494,6 +499,10 @@ def protect_title(title: str, mode: str) -> str:
     that begin with letters are capitalised; there, a capitalised word is
     left to the style, elsewhere it is a proper noun and kept."""
     title = one_line(title)
+    if title.isupper() and " " in title:
+        # An ALL-CAPS title (as some publishers deposit them): its capitals say
+        # nothing about proper nouns, and braced they would be frozen in every style.
+        return escape(title, mode)
     words = title.split(" ")
     kinds = list(map(_word_kinds.get, words))  # (in C: most words are known)
     if None in kinds:
@@ -534,9 +543,11 @@ def _splits_name_list(text: str) -> bool:
 
 
 def _unmarked_particle(family: str) -> bool:
-    """The family name is "van Lieshout" (no particle stored): every reader
-    would split "van" off as a particle unless the name is one unit."""
-    return " " in family and family[:1].islower()
+    """The family name is "van Lieshout", "Gómez de Aranda", "Revault d'Allonnes",
+    "Bagora (Menaria)" or Arabic (no particle stored): a word of it that does
+    not begin with a capital would be split off as a particle ("von" part) by
+    bibtex, biber and pandoc, and the rest moved, unless the name is one unit."""
+    return " " in family and any(not word[:1].isupper() for word in family.split())
 
 
 def _joined_initials(given: str) -> bool:
@@ -551,7 +562,7 @@ def _family_part(person: dict, mode: str) -> str:
     particle, family = person.get("non-dropping-particle"), person.get("family") or ""
     if particle:
         return " ".join((_name_part(particle, mode), _name_part(family, mode)))
-    if _unmarked_particle(family):
+    if _unmarked_particle(family) or _joined_initials(family):  # "R.G.": pandoc would read "R. G."
         return "{" + escape(family, mode) + "}"
     return _name_part(family, mode) if family else ""
 
@@ -586,7 +597,7 @@ _AND = re.compile(r"\band\b", re.IGNORECASE)
 
 # A name part that every mode writes as it is: printable ASCII words,
 # single-spaced, with no LaTeX special and no comma.
-_PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+(?: [\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+)*")
+_PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+(?: [\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+)*")
 
 
 def _plain_person(family: str, given: str) -> bool:
@@ -595,7 +606,7 @@ def _plain_person(family: str, given: str) -> bool:
     both = family + " " + given
     return (_PLAIN_NAME_PART.fullmatch(family) is not None and _PLAIN_NAME_PART.fullmatch(given) is not None
             and "--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
-            and not _unmarked_particle(family) and not _joined_initials(given) and not _splits_name_list(both))
+            and not _unmarked_particle(family) and not _joined_initials(given) and not _joined_initials(family) and not _splits_name_list(both))
 
 
 def format_names(people: list[dict], mode: str) -> str:
