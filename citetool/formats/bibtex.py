@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from citetool.formats.pdflatex_glyphs import (
+    LUATEX_REPLACEMENT_CHARACTER,
     MARKER,
     drawn_letter,
     fallback_form,
@@ -262,7 +263,8 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
     borrowed = provisions(chars)
     if not declared and not borrowed:
         return ""
-    lines = ['@preamble{ "\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
+    lines = ['@preamble{ "' + (LUATEX_REPLACEMENT_CHARACTER + "\n  " if "\ufffd" in chars else "")
+             + '\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
     if any("\\citetoolglyph" in form for form in declared.values()):
         lines.append("  " + MARKER)
     lines.extend("  " + line for line in borrowed)

@@ -159,3 +159,15 @@ def fallback_form(ch: str, accent_macro) -> str:
     if unicodedata.combining(ch) and accent_macro(ch):
         return "\\" + accent_macro(ch) + "{}"
     return f"\\citetoolglyph{{{ord(ch):04X}}}"
+
+
+# LuaTeX stops on U+FFFD in its input ("String contains an invalid utf-8
+# sequence": it uses that character for bytes it cannot read), and Crossref
+# serves it where a publisher's character was already lost. Under LuaTeX the
+# @preamble has each line read with it in \\char form.
+LUATEX_REPLACEMENT_CHARACTER = (
+    "\\ifdefined\\directlua \\ifdefined\\citetoolfffd\\else \\gdef\\citetoolfffd{}"
+    "\\directlua{luatexbase.add_to_callback('process_input_buffer', function(line) return"
+    " (line:gsub('\\string\\239\\string\\191\\string\\189', '\\string\\\\char65533\\string\\\\relax '))"
+    " end, 'citetool.fffd')}\\fi\\fi"
+)
