@@ -26,6 +26,16 @@ import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from citetool.formats.pdflatex_glyphs import (
+    LUATEX_REPLACEMENT_CHARACTER,
+    MARKER,
+    drawn_letter,
+    fallback_form,
+    known_to_utf8,
+    needs_a_package,
+    provisions,
+    written_as_utf8,
+)
 from citetool.identifiers import doi_url, isbn13
 from citetool.record import (
     META,
@@ -182,6 +192,8 @@ def declaration(ch: str) -> str | None:
         latex, form = _pylatexenc(ch), None
         if _utf8_for_pdflatex(ch):  # ± ·: pdflatex's utf8 input defines them already
             pass
+        elif latex != ch and needs_a_package(ch):  # \\mathbb{C}: a stand-in instead
+            form = fallback_form(ch, _accent_macro)
         elif latex != ch and "\\ensuremath" in latex:
             form = latex
         elif latex != ch and _GREEK.match(ch):  # Ε is E, ό is {\'{o}}, ΐ needs math
@@ -217,8 +229,23 @@ def _char_out(ch: str, mode: str) -> str:
             out = ch
         else:
             out = latex_for(ch)
+            if out != ch and (written_as_utf8(ch, out) or needs_a_package(ch)):
+                out = ch  # pandoc or citation-js misread its LaTeX; pdflatex gets it in @preamble
         _char_latex[(ch, mode)] = out
     return out
+
+
+def _pdflatex_form(ch: str) -> str:
+    """What pdflatex typesets for ``ch``, written as UTF-8, which its utf8 input
+    does not know (:mod:`citetool.formats.pdflatex_glyphs`): the letter drawn
+    from its marks (ứ), pylatexenc's LaTeX ({\\quad}), or a stand-in."""
+    form = drawn_letter(ch, _accent_macro) or _from_accents(ch)
+    if form is None:
+        latex = _pylatexenc(ch)
+        if latex != ch and "\\CYR" not in latex and "\\cyr" not in latex and latex.strip("{}") \
+                and not needs_a_package(ch):
+            form = latex  # a space ({\\quad}), a prime ({'}): pandoc misreads it, pdflatex does not
+    return _unbraced(form) if form else fallback_form(ch, _accent_macro)
 
 
 def preamble(entries: list[str], mode: str = CLASSIC) -> str:
@@ -229,11 +256,18 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
 
     biblatex: the Latin letters pdflatex's UTF-8 input does not know
     (Vietnamese ễ) are declared too (:func:`_biblatex_declaration`)."""
-    declared = {ch: form for ch in _non_ascii_characters(entries)
-                 if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None))}
-    if not declared:
+    chars = _non_ascii_characters(entries)
+    declared = {ch: form for ch in chars
+                if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None)
+                    or (None if known_to_utf8(ch) else _pdflatex_form(ch)))}
+    borrowed = provisions(chars)
+    if not declared and not borrowed:
         return ""
-    lines = ['@preamble{ "\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
+    lines = ['@preamble{ "' + (LUATEX_REPLACEMENT_CHARACTER + "\n  " if "\ufffd" in chars else "")
+             + '\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
+    if any("\\citetoolglyph" in form for form in declared.values()):
+        lines.append("  " + MARKER)
+    lines.extend("  " + line for line in borrowed)
     for ch, form in sorted(declared.items()):
         name = "u8:\\detokenize{" + ch + "}"
         lines.append(f"  \\ifcsname {name}\\endcsname\\else \\expandafter\\gdef\\csname {name}\\endcsname{{{form}}}\\fi")
@@ -275,9 +309,9 @@ def _braces_balanced(text: str) -> bool:
 
 
 # What makes escape() do more than strip spaces: anything but printable ASCII,
-# a LaTeX special (\\ { } & % $ # _ ~ ^: 5C 7B 7D 26 25 24 23 5F 7E 5E), and the
+# a LaTeX special (\\ { } & % $ # _ ~ ^: 5C 7B 7D 26 25 24 23 5F 7E 5E), a backquote (60), and the
 # pairs checked after it: a double space (one_line), a TeX ligature.
-_NOT_PLAIN = re.compile(r"[^\x20-\x22\x27-\x5b\x5d\x60-\x7a\x7c]")
+_NOT_PLAIN = re.compile(r"[^\x20-\x22\x27-\x5b\x5d\x61-\x7a\x7c]")
 
 
 def escape(text: str, mode: str) -> str:
@@ -302,6 +336,11 @@ def escape(text: str, mode: str) -> str:
         for special in "&%$#_":
             if special in text:
                 text = text.replace(special, _SPECIALS[special])
+    if "`" in text and mode == CLASSIC:
+        # TeX prints a backquote as an opening quote and pandoc reads it as one
+        # ("Lavrent`yeva"); a grave accent on nothing is read as the backquote
+        # itself. (biber rewrites that into a broken {\`}: biblatex keeps "`".)
+        text = text.replace("`", "{\\`{}}")
     if "--" in text or "``" in text or "''" in text:
         # TeX ligatures would turn these into dashes and quotes: break every pair
         # ("---" is three hyphens, -{}-{}-, not a hyphen and an en dash).
@@ -462,6 +501,10 @@ def protect_title(title: str, mode: str) -> str:
     that begin with letters are capitalised; there, a capitalised word is
     left to the style, elsewhere it is a proper noun and kept."""
     title = one_line(title)
+    if title.isupper() and " " in title:
+        # An ALL-CAPS title (as some publishers deposit them): its capitals say
+        # nothing about proper nouns, and braced they would be frozen in every style.
+        return escape(title, mode)
     words = title.split(" ")
     kinds = list(map(_word_kinds.get, words))  # (in C: most words are known)
     if None in kinds:
@@ -502,9 +545,11 @@ def _splits_name_list(text: str) -> bool:
 
 
 def _unmarked_particle(family: str) -> bool:
-    """The family name is "van Lieshout" (no particle stored): every reader
-    would split "van" off as a particle unless the name is one unit."""
-    return " " in family and family[:1].islower()
+    """The family name is "van Lieshout", "Gómez de Aranda", "Revault d'Allonnes",
+    "Bagora (Menaria)" or Arabic (no particle stored): a word of it that does
+    not begin with a capital would be split off as a particle ("von" part) by
+    bibtex, biber and pandoc, and the rest moved, unless the name is one unit."""
+    return " " in family and any(not word[:1].isupper() for word in family.split())
 
 
 def _joined_initials(given: str) -> bool:
@@ -519,7 +564,7 @@ def _family_part(person: dict, mode: str) -> str:
     particle, family = person.get("non-dropping-particle"), person.get("family") or ""
     if particle:
         return " ".join((_name_part(particle, mode), _name_part(family, mode)))
-    if _unmarked_particle(family):
+    if _unmarked_particle(family) or _joined_initials(family):  # "R.G.": pandoc would read "R. G."
         return "{" + escape(family, mode) + "}"
     return _name_part(family, mode) if family else ""
 
@@ -554,7 +599,7 @@ _AND = re.compile(r"\band\b", re.IGNORECASE)
 
 # A name part that every mode writes as it is: printable ASCII words,
 # single-spaced, with no LaTeX special and no comma.
-_PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+(?: [\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x60-\x7a\x7c]+)*")
+_PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+(?: [\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+)*")
 
 
 def _plain_person(family: str, given: str) -> bool:
@@ -563,7 +608,7 @@ def _plain_person(family: str, given: str) -> bool:
     both = family + " " + given
     return (_PLAIN_NAME_PART.fullmatch(family) is not None and _PLAIN_NAME_PART.fullmatch(given) is not None
             and "--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
-            and not _unmarked_particle(family) and not _joined_initials(given) and not _splits_name_list(both))
+            and not _unmarked_particle(family) and not _joined_initials(given) and not _joined_initials(family) and not _splits_name_list(both))
 
 
 def format_names(people: list[dict], mode: str) -> str:

@@ -145,6 +145,14 @@ def _is_text(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
+def _institutions(work: dict) -> Any:
+    """The work's institutions, as Crossref's schema has them (a list). Some
+    records (bioRxiv preprints, OSTI reports, APA datasets) carry one object
+    instead of a list of one: a harmless odd shape, read as that list."""
+    institutions = work.get("institution")
+    return [institutions] if isinstance(institutions, dict) else institutions
+
+
 def work_problem(work: Any) -> str | None:
     """The first part of a Crossref work of the wrong shape ("container-title",
     "author[2].given"), None when every part citetool reads has its shape."""
@@ -173,7 +181,7 @@ def work_problem(work: Any) -> str | None:
             part = next((p for p in _PERSON_PARTS if not _is_text(person.get(p))), None)
             if part:
                 return f"{name}[{n}].{part}"
-    institutions = work.get("institution")
+    institutions = _institutions(work)
     if institutions is not None and not (isinstance(institutions, list) and all(
             isinstance(i, dict) and _is_text(i.get("name")) for i in institutions)):
         return "institution"
@@ -268,7 +276,7 @@ def _work_to_record(work: dict) -> Record:
         rec["issued"] = {"date-parts": [parts]}
 
     publisher = clean_text(work.get("publisher")) if isinstance(work.get("publisher"), str) else ""
-    institutions = [i.get("name") for i in work.get("institution") or [] if isinstance(i, dict)]
+    institutions = [i.get("name") for i in _institutions(work) or [] if isinstance(i, dict)]
     institutions = [clean_text(i) for i in institutions if i]
     if ctype in ("dissertation", "report", "posted-content") and institutions:
         # CSL keeps the degree-granting / issuing institution (or preprint server) in `publisher`.
