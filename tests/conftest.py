@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import socket
 import threading
@@ -34,6 +35,22 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 # (hypothesis building its Unicode tables) is not a failure.
 hypothesis_settings.register_profile("citetool", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("citetool")
+
+# Whole genuine corpora (thousands of Crossref works, real papers and their .bib
+# files) through the real consumers take minutes: CI runs them (CI=true), and so
+# does anyone who sets CITETOOL_CORPUS_TESTS=1; the default run skips them, saying so.
+RUN_CORPUS = bool(os.environ.get("CI") or os.environ.get("CITETOOL_CORPUS_TESTS"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if RUN_CORPUS:
+        return
+    skip = pytest.mark.skip(reason="a whole corpus through the real consumers (minutes): "
+                                   "runs in CI (CI=true), or here with CITETOOL_CORPUS_TESTS=1")
+    for item in items:
+        if item.get_closest_marker("corpus"):
+            item.add_marker(skip)
+
 
 DEAD_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connections fail at once
 

@@ -38,7 +38,7 @@ from test_validators import (
 )
 
 CORPUS = Path(__file__).parent / "fixtures" / "crossref_longtail"
-pytestmark = pytest.mark.validators
+pytestmark = [pytest.mark.validators, pytest.mark.corpus]
 
 
 def corpus_works() -> list[dict]:
