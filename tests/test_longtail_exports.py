@@ -232,13 +232,19 @@ def test_pandoc_reads_every_text_as_stored(export, longtail, fmt, unicode):
     nothing to parse, are pandoc's own re-parsing of a name (an apostrophe
     particle "d'Arminio" split off, a comma in a given name read as a suffix):
     no export can avoid them, and they are the only ones allowed besides
-    biblatex's data-model limits (test_validators.CONTAINERLESS)."""
+    biblatex's named limits: its data model (test_validators.CONTAINERLESS),
+    and a backquote in a text (U+0060, TeX's opening quote; pandoc reads the
+    spelling {\\`{}} right, but biber turns it into a broken {\\`})."""
     _, reference, records, _ = longtail
     csl_only, _ = pandoc_differences(reference, reference, records, "csl-json")
     pandocs_own = {_DIFF.match(line).group(1, 2) for line in csl_only}
     out = export(fmt, "json" if fmt == "csl-json" else "bib", *(["--unicode"] if unicode else []))
     unexplained, explained = pandoc_differences(out, reference, records, fmt)
     unexplained = [line for line in unexplained if not (_DIFF.match(line) and _DIFF.match(line).group(1, 2) in pandocs_own)]
+    if fmt == "biblatex" or unicode:  # docs/formats.md: a backquote is TeX's opening quote, and biber breaks {\`{}}
+        backquotes = [line for line in unexplained if "`" in _DIFF.match(line).group(4)]
+        unexplained = [line for line in unexplained if line not in backquotes]
+        explained += backquotes
     assert unexplained == [], "\n".join(unexplained[:40])
     assert len(csl_only) <= 3, csl_only  # pandoc's own re-parsing: names in two works of 6,852
     assert len(explained) <= 2 * sum(1 for r in records.values() if r["type"] in CONTAINERLESS)
@@ -246,14 +252,16 @@ def test_pandoc_reads_every_text_as_stored(export, longtail, fmt, unicode):
 
 
 def test_citation_js_reads_back_the_facts(export, longtail):
+    """>= 99.5 % of the facts (title, authors in order, container, volume, issue,
+    first page, year, DOI) from each format. Run with -s to see every fact missed."""
     _, reference, _, _ = longtail
     for fmt, ext, input_type in (("bibtex", "bib", "@bibtex/text"), ("biblatex", "bib", "@biblatex/text"),
                                  ("ris", "ris", "@ris/file")):
-        total, missed, elsewhere = facts_read(reference, export(fmt, ext), input_type)
+        total, missed, _ = facts_read(reference, export(fmt, ext), input_type)
         share = 1 - len(missed) / total
         print(f"citation-js read {total - len(missed)}/{total} facts ({share:.2%}) from {fmt}"
-              + "".join("\n  missed " + m for m in missed[:50]))
-        assert share >= 0.995, "\n".join(missed[:50])
+              + "".join("\n  missed " + m for m in missed))
+        assert share >= 0.995, "\n".join(missed[:60])
 
 
 @pytest.mark.parametrize("fmt, ext", [("ris", "ris"), ("csl-json", "json")])
