@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from citetool.errors import UsageError
-from citetool.formats.citeproc_memo import cited_item_class, remembering
+from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
 from citetool.formats.csljson import to_csl
 from citetool.record import Record
 
@@ -199,6 +199,7 @@ def _rendered(records: list[Record], style: str, for_html: bool,
         csl = load_style(style)
         try:
             source = CiteProcJSON(_items(records, style, for_html))
+            variables_as_attributes(source)
             bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
             cited_item = cited_item_class()
             for rec in records:
