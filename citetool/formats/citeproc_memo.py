@@ -13,6 +13,7 @@ on the reference, so they are remembered while a bibliography renders
 (:func:`remembering`):
 
 * an XPath query, by (element, expression);
+* a macro, and a term, by the element asking and the name (and the term's form);
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
 * the words of a condition (``type="book chapter"``), by element.
@@ -76,6 +77,23 @@ def _remembered(original, key=lambda self, *args: (self, *args), copy=None):
     remembering_method.__name__ = original.__name__
     remembering_method.__doc__ = original.__doc__
     return remembering_method
+
+
+def _remembering_term(original):
+    """An element's term lookup (through the style's locales, in order), by its
+    arguments as citeproc-py's signature names them."""
+    table = _table()
+
+    def get_term(self, name, form=None, fallback_locale=True, zero_padded=False):
+        if not _renders:
+            return original(self, name, form, fallback_locale, zero_padded)
+        key = (self, name, form, fallback_locale, zero_padded)
+        try:
+            return table[key]
+        except KeyError:
+            answer = table[key] = original(self, name, form, fallback_locale, zero_padded)
+            return answer
+    return get_term
 
 
 # Attributes Formatted.format reads; without any of them it changes nothing
@@ -145,6 +163,8 @@ def install() -> None:
         base.xpath_search = _remembered(base.xpath_search, copy=list)
         base.get_formatter = _remembered(base.get_formatter, key=lambda self: self)
         base.get_locale_option = _remembered(base.get_locale_option)
+        base.get_macro = _remembered(base.get_macro)
+        base.get_term = _remembering_term(base.get_term)
         for cls in (model.Parent, *_subclasses(base)):
             if "calls_variable" in vars(cls):
                 cls.calls_variable = _remembered(vars(cls)["calls_variable"], key=lambda self: self)
@@ -178,6 +198,17 @@ def _look_keys_up_in_c() -> None:
 
     del CustomDict.__getitem__
     CustomDict.__missing__ = __missing__
+
+
+def variables_as_attributes(source) -> None:
+    """citeproc-py reads a reference's variables as attributes
+    (``reference.type``, ``reference.page``), which Python answers only after a
+    failed lookup has built an AttributeError and its message. Each reference
+    of ``source`` gets its variables as attributes too (the same values; a
+    missing variable still raises VariableError). Nothing changes a reference
+    while it renders."""
+    for reference in source.values():
+        vars(reference).update(reference)
 
 
 @functools.cache

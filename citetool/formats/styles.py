@@ -15,15 +15,20 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from citetool.errors import UsageError
-from citetool.formats.citeproc_memo import cited_item_class, remembering
+from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
 from citetool.formats.csljson import to_csl
 from citetool.record import Record
 
-if TYPE_CHECKING:
-    from citetool.formats.entry_cache import EntryCache
+
+class EntryCache(Protocol):
+    """What this module asks of :class:`citetool.formats.entry_cache.EntryCache`
+    (not imported: the cache's module reaches the library, which imports this one)."""
+
+    def entries_many(self, variant: str, records: list[Record],
+                     render_many: Callable[[list[Record]], list[str]]) -> list[str]: ...
 
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
@@ -199,6 +204,7 @@ def _rendered(records: list[Record], style: str, for_html: bool,
         csl = load_style(style)
         try:
             source = CiteProcJSON(_items(records, style, for_html))
+            variables_as_attributes(source)
             bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
             cited_item = cited_item_class()
             for rec in records:

@@ -1,0 +1,56 @@
+"""Peak memory of `citetool import` of an N-entry .bib into a new store.
+
+    python bench/bench_import_memory.py [N]      # default 100000 (goal, issue #25: at most 400 MB)
+
+The .bib is citetool's BibTeX export of N bench records (recorded Crossref
+works cycled, each with its own DOI, title and key: bench/_data.py). The peak
+is the resident set of the import process (``ru_maxrss``), next to that of a
+fresh ``python`` that reads the store the import wrote with orjson (the floor:
+the parsed references themselves).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Runs a command and prints its peak resident set in kB (Linux: ru_maxrss is in kB).
+PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if code == 0 else -code)")
+FLOOR = "import orjson, sys; orjson.loads(open(sys.argv[1], 'rb').read())"
+
+
+def peak_mb(command: list[str], env: dict) -> float:
+    kilobytes = int(subprocess.run([sys.executable, "-c", PEAK, *command], env=env, capture_output=True, text=True,
+                                   check=True).stdout)
+    if kilobytes < 0:
+        sys.exit(f"{command} failed (exit {-kilobytes})")
+    return kilobytes / 1024
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    from _data import many_records
+
+    from citetool.formats.bibtex import render_bibtex
+
+    bib = render_bibtex(list(many_records(n).values()))
+    with tempfile.TemporaryDirectory() as folder:
+        bib_file = Path(folder) / "bench.bib"
+        bib_file.write_text(bib, encoding="utf-8")
+        del bib
+        store = Path(folder) / "store.json"
+        env = {**os.environ, "CITETOOL_CACHE_DIR": f"{folder}/cache"}
+        ours = peak_mb([sys.executable, "-m", "citetool", "--store", str(store), "import", str(bib_file)], env)
+        floor = peak_mb([sys.executable, "-c", FLOOR, str(store)], env)
+        print(f"{n:,} entries ({bib_file.stat().st_size / 1e6:.0f} MB of BibTeX, a {store.stat().st_size / 1e6:.0f} MB "
+              f"store): citetool import peak {ours:.0f} MB (goal: at most 400); orjson reading the store {floor:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
