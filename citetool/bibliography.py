@@ -100,11 +100,14 @@ _NOT_IN_BIBER_KEYS = _NOT_IN_BIBTEX_KEYS | set("\"'()=")
 
 def unwritable(key: str, fmt: str) -> str | None:
     """Why ``key`` cannot be an entry key in format ``fmt``, or None if it can."""
+    from citetool.keys import invalid_key_reason
+
     forbidden = {"bibtex": _NOT_IN_BIBTEX_KEYS, "biblatex": _NOT_IN_BIBER_KEYS}.get(fmt, set())
     bad = sorted(set(key) & forbidden)
-    if not bad:
-        return None
     reader = "biber" if fmt == "biblatex" else "BibTeX"
+    if not bad:
+        why = invalid_key_reason(key) if forbidden else None  # the one key rule: nothing past the entry
+        return f"{reader} cannot read a key that {why}: cite the work by another key" if why else None
     return (f"{reader} cannot read a key holding {' '.join(repr(c) for c in bad)}: cite the work by another key"
             + (" or use --format csl-json (pandoc)" if "=" in bad or " " in bad else ""))
 

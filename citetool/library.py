@@ -264,10 +264,11 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
-        from citetool.keys import is_valid_key, keys_in_use
+        from citetool.keys import invalid_key_reason, keys_in_use
 
-        if not is_valid_key(new):
-            raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
+        why = invalid_key_reason(new)
+        if why:
+            raise UsageError(f"not a usable citation key: {new!r} {why}")
         with self.transaction(reindex=True) as placer:
             records = placer.records
             old = self.resolve_key(old, records)
