@@ -14,6 +14,7 @@ keys (ignoring case and accents).
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -117,25 +118,48 @@ _NOT_IN_BIBER_KEYS = _NOT_IN_BIBTEX_KEYS | set("\"'()=")
 
 def unwritable(key: str, fmt: str) -> str | None:
     """Why ``key`` cannot be an entry key in format ``fmt``, or None if it can."""
+    from citetool.keys import invalid_key_reason
+
     forbidden = {"bibtex": _NOT_IN_BIBTEX_KEYS, "biblatex": _NOT_IN_BIBER_KEYS}.get(fmt, set())
     bad = sorted(set(key) & forbidden)
-    if not bad:
-        return None
     reader = "biber" if fmt == "biblatex" else "BibTeX"
+    if not bad:
+        why = invalid_key_reason(key) if forbidden else None  # the one key rule: nothing past the entry
+        return f"{reader} cannot read a key that {why}: cite the work by another key" if why else None
     return (f"{reader} cannot read a key holding {' '.join(repr(c) for c in bad)}: cite the work by another key"
             + (" or use --format csl-json (pandoc)" if "=" in bad or " " in bad else ""))
 
 
-def closest_keys(key: str, library: Library, n: int = 3) -> list[str]:
-    """Stored keys (and aliases) nearest to ``key``, ignoring case and accents."""
+SUGGESTED_AT_MOST = 20  # missing keys given the closest stored keys (each costs a pass over the store)
+
+
+def closest_keys(keys: list[str], library: Library, n: int = 3) -> list[list[str]]:
+    """For each of ``keys``, the stored keys (and aliases) nearest to it, ignoring
+    case and accents; the stored names are folded once for all of ``keys``."""
     from citetool.keys import fold
 
+    if not keys:
+        return []
     names: dict[str, str] = {}
     for stored, rec in library.records.items():
         for name in [stored, *library.aliases(rec)]:
             names.setdefault(fold(name).casefold(), name)
-    matches = difflib.get_close_matches(fold(key).casefold(), list(names), n=n, cutoff=0.6)
-    return [names[m] for m in matches]
+    trigrams = {name: _trigrams(name) for name in names}
+    found = []
+    for key in keys:
+        # difflib's ratio costs much; only the names sharing most three-letter runs with the key are asked
+        wanted = _trigrams(fold(key).casefold())
+        near = heapq.nlargest(_CANDIDATES, names, key=lambda name: len(wanted & trigrams[name]))
+        found.append([names[m] for m in difflib.get_close_matches(fold(key).casefold(), near, n=n, cutoff=0.6)])
+    return found
+
+
+_CANDIDATES = 50  # stored names ranked by shared three-letter runs that difflib then compares
+
+
+def _trigrams(text: str) -> set[str]:
+    text = f"  {text} "
+    return {text[i:i + 3] for i in range(len(text) - 2)}
 
 
 def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_up: bool = True,
@@ -146,18 +170,22 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
     keys = list(dict.fromkeys(keys))
     citations: list[Citation] = []
     to_add: list[Citation] = []
+    unknown: list[Citation] = []  # the first missing keys, to be given the closest stored ones
+    find = library.key_finder()
     for key in keys:
         if key == ALL:
             continue
         try:
-            citations.append(Citation(key, "stored", stored=library.resolve_key(key)))
+            citations.append(Citation(key, "stored", stored=find(key)))
         except KeyNotInStore:
             citation = Citation(key, "missing")
             citations.append(citation)
             if identifier_of(key) is not None and look_up:
                 to_add.append(citation)
-            else:
-                citation.suggestions = closest_keys(key, library)
+            elif len(unknown) < SUGGESTED_AT_MOST:
+                unknown.append(citation)
+    for citation, suggestions in zip(unknown, closest_keys([c.key for c in unknown], library), strict=True):
+        citation.suggestions = suggestions
     if to_add:
         outcomes = library.add([identifier_of(c.key) for c in to_add], offline=offline, progress=progress,
                                typed=False)  # found in a manuscript: its web addresses must be public

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
-from citetool.record import CSL_TYPES, META, field_problem, meta_problem, repaired_value, value_text
+from citetool.record import CSL_TYPES, META, aliases, field_problem, meta_problem, repaired_value, value_text
 from citetool.store import FORMAT, VERSION, Store, dumps, replace_surrogates
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
@@ -97,7 +97,7 @@ def _csl_type(value) -> str | None:
 
 
 def examine(store: Store, repair: bool = False) -> Report:
-    from citetool.keys import base_key, is_valid_key, unique_key
+    from citetool.keys import base_key, invalid_key_reason, unique_key
 
     report = Report()
     temps = stale_temp_files(store)
@@ -115,7 +115,7 @@ def examine(store: Store, repair: bool = False) -> Report:
     try:
         text = raw.decode("utf-8")
         data = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: not JSON, or an integer of over 4,300 digits
         report.problems.append(f"{store.path} is not UTF-8 JSON ({exc}); it cannot be repaired automatically")
         readable = [t for t in temps if _is_store(t)]
         if readable:
@@ -146,7 +146,8 @@ def examine(store: Store, repair: bool = False) -> Report:
             report.repaired.append(f"reference #{n} left out (it stays in the backup)")
             continue
         key = ref.get("id")
-        label = key if isinstance(key, str) else f"reference #{n}"
+        bad_key = invalid_key_reason(key)
+        label = key if not bad_key else f"reference #{n}"  # a key holding a line break must not forge a line
         _check_type(ref, label, report)
         _check_fields(ref, label, report)
         twin = by_lower.get(key.lower()) if isinstance(key, str) else None
@@ -155,14 +156,17 @@ def examine(store: Store, repair: bool = False) -> Report:
             merge_references(records[twin], ref)
             report.repaired.append(f"{key} merged into {twin} ({key} kept as an alias)")
             continue
-        if not isinstance(key, str) or not is_valid_key(key) or twin is not None:
-            why = "has no usable key" if not isinstance(key, str) or not is_valid_key(key) else f"repeats the key {key!r}"
+        _check_aliases(ref, label, report)
+        if bad_key or twin is not None:
+            why = (("has no usable key" + (f" ({key!r} {bad_key})" if isinstance(key, str) and key else ""))
+                   if bad_key else f"repeats the key {key!r}")
             new = unique_key(base_key(ref), set(by_lower))
             report.problems.append(f"reference #{n} {why}")
             report.repaired.append(f"reference #{n} is now {new!r}")
             ref["id"] = key = new
         by_lower[key.lower()] = key
         records[key] = ref
+    _check_shadowing_aliases(records, report)
     canonical = dumps(records)
     if not report.problems and text != canonical:
         report.problems.append("the file is not in canonical form (order, indentation)")
@@ -175,6 +179,31 @@ def examine(store: Store, repair: bool = False) -> Report:
         _remove(temps, report)
     report.problems += unresolved_problems(records.values())  # only `citetool resolve` settles these
     return report
+
+
+def _check_shadowing_aliases(records: dict[str, dict], report: Report) -> None:
+    """An alias that is another reference's key: the key wins, so the alias
+    never gives its own reference; it is dropped."""
+    owner = {key.lower(): key for key in records}
+    for key, ref in records.items():
+        shadowing = [alias for alias in aliases(ref) if owner.get(alias.lower(), key) != key]
+        for alias in shadowing:
+            report.problems.append(f"{key}: its alias {alias!r} is the key of {owner[alias.lower()]}, "
+                                   f"so citing {alias} gives {owner[alias.lower()]}")
+            report.repaired.append(f"{key}: the alias {alias!r} dropped")
+        if shadowing:
+            ref[META]["aliases"] = [alias for alias in ref[META]["aliases"] if alias not in shadowing]
+
+
+def _check_aliases(ref: dict, label: str, report: Report) -> None:
+    """Aliases are keys: one that breaks the key rule (a hand edit) is dropped."""
+    from citetool.keys import invalid_key_reason
+
+    bad = [alias for alias in aliases(ref) if invalid_key_reason(alias)]
+    if bad:
+        report.problems.append(f"{label}: the aliases {', '.join(map(repr, bad))} are no usable keys")
+        ref[META]["aliases"] = [alias for alias in ref[META]["aliases"] if alias not in bad]
+        report.repaired.append(f"{label}: those aliases dropped")
 
 
 def _check_type(ref: dict, label: str, report: Report) -> None:

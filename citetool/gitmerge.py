@@ -61,6 +61,7 @@ _ABSENT = object()
 class MergeOutcome:
     records: dict[str, Record]
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (key, field) left unresolved
+    key_conflicts: list[str] = field(default_factory=list)  # an alias that was another reference's key
     notes: list[str] = field(default_factory=list)  # what the user should know
 
 
@@ -316,7 +317,8 @@ def merge_stores(base: dict[str, Record], ours: dict[str, Record], theirs: dict[
         taken.add(key.lower())
         rec = merging.merged(key) if isinstance(merging, _ReferenceMerge) else merging
         rec["id"] = key
-        others = [a for a in _aliases(*versions, rec) if a.lower() != key.lower()]
+        # (a key renamed for a collision is no alias: it is the other work's key, and the note says so)
+        others = [a for a in _aliases(*versions, rec) if a.lower() not in (key.lower(), wanted.lower())]
         info = rec.setdefault(META, {})
         if others:
             info[ALIASES] = others
@@ -325,7 +327,30 @@ def merge_stores(base: dict[str, Record], ours: dict[str, Record], theirs: dict[
         if isinstance(merging, _ReferenceMerge):
             outcome.conflicts += [(key, name) for name in sorted(merging.conflicts)]
         outcome.records[key] = rec
+    _no_alias_shadows_a_key(outcome)
     return outcome
+
+
+def _no_alias_shadows_a_key(outcome: MergeOutcome) -> None:
+    """An alias that is another reference's key (ours has A as x and C as y,
+    theirs A as y) would let ``\\cite{y}`` silently mean C for one side: it is
+    dropped, and the merge is a conflict that says which citations to check."""
+    owner = {key.lower(): key for key in outcome.records}
+    for key, rec in outcome.records.items():
+        names = rec.get(META, {}).get(ALIASES) or []
+        shadowing = [alias for alias in names if owner.get(alias.lower(), key) != key]
+        if not shadowing:
+            continue
+        kept = [alias for alias in names if alias not in shadowing]
+        if kept:
+            rec[META][ALIASES] = kept
+        else:
+            del rec[META][ALIASES]
+        for alias in shadowing:
+            outcome.key_conflicts.append(
+                f"{alias} is the key of {owner[alias.lower()]} ({_title(outcome.records[owner[alias.lower()]])}) and "
+                f"was also a key of {key} ({_title(rec)}): {alias} stays {owner[alias.lower()]}'s; "
+                f"citations of {alias} meant for {key} must become {key}")
 
 
 def _title(record: Record) -> str:

@@ -95,11 +95,40 @@ def unique_key(base: str, taken_lower: set[str]) -> str:
     raise AssertionError("unreachable")
 
 
+# The one rule for a key that comes from outside (a store read or merged, an
+# imported entry, a rekey): what BibTeX and biber accept as an entry key, kept
+# verbatim. White space, control characters and , { } % # \ ~ " end or escape
+# a key in some reader: a key holding one could write past its entry
+# (``evil,\n note = {\input{/etc/hostname}}``).
+_KEY_BREAKER = re.compile(r'[\s,{}%#\\~"\x00-\x1f\x7f-\x9f]')
+
+
+def invalid_key_reason(key: object) -> str | None:
+    """Why ``key`` cannot be a citation key (``"holds ','"``), or None if it can."""
+    if not isinstance(key, str) or not key:
+        return "is empty" if key == "" else "is not text"
+    bad = _KEY_BREAKER.search(key)
+    if bad is None:
+        return None
+    found = bad.group()
+    if found.isspace():
+        return f"holds white space ({found!r})"
+    if found < " " or "\x7f" <= found <= "\x9f":
+        return f"holds a control character ({found!r})"
+    return f"holds {found!r}"
+
+
+def is_citable_key(key: object) -> bool:
+    """Whether ``key`` follows the one key rule (:func:`invalid_key_reason`)."""
+    return invalid_key_reason(key) is None
+
+
 _VALID_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+-]*$")
 
 
 def is_valid_key(key: str) -> bool:
-    """Keys safe for BibTeX, biblatex, pandoc and file names."""
+    """Keys citetool makes or takes from an import: ASCII, safe for BibTeX,
+    biblatex, pandoc and file names (stricter than :func:`is_citable_key`)."""
     return bool(_VALID_KEY.match(key)) and len(key) <= 100
 
 

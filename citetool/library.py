@@ -128,14 +128,27 @@ class Library:
         """The stored key equal to ``key`` ignoring case, else the reference having it among its
         aliases (its other keys, e.g. from a git merge); KeyNotInStore if none."""
         records = self.records if records is None else records
-        if key in records:
-            return key
-        lowered = key.lower()
-        found = next((k for k in records if k.lower() == lowered), None) or next(
-            (k for k, r in records.items() if lowered in (a.lower() for a in self.aliases(r))), None)
-        if found is None:
-            raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
-        return found
+        return key if key in records else self.key_finder(records)(key)
+
+    def key_finder(self, records: dict[str, Record] | None = None) -> Callable[[str], str]:
+        """:meth:`resolve_key` for many keys: the keys and aliases of ``records``
+        indexed once (a manuscript citing 1,000 keys the store lacks)."""
+        records = self.records if records is None else records
+        by_key: dict[str, str] = {}
+        for key in records:
+            by_key.setdefault(key.lower(), key)
+        by_alias: dict[str, str] = {}
+        for key, rec in records.items():
+            for alias in self.aliases(rec):
+                by_alias.setdefault(alias.lower(), key)
+
+        def find(key: str) -> str:
+            found = key if key in records else by_key.get(key.lower()) or by_alias.get(key.lower())
+            if found is None:
+                raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
+            return found
+
+        return find
 
     aliases = staticmethod(record_aliases)  # a reference's other keys
 
@@ -340,10 +353,11 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
-        from citetool.keys import is_valid_key, keys_in_use
+        from citetool.keys import invalid_key_reason, keys_in_use
 
-        if not is_valid_key(new):
-            raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
+        why = invalid_key_reason(new)
+        if why:
+            raise UsageError(f"not a usable citation key: {new!r} {why}")
         with self.transaction(reindex=True) as placer:
             records = placer.records
             old = self.resolve_key(old, records)

@@ -11,10 +11,12 @@ with the ``.aux`` pdflatex writes and the ``Cite`` elements of ``pandoc -t json`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from citetool.errors import UsageError
+from citetool.scanning import BacktickRuns, Brackets, NextSpace
 
 LATEX_SUFFIXES = (".tex", ".ltx", ".latex")
 AUX_SUFFIXES = (".aux",)
@@ -59,10 +61,24 @@ def cited_keys(path: str | Path) -> Scan:
 
 
 def _read(path: Path) -> str:
+    """The text of a manuscript: a regular file only (``/dev/zero`` would fill
+    the memory, a FIFO would wait for ever), as the store is read."""
+    import os
+    import stat
+
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"cannot read {path}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -101,30 +117,51 @@ _VOLUME = {"volcite", "Volcite", "pvolcite", "Pvolcite", "fvolcite", "ftvolcite"
 
 _VERBATIM_ENVS = r"(?:verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment|filecontents\*?)"
 # One pass over the source, left to right: escapes first (so \% is no comment),
-# then comments, verbatim environments and \verb, which all vanish.
+# then comments, verbatim environments and \verb, which all vanish. The regular
+# expression finds where each starts; where a verbatim part ends is found by a
+# look-up (an unclosed \verb repeated must not scan the rest of the text again).
 _LATEX_NOISE = re.compile(
     r"(?P<keep>\\[\\%{}])"
     r"|(?P<comment>%[^\n]*\n?[ \t]*)"
-    r"|(?P<env>\\begin\s*\{(?P<envname>" + _VERBATIM_ENVS + r")\}.*?(?:\\end\s*\{(?P=envname)\}|\Z))"
-    r"|(?P<verb>\\(?:verb|lstinline|mintinline\{[^}]*\})\*?(?P<delim>[^\sa-zA-Z{])(?:(?!(?P=delim)).)*(?P=delim))"
-    r"|(?P<verbbrace>\\(?:lstinline|mintinline\{[^}]*\})\{[^}]*\})",
-    re.DOTALL,
+    r"|(?P<env>\\begin\s*\{(?P<envname>" + _VERBATIM_ENVS + r")\})"
+    r"|(?P<verb>\\(?:verb|lstinline|mintinline\{[^{}\s]{0,64}\})\*?(?P<delim>[^\sa-zA-Z{]))"
+    r"|(?P<verbbrace>\\(?:lstinline|mintinline\{[^{}\s]{0,64}\})\{)"
 )
 _COMMAND = re.compile(r"\\([A-Za-z]+)(\*?)")
 _END_DOCUMENT = re.compile(r"\\end\s*\{document\}")
 
 
 def strip_latex_noise(text: str) -> str:
-    """The source without comments, verbatim material and what follows \\end{document}."""
-
-    def replace(m: re.Match) -> str:
+    """The source without comments, verbatim material and what follows \\end{document}:
+    a comment vanishes with its line end and the next line's leading spaces (as in
+    TeX), a verbatim part becomes one space. Linear in the length of ``text``."""
+    pieces: list[str] = []
+    copied = pos = 0
+    last_at: dict[str, int] | None = None  # each character's last position (built at the first \verb)
+    while True:
+        m = _LATEX_NOISE.search(text, pos)
+        if m is None:
+            break
         if m.group("keep"):
-            return m.group("keep")
+            pos = m.end()
+            continue
         if m.group("comment") is not None:
-            return ""  # TeX drops the comment, the line end and the next line's leading spaces
-        return " "
-
-    text = _LATEX_NOISE.sub(replace, text)
+            end, replacement = m.end(), ""
+        elif m.group("env"):
+            closing = re.compile(r"\\end\s*\{" + re.escape(m.group("envname")) + r"\}").search(text, m.end())
+            end, replacement = (closing.end() if closing else len(text)), " "
+        else:
+            stop = m.group("delim") or "}"
+            if last_at is None:
+                last_at = {ch: i for i, ch in enumerate(text)}
+            if last_at.get(stop, -1) < m.end():  # never closed: not verbatim (as the regex had it)
+                pos = m.start() + 1
+                continue
+            end, replacement = text.index(stop, m.end()) + 1, " "
+        pieces += [text[copied:m.start()], replacement]
+        copied = pos = end
+    pieces.append(text[copied:])
+    text = "".join(pieces)
     end = _END_DOCUMENT.search(text)
     return text[:end.start()] if end else text
 
@@ -135,29 +172,24 @@ def _skip_space(text: str, pos: int) -> int:
     return m.end()
 
 
-def _group(text: str, pos: int, open_: str, close: str) -> tuple[str, int] | None:
-    """The balanced ``open_ ... close`` group starting at ``pos`` (after spaces): (content, end)."""
+def _group(text: str, pos: int, open_: str, brackets: Brackets) -> tuple[int, int] | None:
+    """The balanced ``open_ ... close`` group starting at ``pos`` (after spaces):
+    (where its content starts, where the group ends)."""
     pos = _skip_space(text, pos)
     if pos >= len(text) or text[pos] != open_:
         return None
-    depth = 0
-    for i in range(pos, len(text)):
-        ch = text[i]
-        if ch == "\\":
-            continue
-        if ch == open_ and (i == pos or text[i - 1] != "\\"):
-            depth += 1
-        elif ch == close and text[i - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return text[pos + 1:i], i + 1
-    return None
+    close = brackets.close_of(pos, open_)
+    return None if close is None else (pos + 1, close + 1)
 
 
-def _optionals(text: str, pos: int, limit: int = 2) -> int:
+def _content(text: str, span: tuple[int, int]) -> str:
+    return text[span[0]:span[1] - 1]
+
+
+def _optionals(text: str, pos: int, brackets: Brackets, limit: int = 2) -> int:
     """Past up to ``limit`` [..] groups."""
     for _ in range(limit):
-        found = _group(text, pos, "[", "]")
+        found = _group(text, pos, "[", brackets)
         if found is None:
             break
         pos = found[1]
@@ -173,6 +205,7 @@ def latex_keys(text: str) -> list[tuple[str, str]]:
     """Cited keys and include directives of LaTeX source, in order:
     ``("key", k)``, ``("input", file)``, ``("subfile", file)`` items."""
     text = strip_latex_noise(text)
+    brackets = Brackets(text)
     out: list[tuple[str, str]] = []
     pos = 0
     while True:
@@ -181,45 +214,45 @@ def latex_keys(text: str) -> list[tuple[str, str]]:
             return out
         name, pos = m.group(1), m.end()
         if name in _SINGLE:
-            pos = _optionals(text, pos)
-            found = _group(text, pos, "{", "}")
+            pos = _optionals(text, pos, brackets)
+            found = _group(text, pos, "{", brackets)
             if found:
-                out += [("key", k) for k in _split_keys(found[0])]
+                out += [("key", k) for k in _split_keys(_content(text, found))]
                 pos = found[1]
         elif name in _VOLUME:
-            pos = _optionals(text, pos, 1)
-            volume = _group(text, pos, "{", "}")
+            pos = _optionals(text, pos, brackets, 1)
+            volume = _group(text, pos, "{", brackets)
             if volume:
-                pos = _optionals(text, volume[1], 1)
-                found = _group(text, pos, "{", "}")
+                pos = _optionals(text, volume[1], brackets, 1)
+                found = _group(text, pos, "{", brackets)
                 if found:
-                    out += [("key", k) for k in _split_keys(found[0])]
+                    out += [("key", k) for k in _split_keys(_content(text, found))]
                     pos = found[1]
         elif name in _MULTI:
             for _ in range(2):  # (global prenote)(global postnote)
-                found = _group(text, pos, "(", ")")
+                found = _group(text, pos, "(", brackets)
                 if found is None:
                     break
                 pos = found[1]
             volume = name.lower().endswith("volcites")
             while True:
-                after = _optionals(text, pos, 1 if volume else 2)
+                after = _optionals(text, pos, brackets, 1 if volume else 2)
                 if volume:
-                    vol = _group(text, after, "{", "}")
+                    vol = _group(text, after, "{", brackets)
                     if vol is None:
                         break
-                    after = _optionals(text, vol[1], 1)
-                found = _group(text, after, "{", "}")
+                    after = _optionals(text, vol[1], brackets, 1)
+                found = _group(text, after, "{", brackets)
                 if found is None:
                     break
-                out += [("key", k) for k in _split_keys(found[0])]
+                out += [("key", k) for k in _split_keys(_content(text, found))]
                 pos = found[1]
         elif name in ("input", "include", "subfile", "includeonly"):
             if name == "includeonly":
                 continue
-            found = _group(text, pos, "{", "}")
+            found = _group(text, pos, "{", brackets)
             if found:
-                out.append(("subfile" if name == "subfile" else name, found[0].strip()))
+                out.append(("subfile" if name == "subfile" else name, _content(text, found).strip()))
                 pos = found[1]
             elif name == "input":  # TeX's own syntax: \input file
                 bare = re.compile(r"[ \t]+([^\s{}\\%]+)").match(text, pos)
@@ -227,12 +260,13 @@ def latex_keys(text: str) -> list[tuple[str, str]]:
                     out.append(("input", bare.group(1)))
                     pos = bare.end()
         elif name in ("import", "subimport", "inputfrom", "subinputfrom", "includefrom", "subincludefrom"):
-            folder = _group(text, pos, "{", "}")
+            folder = _group(text, pos, "{", brackets)
             if folder:
-                found = _group(text, folder[1], "{", "}")
+                found = _group(text, folder[1], "{", brackets)
                 if found:
                     relative = "sub" if name.startswith("sub") else "abs"
-                    out.append((f"import-{relative}", folder[0].strip() + "\x00" + found[0].strip()))
+                    where = _content(text, folder).strip() + "\x00" + _content(text, found).strip()
+                    out.append((f"import-{relative}", where))
                     pos = found[1]
 
 
@@ -246,33 +280,46 @@ def _tex_file(name: str, *folders: Path) -> Path | None:
 
 
 def _latex_file(path: Path, root: Path, scan: Scan, seen: set[Path]) -> list[str]:
-    """Keys of a LaTeX file and the files it includes, in order."""
-    real = path.resolve()
-    if real in seen:
-        return []
-    seen.add(real)
+    """Keys of a LaTeX file and the files it includes, in order: depth first,
+    with a stack of the files open rather than recursion (a chain of 1,500
+    ``\\input`` files is read like one of three)."""
     keys: list[str] = []
-    for kind, value in latex_keys(_read(path)):
-        if kind == "key":
+    stack: list[tuple[Path, Path, Iterator[tuple[str, str]]]] = []
+
+    def enter(path: Path, root: Path) -> None:
+        real = path.resolve()
+        if real not in seen:
+            seen.add(real)
+            stack.append((path, root, iter(latex_keys(_read(path)))))
+
+    enter(path, root)
+    while stack:
+        path, root, items = stack[-1]
+        kind, value = next(items, ("", ""))
+        if not kind:
+            stack.pop()
+        elif kind == "key":
             keys.append(value)
-            continue
-        if kind.startswith("import-"):
-            folder, name = value.split("\x00")
-            base = path.parent if kind == "import-sub" else Path()
-            target = _tex_file(name, (base / folder) if not Path(folder).is_absolute() else Path(folder))
-            sub_root = target.parent if target else root
         else:
-            # \input and \include resolve from the main file's folder (where
-            # LaTeX runs); \subfile and nested files also from their own folder.
-            folders = (path.parent, root) if kind == "subfile" else (root, path.parent)
-            target = _tex_file(value, *folders)
-            sub_root = root
-        if target is None:
-            if not value.lower().endswith((".bbl", ".aux", ".toc", ".sty", ".cls")):
+            target, sub_root = _include_target(path, root, kind, value)
+            if target is not None:
+                enter(target, sub_root)
+            elif not value.lower().endswith((".bbl", ".aux", ".toc", ".sty", ".cls")):
                 scan.notes.append(f"{path}: \\{kind.split('-')[0]}{{{value.replace(chr(0), '}{')}}} not found; skipped")
-            continue
-        keys += _latex_file(target, sub_root, scan, seen)
     return keys
+
+
+def _include_target(path: Path, root: Path, kind: str, value: str) -> tuple[Path | None, Path]:
+    """The file an include directive of ``path`` reads, and the folder its own includes resolve from."""
+    if kind.startswith("import-"):
+        folder, name = value.split("\x00")
+        base = path.parent if kind == "import-sub" else Path()
+        target = _tex_file(name, (base / folder) if not Path(folder).is_absolute() else Path(folder))
+        return target, (target.parent if target else root)
+    # \input and \include resolve from the main file's folder (where
+    # LaTeX runs); \subfile and nested files also from their own folder.
+    folders = (path.parent, root) if kind == "subfile" else (root, path.parent)
+    return _tex_file(value, *folders), root
 
 
 # --- .aux ----------------------------------------------------------------------
@@ -289,7 +336,9 @@ def aux_keys(text: str) -> list[tuple[str, str]]:
     BibTeX's ``\\citation{a,b}``, biblatex's ``\\abx@aux@cite{refsection}{key}``
     (``\\abx@aux@cite{key}`` before biblatex 3.13) and ``\\@input{chapter.aux}``."""
     out: list[tuple[str, str]] = []
-    for m in _AUX.finditer(text):
+    # Past the last "}" nothing can close: without it, each unclosed
+    # \citation{ repeated would be scanned to the end again.
+    for m in _AUX.finditer(text, 0, text.rfind("}") + 1):
         if m.group("input") is not None:
             out.append(("input", m.group("input")))
         elif m.group("bibtex") is not None:
@@ -301,20 +350,28 @@ def aux_keys(text: str) -> list[tuple[str, str]]:
 
 
 def _aux_file(path: Path, scan: Scan, seen: set[Path]) -> list[str]:
-    real = path.resolve()
-    if real in seen:
-        return []
-    seen.add(real)
+    """Keys of a .aux file and those it ``\\@input``s, in order (a stack, no recursion)."""
     keys: list[str] = []
-    for kind, value in aux_keys(_read(path)):
-        if kind == "key":
+    stack: list[tuple[Path, Iterator[tuple[str, str]]]] = []
+
+    def enter(path: Path) -> None:
+        real = path.resolve()
+        if real not in seen:
+            seen.add(real)
+            stack.append((path, iter(aux_keys(_read(path)))))
+
+    enter(path)
+    while stack:
+        path, items = stack[-1]
+        kind, value = next(items, ("", ""))
+        if not kind:
+            stack.pop()
+        elif kind == "key":
             keys.append(value)
+        elif (path.parent / value).is_file():
+            enter(path.parent / value)
         else:
-            target = path.parent / value
-            if target.is_file():
-                keys += _aux_file(target, scan, seen)
-            else:
-                scan.notes.append(f"{path}: \\@input{{{value}}} not found; skipped")
+            scan.notes.append(f"{path}: \\@input{{{value}}} not found; skipped")
     return keys
 
 
@@ -348,27 +405,19 @@ def _simple_key(text: str, pos: int) -> int:
     return end
 
 
-def _braced_key(text: str, pos: int) -> tuple[str, int] | None:
+def _braced_key(text: str, pos: int, brackets: Brackets, spaces: NextSpace) -> tuple[str, int] | None:
     """``{...}`` with balanced braces and no space, as pandoc reads ``@{key}``."""
-    depth = 0
-    for i in range(pos, len(text)):
-        ch = text[i]
-        if ch.isspace():
-            return None
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[pos + 1:i], i + 1
-    return None
+    close = brackets.close_of(pos, "{")
+    if close is None or spaces.after(pos) < close:
+        return None
+    return text[pos + 1:close], close + 1
 
 
 # Inline material where '@' is no citation: code spans, autolinks, raw HTML
 # (comments and tags), math, link destinations, escapes.
 _INLINE_NOISE = re.compile(
     r"(?P<escape>\\[!-/:-@\[-`{-~])"
-    r"|(?P<code>(?P<ticks>`+).*?(?<!`)(?P=ticks)(?!`))"
+    r"|(?P<ticks>`+)"  # a code span: where it ends is looked up (BacktickRuns)
     r"|(?P<autolink><(?:[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>@]+)>)"
     r"|(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s+[^<>]*?)?/?>)"
     r"|(?P<displaymath>\$\$.+?\$\$)"
@@ -383,14 +432,26 @@ def _inline_keys(text: str) -> list[str]:
     keys: list[str] = []
     plain = []  # the text with the noise replaced by spaces
     last = 0
-    for m in _INLINE_NOISE.finditer(text):
-        plain.append(text[last:m.start()])
-        plain.append(" " * (m.end() - m.start()))
-        last = m.end()
+    runs: BacktickRuns | None = None
+    while m := _INLINE_NOISE.search(text, last):
+        end = m.end()
+        start = m.start()
+        if m.group("ticks"):
+            runs = runs or BacktickRuns(text)
+            span = runs.code_span(start, end)
+            if span is None:  # backticks that close nothing are text
+                plain.append(text[last:end])
+                last = end
+                continue
+            start, end = span
+        plain.append(text[last:start])
+        plain.append(" " * (end - start))
+        last = end
     plain.append(text[last:])
     text = "".join(plain)
     pos = 0
     cite_end = -1  # where the last citation ended: an '@' right there follows no word
+    brackets, spaces = Brackets(text, escapes=False), NextSpace(text)
     while True:
         at = text.find("@", pos)
         if at < 0:
@@ -400,7 +461,7 @@ def _inline_keys(text: str) -> list[str]:
         if at != cite_end and before and (before.isalnum() or before == "."):
             continue  # e-mail addresses, "e.g.@x": pandoc wants no word right before '@'
         if text.startswith("{", at + 1):
-            braced = _braced_key(text, at + 1)
+            braced = _braced_key(text, at + 1, brackets, spaces)
             if braced is None:
                 continue
             keys.append(braced[0])
@@ -413,7 +474,6 @@ def _inline_keys(text: str) -> list[str]:
     return keys
 
 
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _EXAMPLE_ITEM = re.compile(r"^ {0,3}(?:\(@[\w-]*\)|@[\w-]*[.)])(?=\s|$)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*:~]|\(?\d+[.)]|\(?#[.)]|\(?[a-zA-Z][.)]|\(?@[\w-]*[.)])(?:\s|$)")
@@ -433,31 +493,61 @@ def _front_matter(lines: list[str]) -> tuple[list[str], int]:
         return [], 0
     import yaml
 
+    class PandocYaml(yaml.SafeLoader):
+        """YAML as pandoc reads it (1.2: ``<<`` is a key like any other). PyYAML's
+        merge keys copy each merged mapping, so nine lines of nine ``<<: *x``
+        (a "billion laughs") built 9^9 entries before anything could be read."""
+
+        def flatten_mapping(self, node):
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    key.tag = "tag:yaml.org,2002:str"
+
     try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
+        data = yaml.load("\n".join(lines[1:end]), Loader=PandocYaml)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError:
         return [], end + 1
     except RecursionError:
         raise UsageError("its YAML front matter is nested too deeply to be read") from None
     keys: list[str] = []
     # Depth first, in order, without recursion; an alias that holds itself
-    # (``nocite: &a [*a]``) is a loop pandoc cannot read either.
-    stack, open_ = [(data, False)], set()
+    # (``nocite: &a [*a]``) is a loop pandoc cannot read either. Each list or
+    # mapping is read once: an alias repeats keys already found, and reading
+    # every alias again made nine lines of nine aliases (a "billion laughs")
+    # cost 9^9 visits.
+    stack, open_, done = [(data, False)], set(), set()
     while stack:
         value, leaving = stack.pop()
         if leaving:
             open_.discard(id(value))
+            done.add(id(value))
         elif isinstance(value, str):
             keys.extend(_inline_keys(value))
         elif isinstance(value, (dict, list)):
             if id(value) in open_:
                 raise UsageError("its YAML front matter holds itself (an alias inside its own anchor)")
+            if id(value) in done:
+                continue
             open_.add(id(value))
             children = ([v for k, v in value.items() if not (isinstance(k, str) and k.endswith("_"))]  # pandoc skips keys ending in _
                         if isinstance(value, dict) else value)
             stack.append((value, True))
             stack += [(v, False) for v in reversed(children)]
     return keys, end + 1
+
+
+def _without_html_comments(text: str) -> str:
+    """``text`` with each ``<!-- ... -->`` replaced by its line ends. Linear: an
+    unclosed ``<!--`` ends the search (no later one can close either)."""
+    pieces, pos = [], 0
+    while (start := text.find("<!--", pos)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        pieces += [text[pos:start], "\n" * text.count("\n", start, end)]
+        pos = end + 3
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def markdown_keys(text: str, quarto: bool = False) -> list[str]:
@@ -501,6 +591,6 @@ def markdown_keys(text: str, quarto: bool = False) -> list[str]:
             continue
         body.append(line)
         previous_blank = blank
-    text = _HTML_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), "\n".join(body))
+    text = _without_html_comments("\n".join(body))
     keys = [k for paragraph in re.split(r"\n[ \t]*\n", text) for k in _inline_keys(paragraph)] + meta
     return [k for k in keys if not (CROSSREF.match(k) or (quarto and QUARTO_CROSSREF.match(k)))]

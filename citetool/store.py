@@ -29,8 +29,8 @@ from pathlib import Path
 from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.files import atomic_write_bytes, atomic_write_text, read_regular_file  # noqa: F401 (atomic_write_text: the store's API)
 from citetool.fingerprint import code_fingerprint
-from citetool.keys import sorted_keys
-from citetool.record import Record
+from citetool.keys import invalid_key_reason, sorted_keys
+from citetool.record import META, Record, aliases
 
 FORMAT = "citetool-store"
 VERSION = 1
@@ -148,10 +148,28 @@ def loads(data: bytes | str, path: Path | str = "<store>") -> dict[str, Record]:
     for i, ref in enumerate(refs):
         if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
             raise StoreError(f"cannot read store {path}: reference #{i + 1} has no citation key; the file was left untouched")
+        why = _key_problem(ref)
+        if why:
+            raise StoreError(f"cannot read store {path}: the reference with key {ref['id']!r} cannot be cited: {why}; "
+                             "run `citetool doctor --repair` to fix it; the file was left untouched")
         if ref["id"] in records:
             raise StoreError(f"cannot read store {path}: key {ref['id']!r} appears twice; the file was left untouched")
         records[ref["id"]] = ref
     return records
+
+
+def _key_problem(ref: Record) -> str | None:
+    """Why a reference read from a store cannot be cited by its key or by one of
+    its aliases (a hand edit, a co-author's store): one rule for every key
+    (:func:`citetool.keys.invalid_key_reason`), so no export writes past its entry."""
+    why = invalid_key_reason(ref["id"])
+    if why:
+        return f"its key {why}"
+    for alias in aliases(ref) if META in ref else ():
+        why = invalid_key_reason(alias)
+        if why:
+            return f"its alias {alias!r} {why}"
+    return None
 
 
 class Store:

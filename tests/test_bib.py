@@ -95,7 +95,7 @@ def test_unknown_keys_come_with_the_closest_stored_keys(stocked, store_path):
     assert result.citations[2].suggestions == []
     assert result.text is None
     assert "(closest: arduino2021russia" in result.citations[0].message()
-    assert closest_keys("OLDKEY2", lib) == ["oldkey"]  # aliases are keys too
+    assert closest_keys(["OLDKEY2"], lib) == [["oldkey"]]  # aliases are keys too
 
 
 def test_nocite_star_is_every_stored_reference(stocked, store_path):

@@ -77,5 +77,7 @@ def merge_driver(
     for key, field in outcome.conflicts:
         say(f"{name}: conflict: {key} {field} was edited differently on both sides; "
             f"settle it with: citetool resolve {key} {field} --take ours|theirs|VALUE")
-    if outcome.conflicts:
+    for conflict in outcome.key_conflicts:
+        say(f"{name}: conflict: {conflict}")
+    if outcome.conflicts or outcome.key_conflicts:
         raise typer.Exit(int(ExitCode.MERGE_CONFLICT))

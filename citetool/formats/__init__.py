@@ -41,11 +41,28 @@ def render(fmt: str, records: list[Record], unicode: bool = False, cache: EntryC
         module, func = FORMATS[fmt]
     except KeyError:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
+    if fmt in LATEX_FORMATS:
+        refuse_unwritable_keys(records)
     renderer = getattr(import_module(module), func)
     options = {"cache": cache} if cache is not None and fmt in CACHED_FORMATS else {}
     if unicode and fmt in LATEX_FORMATS:
         options["unicode"] = True
     return renderer(records, **options)
+
+
+def refuse_unwritable_keys(records: list[Record]) -> None:
+    """StoreError (exit 4) naming the first key a .bib entry cannot hold: one with
+    a line break, a comma or a brace would write past its entry (``evil,\\n note =
+    {\\input{/etc/hostname}}``). The store refuses such keys when it is read; this
+    guards every other way a record reaches an export."""
+    from citetool.errors import StoreError
+    from citetool.keys import invalid_key_reason
+
+    for record in records:
+        why = invalid_key_reason(record.get("id"))
+        if why:
+            raise StoreError(f"cannot export the reference with key {record.get('id')!r}: the key {why}, "
+                             "which would end its entry early; rename it (`citetool rekey`) and export again")
 
 
 READERS = {
