@@ -112,6 +112,10 @@ def examine(store: Store, repair: bool = False) -> Report:
     except OSError as exc:
         report.problems.append(f"{store.path} cannot be read: {exc.strerror or exc}")
         return report
+    if not raw.strip():  # an empty file is an empty store
+        if repair:
+            _remove(temps, report)
+        return report
     try:
         text = raw.decode("utf-8")
         data = json.loads(text)

@@ -33,7 +33,22 @@ def check_style(style: str | None) -> None:
         raise UsageError("--style is empty: give a CSL style name (apa, chicago-author-date, ...) or a .csl file")
 
 
-FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMAT_NAMES)}.", autocompletion=complete_format)]
+def format_and_style(fmt: str | None, style: str | None) -> tuple[str, str | None]:
+    """The format and style a command writes: the options, else the configured
+    defaults (``format``, ``style`` in citetool.toml), else bibtex and no style.
+    A configured style applies only to the formats that take one (html, text)."""
+    from citetool.cli.app import configuration
+
+    conf = configuration()
+    fmt = check_format(fmt if fmt is not None else conf.format or "bibtex")
+    check_style(style)
+    if style is None and fmt in ("html", "text"):
+        style = conf.style
+    return fmt, style
+
+
+FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=(
+    f"One of: {', '.join(FORMAT_NAMES)} (default: citetool.toml's format, else bibtex)."), autocompletion=complete_format)]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.")]
 StyleOption = Annotated[str | None, typer.Option("--style", help=(
     "With html or text: a CSL style (apa, chicago-author-date, harvard-cite-them-right, "

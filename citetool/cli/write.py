@@ -20,8 +20,7 @@ from citetool.cli.options import (
     TypeOption,
     UnicodeOption,
     YearOption,
-    check_format,
-    check_style,
+    format_and_style,
 )
 from citetool.cli.output import progress_bar, write_output
 from citetool.cli.values import selection_filters
@@ -32,7 +31,7 @@ from citetool.errors import ExitCode
 @handle_errors
 def export(
     keys: Annotated[list[str] | None, typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
-    fmt: FormatOption = "bibtex",
+    fmt: FormatOption = None,
     output: OutputOption = None,
     style: StyleOption = None,
     unicode: UnicodeOption = False,
@@ -44,12 +43,11 @@ def export(
 
     Example: citetool export --format ris --output refs.ris
     """
-    check_format(fmt)
+    fmt, style = format_and_style(fmt, style)
     from citetool.merge_conflicts import unresolved_problems
     from citetool.record import date_notes
     from citetool.updates import retraction_warnings
 
-    check_style(style)
     filters = selection_filters(types, year_spec, search)  # a bad option first, before the store is read
     lib = open_stored_library()
     selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
@@ -64,7 +62,7 @@ def export(
 @handle_errors
 def bib(
     papers: Annotated[list[Path], typer.Argument(help="Manuscripts: LaTeX (.tex, following \\input/\\include), .aux, or pandoc Markdown (.md, .qmd, .Rmd).")],
-    fmt: FormatOption = "bibtex",
+    fmt: FormatOption = None,
     output: OutputOption = None,
     style: StyleOption = None,
     unicode: UnicodeOption = False,
@@ -89,8 +87,7 @@ def bib(
     from citetool.bibliography import build, identifier_of
     from citetool.manuscript import cited_keys
 
-    check_format(fmt)
-    check_style(style)
+    fmt, style = format_and_style(fmt, style)
     keys: list[str] = []
     for paper in papers:
         scan = cited_keys(paper)
