@@ -25,6 +25,9 @@ from citetool.record import Record
 
 # Keys that name an identifier, as Manubot writes them (prefix case ignored).
 _IDENTIFIER_KEY = re.compile(r"^(doi|isbn|repec|arxiv|url|https?):", re.IGNORECASE)
+SUPPORTED_PREFIXES = ("doi:", "isbn:", "repec:", "arxiv:", "url:", "https://", "http://")
+# Manubot's other prefixes: identifiers, but of sources citetool does not ask.
+_UNSUPPORTED_KEY = re.compile(r"^(pmid|pmcid|wikidata):.", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"v\d+$")
 
 
@@ -52,7 +55,7 @@ class Citation:
     """What became of one cited key."""
 
     key: str  # as cited
-    status: str  # "stored" | "added" | "missing" | "failed"
+    status: str  # "stored" | "added" | "missing" | "failed" | "unsupported"
     stored: str | None = None  # the key of the reference in the store
     error: str | None = None
     suggestions: list[str] = field(default_factory=list)
@@ -65,6 +68,10 @@ class Citation:
         """One line for stderr about a key that did not resolve."""
         if self.status == "failed":
             return f"{self.key}: {self.error}"
+        if self.status == "unsupported":
+            prefix = self.key.split(":", 1)[0]
+            return (f"{self.key}: citetool cannot look up {prefix}: identifiers; cite the work by a stored key "
+                    f"or one of: {', '.join(p + '…' for p in SUPPORTED_PREFIXES)}")
         hint = f" (closest: {', '.join(self.suggestions)})" if self.suggestions else ""
         return f"{self.key}: not in the store{hint}"
 
@@ -86,6 +93,7 @@ class Bibliography:
             "resolved": {c.key: c.stored for c in self.citations if c.resolved},
             "added": [c.key for c in self.citations if c.status == "added"],
             "missing": [{k: v for k, v in asdict(c).items() if k in ("key", "error", "suggestions")}
+                        | ({"error": c.message().split(": ", 1)[1]} if c.status == "unsupported" else {})
                         for c in self.missing],
         }
 
@@ -134,8 +142,10 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
         try:
             citations.append(Citation(key, "stored", stored=library.resolve_key(key)))
         except KeyNotInStore:
-            citation = Citation(key, "missing")
+            citation = Citation(key, "unsupported" if _UNSUPPORTED_KEY.match(key) else "missing")
             citations.append(citation)
+            if citation.status == "unsupported":
+                continue
             if identifier_of(key) is not None and look_up:
                 to_add.append(citation)
             else:

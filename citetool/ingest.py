@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from citetool.keys import base_key, is_valid_key, keys_in_use, unique_key
 from citetool.merge import IMPORT, USER, find_match, identity_keys, merge_import, merge_into, new_reference
 from citetool.outcome import Outcome
-from citetool.record import Record
+from citetool.record import META, Record
 from citetool.sources import Found
 
 
@@ -68,14 +68,27 @@ class Placer:
             match = match or find_match(self.index, record, self.records)
         if match:
             changed = self._merge(match, found)
-            return Outcome(raw, "updated" if changed else "present", key=match, changed=changed)
+            return self._with_news(Outcome(raw, "updated" if changed else "present", key=match, changed=changed), found)
         source, asked, record = found[0]
         combined = new_reference(record, source, asked, self.when)
         for source, asked, record in found[1:]:
             merge_into(combined, record, source, asked, self.when)
         key = self._new(combined)
         self.index[ident_key] = key
-        return Outcome(raw, "added", key=key)
+        return self._with_news(Outcome(raw, "added", key=key), found)
+
+    def _with_news(self, outcome: Outcome, found: list[Found]) -> Outcome:
+        """A source's answer that says the work was retracted (or has an expression
+        of concern) is kept on the reference as ``check`` keeps it, unless a check
+        already stored findings, and said in the outcome's notes."""
+        from citetool.findings import UPDATES, describe, serious_findings
+
+        stored = self.records[outcome.key]
+        news = next((r[META][UPDATES] for _, _, r in found if UPDATES in r.get(META, {})), None)
+        if news is not None and UPDATES not in stored.get(META, {}):
+            stored.setdefault(META, {})[UPDATES] = {**news, "found": self.when}
+        outcome.notes = [*outcome.notes, *(f"{outcome.key} {describe(f)}" for f in serious_findings(stored))]
+        return outcome
 
     def imported(self, name: str, entry, enriched: list[Found]) -> Outcome:
         """One entry of an imported file (``name``), with what the sources say
@@ -162,6 +175,6 @@ class Arrivals:
             with self.transaction() as placer:
                 for i, ident, found, notes in self.pending:
                     self.outcomes[i] = placer.found(self.inputs[i], ident.key, found)
-                    self.outcomes[i].notes = notes
+                    self.outcomes[i].notes = [*notes, *self.outcomes[i].notes]
             self.pending.clear()
         self.saved_at = time.monotonic()

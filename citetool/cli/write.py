@@ -67,7 +67,8 @@ def bib(
     style: StyleOption = None,
     unicode: UnicodeOption = False,
     keys_only: Annotated[bool, typer.Option("--keys", help="Print the cited keys, one a line, and exit.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Write no bibliography: exit 0 if every citation resolves, else 3.")] = False,
+    check: Annotated[bool, typer.Option("--check", help=(
+        "Write no bibliography: exit 0 if every citation resolves and none is retracted or of concern, else 3."))] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: identifier keys from the store and the cache only.")] = False,
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON report (keys, resolved, added, missing) on stdout, not the bibliography.")] = False,
@@ -107,8 +108,9 @@ def bib(
     from citetool.record import date_notes
     from citetool.updates import retraction_warnings
 
-    for warning in retraction_warnings(result.records):
-        say(warning)
+    retracted = retraction_warnings(result.records)
+    for warning in retracted:  # with --check, a reason to fail: a CI run must not pass a retracted citation
+        say(f"error: {warning.removeprefix('warning: ')}" if check else warning)
     for note in result.notes + ([n for rec in result.records for n in date_notes(rec)] if result.text is not None else []):
         say(f"warning: {note}")
     missing = result.missing
@@ -120,6 +122,7 @@ def bib(
         out(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     resolved = len(result.citations) - len(missing)
     say(f"{resolved} of {len(result.citations)} cited references resolved"
-        + (f", {len(missing)} missing" if missing else ""))
-    if missing and not allow_missing:
+        + (f", {len(missing)} missing" if missing else "")
+        + (f", {len(retracted)} retracted or of concern" if check and retracted else ""))
+    if (missing and not allow_missing) or (check and retracted):
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))

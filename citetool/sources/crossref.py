@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.identifiers import doi_url
-from citetool.record import Record
+from citetool.record import META, Record
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "crossref"
@@ -537,7 +537,17 @@ class CrossrefSource:
         self.client = CrossrefClient(settings, Cache(settings.cache_path(), "crossref", age), http)
 
     def found(self, message: dict, asked: str):
-        return [(SOURCE, asked, work_to_record(message))]
+        """The work as a record; when Crossref's answer already says the work was
+        retracted or has an expression of concern, what ``check`` would store
+        rides along under ``citetool.updates`` (the placer keeps it)."""
+        from citetool.findings import SERIOUS, UPDATES
+        from citetool.sources.crossref_updates import findings
+
+        record = work_to_record(message)
+        news = findings(message)
+        if any(f.get("kind") in SERIOUS for f in news):
+            record.setdefault(META, {})[UPDATES] = {"source": SOURCE, "findings": news}
+        return [(SOURCE, asked, record)]
 
     def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
         dois = {i.value: i for i in idents if i.kind == "doi"}
