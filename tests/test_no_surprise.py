@@ -5,9 +5,12 @@ tests/fixtures/check/SOURCES.md) Crossref answers."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 
 import pytest
+from conftest import SEED_DOI
 from test_check import CONCERN, CORRECTED, RW, fake  # noqa: F401  (fake: the Crossref fixture serving check/)
 
 NOTICE_RW = "retracted: 10.5555/citetool-test.rw-notice (2012-02-06, retraction-watch)"
@@ -73,3 +76,67 @@ def test_keys_with_prefixes_citetool_has_no_source_for_are_named_unsupported(run
     assert "not in the store" not in result.stderr
     report = json.loads(run("bib", "--json", str(paper)).stdout)
     assert report["missing"][0]["error"].startswith(f"citetool cannot look up {prefix}:")
+
+
+# --- the list table -------------------------------------------------------------
+
+THREE = [SEED_DOI, "10.1038/srep16696", "10.1038/ng.3834"]  # 2 authors (2021), many (2015), many (2017)
+
+
+def on_terminal(args: list[str], columns: int = 80) -> tuple[int, str, str]:
+    from citetool.cli import run as run_cli
+    from citetool.environment import Environment
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.StringIO(""), stdout=stdout, stderr=stderr, stdout_isatty=True,
+                      environ={**os.environ, "COLUMNS": str(columns)})
+    return run_cli(args, env), stdout.getvalue(), stderr.getvalue()
+
+
+def test_list_on_a_terminal_is_one_line_a_reference_cut_to_the_width(crossref, run):
+    keys = run("add", *THREE).stdout.split()
+    code, text, _ = on_terminal(["list"], columns=100)
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[0].split() == ["key", "type", "year", "authors", "title"]
+    assert len(lines) == 4 and all(len(line) <= 100 for line in lines)
+    seed = next(line for line in lines if line.startswith(keys[0]))
+    assert " Arduino et al. " in seed and "Shuja" not in seed
+    assert seed.endswith("…") and "Russia’s scalable soft power" in seed
+    # piped: every author, the whole title (scripts read it)
+    piped = run("list", keys[0]).stdout.split("\t")
+    assert piped[3] == "Arduino; Shuja" and piped[4].endswith("S-400 triumph\n")
+
+
+def test_list_sorts_by_year_author_and_when_added(crossref, run, store_path):
+    keys = dict(zip(THREE, run("add", *THREE).stdout.split(), strict=True))
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    for n, rec in enumerate(data["references"]):  # added in one second: made a day apart, in reverse key order
+        rec["citetool"]["added"] = f"2020-01-{9 - n:02d}T00:00:00Z"
+    store_path.write_text(json.dumps(data), encoding="utf-8")
+    first = [line.split("\t")[0] for line in run("list").stdout.splitlines()]
+    assert first == sorted(keys.values())
+    by_year = [line.split("\t")[2] for line in run("list", "--sort", "year").stdout.splitlines()]
+    assert by_year == ["2015", "2017", "2021"]
+    by_author = [line.split("\t")[3].split(";")[0] for line in run("list", "--sort", "author").stdout.splitlines()]
+    assert by_author == sorted(by_author, key=str.lower) and len(by_author) == 3
+    later = run("add", "10.3389/fgene.2017.00147").stdout.strip()
+    by_added = [line.split("\t")[0] for line in run("list", "--sort", "added").stdout.splitlines()]
+    assert by_added == [*sorted(keys.values(), reverse=True), later]
+    bad = run("list", "--sort", "title")
+    assert bad.exit_code == 2 and "--sort takes one of: key, year, author, added" in bad.stderr
+
+
+def test_bibtex_type_names_are_aliases_and_an_empty_selection_is_said(crossref, run):
+    run("add", *THREE)
+    journal = run("list", "-t", "article")
+    assert journal.exit_code == 0 and len(journal.stdout.splitlines()) == 3
+    assert run("list", "-t", "article-journal").stdout == journal.stdout
+    nothing = run("list", "-t", "phdthesis")
+    assert nothing.exit_code == 0 and nothing.stdout == ""
+    assert "citetool: no reference matches the filters" in nothing.stderr
+    exported = run("export", "--year", "1900")
+    assert exported.exit_code == 0 and exported.stdout == "" and "no reference matches" in exported.stderr
+    typo = run("list", "-t", "articel")
+    assert typo.exit_code == 2 and "; or a BibTeX type: article, booklet, collection" in typo.stderr
+    assert "no reference matches" not in run("list").stderr

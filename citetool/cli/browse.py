@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 import typer.core
 
-from citetool.cli.app import app, handle_errors, open_stored_library, out
+from citetool.cli.app import app, environment, handle_errors, open_stored_library, out
 from citetool.cli.options import SearchOption, TypeOption, YearOption
-from citetool.cli.output import authors_short, print_rows
-from citetool.cli.values import selection_filters
+from citetool.cli.output import authors_short, first_author, print_rows
+from citetool.cli.values import say_nothing_matched, selection_filters
 
 
 @app.command("list")
@@ -23,22 +23,30 @@ def list_(
     year_spec: YearOption = None,
     search: SearchOption = None,
     flagged: Annotated[bool, typer.Option("--flagged", help="Only references `citetool check` found news about.")] = False,
+    sort: Annotated[str, typer.Option("--sort", help="key, year, author or added (when stored).")] = "key",
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of the stored references.")] = False,
 ) -> None:
-    """List the stored references: a table on a terminal, tab-separated when piped.
+    """List the stored references: a table on a terminal, one line each; tab-separated when piped.
 
-    Columns: key, type, year, authors, title.
-    Example: citetool list --year 2020- --search russia | cut -f1
+    Columns: key, type, year, authors, title (on a terminal: the first author
+    and "et al.", the title cut to the width).
+    Example: citetool list --year 2020- --search russia --sort year | cut -f1
     """
     from citetool.record import year
+    from citetool.selection import sort_records
 
     filters = selection_filters(types, year_spec, search, flagged)  # a bad option first, before the store is read
-    records = open_stored_library().select(keys, filters)  # shapes checked on reading
+    sort_records([], sort)  # a bad --sort too
+    records = sort_records(open_stored_library().select(keys, filters), sort)  # shapes checked on reading
+    if not records:
+        say_nothing_matched(keys, filters)
     if as_json:
         out(json.dumps(records, ensure_ascii=False, indent=2))
         return
-    rows = [(r["id"], r.get("type", ""), str(year(r) or ""), authors_short(r), r.get("title", "")) for r in records]
-    print_rows(("key", "type", "year", "authors", "title"), rows)
+    on_terminal = environment().stdout_isatty
+    people = first_author if on_terminal else authors_short
+    rows = [(r["id"], r.get("type", ""), str(year(r) or ""), people(r), r.get("title", "")) for r in records]
+    print_rows(("key", "type", "year", "authors", "title"), rows, one_line=True)
 
 
 @app.command()

@@ -68,3 +68,14 @@ def selection_filters(types, year_spec, search, flagged: bool = False):
     from citetool.library import Filters
 
     return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
+
+
+def say_nothing_matched(keys, filters) -> None:
+    """An empty selection is said on stderr (the output stays empty, exit 0):
+    a filter that matches nothing must not pass for an empty library."""
+    from citetool.cli.app import say
+    from citetool.library import Filters
+
+    if filters != Filters():
+        say("no reference matches the filters (--type, --year, --search, --flagged)"
+            + (" among the keys named" if keys else ""))

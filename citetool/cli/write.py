@@ -23,7 +23,7 @@ from citetool.cli.options import (
     format_and_style,
 )
 from citetool.cli.output import progress_bar, write_output
-from citetool.cli.values import selection_filters
+from citetool.cli.values import say_nothing_matched, selection_filters
 from citetool.errors import ExitCode
 
 
@@ -51,6 +51,8 @@ def export(
     filters = selection_filters(types, year_spec, search)  # a bad option first, before the store is read
     lib = open_stored_library()
     selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
+    if not selected:
+        say_nothing_matched(keys, filters)
     text = lib.render(fmt, selected, style, unicode=unicode)  # what lib.export does, without selecting again
     dates = [f"warning: {note}" for rec in selected for note in date_notes(rec)]
     for warning in retraction_warnings(selected) + [f"warning: {p} (ours is exported)" for p in unresolved_problems(selected)] + dates:
