@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from citetool.keys import base_key, is_valid_key, keys_in_use, unique_key
-from citetool.merge import IMPORT, USER, find_match, identity_keys, merge_import, merge_into, new_reference
+from citetool.merge import IMPORT, USER, find_match, fold_ascii, identity_keys, merge_import, merge_into, new_reference
 from citetool.outcome import Outcome
-from citetool.record import META, Record
+from citetool.record import META, Record, names, year
 from citetool.sources import Found
 
 
@@ -98,6 +98,7 @@ class Placer:
         match = find_match(self.index, record, self.records)
         for _, _, source_record in enriched:
             match = match or find_match(self.index, source_record, self.records)
+        match = match or self._same_entry_again(own_key, record)
         if match is None:
             if enriched:
                 source, asked, first = enriched[0]
@@ -119,6 +120,24 @@ class Placer:
         changed += [f for f in merge_import(self.records[match], record, name, self.when) if f not in changed]
         self.index.update({k: match for k in identity_keys(self.records[match])})
         return Outcome(label, "updated" if changed else "present", key=match, changed=changed)
+
+    def _same_entry_again(self, own_key: str | None, record: Record) -> str | None:
+        """The stored reference an entry imported again is: the one under the
+        entry's own key when it is the same work by its type, year, first
+        author and title (a short title, or none, is no identity to
+        :func:`find_match`, yet re-importing a file must not make ``keya``);
+        for an entry without a key, the one under the key citetool makes of it."""
+        own_key = own_key or base_key(record)  # an entry without a key got the key citetool makes
+        if own_key not in self.records:
+            return None
+
+        def what(rec: Record) -> tuple:
+            people = names(rec, "author") or names(rec, "editor")
+            first = people[0] if people else {}
+            return (rec.get("type"), year(rec), fold_ascii(first.get("family") or first.get("literal") or ""),
+                    fold_ascii(str(rec.get("title") or "")))
+
+        return own_key if what(self.records[own_key]) == what(record) else None
 
     def manual(self, label: str, record: Record) -> Outcome:
         """A reference typed in by the user: every field is theirs."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
 from conftest import SEED_DOI
@@ -140,3 +141,38 @@ def test_bibtex_type_names_are_aliases_and_an_empty_selection_is_said(crossref, 
     typo = run("list", "-t", "articel")
     assert typo.exit_code == 2 and "; or a BibTeX type: article, booklet, collection" in typo.stderr
     assert "no reference matches" not in run("list").stderr
+
+
+# --- import: true counts, and the same file twice --------------------------------
+
+IMPORT = Path(__file__).parent / "fixtures" / "import"
+
+
+def test_reimporting_entries_with_no_identity_finds_them_again(run, store_path):
+    """Entries with no title (bibtexparser's citation_keys.bib): no DOI, ISBN, URL
+    or title makes them the same work, yet the same file twice is the same entries."""
+    bib = str(IMPORT / "citation_keys.bib")
+    first = run("import", bib)
+    assert first.exit_code == 0 and first.stdout.split() == [f"test{n}" for n in range(1, 10)]
+    again = run("import", bib)
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout.split() == [f"test{n}" for n in range(1, 10)]
+    assert "0 imported, 0 updated, 9 already present, 0 failed" in again.stderr
+    assert sorted(json.loads(store_path.read_text(encoding="utf-8"))["references"][i]["id"] for i in range(9)) == [
+        f"test{n}" for n in range(1, 10)]
+    assert "testa" not in store_path.read_text(encoding="utf-8")
+
+
+def test_import_counts_the_entries_it_skipped_as_failed(run, tmp_path):
+    """The genuine file cut short in its last entry (as a truncated download
+    leaves it), then an entry of the file again: the cut entry cannot be read,
+    and the file holds its key twice. Both are skipped: 2 failed."""
+    text = (IMPORT / "citation_keys.bib").read_text(encoding="utf-8")
+    cut = text[:text.index("@Article{test9")] + "@Article{test9,\n  Author={van Dam, Wim\n\n"
+    bib = tmp_path / "cut.bib"
+    bib.write_text(cut + text[text.index("@InProceedings{test6"):text.index("@Article{test7")], encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 3
+    assert f"{bib}:41: skipped a malformed entry" in result.stderr
+    assert f"{bib}:44: skipped a malformed entry (Duplicate entry key 'test6')" in result.stderr
+    assert "citetool: 8 imported, 0 updated, 0 already present, 2 failed\n" in result.stderr

@@ -16,9 +16,12 @@ from citetool.cli.app import environment, out, say
 from citetool.errors import ExitCode, UsageError
 
 
-def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None) -> None:
+def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None,
+                   also_failed: int = 0) -> None:
     """Keys (or JSON objects) on stdout, failures and a summary on stderr
-    (``summary`` instead of the usual one, always printed); exit 3 if any failed."""
+    (``summary`` instead of the usual one, always printed); exit 3 if any failed.
+    ``also_failed``: items that failed before they became outcomes (entries an
+    import skipped), counted in the summary."""
     for outcome in outcomes:
         if as_json:
             out(json.dumps(outcome.as_dict(), ensure_ascii=False))
@@ -30,7 +33,7 @@ def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | 
             say(f"error: {outcome.error}")
         elif outcome.changed:
             say(f"{outcome.key}: changed {', '.join(outcome.changed)}")
-    failed = sum(not o.ok for o in outcomes)
+    failed = sum(not o.ok for o in outcomes) + also_failed
     counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "updated", "present")}
     if summary is not None:
         say(summary)
