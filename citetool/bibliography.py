@@ -13,7 +13,6 @@ keys (ignoring case and accents).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -118,14 +117,7 @@ def unwritable(key: str, fmt: str) -> str | None:
 
 def closest_keys(key: str, library: Library, n: int = 3) -> list[str]:
     """Stored keys (and aliases) nearest to ``key``, ignoring case and accents."""
-    from citetool.keys import fold
-
-    names: dict[str, str] = {}
-    for stored, rec in library.records.items():
-        for name in [stored, *library.aliases(rec)]:
-            names.setdefault(fold(name).casefold(), name)
-    matches = difflib.get_close_matches(fold(key).casefold(), list(names), n=n, cutoff=0.6)
-    return [names[m] for m in matches]
+    return library.closest_keys(key, n=n)
 
 
 def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_up: bool = True,

@@ -105,8 +105,23 @@ class Library:
         found = next((k for k in records if k.lower() == lowered), None) or next(
             (k for k, r in records.items() if lowered in (a.lower() for a in self.aliases(r))), None)
         if found is None:
-            raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
+            closest = self.closest_keys(key, records)
+            hint = f" (closest: {', '.join(closest)})" if closest else ""
+            raise KeyNotInStore(f"no reference with key {key!r} in {self.path}{hint}")
         return found
+
+    def closest_keys(self, key: str, records: dict[str, Record] | None = None, n: int = 3) -> list[str]:
+        """Stored keys (and aliases) nearest to ``key``, ignoring case and accents."""
+        import difflib
+
+        from citetool.keys import fold
+
+        names: dict[str, str] = {}
+        for stored, rec in (self.records if records is None else records).items():
+            for name in [stored, *self.aliases(rec)]:
+                names.setdefault(fold(name).casefold(), name)
+        matches = difflib.get_close_matches(fold(key).casefold(), list(names), n=n, cutoff=0.6)
+        return [names[m] for m in matches]
 
     aliases = staticmethod(record_aliases)  # a reference's other keys
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,41 @@ def test_import_counts_the_entries_it_skipped_as_failed(run, tmp_path):
     assert f"{bib}:41: skipped a malformed entry" in result.stderr
     assert f"{bib}:44: skipped a malformed entry (Duplicate entry key 'test6')" in result.stderr
     assert "citetool: 8 imported, 0 updated, 0 already present, 2 failed\n" in result.stderr
+
+
+# --- network failures in words -----------------------------------------------------
+
+EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]+(Error|Exception|Timeout)\b")
+
+
+BROKE = ("the connection broke while the answer was read", "the server closed the connection before answering in full")
+
+
+@pytest.mark.parametrize("fault, says", [("reset", BROKE), ("truncated", BROKE)])
+def test_network_failures_are_said_in_words_not_exception_names(fault, says, run, monkeypatch):
+    from test_hardening import BrokenServer
+
+    server = BrokenServer(fault)
+    try:
+        monkeypatch.setenv("CITETOOL_CROSSREF_URL", server.url)
+        result = run("add", SEED_DOI)
+    finally:
+        server.close()
+    assert result.exit_code == 3 and any(words in result.stderr for words in says), result.stderr
+    assert not EXCEPTION_NAME.search(result.stderr), result.stderr
+
+
+def test_a_closed_port_is_a_refused_connection(run):
+    result = run("add", SEED_DOI)  # conftest points every source at a port nothing listens on
+    assert f"cannot reach Crossref for {SEED_DOI}: the connection was refused (nothing listens at that address)" in result.stderr
+    assert not EXCEPTION_NAME.search(result.stderr)
+
+
+@pytest.mark.parametrize("command", [["show"], ["export"], ["edit", "--set", "note=x"], ["remove"]])
+def test_a_mistyped_key_names_the_closest_stored_keys(crossref, run, command):
+    run("add", SEED_DOI, "10.1038/srep16696")
+    name, *options = command
+    result = run(name, "Arduino2021Rusia", *options)
+    assert result.exit_code == 5
+    assert "no reference with key 'Arduino2021Rusia'" in result.stderr
+    assert result.stderr.rstrip().endswith("(closest: arduino2021russia)")
