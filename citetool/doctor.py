@@ -30,7 +30,7 @@ from pathlib import Path
 
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
-from citetool.record import CSL_TYPES, META, field_problem, meta_problem, repaired_value, value_text
+from citetool.record import CSL_TYPES, META, date_notes, field_problem, meta_problem, repaired_value, value_text
 from citetool.store import FORMAT, VERSION, Store, dumps, replace_surrogates
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
@@ -178,6 +178,8 @@ def examine(store: Store, repair: bool = False) -> Report:
             store.save(records)
         _remove(temps, report)
     report.problems += unresolved_problems(records.values())  # only `citetool resolve` settles these
+    report.problems += [f"{note} (set the real date: citetool edit {key} --set {note.split()[1]}=YYYY-MM-DD)"
+                        for key, rec in records.items() for note in date_notes(rec)]  # only the user knows it
     return report
 
 

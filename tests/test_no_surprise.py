@@ -215,3 +215,34 @@ def test_a_mistyped_key_names_the_closest_stored_keys(crossref, run, command):
     assert result.exit_code == 5
     assert "no reference with key 'Arduino2021Rusia'" in result.stderr
     assert result.stderr.rstrip().endswith("(closest: arduino2021russia)")
+
+
+def test_edit_takes_bibtex_field_names_as_aliases_and_says_the_csl_name(crossref, run, store_path):
+    key = run("add", SEED_DOI).stdout.strip()
+    result = run("edit", key, "--set", "journal=Defence and Security Analysis", "--set", "keywords=soft power, Russia")
+    assert result.exit_code == 0, result.stderr
+    assert "citetool: journal is BibTeX's name: setting CSL's container-title" in result.stderr
+    assert "citetool: keywords is BibTeX's name: setting CSL's keyword" in result.stderr
+    rec = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert rec["container-title"] == "Defence and Security Analysis" and rec["keyword"] == "soft power, Russia"
+    assert rec["citetool"]["fields"]["container-title"] == "user"
+    assert run("edit", key, "--unset", "keywords").exit_code == 0
+    assert "keyword" not in json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    typo = run("edit", key, "--set", "jornal=X")
+    assert typo.exit_code == 2
+    assert "'jornal' is not a field citetool can set" in typo.stderr and "BibTeX's names are read too: journal" in typo.stderr
+
+
+def test_doctor_flags_an_impossible_date_until_the_user_sets_the_real_one(crossref, run, store_path):
+    key = run("add", SEED_DOI).stdout.strip()
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    data["references"][0]["issued"] = {"date-parts": [[2017, 2, 31]]}  # a hand edit
+    store_path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    said = f"{key}: issued 2017-2-31 is not a date: exported as 2017-02 (set the real date: citetool edit {key} --set issued=YYYY-MM-DD)"
+    result = run("doctor")
+    assert result.exit_code == 4 and f"problem: {said}" in result.stdout
+    repaired = run("doctor", "--repair")
+    assert repaired.exit_code == 4 and f"still: {said}" in repaired.stdout
+    assert json.loads(store_path.read_text(encoding="utf-8"))["references"][0]["issued"] == {"date-parts": [[2017, 2, 31]]}
+    assert run("edit", key, "--set", "issued=2017-02-28").exit_code == 0
+    assert run("doctor").exit_code == 0

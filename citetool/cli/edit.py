@@ -11,7 +11,7 @@ import typer
 import typer.core
 
 from citetool.cli.app import app, environment, handle_errors, open_library, out, say
-from citetool.cli.values import field_value, set_pairs
+from citetool.cli.values import csl_field, field_value, set_pairs
 from citetool.errors import UsageError
 
 
@@ -32,7 +32,7 @@ def remove(
 @handle_errors
 def edit(
     key: Annotated[str, typer.Argument(help="Citation key.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names, or BibTeX's: journal, keywords...; repeatable).")] = None,
     unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
 ) -> None:
     """Correct a reference by hand; edited fields are yours and no source overwrites them.
@@ -48,7 +48,7 @@ def edit(
         if not text.strip():  # "--set title=" would remove the title while saying "changed title"
             raise UsageError(f"--set {name}= has no value: use --unset {name} to remove a field")
     values: dict[str, object] = {name: field_value(name, text) for name, text in pairs}
-    for name in unset or []:
+    for name in map(csl_field, unset or []):
         try:
             check_field_name(name)
         except ValueError as exc:

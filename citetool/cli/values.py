@@ -34,14 +34,40 @@ def read_ids(ids: list[str], from_file: Path | None) -> list[str]:
     return out
 
 
+# BibTeX/biblatex field names people type -> the CSL variable that holds them.
+# (``number`` is left out: an article's issue, a report's number; CSL has both.)
+BIBTEX_FIELDS = {
+    "journal": "container-title", "journaltitle": "container-title", "booktitle": "container-title",
+    "keywords": "keyword", "year": "issued", "date": "issued", "pages": "page", "address": "publisher-place",
+    "location": "publisher-place", "school": "publisher", "institution": "publisher", "series": "collection-title",
+    "urldate": "accessed", "doi": "DOI", "url": "URL", "isbn": "ISBN", "issn": "ISSN", "pmid": "PMID",
+    "pmcid": "PMCID", "shorttitle": "title-short", "langid": "language",
+}
+
+
+def csl_field(name: str) -> str:
+    """The CSL variable for a field name typed by the user: itself, or the CSL
+    name of a BibTeX field (``journal`` -> ``container-title``), said on stderr."""
+    from citetool.record import ITEM_VARIABLES
+
+    csl = BIBTEX_FIELDS.get(name.lower()) if name not in ITEM_VARIABLES else None
+    if csl is None:
+        return name
+    from citetool.cli.app import say
+
+    say(f"{name} is BibTeX's name: setting CSL's {csl}")
+    return csl
+
+
 def set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
-    """``--set FIELD=VALUE`` options as (field, value) pairs."""
+    """``--set FIELD=VALUE`` options as (field, value) pairs; BibTeX field names
+    become CSL's (:data:`BIBTEX_FIELDS`)."""
     pairs = []
     for item in items or []:
         name, eq, text = item.partition("=")
         if not eq:
             raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
-        pairs.append((name.strip(), text))
+        pairs.append((csl_field(name.strip()), text))
     return pairs
 
 
@@ -52,7 +78,7 @@ def field_value(name: str, text: str):
     try:
         return parse_field_value(name, text)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{exc}; BibTeX's names are read too: {', '.join(BIBTEX_FIELDS)}") from None
 
 
 def manual_record(csl_type, title, authors, editors, year, sets) -> dict:
