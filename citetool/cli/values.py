@@ -8,6 +8,7 @@ from pathlib import Path
 
 from citetool.cli.app import environment
 from citetool.errors import UsageError
+from citetool.identifiers.pasted import dois_in_line
 
 
 def id_lines(text: str) -> list[str]:
@@ -18,7 +19,12 @@ def id_lines(text: str) -> list[str]:
 
 
 def read_ids(ids: list[str], from_file: Path | None) -> list[str]:
-    """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
+    """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``;
+    a line holding several DOIs (and nothing else) gives each."""
+    return [one for line in _lines(ids, from_file) for one in dois_in_line(line) or [line]]
+
+
+def _lines(ids: list[str], from_file: Path | None) -> list[str]:
     env = environment()
     out: list[str] = []
     for item in ids:
