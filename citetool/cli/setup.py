@@ -1,4 +1,4 @@
-"""Commands about citetool's own settings: ``config``.
+"""Commands about citetool itself: ``config`` (its settings), ``styles`` (the CSL styles it ships).
 """
 
 from __future__ import annotations
@@ -47,3 +47,29 @@ def config(
         out(f"{name.ljust(width)}  {shown}  ({origins[name]})")
     out(f"{'files'.ljust(width)}  {', '.join(files) or f'no {FILENAME} found'}"
         f"  (looked in this folder and above, and {user_file_path()})")
+
+
+@app.command()
+@handle_errors
+def styles(
+    text: Annotated[str | None, typer.Argument(help="Words the style's name or title holds (case and accents ignored).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array of {name, title, parent}.")] = False,
+) -> None:
+    """List the bundled CSL styles whose name or title holds TEXT: name and title.
+
+    A name goes to --style (case ignored). A journal's style that follows
+    another's rules says so: "(as apa)".
+    Example: citetool styles economic
+    """
+    from citetool.cli.app import say
+    from citetool.cli.output import print_rows
+    from citetool.formats.style_catalogue import matching
+
+    found = matching(text)
+    if as_json:
+        out(json.dumps([{"name": s.name, "title": s.title, "parent": s.parent} for s in found], ensure_ascii=False, indent=2))
+    else:
+        print_rows(("name", "title"), [(s.name, s.title + (f" (as {s.parent})" if s.parent else "")) for s in found],
+                   one_line=True)
+    if not found:
+        say(f"no bundled CSL style's name or title holds {text!r}")

