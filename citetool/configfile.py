@@ -19,6 +19,7 @@ so a typo is not silently ignored)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,6 +140,14 @@ def load(store_option: str | Path | None = None, environ: Mapping[str, str] | No
     if "mailto" in chosen:
         layered["CITETOOL_MAILTO"] = chosen["mailto"]
     settings = Settings.from_env(layered)
+    if "key-pattern" in chosen:
+        from citetool.keypattern import compile_pattern
+
+        try:
+            compile_pattern(chosen["key-pattern"])  # a pattern that cannot be read stops every command, as a bad variable
+        except UsageError as exc:
+            raise UsageError(f"{exc.message} (from {origins['key-pattern']})") from None
+        settings = dataclasses.replace(settings, key_pattern=chosen["key-pattern"])
     store, origins["store"] = _store(store_option, env, files, cwd, origins.get("store"))
     if "mailto" not in origins:
         origins["mailto"] = "not set"

@@ -37,15 +37,16 @@ class Placer:
     """Places records into ``records`` (keyed by citation key), keeping the
     identity ``index`` and the set of keys ``taken`` (lower case) up to date."""
 
-    def __init__(self, records: dict[str, Record], index: dict[str, str], when: str):
+    def __init__(self, records: dict[str, Record], index: dict[str, str], when: str, make_key=base_key):
         self.records = records
         self.index = index
         self.taken = keys_in_use(records)  # keys and aliases, lower case
         self.when = when
+        self.make_key = make_key  # a new reference's key before any suffix (citetool.keypattern)
 
     def _new(self, stored: Record, wanted: str | None = None) -> str:
         """Store a new reference under ``wanted`` if free, else a fresh key."""
-        key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or base_key(stored), self.taken)
+        key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or self.make_key(stored), self.taken)
         stored["id"] = key
         self.records[key] = stored
         self.taken.add(key.lower())
@@ -127,7 +128,7 @@ class Placer:
         author and title (a short title, or none, is no identity to
         :func:`find_match`, yet re-importing a file must not make ``keya``);
         for an entry without a key, the one under the key citetool makes of it."""
-        own_key = own_key or base_key(record)  # an entry without a key got the key citetool makes
+        own_key = own_key or self.make_key(record)  # an entry without a key got the key citetool makes
         if own_key not in self.records:
             return None
 

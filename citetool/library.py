@@ -183,11 +183,12 @@ class Library:
         """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
         the end; ``reindex`` after changes the Placer does not index (keys renamed or removed, edits)."""
         from citetool.ingest import Placer
+        from citetool.keypattern import key_maker
         from citetool.merge import now_iso
 
         with self.store.locked():
             records = self._checked(self.store.load_fresh())  # re-read only if another process wrote meanwhile
-            placer = Placer(records, self._index_of(records), now_iso())
+            placer = Placer(records, self._index_of(records), now_iso(), key_maker(self.settings.key_pattern))
             yield placer
             if save:
                 self.store.save(records)
@@ -279,6 +280,31 @@ class Library:
             records[new] = records.pop(old)
             records[new]["id"] = new
         return old
+
+    def rekey_by_pattern(self, keys: Iterable[str], pattern: str) -> list[tuple[str, str]]:
+        """Give the references named the keys ``pattern`` makes (citetool.keypattern), each old
+        key kept as an alias (a manuscript citing it still finds the work). Returns (old, new)
+        for each reference, in the order named; new is old when the pattern gives it again."""
+        from citetool.keypattern import compile_pattern
+        from citetool.keys import keys_in_use, unique_key
+        from citetool.record import META
+
+        make = compile_pattern(pattern)
+        renamed: list[tuple[str, str]] = []
+        with self.transaction(reindex=True) as placer:
+            records = placer.records
+            for old in dict.fromkeys(self.resolve_key(k, records) for k in keys):
+                record = records[old]
+                taken = keys_in_use({k: r for k, r in records.items() if k != old}) | {a.lower() for a in self.aliases(record)}
+                wanted = make(record)
+                new = old if wanted.lower() == old.lower() else unique_key(wanted, taken)
+                if new != old:
+                    meta = record.setdefault(META, {})
+                    meta["aliases"] = [*[a for a in self.aliases(record) if a.lower() != new.lower()], old]
+                    records[new] = records.pop(old)
+                    record["id"] = new
+                renamed.append((old, new))
+        return renamed
 
     def resolve_conflict(self, key: str, field: str, take: str) -> tuple[str, object]:
         """Settle the conflict a git merge left on ``field`` of ``key``: ``take``

@@ -102,13 +102,25 @@ def edit_in_editor(lib, key: str) -> dict:
 @app.command()
 @handle_errors
 def rekey(
-    old: Annotated[str, typer.Argument(help="The current key.")],
-    new: Annotated[str, typer.Argument(help="The new key (refused if in use, ignoring case).")],
+    keys: Annotated[list[str], typer.Argument(help="OLD NEW; with --pattern, the keys to re-key.", show_default=False)],
+    pattern: Annotated[str | None, typer.Option("--pattern", help=(
+        "Give KEYS the keys this pattern makes, e.g. [auth:lower][year][veryshorttitle:lower]; "
+        "the old keys stay as aliases."))] = None,
 ) -> None:
-    """Rename a citation key (keys never change otherwise).
+    """Rename a citation key, or give references the keys a pattern makes (keys never change otherwise).
 
     Example: citetool rekey arduino2021russia arduino2021soft
+
+    Example: citetool rekey --pattern "[auth][year][shorttitle]" arduino2021russia tosatto2015single
     """
+    if pattern is not None:
+        for old, new in open_library().rekey_by_pattern(keys, pattern):
+            out(new)
+            say(f"renamed {old} to {new} ({old} stays an alias)" if new != old else f"{old}: the pattern gives it again")
+        return
+    if len(keys) != 2:
+        raise UsageError("rekey takes OLD NEW (or --pattern PATTERN KEY...)")
+    old, new = keys
     old = open_library().rekey(old, new)
     out(new)
     say(f"renamed {old} to {new}")
