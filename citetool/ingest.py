@@ -82,12 +82,15 @@ class Placer:
         """A source's answer that says the work was retracted (or has an expression
         of concern) is kept on the reference as ``check`` keeps it, unless a check
         already stored findings, and said in the outcome's notes."""
-        from citetool.findings import UPDATES, describe, serious_findings
+        from citetool.findings import SERIOUS, UPDATES, describe, serious_findings  # here: a source is loaded on first use
+        from citetool.sources.crossref import NEWS, SOURCE
+        from citetool.sources.crossref_updates import findings
 
         stored = self.records[outcome.key]
-        news = next((r[META][UPDATES] for _, _, r in found if UPDATES in r.get(META, {})), None)
-        if news is not None and UPDATES not in stored.get(META, {}):
-            stored.setdefault(META, {})[UPDATES] = {**news, "found": self.when}
+        answer = next((r[META][NEWS] for _, _, r in found if NEWS in r.get(META, {})), None)
+        news = findings(answer) if answer else []
+        if any(f.get("kind") in SERIOUS for f in news) and UPDATES not in stored.get(META, {}):
+            stored.setdefault(META, {})[UPDATES] = {"source": SOURCE, "findings": news, "found": self.when}
         outcome.notes = [*outcome.notes, *(f"{outcome.key} {describe(f)}" for f in serious_findings(stored))]
         return outcome
 

@@ -139,6 +139,7 @@ _TEXTS_FIELDS = ("title", "subtitle", "short-title", "container-title", "short-c
 _PEOPLE_FIELDS = ("author", "editor", "translator")
 _PERSON_PARTS = ("given", "family", "name", "suffix", "ORCID")
 _UPDATE_FIELDS = ("updated-by", "update-to")
+NEWS = "crossref-news"  # a found record's META part: the answer's news, for citetool.ingest (never stored)
 
 
 def _is_text(value: Any) -> bool:
@@ -537,16 +538,13 @@ class CrossrefSource:
         self.client = CrossrefClient(settings, Cache(settings.cache_path(), "crossref", age), http)
 
     def found(self, message: dict, asked: str):
-        """The work as a record; when Crossref's answer already says the work was
-        retracted or has an expression of concern, what ``check`` would store
-        rides along under ``citetool.updates`` (the placer keeps it)."""
-        from citetool.findings import SERIOUS, UPDATES
-        from citetool.sources.crossref_updates import findings
-
+        """The work as a record; what Crossref's answer says happened to the work
+        (``updated-by``: a retraction...) rides along, as the answer has it, under
+        ``citetool.crossref-news`` (the placer reads it; it is never stored)."""
         record = work_to_record(message)
-        news = findings(message)
-        if any(f.get("kind") in SERIOUS for f in news):
-            record.setdefault(META, {})[UPDATES] = {"source": SOURCE, "findings": news}
+        if message.get("updated-by"):
+            record.setdefault(META, {})[NEWS] = {name: message[name] for name in ("DOI", *_UPDATE_FIELDS, "relation")
+                                                 if name in message}
         return [(SOURCE, asked, record)]
 
     def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
