@@ -47,6 +47,13 @@ def sort_records(records: list[Record], by: str = "key") -> list[Record]:
     raise UsageError(f"--sort takes one of: {', '.join(SORT_ORDERS)}, not {by!r}")
 
 
+def tags_of(rec: Record) -> list[str]:
+    """A reference's tags: its CSL ``keyword`` field split at commas and
+    semicolons, folded (case and accents ignored)."""
+    value = rec.get("keyword")
+    return [fold(t).strip() for t in re.split(r"[,;]", value) if t.strip()] if isinstance(value, str) else []
+
+
 @dataclass
 class Filters:
     """What ``list`` and ``export`` select: CSL types, a year range, a search text."""
@@ -55,6 +62,7 @@ class Filters:
     year: str | None = None  # "2021", "2019-2021", "2019-", "-2020"
     search: str | None = None
     flagged: bool = False  # only references a `check` found news about (citetool.updates)
+    tags: list[str] = field(default_factory=list)  # only references with one of these keywords
 
     def __post_init__(self) -> None:
         from citetool.record import CSL_TYPES
@@ -87,6 +95,8 @@ class Filters:
         if self.types and rec.get("type") not in self.types:
             return False
         if self.flagged and not is_flagged(rec):
+            return False
+        if self.tags and not {fold(t).strip() for t in self.tags} & set(tags_of(rec)):
             return False
         span = span or self.year_range()
         if span and not (year(rec) and span[0] <= year(rec) <= span[1]):

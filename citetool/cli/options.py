@@ -57,6 +57,8 @@ UnicodeOption = Annotated[bool, typer.Option("--unicode", help=(
     "bibtex/biblatex: write every character as UTF-8, no LaTeX (for biber, LuaLaTeX, pandoc)."))]
 TypeOption = Annotated[list[str] | None, typer.Option("--type", "-t", help=(
     "Only this CSL type (repeatable), e.g. article-journal, book; BibTeX's names are aliases: article, inproceedings, phdthesis..."))]
+TagOption = Annotated[list[str] | None, typer.Option("--tag", help=(
+    "Only references tagged TAG (repeatable: any of them): a word of their keyword field (edit --set keywords=...)."))]
 YearOption = Annotated[str | None, typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
 SearchOption = Annotated[
     str | None, typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")

@@ -96,10 +96,10 @@ def manual_record(csl_type, title, authors, editors, year, sets) -> dict:
             if text is not None and str(text).strip()}
 
 
-def selection_filters(types, year_spec, search, flagged: bool = False):
+def selection_filters(types, year_spec, search, flagged: bool = False, tags=None):
     from citetool.library import Filters
 
-    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
+    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged, tags=list(tags or []))
 
 
 def say_nothing_matched(keys, filters) -> None:
@@ -109,5 +109,5 @@ def say_nothing_matched(keys, filters) -> None:
     from citetool.library import Filters
 
     if filters != Filters():
-        say("no reference matches the filters (--type, --year, --search, --flagged)"
+        say("no reference matches the filters (--type, --year, --search, --tag, --flagged)"
             + (" among the keys named" if keys else ""))

@@ -17,6 +17,7 @@ from citetool.cli.options import (
     OutputOption,
     SearchOption,
     StyleOption,
+    TagOption,
     TypeOption,
     UnicodeOption,
     YearOption,
@@ -38,6 +39,7 @@ def export(
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
+    tags: TagOption = None,
 ) -> None:
     """Export references (sorted by key) in one format.
 
@@ -48,7 +50,7 @@ def export(
     from citetool.record import date_notes
     from citetool.updates import retraction_warnings
 
-    filters = selection_filters(types, year_spec, search)  # a bad option first, before the store is read
+    filters = selection_filters(types, year_spec, search, tags=tags)  # a bad option first, before the store is read
     lib = open_stored_library()
     selected = lib.select(keys, filters)  # shapes checked on reading (Library.records)
     if not selected:
