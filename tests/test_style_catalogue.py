@@ -70,3 +70,26 @@ def test_styled_html_links_dois_as_the_default_html_does(crossref, run, tmp_path
     out.write_text(page.stdout, encoding="utf-8")
     checked = validate("html", out)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("style, start, end", [
+    # numeric styles: the label, then a space (citeproc-py writes "[1]A. Arduino", "1.Arduino")
+    ("ieee", "[1] A. Arduino and A. Shuja, “Russia’s scalable soft power: leveraging defense diplomacy through the "
+             "transfer of S-400 triumph,” Defense", None),
+    ("nature", "1. Arduino, A. & Shuja, A. Russia’s", None),
+    ("american-medical-association", "1. Arduino Alessandro, Shuja Asif. Russia’s", None),
+    # American English: the period inside the closing quote (the en-US locale's punctuation-in-quote)
+    ("chicago-author-date", "Arduino, Alessandro, and Asif Shuja. 2021. “Russia’s Scalable Soft Power: Leveraging "
+                            "Defense Diplomacy Through the Transfer of S-400 Triumph.” Defense & Security Analysis 37 (4)",
+     None),
+    ("modern-language-association", "Arduino, Alessandro, and Asif Shuja. “Russia’s Scalable Soft Power: Leveraging "
+                                    "Defense Diplomacy Through the Transfer of S-400 Triumph.” Defense", None),
+    ("apa", "Arduino, A., & Shuja, A. (2021). Russia’s", "https://doi.org/10.1080/14751798.2021.1995963"),
+])
+def test_numeric_labels_are_spaced_and_american_quotes_take_the_period(crossref, run, style, start, end):
+    run("add", SEED_DOI)
+    text = run("export", "-f", "text", "--style", style).stdout
+    assert text.startswith(start), text
+    assert "”." not in text and "”," not in text
+    if end:
+        assert text.rstrip().endswith(end)

@@ -151,13 +151,33 @@ def entries(records: list[Record], style: str, for_html: bool) -> list[str]:
             bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
             for rec in records:
                 bibliography.register(Citation([CitationItem(rec["id"])]))
-            return [str(entry) for entry in bibliography.bibliography()]
+            return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
                              "each other without end; choose another style") from None
         except Exception as exc:  # citeproc-py implements CSL 1.0 only in part (french4, a macro not defined)
             raise UsageError(f"citeproc-py cannot format these references in the style {style!r} "
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
+
+
+_FIRST_FIELD = re.compile(r"^(\[\d+\]|\d+\.)(?=[^\s\d.,])")  # "[1]A. Arduino", "1.Arduino"
+_OUTSIDE_QUOTE = re.compile(r"”([.,])")
+
+
+def _tidied(entries: list[str], csl) -> list[str]:
+    """What citeproc-py leaves undone: the space after a numeric style's label
+    (``second-field-align``: "[1] A. Arduino", "1. Arduino"), and, in American
+    English (a style's default locale, en-US, unless it names another), a
+    period or comma inside the closing quote (en-US's ``punctuation-in-quote``:
+    “…Triumph.”)."""
+    bibliography = csl.root.find(_CSL + "bibliography")
+    aligned = bibliography is not None and bibliography.get("second-field-align") is not None
+    american = (csl.root.get("default-locale") or "en-US").lower() == "en-us"
+    if aligned:
+        entries = [_FIRST_FIELD.sub(r"\1 ", entry, count=1) for entry in entries]
+    if american:
+        entries = [_OUTSIDE_QUOTE.sub(r"\1”", entry) for entry in entries]
+    return entries
 
 
 def render_text(records: list[Record], style: str) -> str:
