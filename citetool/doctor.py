@@ -195,11 +195,13 @@ def _check_type(ref: dict, label: str, report: Report) -> None:
         read = repaired_value("type", value)
         if read in CSL_TYPES:
             ref["type"] = read
+            _set_by_doctor(ref, "type")
             report.repaired.append(f"{label}: type set to {read!r}")
             return
     else:
         report.problems.append(f"{label}: unknown CSL type {value!r}")
     ref["type"] = _csl_type(value) or "document"
+    _set_by_doctor(ref, "type")
     report.repaired.append(f"{label}: type set to {ref['type']!r}")
 
 
@@ -216,10 +218,24 @@ def _check_fields(ref: dict, label: str, report: Report) -> None:
         fixed = repaired_value(name, value)
         if fixed is None:
             del ref[name]
+            _set_by_doctor(ref, name, removed=True)
             report.repaired.append(f"{label}: the field {name!r} removed (it stays in the backup)")
         else:
             ref[name] = fixed
+            _set_by_doctor(ref, name)
             report.repaired.append(f"{label}: the field {name!r} is now {value_text(fixed)!r}")
+
+
+def _set_by_doctor(ref: dict, name: str, removed: bool = False) -> None:
+    """Provenance of a repaired field: ``doctor`` set it (``show`` says so); a
+    removed field has none. A source's later value wins over doctor's reading."""
+    fields = ref.get(META, {}).get("fields") if isinstance(ref.get(META), dict) else None
+    if not isinstance(fields, dict):
+        return
+    if removed:
+        fields.pop(name, None)
+    else:
+        fields[name] = "doctor"
 
 
 def _is_store(path: Path) -> bool:

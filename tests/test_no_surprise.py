@@ -246,3 +246,15 @@ def test_doctor_flags_an_impossible_date_until_the_user_sets_the_real_one(crossr
     assert json.loads(store_path.read_text(encoding="utf-8"))["references"][0]["issued"] == {"date-parts": [[2017, 2, 31]]}
     assert run("edit", key, "--set", "issued=2017-02-28").exit_code == 0
     assert run("doctor").exit_code == 0
+
+
+def test_after_a_repair_provenance_says_doctor_set_the_value(crossref, run, store_path):
+    key = run("add", SEED_DOI).stdout.strip()
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    data["references"][0]["title"] = ["Russia’s scalable soft power"]  # a hand edit of the wrong shape
+    store_path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert run("doctor", "--repair").exit_code == 0
+    rec = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
+    assert rec["title"] == "Russia’s scalable soft power" and rec["citetool"]["fields"]["title"] == "doctor"
+    assert rec["citetool"]["fields"]["volume"] == "crossref"  # the others keep their source
+    assert "title: Russia’s scalable soft power  [doctor]" in run("show", key).stdout
