@@ -13,14 +13,13 @@ keys (ignoring case and accents).
 
 from __future__ import annotations
 
-import difflib
-import heapq
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from citetool.errors import KeyNotInStore
+from citetool.keys import nearest_keys
 from citetool.manuscript import ALL
 from citetool.record import Record
 
@@ -43,6 +42,9 @@ class Library(Protocol):
 
 # Keys that name an identifier, as Manubot writes them (prefix case ignored).
 _IDENTIFIER_KEY = re.compile(r"^(doi|isbn|repec|arxiv|url|https?):", re.IGNORECASE)
+SUPPORTED_PREFIXES = ("doi:", "isbn:", "repec:", "arxiv:", "url:", "https://", "http://")
+# Manubot's other prefixes: identifiers, but of sources citetool does not ask.
+_UNSUPPORTED_KEY = re.compile(r"^(pmid|pmcid|wikidata):.", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"v\d+$")
 
 
@@ -70,7 +72,7 @@ class Citation:
     """What became of one cited key."""
 
     key: str  # as cited
-    status: str  # "stored" | "added" | "missing" | "failed"
+    status: str  # "stored" | "added" | "missing" | "failed" | "unsupported"
     stored: str | None = None  # the key of the reference in the store
     error: str | None = None
     suggestions: list[str] = field(default_factory=list)
@@ -83,6 +85,10 @@ class Citation:
         """One line for stderr about a key that did not resolve."""
         if self.status == "failed":
             return f"{self.key}: {self.error}"
+        if self.status == "unsupported":
+            prefix = self.key.split(":", 1)[0]
+            return (f"{self.key}: citetool cannot look up {prefix}: identifiers; cite the work by a stored key "
+                    f"or one of: {', '.join(p + '…' for p in SUPPORTED_PREFIXES)}")
         hint = f" (closest: {', '.join(self.suggestions)})" if self.suggestions else ""
         return f"{self.key}: not in the store{hint}"
 
@@ -94,6 +100,7 @@ class Bibliography:
     text: str | None = None  # the rendered bibliography (None with render=False)
     notes: list[str] = field(default_factory=list)  # what citing by these keys brings (keys BibTeX takes for one)
     warnings: list[str] = field(default_factory=list)  # everything the user must hear (set by Library.bib)
+    retracted: list[str] = field(default_factory=list)  # those of the warnings that are retractions or of concern
 
     @property
     def missing(self) -> list[Citation]:
@@ -105,6 +112,7 @@ class Bibliography:
             "resolved": {c.key: c.stored for c in self.citations if c.resolved},
             "added": [c.key for c in self.citations if c.status == "added"],
             "missing": [{k: v for k, v in asdict(c).items() if k in ("key", "error", "suggestions")}
+                        | ({"error": c.message().split(": ", 1)[1]} if c.status == "unsupported" else {})
                         for c in self.missing],
         }
 
@@ -134,32 +142,8 @@ SUGGESTED_AT_MOST = 20  # missing keys given the closest stored keys (each costs
 
 
 def closest_keys(keys: list[str], library: Library, n: int = 3) -> list[list[str]]:
-    """For each of ``keys``, the stored keys (and aliases) nearest to it, ignoring
-    case and accents; the stored names are folded once for all of ``keys``."""
-    from citetool.keys import fold
-
-    if not keys:
-        return []
-    names: dict[str, str] = {}
-    for stored, rec in library.records.items():
-        for name in [stored, *library.aliases(rec)]:
-            names.setdefault(fold(name).casefold(), name)
-    trigrams = {name: _trigrams(name) for name in names}
-    found = []
-    for key in keys:
-        # difflib's ratio costs much; only the names sharing most three-letter runs with the key are asked
-        wanted = _trigrams(fold(key).casefold())
-        near = heapq.nlargest(_CANDIDATES, names, key=lambda name: len(wanted & trigrams[name]))
-        found.append([names[m] for m in difflib.get_close_matches(fold(key).casefold(), near, n=n, cutoff=0.6)])
-    return found
-
-
-_CANDIDATES = 50  # stored names ranked by shared three-letter runs that difflib then compares
-
-
-def _trigrams(text: str) -> set[str]:
-    text = f"  {text} "
-    return {text[i:i + 3] for i in range(len(text) - 2)}
+    """For each of ``keys``, the stored keys (and aliases) nearest to it (see :func:`citetool.keys.nearest_keys`)."""
+    return nearest_keys(keys, library.records, n)
 
 
 def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_up: bool = True,
@@ -178,8 +162,10 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
         try:
             citations.append(Citation(key, "stored", stored=find(key)))
         except KeyNotInStore:
-            citation = Citation(key, "missing")
+            citation = Citation(key, "unsupported" if _UNSUPPORTED_KEY.match(key) else "missing")
             citations.append(citation)
+            if citation.status == "unsupported":
+                continue
             if identifier_of(key) is not None and look_up:
                 to_add.append(citation)
             elif len(unknown) < SUGGESTED_AT_MOST:

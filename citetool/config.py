@@ -102,6 +102,7 @@ class Settings:
     crossref_concurrency: int | None = None  # requests in flight (None: by pool)
     retry_base: float = 1.0  # seconds: first back-off step after a 429/5xx
     export_cache: bool = True  # remember rendered entries between exports (formats/entry_cache.py)
+    key_pattern: str | None = None  # how new keys are made (citetool/keypattern.py; None: the default pattern)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

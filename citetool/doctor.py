@@ -30,7 +30,7 @@ from pathlib import Path
 
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
-from citetool.record import CSL_TYPES, META, aliases, field_problem, meta_problem, repaired_value, value_text
+from citetool.record import CSL_TYPES, META, aliases, date_notes, field_problem, meta_problem, repaired_value, value_text
 from citetool.store import FORMAT, VERSION, Store, dumps, replace_surrogates
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
@@ -112,6 +112,10 @@ def examine(store: Store, repair: bool = False) -> Report:
     except OSError as exc:
         report.problems.append(f"{store.path} cannot be read: {exc.strerror or exc}")
         return report
+    if not raw.strip():  # an empty file is an empty store
+        if repair:
+            _remove(temps, report)
+        return report
     try:
         text = raw.decode("utf-8")
         data = json.loads(text)
@@ -178,6 +182,8 @@ def examine(store: Store, repair: bool = False) -> Report:
             store.save(records)
         _remove(temps, report)
     report.problems += unresolved_problems(records.values())  # only `citetool resolve` settles these
+    report.problems += [f"{note} (set the real date: citetool edit {key} --set {note.split()[1]}=YYYY-MM-DD)"
+                        for key, rec in records.items() for note in date_notes(rec)]  # only the user knows it
     return report
 
 
@@ -218,11 +224,13 @@ def _check_type(ref: dict, label: str, report: Report) -> None:
         read = repaired_value("type", value)
         if read in CSL_TYPES:
             ref["type"] = read
+            _set_by_doctor(ref, "type")
             report.repaired.append(f"{label}: type set to {read!r}")
             return
     else:
         report.problems.append(f"{label}: unknown CSL type {value!r}")
     ref["type"] = _csl_type(value) or "document"
+    _set_by_doctor(ref, "type")
     report.repaired.append(f"{label}: type set to {ref['type']!r}")
 
 
@@ -239,10 +247,24 @@ def _check_fields(ref: dict, label: str, report: Report) -> None:
         fixed = repaired_value(name, value)
         if fixed is None:
             del ref[name]
+            _set_by_doctor(ref, name, removed=True)
             report.repaired.append(f"{label}: the field {name!r} removed (it stays in the backup)")
         else:
             ref[name] = fixed
+            _set_by_doctor(ref, name)
             report.repaired.append(f"{label}: the field {name!r} is now {value_text(fixed)!r}")
+
+
+def _set_by_doctor(ref: dict, name: str, removed: bool = False) -> None:
+    """Provenance of a repaired field: ``doctor`` set it (``show`` says so); a
+    removed field has none. A source's later value wins over doctor's reading."""
+    fields = ref.get(META, {}).get("fields") if isinstance(ref.get(META), dict) else None
+    if not isinstance(fields, dict):
+        return
+    if removed:
+        fields.pop(name, None)
+    else:
+        fields[name] = "doctor"
 
 
 def _is_store(path: Path) -> bool:

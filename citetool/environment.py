@@ -63,6 +63,17 @@ class Environment:
         return "NO_COLOR" not in self.environ
 
     @property
+    def width(self) -> int:
+        """The terminal's width in columns: ``COLUMNS``, else the terminal's own, else 80."""
+        raw = self.environ.get("COLUMNS", "")
+        if raw.isdigit() and int(raw) > 0:
+            return int(raw)
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return 80
+
+    @property
     def editor(self) -> str:
         return self.environ.get("VISUAL") or self.environ.get("EDITOR") or "vi"
 

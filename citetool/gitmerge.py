@@ -404,15 +404,17 @@ def _attribute_pattern(relative: str) -> str:
 def git_setup(store_path: Path, global_config: bool = False, cwd: Path | None = None) -> list[str]:
     """Register the merge driver in git's config (the repository's, or the
     user's with ``global_config``) and mark the store ``merge=citetool`` in the
-    work tree's .gitattributes. Idempotent. Returns what was done, line by line."""
-    from citetool.files import atomic_write_text
-
+    work tree's .gitattributes; keep the store's lock file out of the
+    repository (.gitignore). Idempotent. Returns what was done, line by line."""
     cwd = Path(cwd or Path.cwd())
     store_path = Path(store_path).absolute()
     folder = next((p for p in (store_path.parent, *store_path.parent.parents) if p.is_dir()), cwd)
     found = _git("rev-parse", "--show-toplevel", cwd=folder)
     top = Path(found.stdout.strip()).resolve() if found.returncode == 0 and found.stdout.strip() else None
     if top is None and not global_config:
+        here = _git("rev-parse", "--show-toplevel", cwd=cwd)
+        if here.returncode == 0 and here.stdout.strip():
+            raise UsageError(_store_elsewhere(store_path, Path(here.stdout.strip()).resolve()))
         raise UsageError(f"{folder} is not inside a git work tree: run git-setup in your repository "
                          "(or with --global to register the driver for all your repositories)")
     done = []
@@ -435,16 +437,46 @@ def git_setup(store_path: Path, global_config: bool = False, cwd: Path | None = 
     try:
         relative = real.relative_to(top).as_posix()
     except ValueError:
-        raise UsageError(f"the store {store_path} is outside the git work tree {top}") from None
+        raise UsageError(_store_elsewhere(store_path, top)) from None
     line = f"{_attribute_pattern(relative)} merge={DRIVER}"
     attributes = top / ".gitattributes"
-    text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
-    if line in (existing.strip() for existing in text.splitlines()):
-        done.append(f"{attributes} already has {line!r}")
-    else:
-        newline = "\r\n" if "\r\n" in text else "\n"
-        if text and not text.endswith("\n"):
-            text += newline
-        atomic_write_text(attributes, text + line + newline)
+    if _add_line(attributes, line):
         done.append(f"added {line!r} to {attributes} (commit it, so your co-authors' merges use it too)")
+    else:
+        done.append(f"{attributes} already has {line!r}")
+    ignored = _ignore_pattern(relative + ".lock")
+    ignore_file = top / ".gitignore"
+    if _add_line(ignore_file, ignored):
+        done.append(f"added {ignored!r} to {ignore_file}: the store's lock file is never committed")
+    if not store_path.exists():
+        done.append(f"there is no store at {store_path} yet: `citetool add IDENTIFIER` makes it "
+                    "(an empty file is an empty store too); commit it with .gitattributes")
     return done
+
+
+def _store_elsewhere(store_path: Path, top: Path) -> str:
+    return (f"the store {store_path} is outside the git work tree {top}: to keep the references with the paper, "
+            f"put a store in the repository: write  store = \"refs.json\"  into {top / 'citetool.toml'} "
+            "(every citetool command run in the repository then uses it), and run git-setup again")
+
+
+def _add_line(path: Path, line: str) -> bool:
+    """Append ``line`` to the text file ``path`` (made if missing) unless a line
+    of it already says so (white space ignored); keeps its line endings. True when added."""
+    from citetool.files import atomic_write_text
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if line in (existing.strip() for existing in text.splitlines()):
+        return False
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith("\n"):
+        text += newline
+    atomic_write_text(path, text + line + newline)
+    return True
+
+
+def _ignore_pattern(relative: str) -> str:
+    """A .gitignore pattern matching exactly this path, anchored at the top:
+    glob characters and backslashes escaped, a trailing space kept."""
+    pattern = "/" + "".join(f"\\{ch}" if ch in "\\*?[" else ch for ch in relative)
+    return pattern[:-1] + "\\ " if pattern.endswith(" ") else pattern

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from citetool.keys import base_key, is_valid_key, keys_in_use, unique_key
-from citetool.merge import IMPORT, USER, find_match, identity_keys, merge_import, merge_into, new_reference
+from citetool.merge import IMPORT, USER, find_match, fold_ascii, identity_keys, merge_import, merge_into, new_reference
 from citetool.outcome import Outcome
-from citetool.record import Record
+from citetool.record import META, Record, names, year
 from citetool.sources import Found
 
 
@@ -35,15 +35,16 @@ class Placer:
     """Places records into ``records`` (keyed by citation key), keeping the
     identity ``index`` and the set of keys ``taken`` (lower case) up to date."""
 
-    def __init__(self, records: dict[str, Record], index: dict[str, str], when: str):
+    def __init__(self, records: dict[str, Record], index: dict[str, str], when: str, make_key=base_key):
         self.records = records
         self.index = index
         self.taken = keys_in_use(records)  # keys and aliases, lower case
         self.when = when
+        self.make_key = make_key  # a new reference's key before any suffix (citetool.keypattern)
 
     def _new(self, stored: Record, wanted: str | None = None) -> str:
         """Store a new reference under ``wanted`` if free, else a fresh key."""
-        key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or base_key(stored), self.taken)
+        key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or self.make_key(stored), self.taken)
         stored["id"] = key
         self.records[key] = stored
         self.taken.add(key.lower())
@@ -66,14 +67,30 @@ class Placer:
             match = match or find_match(self.index, record, self.records)
         if match:
             changed = self._merge(match, found)
-            return Outcome(raw, "updated" if changed else "present", key=match, changed=changed)
+            return self._with_news(Outcome(raw, "updated" if changed else "present", key=match, changed=changed), found)
         source, asked, record = found[0]
         combined = new_reference(record, source, asked, self.when)
         for source, asked, record in found[1:]:
             merge_into(combined, record, source, asked, self.when)
         key = self._new(combined)
         self.index[ident_key] = key
-        return Outcome(raw, "added", key=key)
+        return self._with_news(Outcome(raw, "added", key=key), found)
+
+    def _with_news(self, outcome: Outcome, found: list[Found]) -> Outcome:
+        """A source's answer that says the work was retracted (or has an expression
+        of concern) is kept on the reference as ``check`` keeps it, unless a check
+        already stored findings, and said in the outcome's notes."""
+        from citetool.findings import SERIOUS, UPDATES, describe, serious_findings  # here: a source is loaded on first use
+        from citetool.sources.crossref import NEWS, SOURCE
+        from citetool.sources.crossref_updates import findings
+
+        stored = self.records[outcome.key]
+        answer = next((r[META][NEWS] for _, _, r in found if NEWS in r.get(META, {})), None)
+        news = findings(answer) if answer else []
+        if any(f.get("kind") in SERIOUS for f in news) and UPDATES not in stored.get(META, {}):
+            stored.setdefault(META, {})[UPDATES] = {"source": SOURCE, "findings": news, "found": self.when}
+        outcome.notes = [*outcome.notes, *(f"{outcome.key} {describe(f)}" for f in serious_findings(stored))]
+        return outcome
 
     def imported(self, name: str, entry, enriched: list[Found]) -> Outcome:
         """One entry of an imported file (``name``), with what the sources say
@@ -83,6 +100,7 @@ class Placer:
         match = find_match(self.index, record, self.records)
         for _, _, source_record in enriched:
             match = match or find_match(self.index, source_record, self.records)
+        match = match or self._same_entry_again(own_key, record)
         if match is None:
             if enriched:
                 source, asked, first = enriched[0]
@@ -104,6 +122,24 @@ class Placer:
         changed += [f for f in merge_import(self.records[match], record, name, self.when) if f not in changed]
         self.index.update({k: match for k in identity_keys(self.records[match])})
         return Outcome(label, "updated" if changed else "present", key=match, changed=changed)
+
+    def _same_entry_again(self, own_key: str | None, record: Record) -> str | None:
+        """The stored reference an entry imported again is: the one under the
+        entry's own key when it is the same work by its type, year, first
+        author and title (a short title, or none, is no identity to
+        :func:`find_match`, yet re-importing a file must not make ``keya``);
+        for an entry without a key, the one under the key citetool makes of it."""
+        own_key = own_key or self.make_key(record)  # an entry without a key got the key citetool makes
+        if own_key not in self.records:
+            return None
+
+        def what(rec: Record) -> tuple:
+            people = names(rec, "author") or names(rec, "editor")
+            first = people[0] if people else {}
+            return (rec.get("type"), year(rec), fold_ascii(first.get("family") or first.get("literal") or ""),
+                    fold_ascii(str(rec.get("title") or "")))
+
+        return own_key if what(self.records[own_key]) == what(record) else None
 
     def manual(self, label: str, record: Record) -> Outcome:
         """A reference typed in by the user: every field is theirs."""

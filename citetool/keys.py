@@ -6,6 +6,8 @@ takes a suffix (a, b, ..., z, aa, ...); a key never changes once assigned.
 
 from __future__ import annotations
 
+import difflib
+import heapq
 import re
 from collections.abc import Iterable
 
@@ -137,3 +139,33 @@ def sorted_keys(keys: Iterable[str]) -> list[str]:
     ignoring case, then by key (``Smith2020`` before ``smith2020``). Sorted by
     key, then stably by key in lower case: two sorts in C, no Python key."""
     return sorted(sorted(keys), key=str.lower)
+
+
+_CANDIDATES = 50  # stored names ranked by shared three-letter runs that difflib then compares
+
+
+def nearest_keys(keys: list[str], records: dict[str, Record], n: int = 3) -> list[list[str]]:
+    """For each of ``keys``, the stored keys (and aliases) of ``records`` nearest
+    to it, ignoring case and accents (``bib``'s and ``show``'s suggestions). The
+    stored names are folded once for all of ``keys``, and difflib compares each
+    key only with the names sharing most three-letter runs with it: 1,000 keys
+    against 2,000 references take well under a second."""
+    if not keys:
+        return []
+    names: dict[str, str] = {}
+    for stored, rec in records.items():
+        for name in [stored, *aliases(rec)]:
+            names.setdefault(fold(name).casefold(), name)
+    trigrams = {name: _trigrams(name) for name in names}
+    found = []
+    for key in keys:
+        folded = fold(key).casefold()
+        wanted = _trigrams(folded)
+        near = heapq.nlargest(_CANDIDATES, names, key=lambda name: len(wanted & trigrams[name]))
+        found.append([names[m] for m in difflib.get_close_matches(folded, near, n=n, cutoff=0.6)])
+    return found
+
+
+def _trigrams(text: str) -> set[str]:
+    text = f"  {text} "
+    return {text[i:i + 3] for i in range(len(text) - 2)}

@@ -128,7 +128,15 @@ class Library:
         """The stored key equal to ``key`` ignoring case, else the reference having it among its
         aliases (its other keys, e.g. from a git merge); KeyNotInStore if none."""
         records = self.records if records is None else records
-        return key if key in records else self.key_finder(records)(key)
+        if key in records:
+            return key
+        try:
+            return self.key_finder(records)(key)
+        except KeyNotInStore as exc:
+            closest = self.closest_keys(key, records)
+            if closest:
+                raise KeyNotInStore(f"{exc.message} (closest: {', '.join(closest)})") from None
+            raise
 
     def key_finder(self, records: dict[str, Record] | None = None) -> Callable[[str], str]:
         """:meth:`resolve_key` for many keys: the keys and aliases of ``records``
@@ -149,6 +157,12 @@ class Library:
             return found
 
         return find
+
+    def closest_keys(self, key: str, records: dict[str, Record] | None = None, n: int = 3) -> list[str]:
+        """Stored keys (and aliases) nearest to ``key``, ignoring case and accents."""
+        from citetool.keys import nearest_keys
+
+        return nearest_keys([key], self.records if records is None else records, n)[0]
 
     aliases = staticmethod(record_aliases)  # a reference's other keys
 
@@ -188,9 +202,11 @@ class Library:
         identifier keys looked up and stored, each reference under the key as cited; its
         ``warnings`` are those of :meth:`export` and what citing by these keys brings."""
         from citetool.bibliography import build  # start-up: only `bib` needs it
+        from citetool.findings import retraction_notes
 
         result = build(self, keys, fmt=fmt, style=style, unicode=unicode, offline=offline, render=render,
                        progress=progress)
+        result.retracted = retraction_notes(result.records)
         result.warnings = result.notes + warnings_about(result.records, dates=result.text is not None)
         return result
 
@@ -246,11 +262,12 @@ class Library:
         """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
         the end; ``reindex`` after changes the Placer does not index (keys renamed or removed, edits)."""
         from citetool.ingest import Placer
+        from citetool.keypattern import key_maker
         from citetool.merge import now_iso
 
         with self.store.locked():
             records = self._checked(self.store.load_fresh())  # re-read only if another process wrote meanwhile
-            placer = Placer(records, self._index_of(records), now_iso())
+            placer = Placer(records, self._index_of(records), now_iso(), key_maker(self.settings.key_pattern))
             yield placer
             if save:
                 self.store.save(records)
@@ -295,7 +312,7 @@ class Library:
         with self.transaction() as placer:
             for position, answer in arrived:
                 outcomes[position] = placer.found(inputs[position], answer.ident.key, answer.found)
-                outcomes[position].notes = answer.notes
+                outcomes[position].notes = [*answer.notes, *outcomes[position].notes]
         arrived.clear()
 
     def add_manual(self, record: Record) -> Outcome:
@@ -366,6 +383,31 @@ class Library:
             records[new] = records.pop(old)
             records[new]["id"] = new
         return old
+
+    def rekey_by_pattern(self, keys: Iterable[str], pattern: str) -> list[tuple[str, str]]:
+        """Give the references named the keys ``pattern`` makes (citetool.keypattern), each old
+        key kept as an alias (a manuscript citing it still finds the work). Returns (old, new)
+        for each reference, in the order named; new is old when the pattern gives it again."""
+        from citetool.keypattern import compile_pattern
+        from citetool.keys import keys_in_use, unique_key
+        from citetool.record import META
+
+        make = compile_pattern(pattern)
+        renamed: list[tuple[str, str]] = []
+        with self.transaction(reindex=True) as placer:
+            records = placer.records
+            for old in dict.fromkeys(self.resolve_key(k, records) for k in keys):
+                record = records[old]
+                taken = keys_in_use({k: r for k, r in records.items() if k != old}) | {a.lower() for a in self.aliases(record)}
+                wanted = make(record)
+                new = old if wanted.lower() == old.lower() else unique_key(wanted, taken)
+                if new != old:
+                    meta = record.setdefault(META, {})
+                    meta["aliases"] = [*[a for a in self.aliases(record) if a.lower() != new.lower()], old]
+                    records[new] = records.pop(old)
+                    record["id"] = new
+                renamed.append((old, new))
+        return renamed
 
     def resolve_conflict(self, key: str, field: str, take: str) -> tuple[str, object]:
         """Settle the conflict a git merge left on ``field`` of ``key``: ``take``

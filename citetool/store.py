@@ -180,6 +180,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
         self.saves = 0  # how many times this object wrote the store
+        self.created = False  # this object's first save made the file
         self._first_count: int | None = None  # references in the store when this object first read it
         # (records, the version of the file they were read from: device, inode, size, times)
         self.read_version: tuple[dict[str, Record], list[int]] | None = None
@@ -252,7 +253,7 @@ class Store:
             raise StoreError(f"cannot create the store's folder {folder}: {exc.strerror or exc}") from None
 
     def load(self) -> dict[str, Record]:
-        """All references by key; an absent file is an empty store."""
+        """All references by key; an absent or empty file is an empty store."""
         self.read_version = None
         try:
             with open(self.path, "rb") as stream:
@@ -264,7 +265,7 @@ class Store:
             return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
-        records = loads(raw, self.path)
+        records = loads(raw, self.path) if raw.strip() else {}  # an empty file (``touch``) is an empty store
         self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
         self.read_version = (records, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
         self._first_count = len(records) if self._first_count is None else self._first_count
@@ -305,6 +306,7 @@ class Store:
     def save(self, records: dict[str, Record]) -> None:
         """Write the store atomically (see :func:`atomic_write_bytes`)."""
         self._check_writable()
+        new = not self.path.exists()
         try:
             atomic_write_bytes(self.path, dump_bytes(records))
         except OSError as exc:
@@ -313,6 +315,7 @@ class Store:
                 f"cannot write store {self.path}: {exc.strerror or exc}; the old store is unchanged"
             ) from None
         self.saves += 1
+        self.created = self.created or new
         self._last = (self._stamp(), records)
 
 

@@ -84,6 +84,9 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("CITETOOL_CROSSREF_RATE", "1000")
     monkeypatch.setenv("CITETOOL_CROSSREF_LIST_RATE", "1000")
     monkeypatch.delenv("CITETOOL_MAILTO", raising=False)
+    for name in ("CITETOOL_KEY_PATTERN", "CITETOOL_FORMAT", "CITETOOL_STYLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))  # no real user's citetool.toml
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
     yield

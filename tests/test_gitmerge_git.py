@@ -339,8 +339,8 @@ def test_a_store_started_on_both_branches_merges(tmp_path, run, git_env, crossre
     bob = repo.ok("add", DOI_B, SEED_DOI).split()
     repo.ok("edit", bob[1], "--set", "note=bob")
     repo.commit("bob starts a library")
-    repo.git("checkout", "-q", "main")  # git removes the folder bob's store made
-    repo.store.parent.mkdir()
+    repo.git("checkout", "-q", "main")  # git removes bob's store; its folder stays if the (ignored) lock file does
+    repo.store.parent.mkdir(exist_ok=True)
     alice = repo.ok("add", SEED_DOI, DOI_C).split()
     repo.commit("alice starts one too")
     merged = repo.git("merge", "--no-edit", "bob", check=False)

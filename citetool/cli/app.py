@@ -106,6 +106,7 @@ class Invocation:
     store: Path | None = None
     debug: bool = False
     library: Any = None  # the Library the command opened (to report what a Ctrl-C left saved)
+    configuration: Any = None  # the settings in effect (citetool.configfile.Configuration), read once
 
 
 invocation_var: ContextVar[Invocation] = ContextVar("citetool_invocation")
@@ -158,8 +159,18 @@ def handle_errors(func):
                 raise
             say(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)")
             raise typer.Exit(int(ExitCode.ERROR)) from None
+        finally:
+            announce_new_store(invocation)
 
     return wrapper
+
+
+def announce_new_store(invocation: Invocation) -> None:
+    """The first write to a store that did not exist says where the store is (once)."""
+    store = getattr(invocation.library, "store", None)
+    if store is not None and store.created:
+        store.created = False
+        say(f"created the store {store.path.absolute()} (where every later command looks: see `citetool config`)")
 
 
 def saved_so_far(invocation: Invocation) -> str:
@@ -180,7 +191,7 @@ def show_version(value: bool) -> None:
 def main_options(
     store: Annotated[
         Path | None,
-        typer.Option("--store", "-s", help="Store file (default: $CITETOOL_STORE, ./citetool.json, or the user data dir)."),
+        typer.Option("--store", "-s", help="Store file (default: $CITETOOL_STORE, citetool.toml's store, ./citetool.json, or the user data dir)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     version: Annotated[
@@ -194,16 +205,22 @@ def main_options(
         raise UsageError("stdout is closed: redirect it to a file or to /dev/null")
 
 
-def current_settings():
-    from citetool.config import Settings
+def configuration():
+    """The settings in effect: options, environment, citetool.toml files, defaults (read once a run)."""
+    from citetool.configfile import load
 
-    return Settings.from_env(environment().environ)
+    invocation = current()
+    if invocation.configuration is None:
+        invocation.configuration = load(invocation.store, environment().environ)
+    return invocation.configuration
+
+
+def current_settings():
+    return configuration().settings
 
 
 def current_store_path() -> Path:
-    from citetool.config import resolve_store_path
-
-    return resolve_store_path(current().store, environment().environ)
+    return configuration().store
 
 
 def open_library():
@@ -214,14 +231,19 @@ def open_library():
     return invocation.library
 
 
+def where_store_was_named() -> str:
+    origin = configuration().origins["store"]
+    return origin if origin.startswith(("--", "$")) else f"the store setting in the {origin}"
+
+
 def open_stored_library():
-    """The library a reading command reads: a store named by ``--store`` or
-    ``CITETOOL_STORE`` must exist (a typo must not export an empty .bib with
+    """The library a reading command reads: a store named by ``--store``,
+    ``CITETOOL_STORE`` or a citetool.toml must exist (a typo must not export an empty .bib with
     exit 0); the default store may not exist yet (nothing stored so far)."""
     from citetool.errors import StoreError
 
     library = open_library()  # reads the settings (a bad one is reported first), not yet the store
     path = library.store.path
-    if (current().store or environment().environ.get("CITETOOL_STORE")) and not path.exists():
-        raise StoreError(f"no store at {path}: check --store or CITETOOL_STORE (adding a reference creates one)")
+    if not configuration().origins["store"].startswith("default") and not path.exists():
+        raise StoreError(f"no store at {path}: check {where_store_was_named()} (adding a reference creates one)")
     return library

@@ -103,11 +103,13 @@ def import_(
             texts.append((str(path), path.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    from citetool.formats.imported import skipped_entries
+
     with progress_bar(what="resolving") as progress:
         outcomes, problems = open_library().import_files(texts, resolve=resolve, progress=progress)
     for problem in problems:
         say(problem)
-    print_outcomes(outcomes, as_json, verb="imported")
+    print_outcomes(outcomes, as_json, verb="imported", also_failed=skipped_entries(problems))
     if problems:
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))
 

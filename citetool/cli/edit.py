@@ -11,7 +11,7 @@ import typer
 import typer.core
 
 from citetool.cli.app import app, environment, handle_errors, open_library, out, say
-from citetool.cli.values import field_value, set_pairs
+from citetool.cli.values import csl_field, field_value, set_pairs
 from citetool.errors import UsageError
 
 
@@ -32,7 +32,7 @@ def remove(
 @handle_errors
 def edit(
     key: Annotated[str, typer.Argument(help="Citation key.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names; repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (CSL field names, or BibTeX's: journal, keywords...; repeatable).")] = None,
     unset: Annotated[list[str] | None, typer.Option("--unset", help="FIELD to remove (repeatable).")] = None,
 ) -> None:
     """Correct a reference by hand; edited fields are yours and no source overwrites them.
@@ -48,7 +48,7 @@ def edit(
         if not text.strip():  # "--set title=" would remove the title while saying "changed title"
             raise UsageError(f"--set {name}= has no value: use --unset {name} to remove a field")
     values: dict[str, object] = {name: field_value(name, text) for name, text in pairs}
-    for name in unset or []:
+    for name in map(csl_field, unset or []):
         try:
             check_field_name(name)
         except ValueError as exc:
@@ -102,13 +102,25 @@ def edit_in_editor(lib, key: str) -> dict:
 @app.command()
 @handle_errors
 def rekey(
-    old: Annotated[str, typer.Argument(help="The current key.")],
-    new: Annotated[str, typer.Argument(help="The new key (refused if in use, ignoring case).")],
+    keys: Annotated[list[str], typer.Argument(help="OLD NEW; with --pattern, the keys to re-key.", show_default=False)],
+    pattern: Annotated[str | None, typer.Option("--pattern", help=(
+        "Give KEYS the keys this pattern makes, e.g. [auth:lower][year][veryshorttitle:lower]; "
+        "the old keys stay as aliases."))] = None,
 ) -> None:
-    """Rename a citation key (keys never change otherwise).
+    """Rename a citation key, or give references the keys a pattern makes (keys never change otherwise).
 
     Example: citetool rekey arduino2021russia arduino2021soft
+
+    Example: citetool rekey --pattern "[auth][year][shorttitle]" arduino2021russia tosatto2015single
     """
+    if pattern is not None:
+        for old, new in open_library().rekey_by_pattern(keys, pattern):
+            out(new)
+            say(f"renamed {old} to {new} ({old} stays an alias)" if new != old else f"{old}: the pattern gives it again")
+        return
+    if len(keys) != 2:
+        raise UsageError("rekey takes OLD NEW (or --pattern PATTERN KEY...)")
+    old, new = keys
     old = open_library().rekey(old, new)
     out(new)
     say(f"renamed {old} to {new}")

@@ -16,9 +16,12 @@ from citetool.cli.app import environment, out, say
 from citetool.errors import ExitCode, UsageError
 
 
-def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None) -> None:
+def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None,
+                   also_failed: int = 0) -> None:
     """Keys (or JSON objects) on stdout, failures and a summary on stderr
-    (``summary`` instead of the usual one, always printed); exit 3 if any failed."""
+    (``summary`` instead of the usual one, always printed); exit 3 if any failed.
+    ``also_failed``: items that failed before they became outcomes (entries an
+    import skipped), counted in the summary."""
     for outcome in outcomes:
         if as_json:
             out(json.dumps(outcome.as_dict(), ensure_ascii=False))
@@ -30,7 +33,7 @@ def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | 
             say(f"error: {outcome.error}")
         elif outcome.changed:
             say(f"{outcome.key}: changed {', '.join(outcome.changed)}")
-    failed = sum(not o.ok for o in outcomes)
+    failed = sum(not o.ok for o in outcomes) + also_failed
     counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "updated", "present")}
     if summary is not None:
         say(summary)
@@ -92,9 +95,20 @@ def single_spaced(cell: str) -> str:
     return " ".join(cell.split())
 
 
-def print_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """A table on a terminal, tab-separated lines (no header) when piped."""
+def first_author(rec) -> str:
+    """The first author's (else editor's) family name, "et al." when there are more."""
+    names = authors_short(rec).split("; ")
+    return names[0] + (" et al." if len(names) > 1 else "")
+
+
+def print_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]], one_line: bool = False) -> None:
+    """A table on a terminal, tab-separated lines (no header) when piped.
+    ``one_line``: each row on one line of the terminal (see :func:`one_line_rows`)."""
     env = environment()
+    if env.stdout_isatty and one_line:
+        for line in one_line_rows(headers, rows, env.width):
+            out(line)
+        return
     if env.stdout_isatty:
         from rich.console import Console
         from rich.table import Table
@@ -110,6 +124,35 @@ def print_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         return
     if rows:  # one write: writing 10,000 lines one by one took a third of the command
         out("\n".join([tsv_line(row) for row in rows]))
+
+
+def one_line_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]], width: int,
+                  widest: int = 24) -> list[str]:
+    """Lines of aligned columns, a header first, each row on one line of ``width``
+    terminal cells: the first column (the key) whole, the middle ones at most
+    ``widest`` cells (the one before the last down to 12 on a narrow terminal),
+    the last (a title) cut to what is left (10 cells at least), with an ellipsis."""
+    from rich.cells import cell_len, set_cell_size
+
+    from citetool.record import strip_controls
+
+    rows = [tuple(single_spaced(strip_controls(cell, keep="")) for cell in row) for row in rows]
+
+    def cut(cell: str, cells: int) -> str:
+        return cell if cell_len(cell) <= cells else set_cell_size(cell, max(cells - 1, 0)) + "…"
+
+    sizes = [max([cell_len(headers[n])] + [cell_len(row[n]) for row in rows]) for n in range(len(headers) - 1)]
+    sizes[1:] = [min(size, widest) for size in sizes[1:]]
+    left = width - sum(sizes) - 2 * len(sizes)
+    if left < 20 and sizes[-1] > 12:  # a narrow terminal: the authors give way first, to 12 cells
+        give = min(20 - left, sizes[-1] - 12)
+        sizes[-1], left = sizes[-1] - give, left + give
+    left = max(left, 10)
+    lines = []
+    for row in [headers, *rows]:
+        cells = [set_cell_size(cut(cell, size), size) for cell, size in zip(row, sizes, strict=False)]
+        lines.append("  ".join([*cells, cut(row[-1], left)]).rstrip())
+    return lines
 
 
 def tsv_line(row: tuple[str, ...]) -> str:

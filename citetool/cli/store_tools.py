@@ -42,8 +42,9 @@ def git_setup(
     """Let git merge the store with citetool's merge driver (no conflict markers).
 
     Registers the driver (merge.citetool.*) in git's config and adds the store
-    (--store, $CITETOOL_STORE or ./citetool.json) to the work tree's
-    .gitattributes with merge=citetool. Safe to run again.
+    (--store, $CITETOOL_STORE, citetool.toml or ./citetool.json) to the work
+    tree's .gitattributes with merge=citetool, and its lock file to .gitignore.
+    Safe to run again.
     Example: citetool --store refs/citetool.json git-setup
     """
     from citetool.gitmerge import git_setup as setup

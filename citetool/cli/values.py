@@ -8,6 +8,7 @@ from pathlib import Path
 
 from citetool.cli.app import environment
 from citetool.errors import UsageError
+from citetool.identifiers.pasted import dois_in_line
 
 
 def id_lines(text: str) -> list[str]:
@@ -18,7 +19,12 @@ def id_lines(text: str) -> list[str]:
 
 
 def read_ids(ids: list[str], from_file: Path | None) -> list[str]:
-    """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``."""
+    """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``;
+    a line holding several DOIs (and nothing else) gives each."""
+    return [one for line in _lines(ids, from_file) for one in dois_in_line(line) or [line]]
+
+
+def _lines(ids: list[str], from_file: Path | None) -> list[str]:
     env = environment()
     out: list[str] = []
     for item in ids:
@@ -34,14 +40,40 @@ def read_ids(ids: list[str], from_file: Path | None) -> list[str]:
     return out
 
 
+# BibTeX/biblatex field names people type -> the CSL variable that holds them.
+# (``number`` is left out: an article's issue, a report's number; CSL has both.)
+BIBTEX_FIELDS = {
+    "journal": "container-title", "journaltitle": "container-title", "booktitle": "container-title",
+    "keywords": "keyword", "year": "issued", "date": "issued", "pages": "page", "address": "publisher-place",
+    "location": "publisher-place", "school": "publisher", "institution": "publisher", "series": "collection-title",
+    "urldate": "accessed", "doi": "DOI", "url": "URL", "isbn": "ISBN", "issn": "ISSN", "pmid": "PMID",
+    "pmcid": "PMCID", "shorttitle": "title-short", "langid": "language",
+}
+
+
+def csl_field(name: str) -> str:
+    """The CSL variable for a field name typed by the user: itself, or the CSL
+    name of a BibTeX field (``journal`` -> ``container-title``), said on stderr."""
+    from citetool.record import ITEM_VARIABLES
+
+    csl = BIBTEX_FIELDS.get(name.lower()) if name not in ITEM_VARIABLES else None
+    if csl is None:
+        return name
+    from citetool.cli.app import say
+
+    say(f"{name} is BibTeX's name: setting CSL's {csl}")
+    return csl
+
+
 def set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
-    """``--set FIELD=VALUE`` options as (field, value) pairs."""
+    """``--set FIELD=VALUE`` options as (field, value) pairs; BibTeX field names
+    become CSL's (:data:`BIBTEX_FIELDS`)."""
     pairs = []
     for item in items or []:
         name, eq, text = item.partition("=")
         if not eq:
             raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
-        pairs.append((name.strip(), text))
+        pairs.append((csl_field(name.strip()), text))
     return pairs
 
 
@@ -52,7 +84,7 @@ def field_value(name: str, text: str):
     try:
         return parse_field_value(name, text)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{exc}; BibTeX's names are read too: {', '.join(BIBTEX_FIELDS)}") from None
 
 
 def manual_record(csl_type, title, authors, editors, year, sets) -> dict:
@@ -64,7 +96,18 @@ def manual_record(csl_type, title, authors, editors, year, sets) -> dict:
             if text is not None and str(text).strip()}
 
 
-def selection_filters(types, year_spec, search, flagged: bool = False):
+def selection_filters(types, year_spec, search, flagged: bool = False, tags=None):
     from citetool.library import Filters
 
-    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged)
+    return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged, tags=list(tags or []))
+
+
+def say_nothing_matched(keys, filters) -> None:
+    """An empty selection is said on stderr (the output stays empty, exit 0):
+    a filter that matches nothing must not pass for an empty library."""
+    from citetool.cli.app import say
+    from citetool.library import Filters
+
+    if filters != Filters():
+        say("no reference matches the filters (--type, --year, --search, --tag, --flagged)"
+            + (" among the keys named" if keys else ""))

@@ -17,14 +17,14 @@ from citetool.cli.options import (
     OutputOption,
     SearchOption,
     StyleOption,
+    TagOption,
     TypeOption,
     UnicodeOption,
     YearOption,
-    check_format,
-    check_style,
+    format_and_style,
 )
 from citetool.cli.output import progress_bar, write_output
-from citetool.cli.values import selection_filters
+from citetool.cli.values import say_nothing_matched, selection_filters
 from citetool.errors import ExitCode
 
 
@@ -32,24 +32,26 @@ from citetool.errors import ExitCode
 @handle_errors
 def export(
     keys: Annotated[list[str] | None, typer.Argument(help="Keys to export (default: all).", show_default=False)] = None,
-    fmt: FormatOption = "bibtex",
+    fmt: FormatOption = None,
     output: OutputOption = None,
     style: StyleOption = None,
     unicode: UnicodeOption = False,
     types: TypeOption = None,
     year_spec: YearOption = None,
     search: SearchOption = None,
+    tags: TagOption = None,
 ) -> None:
     """Export references (sorted by key) in one format.
 
     Example: citetool export --format ris --output refs.ris
     """
-    check_format(fmt)
-    check_style(style)
-    filters = selection_filters(types, year_spec, search)  # a bad option first, before the store is read
+    fmt, style = format_and_style(fmt, style)
+    filters = selection_filters(types, year_spec, search, tags=tags)  # a bad option first, before the store is read
     library = open_stored_library()
     with progress_bar(what="formatting") as progress:
         exported = library.export(fmt, keys, filters, style, unicode=unicode, progress=progress)
+    if not exported.records:
+        say_nothing_matched(keys, filters)
     for warning in exported.warnings:
         say(f"warning: {warning}")
     write_output(exported.text, output)
@@ -59,12 +61,13 @@ def export(
 @handle_errors
 def bib(
     papers: Annotated[list[Path], typer.Argument(help="Manuscripts: LaTeX (.tex, following \\input/\\include), .aux, or pandoc Markdown (.md, .qmd, .Rmd).")],
-    fmt: FormatOption = "bibtex",
+    fmt: FormatOption = None,
     output: OutputOption = None,
     style: StyleOption = None,
     unicode: UnicodeOption = False,
     keys_only: Annotated[bool, typer.Option("--keys", help="Print the cited keys, one a line, and exit.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Write no bibliography: exit 0 if every citation resolves, else 3.")] = False,
+    check: Annotated[bool, typer.Option("--check", help=(
+        "Write no bibliography: exit 0 if every citation resolves and none is retracted or of concern, else 3."))] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Make no request: identifier keys from the store and the cache only.")] = False,
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write the bibliography even if some keys are unknown.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON report (keys, resolved, added, missing) on stdout, not the bibliography.")] = False,
@@ -84,8 +87,7 @@ def bib(
     from citetool.bibliography import identifier_of
     from citetool.manuscript import cited_keys
 
-    check_format(fmt)
-    check_style(style)
+    fmt, style = format_and_style(fmt, style)
     keys: list[str] = []
     for paper in papers:
         scan = cited_keys(paper)
@@ -102,8 +104,9 @@ def bib(
     with progress_bar(lookups) as progress:
         result = open_library().bib(keys, fmt=fmt, style=style, unicode=unicode, offline=offline,
                                     render=not check and not (as_json and output is None), progress=progress)
-    for warning in result.warnings:
-        say(f"warning: {warning}")
+    retracted = result.retracted
+    for warning in result.warnings:  # with --check, a retracted citation is a reason to fail (a CI run)
+        say(f"error: {warning}" if check and warning in retracted else f"warning: {warning}")
     missing = result.missing
     for citation in missing:
         say(f"{'warning' if allow_missing else 'error'}: {citation.message()}")
@@ -113,6 +116,7 @@ def bib(
         out(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     resolved = len(result.citations) - len(missing)
     say(f"{resolved} of {len(result.citations)} cited references resolved"
-        + (f", {len(missing)} missing" if missing else ""))
-    if missing and not allow_missing:
+        + (f", {len(missing)} missing" if missing else "")
+        + (f", {len(retracted)} retracted or of concern" if check and retracted else ""))
+    if (missing and not allow_missing) or (check and retracted):
         raise typer.Exit(int(ExitCode.IDENTIFIERS_FAILED))

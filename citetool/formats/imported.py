@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from citetool.record import Record
@@ -23,3 +24,13 @@ def unreadable(where: str, exc: BaseException, what: str = "an entry") -> str:
     if len(reason) > 200:
         reason = reason[:197] + "..."
     return f"{where}: skipped {what} that cannot be read ({reason})"
+
+
+_SKIPPED = re.compile(r"\bskipped\b")
+
+
+def skipped_entries(problems: list[str]) -> int:
+    """How many of an import's problems are entries left out (every reader says
+    "skipped" of those, and only of those: a value left out of an imported entry
+    is not a failed entry)."""
+    return sum(bool(_SKIPPED.search(problem)) for problem in problems)

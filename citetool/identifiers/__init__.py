@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from citetool.errors import IdentifierError
+from citetool.identifiers.pasted import doi_in_publisher_url, without_query
 from citetool.identifiers.repec import Handle, NotAHandle, handle_from_url, looks_like_handle, parse_handle
 
 # A DOI: "10." + registrant code (dotted subdivisions allowed) + "/" + suffix without spaces.
 _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 _DOI_PREFIXES = re.compile(
-    r"^(?:doi\s*:\s*|info:doi/|urn:doi:|https?://(?:dx\.|www\.)?doi\.org/|(?:dx\.)?doi\.org/)",
+    r"^(?:doi(?:\s*:\s*|\s+)|info:doi/|urn:doi:|https?://(?:dx\.|www\.)?doi\.org/|(?:dx\.)?doi\.org/)",
     re.IGNORECASE,
 )
 _TRAILING_DEBRIS = ".,;:"
@@ -65,6 +66,8 @@ def normalise_doi(text: str) -> str | None:
     """The DOI in ``text`` (any common spelling), or None. Case is kept: compare
     with ``.lower()``; Crossref itself answers with lower-case DOIs."""
     candidate = _strip_debris(text)
+    if re.match(r"^https?://(?:dx\.|www\.)?doi\.org/", candidate, re.IGNORECASE):
+        candidate = without_query(candidate)  # ?utm_source=x: a tracking tail, not the DOI
     candidate = _DOI_PREFIXES.sub("", candidate, count=1).strip()
     if "%" in candidate:
         candidate = unquote(candidate)
@@ -173,6 +176,9 @@ def parse_identifier(text: str) -> Identifier:
             raise IdentifierError(f"{exc} (in the URL {shown!r})") from None
         if handle is not None:
             return Identifier("repec", handle.text, raw, handle)
+        doi = doi_in_publisher_url(url)  # tandfonline.com/doi/full/10.…: the DOI, not the page
+        if doi is not None:
+            return Identifier("doi", doi, raw)
     doi = normalise_doi(text)
     if doi is not None:
         return Identifier("doi", doi, raw)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.identifiers import doi_url
-from citetool.record import Record
+from citetool.record import META, Record
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "crossref"
@@ -139,6 +139,7 @@ _TEXTS_FIELDS = ("title", "subtitle", "short-title", "container-title", "short-c
 _PEOPLE_FIELDS = ("author", "editor", "translator")
 _PERSON_PARTS = ("given", "family", "name", "suffix", "ORCID")
 _UPDATE_FIELDS = ("updated-by", "update-to")
+NEWS = "crossref-news"  # a found record's META part: the answer's news, for citetool.ingest (never stored)
 
 
 def _is_text(value: Any) -> bool:
@@ -537,7 +538,14 @@ class CrossrefSource:
         self.client = CrossrefClient(settings, Cache(settings.cache_path(), "crossref", age), http)
 
     def found(self, message: dict, asked: str):
-        return [(SOURCE, asked, work_to_record(message))]
+        """The work as a record; what Crossref's answer says happened to the work
+        (``updated-by``: a retraction...) rides along, as the answer has it, under
+        ``citetool.crossref-news`` (the placer reads it; it is never stored)."""
+        record = work_to_record(message)
+        if message.get("updated-by"):
+            record.setdefault(META, {})[NEWS] = {name: message[name] for name in ("DOI", *_UPDATE_FIELDS, "relation")
+                                                 if name in message}
+        return [(SOURCE, asked, record)]
 
     def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
         dois = {i.value: i for i in idents if i.kind == "doi"}

@@ -238,7 +238,7 @@ class Http:
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol) as exc:
             raise SourceUnavailable(f"cannot ask {service} for {what}: {exc}") from None
         except httpx2.HTTPError as exc:
-            raise SourceUnavailable(f"cannot reach {service} for {what}: {type(exc).__name__}") from None
+            raise SourceUnavailable(f"cannot reach {service} for {what}: {what_went_wrong(exc)}") from None
 
     def _check_redirect(self, origin, target, service: str, what: str) -> None:
         if target.scheme not in ("http", "https"):
@@ -341,3 +341,29 @@ def decode_page(body: bytes, content_type: str = "") -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("cp1252", errors="replace")
+
+
+def what_went_wrong(exc: Exception) -> str:
+    """A network failure in words, not an exception's name (``ConnectError``)."""
+    import httpx2
+
+    said = str(exc).lower()
+    if isinstance(exc, httpx2.ConnectError):
+        if any(word in said for word in ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")):
+            return "its name could not be looked up (no network, or a mistyped address?)"
+        if "refused" in said:
+            return "the connection was refused (nothing listens at that address)"
+        if "ssl" in said or "certificate" in said:
+            return "the secure connection could not be set up (a certificate problem?)"
+        return "no connection could be made"
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return "the server closed the connection before answering in full"
+    if isinstance(exc, httpx2.ReadError):
+        return "the connection broke while the answer was read"
+    if isinstance(exc, httpx2.WriteError):
+        return "the connection broke while the request was sent"
+    if isinstance(exc, httpx2.ProxyError):
+        return "the proxy refused the request"
+    if isinstance(exc, httpx2.DecodingError):
+        return "the answer could not be decoded (a broken compression?)"
+    return "the request failed on the way"
