@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from citetool.errors import KeyNotInStore
 from citetool.library import Library
 from citetool.manuscript import ALL
-from citetool.record import Record
+from citetool.record import META, Record
 
 # Keys that name an identifier, as Manubot writes them (prefix case ignored).
 _IDENTIFIER_KEY = re.compile(r"^(doi|isbn|repec|arxiv|url|https?):", re.IGNORECASE)
@@ -156,6 +156,13 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
     return citations
 
 
+def _as_cited(rec: Record, key: str, other_keys: list[str]) -> Record:
+    """``rec`` under the key it is cited by; its other keys are only the ones also cited."""
+    meta = dict(rec.get(META) or {})
+    meta["aliases"] = other_keys
+    return dict(rec, id=key, **{META: meta})
+
+
 def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str | None = None,
           unicode: bool = False, offline: bool = False, look_up: bool = True, render: bool = True,
           progress: Callable[[int, int], None] | None = None) -> Bibliography:
@@ -167,6 +174,7 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
         if why:
             citation.status, citation.error = "failed", why
     records, notes, seen = [], [], {}
+    by_work: dict[str, list[str]] = {}  # stored key -> the keys it is cited by
     for c in citations:
         if not c.resolved:
             continue
@@ -175,6 +183,18 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
                          f"key (and complains of a case mismatch); {seen[c.key.lower()]} is written")
             continue
         seen[c.key.lower()] = c.key
-        records.append(dict(library.records[c.stored], id=c.key))
+        by_work.setdefault(c.stored, []).append(c.key)
+    written = {}
+    for c in citations:
+        keys = by_work.get(c.stored or "", [])
+        if c.key not in keys or c.stored in written:
+            continue
+        if fmt == "biblatex" or len(keys) == 1:  # biblatex: one entry, its other cited keys in ``ids``
+            written[c.stored] = [_as_cited(library.records[c.stored], c.key, keys[1:])]
+        else:
+            notes.append(f"{', '.join(keys)} are one work ({c.stored}): cited under {len(keys)} keys, "
+                         "it is printed that many times (cite one key, or use biblatex)")
+            written[c.stored] = [_as_cited(library.records[c.stored], key, []) for key in keys]
+        records += written[c.stored]
     text = library.render(fmt, records, style=style, unicode=unicode) if render else None
     return Bibliography(citations, records, text, notes)

@@ -101,3 +101,16 @@ _VALID_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+-]*$")
 def is_valid_key(key: str) -> bool:
     """Keys safe for BibTeX, biblatex, pandoc and file names."""
     return bool(_VALID_KEY.match(key)) and len(key) <= 100
+
+
+# What a citation key cannot hold, for BibTeX, biber or LaTeX's \cite: a space
+# (BibTeX ends the key there), the characters of BibTeX's syntax and LaTeX's
+# specials; and control characters. Everything else (/ ' : + . - and letters of
+# any script) is a key some .bib file uses and some paper cites.
+_UNCITABLE = re.compile(r'[\s,{}%#\\~"\x00-\x1f\x7f-\x9f]')
+
+
+def is_citable_key(key: str) -> bool:
+    """A key a .bib file may hold and a paper cite: kept as it is by ``import``
+    (``10.1257/aer.20161492``, ``d'Aspremont-2004``, ``Smith:2001:Book/Part``, ``Müller2001``)."""
+    return bool(key) and _UNCITABLE.search(key) is None and len(key) <= 200

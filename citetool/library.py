@@ -96,13 +96,16 @@ class Library:
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
         """The stored key equal to ``key`` ignoring case, else the reference having it among its
-        aliases (its other keys, e.g. from a git merge); KeyNotInStore if none."""
+        aliases (its other keys: from a git merge, an import), else the reference whose DOI
+        ``key`` is; KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
         lowered = key.lower()
         found = next((k for k in records if k.lower() == lowered), None) or next(
             (k for k, r in records.items() if lowered in (a.lower() for a in self.aliases(r))), None)
+        if found is None and lowered.startswith("10."):  # \cite{10.1257/aer.20161492}: the work with that DOI
+            found = self._index_of(records).get("doi:" + lowered)
         if found is None:
             raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
         return found

@@ -31,6 +31,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
+from citetool.formats.bibtex_kept import merge_kept
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record
 from citetool.record import year as year_of
@@ -239,6 +240,34 @@ def find_match(index: dict[str, str], record: Record, records: dict[str, Record]
     return None
 
 
+def _family_names(record: Record) -> set[str]:
+    people = record.get("author") or record.get("editor") or []
+    return {fold_ascii(p.get("family") or p.get("literal") or "") for p in people if isinstance(p, dict)} - {""}
+
+
+def clearly_another_work(a: Record, b: Record) -> bool:
+    """Two records that share an identifier but agree on nothing else: their
+    titles differ (neither holds the other), their years are more than one apart,
+    and no author's family name is in both. A DOI copied onto the wrong entry
+    (Squire 2009 given Murdock 1960's DOI) is not a reason to merge them."""
+    title_a, title_b = fold_ascii(a.get("title") or ""), fold_ascii(b.get("title") or "")
+    year_a, year_b = year_of(a), year_of(b)
+    families_a, families_b = _family_names(a), _family_names(b)
+    if not (title_a and title_b and year_a and year_b and families_a and families_b):
+        return False
+    return (title_a not in title_b and title_b not in title_a and abs(year_a - year_b) > 1
+            and not families_a & families_b)
+
+
+def shared_identifier(a: Record, b: Record) -> str:
+    """The first strong identifier ``a`` and ``b`` share, as "DOI 10.1/x" (for messages)."""
+    for ident in _strong_keys(a):
+        if ident in _strong_keys(b):
+            kind, _, value = ident.partition(":")
+            return f"{kind.upper() if kind != 'repec' else 'RePEc handle'} {value}"
+    return "an identifier"
+
+
 # --- merging --------------------------------------------------------------------
 
 def rank(source: str | None) -> int:
@@ -261,6 +290,7 @@ def new_reference(incoming: Record, source: str, asked: str, when: str | None = 
     if ids:
         info["ids"] = dict(ids)
     rec[META] = info
+    merge_kept(rec, incoming)  # an imported entry as written
     return rec
 
 
@@ -477,10 +507,13 @@ def says_less(value, current, field: str) -> bool:
 def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None) -> list[str]:
     """Merge an entry from the user's own file (``origin``, e.g. "refs.bib").
 
-    Fields the store lacks are filled with provenance ``import``; a value that
-    genuinely differs from the stored one is a hand fix and becomes the user's
-    (the source's value stays visible as a conflict); a value that only says
-    less (a year for a full date, "A." for "Alessandro") changes nothing.
+    An imported file is a source like the others, ranked below every metadata
+    source: fields the store lacks are filled with provenance ``import``; a value
+    that differs from a source's (or the user's) replaces nothing and stays
+    visible as a conflict ("import says: …"); a value that only says less (a
+    year for a full date, "A." for "Alessandro", three authors "and others" for
+    six) changes nothing; an abbreviated journal name becomes the short title.
+    The entry as written is kept too (:mod:`citetool.formats.bibtex_kept`).
     """
     when = when or now_iso()
     info, provenance, offers = _offered(existing, incoming)
@@ -503,8 +536,8 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
             existing[field] = _copied(value)
             changed.append(field)
         else:
-            set_user_field(existing, field, value, when)
-            changed.append(field)
+            _set_conflict(info, field, IMPORT, value)  # a fuller or stronger value stays
     _merge_ids(existing, incoming)
+    merge_kept(existing, incoming)
     info.setdefault("sources", {})[IMPORT] = {"id": origin, "fetched": when}
     return changed

@@ -1,0 +1,148 @@
+"""The BibTeX and biblatex exports give an imported entry back as it was written
+(kept by :mod:`citetool.formats.bibtex_kept`) wherever the stored reference
+still says what the entry said: the user's braces, ``journal = \\mnras``,
+``and others``, ``year = {forthcoming}``, their DOI's case, ``\\_`` in a URL,
+``$…$`` in a title, and every field no CSL variable holds (``file``, ``groups``,
+``adsurl``, a field of their own) come out unchanged, so their paper compiles to
+the same bibliography. A value a source has since mended (Crossref's six
+authors for the file's three) is written from the store instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from citetool.formats.bibtex_kept import MAPPED, POINTERS, READ_FROM, kept_entry, unwrapped
+from citetool.keys import is_citable_key
+from citetool.record import META, Record, aliases, clean_record
+
+# The fields the writer (bibtex.choose_entry) gives each CSL variable, which an
+# entry's own fields replace while the variable is as read. Variables not here
+# are always written by the writer when changed, by the entry when not.
+WRITTEN_AS: dict[str, tuple[str, ...]] = {
+    "author": ("author",), "editor": ("editor",), "translator": ("translator",),
+    "title": ("title", "issuetitle"), "container-title": ("journal", "journaltitle", "booktitle", "howpublished"),
+    "issued": ("year", "month", "date"), "page": ("pages",), "volume": ("volume",), "DOI": ("doi",),
+    "URL": ("url",), "publisher": ("publisher", "institution", "school", "organization"),
+    "publisher-place": ("address", "location"), "issue": ("number", "issue"), "note": ("note",),
+    "ISSN": ("issn",), "ISBN": ("isbn",), "abstract": ("abstract",), "keyword": ("keywords",),
+    "edition": ("edition",), "collection-title": ("series",), "accessed": ("urldate",),
+}
+
+
+def as_read(kept: dict) -> Record:
+    """The CSL record import made of the entry as written (what the store held
+    before any source or edit changed it)."""
+    from citetool.formats.bibtex_reader import entry_to_record  # the reader is needed only for imported entries
+
+    fields = {name: unwrapped(value) for name, value in kept["fields"].items() if isinstance(value, str)}
+    return clean_record(entry_to_record(str(kept.get("type") or "misc"), fields))
+
+
+def _unchanged(rec: Record, read: Record) -> set[str]:
+    """The variables whose stored value is still the one read from the entry."""
+    return {var for var, value in read.items() if var != "type" and rec.get(var) == value}
+
+
+def _citable_aliases(rec: Record) -> list[str]:
+    return [a for a in aliases(rec) if is_citable_key(a) and a != rec.get("id")]
+
+
+def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple[str, dict]:
+    """``(etype, fields)`` as the writer chose them, with the imported entry's own
+    fields (kind ``"raw"``: written as they are) wherever the record still says
+    what they said, and biblatex's ``ids`` for the reference's other keys."""
+    kept = kept_entry(rec)
+    if kept is not None:
+        raw = {name: value for name, value in kept["fields"].items()
+               if isinstance(name, str) and isinstance(value, str) and name not in POINTERS}
+        read = as_read(kept)
+        same = _unchanged(rec, read)
+        stored = {var for var in rec if var not in ("id", META, "type")}
+        if stored <= same and rec.get("type") == read.get("type"):
+            # nothing changed since import: the entry as written, whole
+            etype, fields = str(kept.get("type") or etype), {name: ("raw", value) for name, value in raw.items()}
+        else:
+            fields = dict(fields)
+            for var in same & WRITTEN_AS.keys():
+                own = [name for name in READ_FROM.get(var, ()) if name in raw]
+                if own:
+                    for name in WRITTEN_AS[var]:
+                        fields.pop(name, None)
+                    fields.update({name: ("raw", raw[name]) for name in own})
+            fields.update({name: ("raw", value) for name, value in raw.items() if name not in MAPPED})
+            if rec.get("type") == read.get("type"):
+                etype = str(kept.get("type") or etype)
+    if biblatex:
+        others = _citable_aliases(rec)
+        if others:
+            fields = dict(fields)
+            fields["ids"] = ("raw", "{" + ", ".join(others) + "}")
+    return etype, fields
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def alias_entries(rec: Record, entry: str) -> list[str]:
+    """BibTeX has no ``ids``: the reference's other keys, each as a copy of
+    ``entry`` (the rendered entry) under that key, so that ``\\cite{alias}``
+    resolves in a full export. (Citing two keys of one work prints it twice;
+    ``citetool bib`` writes each cited key once and warns.)"""
+    head = "@" + entry[1:entry.index("{") + 1] + rec["id"] + ","
+    if not entry.startswith(head):
+        return []
+    body = entry[len(head):]
+    return [entry[:entry.index("{") + 1] + alias + "," + body for alias in _citable_aliases(rec)]
+
+
+def nocase_title(rec: Record) -> str | None:
+    """The stored title with each word the imported entry braced (``{Kyoto}``,
+    or the whole title ``{{…}}``) as ``<span class="nocase">…</span>``, CSL-JSON's
+    case protection (pandoc and citeproc-js honour it); None when the title is no
+    longer the one read, or had no such braces."""
+    kept = kept_entry(rec)
+    title = rec.get("title")
+    if kept is None or not isinstance(title, str) or not isinstance(kept["fields"].get("title"), str):
+        return None
+    raw = unwrapped(kept["fields"]["title"])
+    if "{" not in raw or kept["fields"].get("subtitle"):
+        return None
+    from citetool.formats.bibtex_reader import decode_latex  # the reader is needed only for imported entries
+
+    pieces, plain, depth, start, done = [], [], 0, 0, 0
+    for m in re.finditer(r"\\.|[{}]", raw):
+        mark = m.group()
+        if mark == "{":
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        elif mark == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 0:
+                inside = raw[start + 1:m.start()]
+                before = decode_latex(raw[done:start]) if raw[done:start].strip() else raw[done:start]
+                pieces.append(_html(before))
+                plain.append(before)
+                if inside.startswith("\\"):  # {\'e}, {\em x}: an accent or a command, not a protection
+                    text = decode_latex("{" + inside + "}")
+                    pieces.append(_html(text))
+                else:
+                    text = decode_latex(inside)
+                    pieces.append('<span class="nocase">' + _html(text) + "</span>")
+                plain.append(text)
+                done = m.end()
+    if depth or done == 0:
+        return None
+    rest = raw[done:]
+    pieces.append(_html(decode_latex(rest) if rest.strip() else rest))
+    plain.append(decode_latex(rest) if rest.strip() else rest)
+    if " ".join("".join(plain).split()) != title:
+        return None
+    return " ".join("".join(pieces).split())
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
