@@ -291,8 +291,9 @@ class Library:
         from citetool.record import record_problem
 
         entries, problems = [], []
+        macros: dict[str, str] = {}  # @string macros: a .bib file may use those of a file before it
         for name, text in files:
-            found, trouble = read(name, text)
+            found, trouble = read(name, text, macros)
             problems += trouble
             entry_word = "entry " if sniff(name, text) == "csl-json" else ""  # JSON: the item's number, not a line
             for e in found:  # the one shape check, as for a source's record: a wrong type is never stored

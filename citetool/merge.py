@@ -31,7 +31,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from citetool.formats.bibtex_kept import merge_kept
+from citetool.formats.bibtex_kept import merge_kept, same_entry
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record
 from citetool.record import year as year_of
@@ -518,6 +518,7 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
     when = when or now_iso()
     info, provenance, offers = _offered(existing, incoming)
     changed: list[str] = []
+    again = same_entry(existing, incoming)  # the entry read before, read again: its new values count
     for field, value, current, owner in offers:
         if current in EMPTY and owner != USER:
             existing[field] = _copied(value)
@@ -532,11 +533,11 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
                 existing["container-title-short"] = value
                 provenance["container-title-short"] = IMPORT
                 changed.append("container-title-short")
-        elif owner == IMPORT:
+        elif owner == IMPORT and again:
             existing[field] = _copied(value)
             changed.append(field)
         else:
-            _set_conflict(info, field, IMPORT, value)  # a fuller or stronger value stays
+            _set_conflict(info, field, IMPORT, value)  # a fuller or stronger value, or the first entry's, stays
     _merge_ids(existing, incoming)
     merge_kept(existing, incoming)
     info.setdefault("sources", {})[IMPORT] = {"id": origin, "fetched": when}

@@ -26,7 +26,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from citetool.formats.bibtex_written_back import alias_entries, written_back
+from citetool.formats.bibtex_written_back import alias_records, written_back
 from citetool.identifiers import doi_url, isbn13
 from citetool.record import (
     META,
@@ -989,8 +989,8 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
             lines.append(f"  {name} = {_value(kind, value, mode)},")
     lines.append("}\n")
     entry = "\n".join(lines)
-    if not biblatex and meta and meta.get("aliases"):
-        entry = "\n".join([entry, *alias_entries(rec, entry)])
+    if not biblatex and meta and meta.get("aliases"):  # BibTeX has no ids: an entry under each other key
+        entry = "\n".join([entry, *(render_entry(other, biblatex, unicode) for other in alias_records(rec))])
     return entry
 
 

@@ -61,7 +61,7 @@ def keep_as_written(rec: Record, entry, origin: str, parent=None) -> None:
                 fields[name] = value
     if not fields:
         return
-    kept: dict = {"type": entry.entry_type, "file": origin, "fields": fields}
+    kept: dict = {"type": entry.entry_type, "key": entry.key, "file": origin, "fields": fields}
     if entry.repeated:
         repeated: dict[str, list[str]] = {}
         for name, value in entry.repeated:
@@ -86,21 +86,33 @@ def unmapped_fields(rec: Record) -> dict[str, str]:
     return {name: value for name, value in kept["fields"].items() if name not in MAPPED}
 
 
-def merge_kept(existing: Record, incoming: Record) -> list[str]:
-    """Bring ``incoming``'s entry as written into ``existing``: whole if it has
-    none, else only the fields it lacks. Returns the fields added."""
+def same_entry(existing: Record, incoming: Record) -> bool:
+    """Whether ``incoming`` is the entry ``existing`` was imported from, read again
+    (the same key; or ``existing`` came from no entry), not another entry of the same work."""
+    old, new = kept_entry(existing), kept_entry(incoming)
+    if old is None or new is None:
+        return True
+    return str(old.get("key") or "").lower() == str(new.get("key") or "").lower()
+
+
+def merge_kept(existing: Record, incoming: Record) -> None:
+    """Bring ``incoming``'s entry as written into ``existing``: the same entry read
+    again replaces it; another entry of the same work (a second key for it) is
+    kept beside it, under ``others`` by its key, and written back under that key."""
     new = kept_entry(incoming)
     if new is None:
-        return []
+        return
     info = existing.setdefault(META, {})
     old = kept_entry(existing)
-    if old is None:
-        info[KEPT] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in new.items()}
-        return sorted(new["fields"])
-    added = [name for name in new["fields"] if name not in old["fields"]]
-    for name in added:
-        old["fields"][name] = new["fields"][name]
-    return added
+    copy = {k: (dict(v) if isinstance(v, dict) else v) for k, v in new.items() if k != "others"}
+    if old is None or same_entry(existing, incoming):
+        if old is not None and isinstance(old.get("others"), dict):
+            copy["others"] = old["others"]
+        info[KEPT] = copy
+    elif new.get("key"):
+        others = old.setdefault("others", {})
+        if isinstance(others, dict):
+            others.setdefault(str(new["key"]), copy)
 
 
 def unwrapped(raw: str) -> str:

@@ -501,10 +501,11 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
     return rec
 
 
-def _bibtexparser_entry(entry) -> _Entry:
-    """bibtexparser's entry as the splitter gives one (values braced again as its ``raw``)."""
+def _bibtexparser_entry(entry, shift: int = 0) -> _Entry:
+    """bibtexparser's entry as the splitter gives one (values braced again as its ``raw``);
+    ``shift``: lines added before the file's text."""
     fields = [(f.key, f.value) for f in entry.fields]
-    out = _Entry(entry.entry_type.lower(), entry.key, fields, entry.start_line)
+    out = _Entry(entry.entry_type.lower(), entry.key, fields, (entry.start_line or 0) - shift)
     for name, value in fields:
         if isinstance(value, str):
             raw = raw_value(value, value, {}) if value.isdigit() or value.lower() in _MONTH_NAMES else "{" + value + "}"
@@ -530,10 +531,12 @@ def _fields(entry) -> dict:
     return {key.lower(): value for key, value in entry.fields}
 
 
-def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
-    """Entries of a .bib file, and one message per malformed block."""
+def read(text: str, origin: str, macros: dict[str, str] | None = None) -> tuple[list[Imported], list[str]]:
+    """Entries of a .bib file, and one message per malformed block; ``macros``:
+    @string macros of files read before (lower-case name -> value as written),
+    to which this file's are added."""
     problems = []
-    entries = _split(text)
+    entries = _split(text, macros)
     if entries is None:
         import logging
 
@@ -542,18 +545,25 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
         # bibtexparser logs each failed block over several lines; citetool reports
         # them itself, one line each, with the file and line.
         logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-        library = bibtexparser.parse_string(text)
+        # the macros of the files read before, as BibTeX has them when it reads this one
+        prefix = "".join(f"@string{{{name} = {value}}}\n" for name, value in (macros or {}).items())
+        library = bibtexparser.parse_string(prefix + text)
+        shift = prefix.count("\n")  # lines of the prefix, taken off every block's line
+        if macros is not None:
+            macros.update({s.key.lower(): "{" + s.value + "}" for s in library.strings if isinstance(s.value, str)})
         entries = []
         for block in library.failed_blocks:
-            line = (block.start_line or 0) + 1
+            line = (block.start_line or 0) + 1 - shift
             kept = getattr(block, "ignore_error_block", None)
             if type(block).__name__ == "DuplicateFieldKeyBlock" and kept is not None:
-                entries.append(_bibtexparser_entry(kept))  # a field given twice: read as BibTeX reads it
+                entries.append(_bibtexparser_entry(kept, shift))  # a field given twice: read as BibTeX reads it
                 continue
+            if str(getattr(block, "raw", "")).lstrip()[:7].lower() == "@string":
+                continue  # a macro defined again: BibTeX takes the new value too, and warns no one
             error = getattr(block, "error", None)
             reason = " ".join(str(getattr(error, "abort_reason", "") or error or "malformed entry").split())
             problems.append(f"{origin}:{line}: skipped a malformed entry ({reason})")
-        entries += [_bibtexparser_entry(e) for e in library.entries]
+        entries += [_bibtexparser_entry(e, shift) for e in library.entries]
         entries.sort(key=lambda e: e.start_line or 0)
     raw_entries = {e.key.lower(): e for e in entries}
     out = []

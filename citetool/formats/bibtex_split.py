@@ -119,7 +119,7 @@ def _at_line_start(text: str, start: int, end: int) -> bool:
     return False
 
 
-def _split(text: str) -> list[_Entry] | None:
+def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
     """The entries of ``text`` as bibtexparser's ``parse_string`` reads them
     (its default middlewares too: @string references resolved, enclosing braces
     or quotes removed); None when not sure of any part of it."""
@@ -175,7 +175,10 @@ def _split(text: str) -> list[_Entry] | None:
     # duplicate keys are bibtexparser's failed blocks
     if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
         return None
-    macros = {k.lower(): v for k, v in strings}
+    macros = dict(known or {})
+    macros.update({k.lower(): v for k, v in strings})
+    if known is not None:
+        known.update(macros)  # for the files read after this one
     if "" in macros:  # a @string without a name would stand for empty values
         return None
     for entry, i in written:

@@ -53,9 +53,12 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
     fields (kind ``"raw"``: written as they are) wherever the record still says
     what they said, and biblatex's ``ids`` for the reference's other keys."""
     kept = kept_entry(rec)
-    if kept is not None:
-        raw = {name: value for name, value in kept["fields"].items()
-               if isinstance(name, str) and isinstance(value, str) and name not in POINTERS}
+    own = _entry_of_key(kept, rec.get("id"))
+    if own is not None:  # another entry of this work, under the key it is cited by: as it was written
+        fields = {name: ("raw", value) for name, value in _raw_fields(own).items()}
+        etype = str(own.get("type") or etype)
+    elif kept is not None:
+        raw = _raw_fields(kept)
         read = as_read(kept)
         same = _unchanged(rec, read)
         stored = {var for var in rec if var not in ("id", META, "type")}
@@ -81,19 +84,27 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
     return etype, fields
 
 
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+def _raw_fields(kept: dict) -> dict[str, str]:
+    return {name: value for name, value in kept["fields"].items()
+            if isinstance(name, str) and isinstance(value, str) and name not in POINTERS}
 
 
-def alias_entries(rec: Record, entry: str) -> list[str]:
-    """BibTeX has no ``ids``: the reference's other keys, each as a copy of
-    ``entry`` (the rendered entry) under that key, so that ``\\cite{alias}``
-    resolves in a full export. (Citing two keys of one work prints it twice;
-    ``citetool bib`` writes each cited key once and warns.)"""
-    head = "@" + entry[1:entry.index("{") + 1] + rec["id"] + ","
-    if not entry.startswith(head):
-        return []
-    body = entry[len(head):]
-    return [entry[:entry.index("{") + 1] + alias + "," + body for alias in _citable_aliases(rec)]
+def _entry_of_key(kept: dict | None, key) -> dict | None:
+    """The other entry of the work imported under ``key`` (``others``), if any."""
+    others = kept.get("others") if kept is not None else None
+    if not isinstance(others, dict) or not isinstance(key, str):
+        return None
+    own = others.get(key)
+    return own if isinstance(own, dict) and isinstance(own.get("fields"), dict) else None
+
+
+def alias_records(rec: Record) -> list[Record]:
+    """BibTeX has no ``ids``: for a full export, the reference under each of its
+    other keys (written as the entry imported under that key, if one was, else
+    as the reference), so that ``\\cite{alias}`` resolves. (Citing two keys of
+    one work prints it twice; ``citetool bib`` writes each cited key once and warns.)"""
+    meta = dict(rec.get(META) or {}, aliases=[])
+    return [dict(rec, id=alias, **{META: meta}) for alias in _citable_aliases(rec)]
 
 
 def nocase_title(rec: Record) -> str | None:
