@@ -518,7 +518,11 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
     when = when or now_iso()
     info, provenance, offers = _offered(existing, incoming)
     changed: list[str] = []
-    again = same_entry(existing, incoming)  # the entry read before, read again: its new values count
+    if not same_entry(existing, incoming):
+        # another entry of a work imported already (a second key for it): kept as
+        # written beside the first, whose key prints what its entry said
+        merge_kept(existing, incoming)
+        return []
     for field, value, current, owner in offers:
         if current in EMPTY and owner != USER:
             existing[field] = _copied(value)
@@ -533,11 +537,11 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
                 existing["container-title-short"] = value
                 provenance["container-title-short"] = IMPORT
                 changed.append("container-title-short")
-        elif owner == IMPORT and again:
+        elif owner == IMPORT:
             existing[field] = _copied(value)
             changed.append(field)
         else:
-            _set_conflict(info, field, IMPORT, value)  # a fuller or stronger value, or the first entry's, stays
+            _set_conflict(info, field, IMPORT, value)  # a fuller or stronger value stays
     _merge_ids(existing, incoming)
     merge_kept(existing, incoming)
     info.setdefault("sources", {})[IMPORT] = {"id": origin, "fetched": when}

@@ -74,16 +74,10 @@ def run_biber(folder: Path, keys: list[str], bibs: list[str], name: str) -> tupl
     (folder / f"{name}.tex").write_text(tex, encoding="utf-8")
     subprocess.run(["pdflatex", "-interaction=batchmode", "-draftmode", name], cwd=folder,
                    capture_output=True, timeout=300)
-    subprocess.run(["biber", "--quiet", name], cwd=folder, capture_output=True, timeout=300)
+    subprocess.run(["biber", name], cwd=folder, capture_output=True, timeout=300)
     bbl, blg = folder / f"{name}.bbl", folder / f"{name}.blg"
     return (bbl.read_text(encoding="utf-8", errors="replace") if bbl.exists() else "",
             blg.read_text(encoding="utf-8", errors="replace") if blg.exists() else "")
-
-
-def undefined(blg: str, biber: bool) -> set[str]:
-    if biber:
-        return set(re.findall(r"I didn't find a database entry for '([^']*)'", blg))
-    return set(re.findall(r'I didn\'t find a database entry for "([^"]*)"', blg))
 
 
 @dataclass
@@ -96,6 +90,7 @@ class Trip:
     entries: int = 0
     identical: int = 0
     differing: dict[str, tuple[str, str]] = field(default_factory=dict)
+    compiled: bool = False  # the original .bib compiles (biber refuses some that bibtex reads)
     import_stderr: str = ""
     bib_stderr: str = ""
 
@@ -116,8 +111,10 @@ def round_trip(paper: Path, work: Path, biber: bool) -> Trip:
     done = citetool(["import", *[f"{b}.bib" for b in bibs]], store, work)
     trip.import_stderr = done.stderr
     fmt = "biblatex" if biber else "bibtex"
-    done = citetool(["bib", "paper.tex", "--allow-missing", "--offline", "-f", fmt, "-o", "refs-out.bib"]
-                    + (["--unicode"] if biber else []), store, work)
+    # --unicode: the characters as the user's file has them (the default, ASCII with LaTeX
+    # accents, prints the same but its .bbl spells them otherwise)
+    done = citetool(["bib", "paper.tex", "--allow-missing", "--offline", "--unicode", "-f", fmt,
+                     "-o", "refs-out.bib"], store, work)
     trip.bib_stderr = done.stderr
     keys = citetool(["bib", "paper.tex", "--keys"], store, work).stdout.split()
     keys = [k for k in keys if k != "*"]
@@ -125,9 +122,11 @@ def round_trip(paper: Path, work: Path, biber: bool) -> Trip:
     run = run_biber if biber else run_bibtex
     bbl_before, blg_before = run(work, keys, bibs, "before")
     bbl_after, blg_after = run(work, keys, ["refs-out"], "after")
-    trip.undefined_before = undefined(blg_before, biber)
-    trip.undefined_after = undefined(blg_after, biber)
     before, after = bbl_entries(bbl_before, biber), bbl_entries(bbl_after, biber)
+    # undefined: cited, and not in the .bbl (what LaTeX then reports as an undefined citation)
+    trip.undefined_before = set(keys) - set(before)
+    trip.undefined_after = set(keys) - set(after)
+    trip.compiled = bool(before)
     trip.entries = len(before)
     for key, text in before.items():
         if after.get(key) == text:
@@ -135,6 +134,66 @@ def round_trip(paper: Path, work: Path, biber: bool) -> Trip:
         else:
             trip.differing[key] = (text, after.get(key, "<missing>"))
     return trip
+
+
+_ACCENT_OR_BRACE = re.compile(r"[{}\\\s~]+")
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+def normal(name: str, value: str) -> str:
+    """A field's value with only what the issue allows normalised: braces and
+    whitespace, LaTeX accents (decoded by pylatexenc), month macros, page dashes."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    text = value
+    if name == "month" and text.strip().lower()[:3] in _MONTHS:
+        return str(_MONTHS[text.strip().lower()[:3]])
+    if name == "pages":
+        text = re.sub(r"-+|\u2013", "-", text)
+    try:
+        text = LatexNodes2Text(math_mode="verbatim").latex_to_text(text)
+    except Exception:
+        pass
+    return " ".join(_ACCENT_OR_BRACE.sub(" ", text).split())
+
+
+def library_entries(bib_texts: list[str]) -> dict[str, dict[str, str]]:
+    """bibtexparser's reading of the files (read together, as BibTeX reads them): key -> field -> value."""
+    import bibtexparser
+
+    library = bibtexparser.parse_string("\n".join(bib_texts))
+    out: dict[str, dict[str, str]] = {}
+    blocks = list(library.entries) + [b.ignore_error_block for b in library.failed_blocks
+                                      if type(b).__name__ == "DuplicateFieldKeyBlock"]
+    for entry in blocks:
+        fields: dict[str, str] = {}
+        for f in entry.fields:
+            fields.setdefault(f.key.lower(), str(f.value))
+        out.setdefault(entry.key, fields)
+    return out
+
+
+def library_trip(paper: Path, work: Path) -> tuple[int, int, int, list[str]]:
+    """(entries, fields, fields kept, what was lost) of importing ``paper``'s .bib
+    files and exporting the whole library as BibTeX, both read by bibtexparser."""
+    work.mkdir(parents=True, exist_ok=True)
+    bibs = sorted(paper.glob("*.bib"))
+    store = work / "store.json"
+    citetool(["import", *map(str, bibs)], store, work)
+    citetool(["export", "-f", "bibtex", "--unicode", "-o", "all.bib"], store, work)
+    original = library_entries([b.read_text(encoding="utf-8") for b in bibs])
+    exported = library_entries([(work / "all.bib").read_text(encoding="utf-8")])
+    fields = kept = 0
+    lost = []
+    for key, entry in original.items():
+        back = exported.get(key)
+        for name, value in entry.items():
+            fields += 1
+            if back is not None and name in back and normal(name, back[name]) == normal(name, value):
+                kept += 1
+            else:
+                lost.append(f"{key}.{name}: {value[:60]!r} -> {(back or {}).get(name, '<missing>')[:60]!r}")
+    return len(original), fields, kept, lost
 
 
 if __name__ == "__main__":
@@ -154,3 +213,5 @@ if __name__ == "__main__":
                     print("  import:", trip.import_stderr[:3000])
                     print("  bib:", trip.bib_stderr[:1000])
                     print("  undefined after:", sorted(trip.undefined_after - trip.undefined_before))
+            entries, fields, kept, lost = library_trip(paper, Path(tmp) / f"{paper.name}-library")
+            print(f"{paper.name:16} library: {entries} entries, {kept}/{fields} fields back", *lost[:5], sep="\n  ")

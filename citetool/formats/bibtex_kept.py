@@ -43,8 +43,8 @@ READ_FROM: dict[str, tuple[str, ...]] = {
 }
 # Every .bib field some CSL variable is read from.
 MAPPED = frozenset(name for names in READ_FROM.values() for name in names)
-# Fields that point at another entry: their fields are copied into the entry on
-# import, and the pointer is not written back (the other entry may not be there).
+# Fields that point at another entry: the fields an entry inherits through them
+# are copied into it on import (the other entry may not be exported with it).
 POINTERS = frozenset({"crossref", "xref"})
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from citetool.formats.bibtex_kept import MAPPED, POINTERS, READ_FROM, kept_entry, unwrapped
+from citetool.formats.bibtex_kept import MAPPED, READ_FROM, kept_entry, unwrapped
 from citetool.keys import is_citable_key
 from citetool.record import META, Record, aliases, clean_record
 
@@ -86,7 +86,7 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
 
 def _raw_fields(kept: dict) -> dict[str, str]:
     return {name: value for name, value in kept["fields"].items()
-            if isinstance(name, str) and isinstance(value, str) and name not in POINTERS}
+            if isinstance(name, str) and isinstance(value, str)}
 
 
 def _entry_of_key(kept: dict | None, key) -> dict | None:
