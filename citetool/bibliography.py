@@ -184,17 +184,24 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
             continue
         seen[c.key.lower()] = c.key
         by_work.setdefault(c.stored, []).append(c.key)
-    written = {}
+    done: set[str] = set()
     for c in citations:
         keys = by_work.get(c.stored or "", [])
-        if c.key not in keys or c.stored in written:
+        if c.key not in keys or c.key in done:
             continue
-        if fmt == "biblatex" or len(keys) == 1:  # biblatex: one entry, its other cited keys in ``ids``
-            written[c.stored] = [_as_cited(library.records[c.stored], c.key, keys[1:])]
+        rec = library.records[c.stored]
+        if len(keys) == 1:
+            records.append(_as_cited(rec, c.key, []))
+        elif fmt == "biblatex":  # one entry, the work's other cited keys in its ``ids``
+            # (a key differing only in case gets an entry of its own: biber tells them apart)
+            others = [k for k in keys if k.lower() != c.key.lower()]
+            records.append(_as_cited(rec, c.key, [k for k in others if k not in done]))
+            done.update(others)
         else:
-            notes.append(f"{', '.join(keys)} are one work ({c.stored}): cited under {len(keys)} keys, "
-                         "it is printed that many times (cite one key, or use biblatex)")
-            written[c.stored] = [_as_cited(library.records[c.stored], key, []) for key in keys]
-        records += written[c.stored]
+            if c.key == keys[0]:
+                notes.append(f"{', '.join(keys)} are one work ({c.stored}): cited under {len(keys)} keys, "
+                             "it is printed that many times (cite one key, or use biblatex)")
+            records.append(_as_cited(rec, c.key, []))
+        done.add(c.key)
     text = library.render(fmt, records, style=style, unicode=unicode) if render else None
     return Bibliography(citations, records, text, notes)

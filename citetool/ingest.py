@@ -42,6 +42,7 @@ class Placer:
         self.index = index
         self.taken = keys_in_use(records)  # keys and aliases, lower case
         self.when = when
+        self.placed: set[tuple[str, str]] = set()  # (file, key): references an entry of that file made or joined
 
     def _new(self, stored: Record, wanted: str | None = None, claim_identity: bool = True) -> str:
         """Store a new reference under ``wanted`` if free, else a fresh key; with
@@ -91,7 +92,7 @@ class Placer:
         match = find_match(self.index, record, self.records)
         for _, _, source_record in enriched:
             match = match or find_match(self.index, source_record, self.records)
-        notes = []
+        notes = list(getattr(entry, "notes", []))
         if match is not None and clearly_another_work(record, self.records[match]):
             shared = shared_identifier(record, self.records[match])
             notes.append(f"{label}: shares {shared} with {match!r}, but its title, year and authors are "
@@ -108,6 +109,7 @@ class Placer:
                 stored = new_reference(record, IMPORT, name, self.when)
             citable = bool(own_key) and is_citable_key(own_key)
             key = self._new(stored, own_key if citable else None, claim_identity=not notes)
+            self.placed.add((name, key))
             if own_key and key != own_key:  # a .tex citing the file's key must hear of the change
                 if citable:
                     why = "taken by another reference"
@@ -118,7 +120,10 @@ class Placer:
                              + ("; the old key is kept as an alias" if not citable else ""))
             return Outcome(label, "added", key=key, notes=notes)
         changed = self._merge(match, enriched)
-        changed += [f for f in merge_import(self.records[match], record, name, self.when) if f not in changed]
+        again = (name, match) in self.placed  # one work entered twice in this file: each key keeps its entry
+        changed += [f for f in merge_import(self.records[match], record, name, self.when, another_entry=again)
+                    if f not in changed]
+        self.placed.add((name, match))
         self.index.update({k: match for k in identity_keys(self.records[match])})
         if own_key and own_key.lower() != match.lower():
             if self._alias(match, own_key):

@@ -31,7 +31,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from citetool.formats.bibtex_kept import merge_kept, same_entry
+from citetool.formats.bibtex_kept import merge_kept
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record
 from citetool.record import year as year_of
@@ -451,13 +451,18 @@ def is_abbreviation(short: str, full: str) -> bool:
     short_words, full_words = _words(short), _words(full)
     if not short_words or len(short) >= len(full):
         return False
-    i = 0
-    for word in full_words:
-        if i < len(short_words) and word.startswith(short_words[i]):
-            i += 1
-        elif word not in _DROPPABLE_WORDS:
-            return False
-    return i == len(short_words)
+    main = _words(full.split(":", 1)[0]) if ":" in full else full_words  # a subtitle may be left out
+    for words in (full_words, main):
+        i = 0
+        for word in words:
+            if i < len(short_words) and word.startswith(short_words[i]):
+                i += 1
+            elif word not in _DROPPABLE_WORDS:
+                break
+        else:
+            if i == len(short_words):
+                return True
+    return False
 
 
 def same_but_typography(imported: str, stored: str) -> bool:
@@ -504,22 +509,26 @@ def says_less(value, current, field: str) -> bool:
     return _is_less_detailed(value, current, field)
 
 
-def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None) -> list[str]:
+def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None,
+                 another_entry: bool = False) -> list[str]:
     """Merge an entry from the user's own file (``origin``, e.g. "refs.bib").
 
-    An imported file is a source like the others, ranked below every metadata
-    source: fields the store lacks are filled with provenance ``import``; a value
-    that differs from a source's (or the user's) replaces nothing and stays
-    visible as a conflict ("import says: …"); a value that only says less (a
-    year for a full date, "A." for "Alessandro", three authors "and others" for
-    six) changes nothing; an abbreviated journal name becomes the short title.
-    The entry as written is kept too (:mod:`citetool.formats.bibtex_kept`).
+    Fields the store lacks are filled with provenance ``import`` (ranked below
+    every metadata source, so ``refresh`` mends them); a value that only says
+    less (a year for a full date, "A." for "Alessandro", three authors "and
+    others" for six, the same text in other typography) changes nothing; an
+    abbreviated journal name ("Proc. R. Soc. B") replaces nothing and becomes the
+    short title; a value that genuinely differs (a word of the title changed) is
+    a hand fix and becomes the user's, the source's value staying a conflict.
+    ``another_entry``: a second entry of the work in the file being imported
+    (another key), which changes nothing: it is kept as written beside the
+    first (:mod:`citetool.formats.bibtex_kept`).
     """
     when = when or now_iso()
     info, provenance, offers = _offered(existing, incoming)
     changed: list[str] = []
-    if not same_entry(existing, incoming):
-        # another entry of a work imported already (a second key for it): kept as
+    if another_entry:
+        # one work entered twice in one file (a second key for it): kept as
         # written beside the first, whose key prints what its entry said
         merge_kept(existing, incoming)
         return []
@@ -541,7 +550,8 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
             existing[field] = _copied(value)
             changed.append(field)
         else:
-            _set_conflict(info, field, IMPORT, value)  # a fuller or stronger value stays
+            set_user_field(existing, field, value, when)  # a hand fix: the source's value stays a conflict
+            changed.append(field)
     _merge_ids(existing, incoming)
     merge_kept(existing, incoming)
     info.setdefault("sources", {})[IMPORT] = {"id": origin, "fetched": when}

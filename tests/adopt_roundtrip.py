@@ -11,6 +11,7 @@ figures for every fixture.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -150,10 +151,8 @@ def normal(name: str, value: str) -> str:
         return str(_MONTHS[text.strip().lower()[:3]])
     if name == "pages":
         text = re.sub(r"-+|\u2013", "-", text)
-    try:
+    with contextlib.suppress(Exception):
         text = LatexNodes2Text(math_mode="verbatim").latex_to_text(text)
-    except Exception:
-        pass
     return " ".join(_ACCENT_OR_BRACE.sub(" ", text).split())
 
 

@@ -586,7 +586,7 @@ def read(text: str, origin: str, macros: dict[str, str] | None = None) -> tuple[
             problems.append(unreadable(f"{origin}:{line}", exc))
             continue
         problems += [f"{origin}:{line} ({entry.key}): {note}" for note in notes]
-        problems += [f"{origin}:{line} ({entry.key}): the field {name!r} is given again ({one_line(value)[:60]!r}): "
-                     "the first value is used, as BibTeX does; the other is kept aside" for name, value in entry.repeated]
-        out.append(Imported(key=entry.key, record=rec, line=line))
+        twice = [f"{origin}:{line} ({entry.key}): the field {name!r} is given again ({one_line(value)[:60]!r}): "
+                 "the first value is used, as BibTeX does; the other is kept aside" for name, value in entry.repeated]
+        out.append(Imported(key=entry.key, record=rec, line=line, notes=twice))
     return out, problems

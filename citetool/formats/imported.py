@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from citetool.record import Record
 
@@ -12,6 +12,7 @@ class Imported:
     key: str | None  # the entry's own citation key, if the file has one
     record: Record
     line: int  # where the entry starts in its file (1-based), for messages
+    notes: list[str] = field(default_factory=list)  # warnings about it (a field given twice)
 
 
 def unreadable(where: str, exc: BaseException, what: str = "an entry") -> str:
