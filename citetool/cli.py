@@ -305,7 +305,7 @@ def add(
 TypeOption = Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this CSL type (repeatable), e.g. article-journal, book.")]
 YearOption = Annotated[str | None, typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
 SearchOption = Annotated[
-    str | None, typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")
+    str | None, typer.Option("--search", "-q", help="Only references whose title, keywords or author names contain TEXT (case and accents ignored).")
 ]
 
 
