@@ -97,7 +97,7 @@ def _csl_type(value) -> str | None:
 
 
 def examine(store: Store, repair: bool = False) -> Report:
-    from citetool.keys import base_key, is_valid_key, unique_key
+    from citetool.keys import base_key, is_citable_key, unique_key
 
     report = Report()
     temps = stale_temp_files(store)
@@ -155,8 +155,8 @@ def examine(store: Store, repair: bool = False) -> Report:
             merge_references(records[twin], ref)
             report.repaired.append(f"{key} merged into {twin} ({key} kept as an alias)")
             continue
-        if not isinstance(key, str) or not is_valid_key(key) or twin is not None:
-            why = "has no usable key" if not isinstance(key, str) or not is_valid_key(key) else f"repeats the key {key!r}"
+        if not isinstance(key, str) or not is_citable_key(key) or twin is not None:
+            why = "has no usable key" if not isinstance(key, str) or not is_citable_key(key) else f"repeats the key {key!r}"
             new = unique_key(base_key(ref), set(by_lower))
             report.problems.append(f"reference #{n} {why}")
             report.repaired.append(f"reference #{n} is now {new!r}")
@@ -174,7 +174,21 @@ def examine(store: Store, repair: bool = False) -> Report:
             store.save(records)
         _remove(temps, report)
     report.problems += unresolved_problems(records.values())  # only `citetool resolve` settles these
+    report.problems += shared_doi_problems(records)  # only the user knows which one has it wrong
     return report
+
+
+def shared_doi_problems(records: dict[str, dict]) -> list[str]:
+    """Two references with one DOI: two works (import keeps them apart when their
+    titles, years and authors disagree), one of which has the other's DOI."""
+    by_doi: dict[str, list[str]] = {}
+    for key, ref in records.items():
+        doi = ref.get("DOI")
+        if isinstance(doi, str) and doi:
+            by_doi.setdefault(doi.lower(), []).append(key)
+    return [f"{', '.join(keys)} share the DOI {records[keys[0]]['DOI']} but are different works: "
+            f"`citetool edit KEY --unset DOI` on the one that has it wrong"
+            for keys in by_doi.values() if len(keys) > 1]
 
 
 def _check_type(ref: dict, label: str, report: Report) -> None:

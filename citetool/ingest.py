@@ -164,6 +164,7 @@ class Arrivals:
         self.inputs, self.jobs, self.outcomes = inputs, jobs, outcomes
         self.transaction, self.every, self.progress = transaction, every, progress
         self.pending: list = []
+        self.arrived: set[int] = set()  # the inputs whose answers (or failures) arrived
         self.done = 0
         self.saved_at = time.monotonic()
         self.lock = threading.Lock()
@@ -177,6 +178,7 @@ class Arrivals:
     def _arrived(self, ident, result) -> None:
         with self.lock:
             i = self.jobs[ident]
+            self.arrived.add(i)
             if isinstance(result, str):
                 self.outcomes[i] = Outcome(self.inputs[i], "failed", error=result)
             else:
@@ -189,13 +191,22 @@ class Arrivals:
 
     def flush(self) -> None:
         with self.lock:
-            self._flush()
+            self._flush(final=True)
 
-    def _flush(self) -> None:  # the caller holds the lock
-        if self.pending:
+    def _flush(self, final: bool = False) -> None:  # the caller holds the lock
+        """Place what arrived, in the order of the inputs, whatever the order of the
+        answers: the same inputs get the same keys (two works that would both be
+        ``anonnd`` get ``anonnd`` and ``anonnda`` by their place in the input).
+        Before the end, only answers whose earlier inputs have all arrived."""
+        self.pending.sort(key=lambda item: item[0])
+        ready = self.pending
+        if not final:
+            waiting = min((i for i in self.jobs.values() if i not in self.arrived), default=None)
+            ready = [item for item in self.pending if waiting is None or item[0] < waiting]
+        if ready:
             with self.transaction() as placer:
-                for i, ident, found, notes in self.pending:
+                for i, ident, found, notes in ready:
                     self.outcomes[i] = placer.found(self.inputs[i], ident.key, found)
                     self.outcomes[i].notes = notes
-            self.pending.clear()
+            self.pending = self.pending[len(ready):]
         self.saved_at = time.monotonic()

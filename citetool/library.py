@@ -254,10 +254,10 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
-        from citetool.keys import is_valid_key, keys_in_use
+        from citetool.keys import is_citable_key, keys_in_use
 
-        if not is_valid_key(new):
-            raise UsageError(f"not a usable citation key: {new!r} (letters, digits and _:.+- only)")
+        if not is_citable_key(new):
+            raise UsageError(f"not a usable citation key: {new!r} (no space, control character or , {{ }} % # \\ ~ \")")
         with self.transaction(reindex=True) as placer:
             records = placer.records
             old = self.resolve_key(old, records)

@@ -122,6 +122,13 @@ def nocase_title(rec: Record) -> str | None:
     from citetool.formats.bibtex_reader import decode_latex  # the reader is needed only for imported entries
 
     pieces, plain, depth, start, done = [], [], 0, 0, 0
+
+    def piece(text: str) -> str:  # decoded, its spaces at either end kept (decode_latex trims them)
+        if not text.strip():
+            return text
+        lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+        return lead + decode_latex(text) + trail
+
     for m in re.finditer(r"\\.|[{}]", raw):
         mark = m.group()
         if mark == "{":
@@ -134,22 +141,19 @@ def nocase_title(rec: Record) -> str | None:
                 return None
             if depth == 0:
                 inside = raw[start + 1:m.start()]
-                before = decode_latex(raw[done:start]) if raw[done:start].strip() else raw[done:start]
+                before = piece(raw[done:start])
                 pieces.append(_html(before))
                 plain.append(before)
-                if inside.startswith("\\"):  # {\'e}, {\em x}: an accent or a command, not a protection
-                    text = decode_latex("{" + inside + "}")
-                    pieces.append(_html(text))
-                else:
-                    text = decode_latex(inside)
-                    pieces.append('<span class="nocase">' + _html(text) + "</span>")
+                text = piece("{" + inside + "}" if inside.startswith("\\") else inside)
+                # {\'e}, {\em x}: an accent or a command, not a protection
+                pieces.append(_html(text) if inside.startswith("\\") else '<span class="nocase">' + _html(text) + "</span>")
                 plain.append(text)
                 done = m.end()
     if depth or done == 0:
         return None
-    rest = raw[done:]
-    pieces.append(_html(decode_latex(rest) if rest.strip() else rest))
-    plain.append(decode_latex(rest) if rest.strip() else rest)
+    rest = piece(raw[done:])
+    pieces.append(_html(rest))
+    plain.append(rest)
     if " ".join("".join(plain).split()) != title:
         return None
     return " ".join("".join(pieces).split())
