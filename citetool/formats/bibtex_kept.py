@@ -29,7 +29,7 @@ KEPT = "bibtex"  # the part of ``citetool`` that holds an entry as written
 READ_FROM: dict[str, tuple[str, ...]] = {
     "author": ("author",), "editor": ("editor",), "translator": ("translator",),
     "title": ("title", "subtitle", "issuetitle"),
-    "container-title": ("journaltitle", "journal", "booktitle", "howpublished", "title"),
+    "container-title": ("journaltitle", "journal", "booktitle", "howpublished"),
     "collection-title": ("series",), "volume": ("volume",), "edition": ("edition",),
     "abstract": ("abstract",), "note": ("note",), "language": ("language",),
     "ISBN": ("isbn",), "ISSN": ("issn",), "issue": ("issue", "number"), "number": ("number", "eid"),

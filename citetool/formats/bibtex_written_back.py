@@ -27,6 +27,7 @@ WRITTEN_AS: dict[str, tuple[str, ...]] = {
     "publisher-place": ("address", "location"), "issue": ("number", "issue"), "note": ("note",),
     "ISSN": ("issn",), "ISBN": ("isbn",), "abstract": ("abstract",), "keyword": ("keywords",),
     "edition": ("edition",), "collection-title": ("series",), "accessed": ("urldate",),
+    "genre": ("type",), "language": ("language",),
 }
 
 
@@ -83,10 +84,10 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
             etype, fields = str(kept.get("type") or etype), {name: ("raw", value) for name, value in raw.items()}
         else:
             fields = dict(fields)
-            for var in same & WRITTEN_AS.keys():
+            for var in sorted(same):  # as read: the entry's own fields for it, not the writer's
                 own = [name for name in READ_FROM.get(var, ()) if name in raw]
                 if own:
-                    for name in WRITTEN_AS[var]:
+                    for name in WRITTEN_AS.get(var, ()):
                         fields.pop(name, None)
                     fields.update({name: ("raw", raw[name]) for name in own})
             fields.update({name: ("raw", value) for name, value in raw.items() if name not in MAPPED})
