@@ -178,3 +178,15 @@ def test_identity_needs_agreement(run, store_path, tmp_path):
     assert "(murdock1960): shares DOI 10.1016/j.neuron.2008.12.023 with 'squire2009'" in result.stderr
     doctor = run("doctor")
     assert "murdock1960, squire2009 share the DOI 10.1016/j.neuron.2008.12.023" in doctor.stdout
+
+
+def test_ris_keywords_and_abstracts_are_kept(run, store_path):
+    ris = Path(__file__).parent / "fixtures" / "adopt-ris" / "references.ris"
+    result = run("import", str(ris))
+    assert "not kept" not in result.stderr, result.stderr
+    ref = stored(store_path)["blomley:2004:unsettling"]
+    assert ref["keyword"] == "gentrification, law, property"
+    out = run("export", "-f", "ris", "blomley:2004:unsettling").stdout
+    assert "KW  - gentrification\nKW  - law\nKW  - property\n" in out
+    assert [line.split()[0] for line in run("list", "-q", "gentrification").stdout.splitlines()] == [
+        "blomley:2004:unsettling"]

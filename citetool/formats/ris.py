@@ -278,7 +278,8 @@ def _record(e: dict) -> tuple[Record, list[str]]:
     notes_written = [one_line(str(n)) for n in e.get("notes") or [] if str(n).strip()]
     if notes_written:
         rec["note"] = "\n".join(notes_written)  # N1
-    for key, csl in (("alternate_title1", "container-title-short"), ("tertiary_title", "collection-title")):
+    for key, csl in (("alternate_title1", "container-title-short"), ("tertiary_title", "collection-title"),
+                     ("notes_abstract", "abstract")):  # N2: the abstract, in EndNote's and older exports
         if e.get(key) and csl not in rec:
             rec[csl] = one_line(str(e[key]))  # J2, T3 (as citetool writes them)
     if e.get("access_date"):
@@ -299,4 +300,4 @@ def _left_out(e: dict, rec: Record) -> list[str]:
 _READ_KEYS = frozenset("""type_of_reference authors first_authors secondary_authors editor title primary_title
     secondary_title journal_name alternate_title3 volume number publisher place_published abstract language
     type_of_work edition start_page end_page date year publication_year doi urls issn keywords notes id
-    alternate_title1 tertiary_title access_date""".split())
+    alternate_title1 tertiary_title access_date notes_abstract""".split())
