@@ -190,3 +190,43 @@ def test_ris_keywords_and_abstracts_are_kept(run, store_path):
     assert "KW  - gentrification\nKW  - law\nKW  - property\n" in out
     assert [line.split()[0] for line in run("list", "-q", "gentrification").stdout.splitlines()] == [
         "blomley:2004:unsettling"]
+
+
+def _answers_in(order: list[int]) -> list[str]:
+    """The keys ``add`` gives two works with no author and no year whose titles
+    start with the same word, when the answers arrive in ``order``. The records
+    are hand-made from two real Crossref responses (their authors and dates
+    removed, their titles cut to the same first word): the issue's case of
+    works whose keys depend on order alone."""
+    from contextlib import contextmanager
+
+    from citetool.ingest import Arrivals, Placer
+    from citetool.lookup import plan
+    from citetool.sources.crossref import work_to_record
+
+    works = Path(__file__).parent / "fixtures" / "crossref" / "works"
+    records = []
+    for name in ("10.1038_srep16696.json", "10.1098_rspb.2017.0132.json"):
+        rec = work_to_record(json.loads((works / name).read_text(encoding="utf-8"))["message"])
+        for field in ("author", "editor", "issued"):
+            rec.pop(field, None)
+        rec["title"] = "Evolution " + rec["title"]
+        records.append(rec)
+    inputs = ["10.1038/srep16696", "10.1098/rspb.2017.0132"]
+    todo = plan(inputs, {}, again=False)
+    store: dict = {}
+
+    @contextmanager
+    def transaction():
+        yield Placer(store, {}, "2026-01-01T00:00:00Z")
+
+    arrivals = Arrivals(inputs, todo.jobs, todo.outcomes, transaction, every=0.0)
+    idents = list(todo.jobs)
+    for i in order:  # every=0: each answer is placed as soon as it may be
+        arrivals.deliver(idents[i], [("crossref", inputs[i], records[i])], [])
+    arrivals.flush()
+    return [todo.outcomes[i].key for i in range(len(inputs))]
+
+
+def test_keys_do_not_depend_on_the_order_answers_arrive_in():
+    assert _answers_in([0, 1]) == _answers_in([1, 0]) == ["anonndevolution", "anonndevolutiona"]
