@@ -230,3 +230,17 @@ def _answers_in(order: list[int]) -> list[str]:
 
 def test_keys_do_not_depend_on_the_order_answers_arrive_in():
     assert _answers_in([0, 1]) == _answers_in([1, 0]) == ["anonndevolution", "anonndevolutiona"]
+
+
+def test_a_hand_edited_entry_cannot_break_out_of_its_field(run, store_path):
+    """A store is shared in git: a value as written that would close its field
+    early (and open a @preamble) is not written back; the store's value is."""
+    assert run("import", str(ECON)).exit_code == 0
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    ref = next(r for r in data["references"] if r["id"] == "Biker-2007-unemployment")
+    ref["citetool"]["bibtex"]["fields"]["title"] = "{x}}\n@preamble{ \\immediate\\write18{touch pwned} }\n@misc{y, title={"
+    ref["citetool"]["bibtex"]["fields"]["evil field = {x}, title"] = "{y}"
+    store_path.write_text(json.dumps(data), encoding="utf-8")
+    out = run("export", "-f", "bibtex", "Biker-2007-unemployment").stdout
+    assert "@preamble" not in out and "write18" not in out and "evil" not in out
+    assert "title = {Unemployment Effects of Climate Policy}" in out

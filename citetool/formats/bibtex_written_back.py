@@ -70,7 +70,7 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
     own = _entry_of_key(kept, rec.get("id"))
     if own is not None:  # another entry of this work, under the key it is cited by: as it was written
         fields = {name: ("raw", value) for name, value in _raw_fields(own).items()}
-        etype = str(own.get("type") or etype)
+        etype = _entry_type(own, etype)
     elif kept is not None:
         raw = _raw_fields(kept)
         if _only_imported(rec, kept):
@@ -81,7 +81,7 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
             stored = {var for var in rec if var not in ("id", META, "type")}
         if stored <= same and rec.get("type") == read.get("type"):
             # nothing changed since import: the entry as written, whole
-            etype, fields = str(kept.get("type") or etype), {name: ("raw", value) for name, value in raw.items()}
+            etype, fields = _entry_type(kept, etype), {name: ("raw", value) for name, value in raw.items()}
         else:
             fields = dict(fields)
             for var in sorted(same):  # as read: the entry's own fields for it, not the writer's
@@ -92,7 +92,7 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
                     fields.update({name: ("raw", raw[name]) for name in own})
             fields.update({name: ("raw", value) for name, value in raw.items() if name not in MAPPED})
             if rec.get("type") == read.get("type"):
-                etype = str(kept.get("type") or etype)
+                etype = _entry_type(kept, etype)
     if biblatex:
         others = _citable_aliases(rec)
         if others:
@@ -101,9 +101,43 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
     return etype, fields
 
 
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
+_BARE = re.compile(r"[0-9]+|[a-z]{3}")  # a number, a month macro
+_TYPE = re.compile(r"[a-z]+")
+
+
+def writable(value: str) -> bool:
+    """A value as written that stays one field's value in the output, by
+    BibTeX's own rule (every brace counts, a backslash escapes none): one braced
+    group that no brace closes early, a quoted string with balanced braces and
+    no quote outside them, a number or a month macro. (A hand-edited store's
+    ``{x}, author = {y}`` or ``{x}}@preamble{…`` is not.)"""
+    if _BARE.fullmatch(value):
+        return True
+    if len(value) < 2 or (value[0], value[-1]) not in (("{", "}"), ('"', '"')):
+        return False
+    depth = 0
+    for mark in re.findall(r'[{}"]', value[1:-1]):
+        if mark == "{":
+            depth += 1
+        elif mark == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif value[0] == '"' and depth == 0:
+            return False
+    return depth == 0
+
+
 def _raw_fields(kept: dict) -> dict[str, str]:
+    """The entry's fields that can be written back as they are (see :func:`writable`)."""
     return {name: value for name, value in kept["fields"].items()
-            if isinstance(name, str) and isinstance(value, str)}
+            if isinstance(name, str) and isinstance(value, str) and _FIELD_NAME.fullmatch(name) and writable(value)}
+
+
+def _entry_type(kept: dict, otherwise: str) -> str:
+    kind = kept.get("type")
+    return kind if isinstance(kind, str) and _TYPE.fullmatch(kind) else otherwise
 
 
 def _entry_of_key(kept: dict | None, key) -> dict | None:
