@@ -73,13 +73,14 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
         etype = _entry_type(own, etype)
     elif kept is not None:
         raw = _raw_fields(kept)
-        if _only_imported(rec, kept):
+        whole = len(raw) == len(kept["fields"])  # else a value that cannot be written back: the store's
+        if whole and _only_imported(rec, kept):
             read, same, stored = {"type": rec.get("type")}, set(), set()
         else:
             read = as_read(kept)
             same = _unchanged(rec, read)
             stored = {var for var in rec if var not in ("id", META, "type")}
-        if stored <= same and rec.get("type") == read.get("type"):
+        if whole and stored <= same and rec.get("type") == read.get("type"):
             # nothing changed since import: the entry as written, whole
             etype, fields = _entry_type(kept, etype), {name: ("raw", value) for name, value in raw.items()}
         else:
