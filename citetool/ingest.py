@@ -118,6 +118,7 @@ class Placer:
                     self._alias(key, own_key)
                 notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})"
                              + ("; the old key is kept as an alias" if not citable else ""))
+            self._own_ids(key, record)
             return Outcome(label, "added", key=key, notes=notes)
         changed = self._merge(match, enriched)
         again = (name, match) in self.placed  # one work entered twice in this file: each key keeps its entry
@@ -131,7 +132,16 @@ class Placer:
             elif own_key.lower() not in (a.lower() for a in aliases(self.records[match])):
                 notes.append(f"{label}: the same work as {match!r}; its key {own_key!r} is another "
                              f"reference's, so cite it as {match!r}")
+        self._own_ids(match, record)
         return Outcome(label, "updated" if changed else "present", key=match, changed=changed, notes=notes)
+
+    def _own_ids(self, key: str, record: Record) -> None:
+        """biblatex's ``ids`` of the imported entry (its other keys) become aliases."""
+        written = ((record.get(META) or {}).get("bibtex") or {}).get("fields", {}).get("ids")
+        if isinstance(written, str):
+            for alias in written.strip("{}\"").split(","):
+                if alias.strip() and is_citable_key(alias.strip()) and alias.strip().lower() != key.lower():
+                    self._alias(key, alias.strip())
 
     def _alias(self, key: str, alias: str) -> bool:
         """Make ``alias`` one more key of ``key``'s reference, if no reference answers to it yet."""

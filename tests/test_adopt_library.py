@@ -244,3 +244,13 @@ def test_a_hand_edited_entry_cannot_break_out_of_its_field(run, store_path):
     out = run("export", "-f", "bibtex", "Biker-2007-unemployment").stdout
     assert "@preamble" not in out and "write18" not in out and "evil" not in out
     assert "title = {Unemployment Effects of Climate Policy}" in out
+
+
+def test_biblatex_ids_of_an_imported_entry_are_its_aliases(run, store_path, tmp_path):
+    """Hand-made entry: biblatex's ids field names the entry's other keys."""
+    bib = tmp_path / "ids.bib"
+    bib.write_text("@article{main2001, ids = {old2001, older}, author = {Doe, Jane}, title = {A title},"
+                   " journal = {J}, year = {2001}}\n", encoding="utf-8")
+    assert run("import", str(bib)).exit_code == 0
+    assert stored(store_path)["main2001"]["citetool"]["aliases"] == ["old2001", "older"]
+    assert run("show", "older").stdout.startswith("key: main2001\n")

@@ -92,6 +92,9 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
                         fields.pop(name, None)
                     fields.update({name: ("raw", raw[name]) for name in own})
             fields.update({name: ("raw", value) for name, value in raw.items() if name not in MAPPED})
+            held = {name for var in rec for name in READ_FROM.get(var, ())}
+            fields.update({name: ("raw", value) for name, value in raw.items()  # say nothing the store
+                           if name in MAPPED and name not in held and name not in fields})  # holds: doi = {}
             if rec.get("type") == read.get("type"):
                 etype = _entry_type(kept, etype)
     if biblatex:
@@ -103,7 +106,7 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
 
 
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
-_BARE = re.compile(r"[0-9]+|[a-z]{3}")  # a number, a month macro
+_BARE = re.compile(r"[0-9]+|[A-Za-z]{3}")  # a number, a month macro (BibTeX's macros ignore case)
 _TYPE = re.compile(r"[a-z]+")
 
 
