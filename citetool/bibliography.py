@@ -21,7 +21,7 @@ from typing import Protocol
 from citetool.errors import KeyNotInStore
 from citetool.keys import nearest_keys
 from citetool.manuscript import ALL
-from citetool.record import Record
+from citetool.record import META, Record
 
 
 class Library(Protocol):
@@ -188,6 +188,13 @@ def resolve(library: Library, keys: Iterable[str], offline: bool = False, look_u
     return citations
 
 
+def _as_cited(rec: Record, key: str, other_keys: list[str]) -> Record:
+    """``rec`` under the key it is cited by; its other keys are only the ones also cited."""
+    meta = dict(rec.get(META) or {})
+    meta["aliases"] = other_keys
+    return dict(rec, id=key, **{META: meta})
+
+
 def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str | None = None,
           unicode: bool = False, offline: bool = False, look_up: bool = True, render: bool = True,
           progress: Callable[[int, int], None] | None = None) -> Bibliography:
@@ -199,6 +206,7 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
         if why:
             citation.status, citation.error = "failed", why
     records, notes, seen = [], [], {}
+    by_work: dict[str, list[str]] = {}  # stored key -> the keys it is cited by
     for c in citations:
         if not c.resolved:
             continue
@@ -207,6 +215,25 @@ def build(library: Library, keys: Iterable[str], fmt: str = "bibtex", style: str
                          f"key (and complains of a case mismatch); {seen[c.key.lower()]} is written")
             continue
         seen[c.key.lower()] = c.key
-        records.append(dict(library.records[c.stored], id=c.key))
+        by_work.setdefault(c.stored, []).append(c.key)
+    done: set[str] = set()
+    for c in citations:
+        keys = by_work.get(c.stored or "", [])
+        if c.key not in keys or c.key in done:
+            continue
+        rec = library.records[c.stored]
+        if len(keys) == 1:
+            records.append(_as_cited(rec, c.key, []))
+        elif fmt == "biblatex":  # one entry, the work's other cited keys in its ``ids``
+            # (a key differing only in case gets an entry of its own: biber tells them apart)
+            others = [k for k in keys if k.lower() != c.key.lower()]
+            records.append(_as_cited(rec, c.key, [k for k in others if k not in done]))
+            done.update(others)
+        else:
+            if c.key == keys[0]:
+                notes.append(f"{', '.join(keys)} are one work ({c.stored}): cited under {len(keys)} keys, "
+                             "it is printed that many times (cite one key, or use biblatex)")
+            records.append(_as_cited(rec, c.key, []))
+        done.add(c.key)
     text = library.render(fmt, records, style=style, unicode=unicode) if render else None
     return Bibliography(citations, records, text, notes)

@@ -184,6 +184,7 @@ def examine(store: Store, repair: bool = False) -> Report:
     report.problems += unresolved_problems(records.values())  # only `citetool resolve` settles these
     report.problems += [f"{note} (set the real date: citetool edit {key} --set {note.split()[1]}=YYYY-MM-DD)"
                         for key, rec in records.items() for note in date_notes(rec)]  # only the user knows it
+    report.problems += shared_doi_problems(records)  # only the user knows which one has it wrong
     return report
 
 
@@ -210,6 +211,19 @@ def _check_aliases(ref: dict, label: str, report: Report) -> None:
         report.problems.append(f"{label}: the aliases {', '.join(map(repr, bad))} are no usable keys")
         ref[META]["aliases"] = [alias for alias in ref[META]["aliases"] if alias not in bad]
         report.repaired.append(f"{label}: those aliases dropped")
+
+
+def shared_doi_problems(records: dict[str, dict]) -> list[str]:
+    """Two references with one DOI: two works (import keeps them apart when their
+    titles, years and authors disagree), one of which has the other's DOI."""
+    by_doi: dict[str, list[str]] = {}
+    for key, ref in records.items():
+        doi = ref.get("DOI")
+        if isinstance(doi, str) and doi:
+            by_doi.setdefault(doi.lower(), []).append(key)
+    return [f"{', '.join(keys)} share the DOI {records[keys[0]]['DOI']} but are different works: "
+            f"`citetool edit KEY --unset DOI` on the one that has it wrong"
+            for keys in by_doi.values() if len(keys) > 1]
 
 
 def _check_type(ref: dict, label: str, report: Report) -> None:

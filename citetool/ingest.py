@@ -10,10 +10,21 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from citetool.keys import base_key, is_valid_key, keys_in_use, unique_key
-from citetool.merge import IMPORT, USER, find_match, fold_ascii, identity_keys, merge_import, merge_into, new_reference
+from citetool.keys import base_key, is_citable_key, keys_in_use, unique_key
+from citetool.merge import (
+    IMPORT,
+    USER,
+    clearly_another_work,
+    find_match,
+    fold_ascii,
+    identity_keys,
+    merge_import,
+    merge_into,
+    new_reference,
+    shared_identifier,
+)
 from citetool.outcome import Outcome
-from citetool.record import META, Record, names, year
+from citetool.record import META, Record, aliases, names, year
 from citetool.sources import Found
 
 
@@ -41,14 +52,19 @@ class Placer:
         self.taken = keys_in_use(records)  # keys and aliases, lower case
         self.when = when
         self.make_key = make_key  # a new reference's key before any suffix (citetool.keypattern)
+        self.placed: set[tuple[str, str]] = set()  # (file, key): references an entry of that file made or joined
 
-    def _new(self, stored: Record, wanted: str | None = None) -> str:
-        """Store a new reference under ``wanted`` if free, else a fresh key."""
+    def _new(self, stored: Record, wanted: str | None = None, claim_identity: bool = True) -> str:
+        """Store a new reference under ``wanted`` if free, else a fresh key; with
+        ``claim_identity`` False, its identifiers keep pointing at the references
+        that had them (a second work that shares a DOI by mistake)."""
         key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or self.make_key(stored), self.taken)
         stored["id"] = key
         self.records[key] = stored
         self.taken.add(key.lower())
-        self.index.update({k: key for k in identity_keys(stored)})
+        for ident in identity_keys(stored):
+            if claim_identity or self.index.get(ident) is None:
+                self.index[ident] = key
         return key
 
     def _merge(self, key: str, found: list[Found], changed: list[str] | None = None) -> list[str]:
@@ -94,12 +110,20 @@ class Placer:
 
     def imported(self, name: str, entry, enriched: list[Found]) -> Outcome:
         """One entry of an imported file (``name``), with what the sources say
-        of its DOI (``enriched``, with ``import --resolve``)."""
+        of its DOI (``enriched``, with ``import --resolve``). The entry's key is
+        kept as it is unless no paper could cite it or another work has it; a
+        key that joins a stored reference becomes one of its aliases."""
         label = f"{name}:{entry.line}" + (f" ({entry.key})" if entry.key else "")
         record, own_key = entry.record, entry.key
         match = find_match(self.index, record, self.records)
         for _, _, source_record in enriched:
             match = match or find_match(self.index, source_record, self.records)
+        notes = list(getattr(entry, "notes", []))
+        if match is not None and clearly_another_work(record, self.records[match]):
+            shared = shared_identifier(record, self.records[match])
+            notes.append(f"{label}: shares {shared} with {match!r}, but its title, year and authors are "
+                         f"another work's: stored apart (see `citetool doctor`)")
+            match, enriched = None, []
         match = match or self._same_entry_again(own_key, record)
         if match is None:
             if enriched:
@@ -110,18 +134,49 @@ class Placer:
                 merge_import(stored, record, name, self.when)
             else:
                 stored = new_reference(record, IMPORT, name, self.when)
-            usable = own_key if own_key and is_valid_key(own_key) else None
-            key = self._new(stored, usable)
-            notes = []
+            citable = bool(own_key) and is_citable_key(own_key)
+            key = self._new(stored, own_key if citable else None, claim_identity=not notes)
+            self.placed.add((name, key))
             if own_key and key != own_key:  # a .tex citing the file's key must hear of the change
-                why = ("taken by another reference" if usable else
-                       "not a valid key: letters, digits and _ : . + - only, starting with a letter or digit")
-                notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})")
+                if citable:
+                    why = "taken by another reference"
+                else:
+                    why = "no paper can cite it: a space, control character or one of , { } % # \\ ~ \""
+                    self._alias(key, own_key)
+                notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})"
+                             + ("; the old key is kept as an alias" if not citable else ""))
+            self._own_ids(key, record)
             return Outcome(label, "added", key=key, notes=notes)
         changed = self._merge(match, enriched)
-        changed += [f for f in merge_import(self.records[match], record, name, self.when) if f not in changed]
+        again = (name, match) in self.placed  # one work entered twice in this file: each key keeps its entry
+        changed += [f for f in merge_import(self.records[match], record, name, self.when, another_entry=again)
+                    if f not in changed]
+        self.placed.add((name, match))
         self.index.update({k: match for k in identity_keys(self.records[match])})
-        return Outcome(label, "updated" if changed else "present", key=match, changed=changed)
+        if own_key and own_key.lower() != match.lower():
+            if self._alias(match, own_key):
+                notes.append(f"{label}: the same work as {match!r}: its key {own_key!r} is kept as an alias")
+            elif own_key.lower() not in (a.lower() for a in aliases(self.records[match])):
+                notes.append(f"{label}: the same work as {match!r}; its key {own_key!r} is another "
+                             f"reference's, so cite it as {match!r}")
+        self._own_ids(match, record)
+        return Outcome(label, "updated" if changed else "present", key=match, changed=changed, notes=notes)
+
+    def _own_ids(self, key: str, record: Record) -> None:
+        """biblatex's ``ids`` of the imported entry (its other keys) become aliases."""
+        written = ((record.get(META) or {}).get("bibtex") or {}).get("fields", {}).get("ids")
+        if isinstance(written, str):
+            for alias in written.strip("{}\"").split(","):
+                if alias.strip() and is_citable_key(alias.strip()) and alias.strip().lower() != key.lower():
+                    self._alias(key, alias.strip())
+
+    def _alias(self, key: str, alias: str) -> bool:
+        """Make ``alias`` one more key of ``key``'s reference, if no reference answers to it yet."""
+        if alias.lower() in self.taken:
+            return False
+        self.records[key].setdefault(META, {}).setdefault("aliases", []).append(alias)
+        self.taken.add(alias.lower())
+        return True
 
     def _same_entry_again(self, own_key: str | None, record: Record) -> str | None:
         """The stored reference an entry imported again is: the one under the

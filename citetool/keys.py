@@ -102,6 +102,7 @@ def unique_key(base: str, taken_lower: set[str]) -> str:
 # verbatim. White space, control characters and , { } % # \ ~ " end or escape
 # a key in some reader: a key holding one could write past its entry
 # (``evil,\n note = {\input{/etc/hostname}}``).
+MAX_KEY_LENGTH = 200
 _KEY_BREAKER = re.compile(r'[\s,{}%#\\~"\x00-\x1f\x7f-\x9f]')
 
 
@@ -109,6 +110,8 @@ def invalid_key_reason(key: object) -> str | None:
     """Why ``key`` cannot be a citation key (``"holds ','"``), or None if it can."""
     if not isinstance(key, str) or not key:
         return "is empty" if key == "" else "is not text"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"is longer than {MAX_KEY_LENGTH} characters"
     bad = _KEY_BREAKER.search(key)
     if bad is None:
         return None

@@ -126,7 +126,8 @@ class Library:
 
     def resolve_key(self, key: str, records: dict[str, Record] | None = None) -> str:
         """The stored key equal to ``key`` ignoring case, else the reference having it among its
-        aliases (its other keys, e.g. from a git merge); KeyNotInStore if none."""
+        aliases (its other keys: from a git merge, an import), else the reference whose DOI
+        ``key`` is; KeyNotInStore if none."""
         records = self.records if records is None else records
         if key in records:
             return key
@@ -151,7 +152,10 @@ class Library:
                 by_alias.setdefault(alias.lower(), key)
 
         def find(key: str) -> str:
-            found = key if key in records else by_key.get(key.lower()) or by_alias.get(key.lower())
+            lowered = key.lower()
+            found = key if key in records else by_key.get(lowered) or by_alias.get(lowered)
+            if found is None and lowered.startswith("10."):  # \cite{10.1257/aer.20161492}: the work with that DOI
+                found = self._index_of(records).get("doi:" + lowered)
             if found is None:
                 raise KeyNotInStore(f"no reference with key {key!r} in {self.path}")
             return found
@@ -287,10 +291,12 @@ class Library:
         index = self._index_of(self.records)
         todo = plan(inputs, index, again=refresh, typed=typed)
         arrived: list[tuple[int, Answer]] = []  # found, not yet placed in the store
+        answered: set[int] = set()  # the inputs whose answer (or failure) came
         saved_at, done = time.monotonic(), 0
         try:
             for answer in self.lookup(index, offline, fresh=refresh).answers(list(todo.jobs)):
                 position = todo.jobs[answer.ident]
+                answered.add(position)
                 if answer.error is not None:
                     todo.outcomes[position] = Outcome(inputs[position], "failed", error=answer.error)
                 else:
@@ -299,21 +305,29 @@ class Library:
                 if progress:
                     progress(done, len(todo.jobs))
                 if time.monotonic() - saved_at >= self.SAVE_EVERY:
-                    self._place(inputs, arrived, todo.outcomes)
+                    waiting = min((i for i in todo.jobs.values() if i not in answered), default=None)
+                    self._place(inputs, arrived, todo.outcomes, before=waiting)
                     saved_at = time.monotonic()
         finally:  # also on Ctrl-C: keep what was fetched
             self._place(inputs, arrived, todo.outcomes)
         return todo.in_order(inputs)
 
-    def _place(self, inputs: list[str], arrived: list[tuple[int, Answer]], outcomes: dict[int, Outcome]) -> None:
-        """Merge what ``add`` found into the store, in one transaction; ``arrived`` is emptied."""
-        if not arrived:
+    def _place(self, inputs: list[str], arrived: list[tuple[int, Answer]], outcomes: dict[int, Outcome],
+               before: int | None = None) -> None:
+        """Merge what ``add`` found into the store, in one transaction, in the order of
+        the inputs whatever the order of the answers, so the same inputs get the same
+        keys (two works that would both be ``anonnd`` get ``anonnd`` and ``anonnda`` by
+        their place in the input). ``before``: only the inputs before this position
+        (those whose earlier inputs have all been answered); the placed leave ``arrived``."""
+        arrived.sort(key=lambda item: item[0])
+        ready = [item for item in arrived if before is None or item[0] < before]
+        if not ready:
             return
         with self.transaction() as placer:
-            for position, answer in arrived:
+            for position, answer in ready:
                 outcomes[position] = placer.found(inputs[position], answer.ident.key, answer.found)
                 outcomes[position].notes = [*answer.notes, *outcomes[position].notes]
-        arrived.clear()
+        del arrived[:len(ready)]
 
     def add_manual(self, record: Record) -> Outcome:
         """Store a reference typed by the user (all fields theirs); refused if its type lacks fields."""
@@ -436,8 +450,9 @@ class Library:
         from citetool.record import record_problem
 
         entries, problems = [], []
+        macros: dict[str, str] = {}  # @string macros: a .bib file may use those of a file before it
         for name, text in files:
-            found, trouble = read(name, text)
+            found, trouble = read(name, text, macros)
             problems += trouble
             entry_word = "entry " if sniff(name, text) == "csl-json" else ""  # JSON: the item's number, not a line
             for e in found:  # the one shape check, as for a source's record: a wrong type is never stored

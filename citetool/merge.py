@@ -31,6 +31,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
+from citetool.formats.bibtex_kept import merge_kept
 from citetool.identifiers import isbn13
 from citetool.record import META, Record, clean_record
 from citetool.record import year as year_of
@@ -239,6 +240,34 @@ def find_match(index: dict[str, str], record: Record, records: dict[str, Record]
     return None
 
 
+def _family_names(record: Record) -> set[str]:
+    people = record.get("author") or record.get("editor") or []
+    return {fold_ascii(p.get("family") or p.get("literal") or "") for p in people if isinstance(p, dict)} - {""}
+
+
+def clearly_another_work(a: Record, b: Record) -> bool:
+    """Two records that share an identifier but agree on nothing else: their
+    titles differ (neither holds the other), their years are more than one apart,
+    and no author's family name is in both. A DOI copied onto the wrong entry
+    (Squire 2009 given Murdock 1960's DOI) is not a reason to merge them."""
+    title_a, title_b = fold_ascii(a.get("title") or ""), fold_ascii(b.get("title") or "")
+    year_a, year_b = year_of(a), year_of(b)
+    families_a, families_b = _family_names(a), _family_names(b)
+    if not (title_a and title_b and year_a and year_b and families_a and families_b):
+        return False
+    return (title_a not in title_b and title_b not in title_a and abs(year_a - year_b) > 1
+            and not families_a & families_b)
+
+
+def shared_identifier(a: Record, b: Record) -> str:
+    """The first strong identifier ``a`` and ``b`` share, as "DOI 10.1/x" (for messages)."""
+    for ident in _strong_keys(a):
+        if ident in _strong_keys(b):
+            kind, _, value = ident.partition(":")
+            return f"{kind.upper() if kind != 'repec' else 'RePEc handle'} {value}"
+    return "an identifier"
+
+
 # --- merging --------------------------------------------------------------------
 
 def rank(source: str | None) -> int:
@@ -261,6 +290,7 @@ def new_reference(incoming: Record, source: str, asked: str, when: str | None = 
     if ids:
         info["ids"] = dict(ids)
     rec[META] = info
+    merge_kept(rec, incoming)  # an imported entry as written
     return rec
 
 
@@ -421,13 +451,18 @@ def is_abbreviation(short: str, full: str) -> bool:
     short_words, full_words = _words(short), _words(full)
     if not short_words or len(short) >= len(full):
         return False
-    i = 0
-    for word in full_words:
-        if i < len(short_words) and word.startswith(short_words[i]):
-            i += 1
-        elif word not in _DROPPABLE_WORDS:
-            return False
-    return i == len(short_words)
+    main = _words(full.split(":", 1)[0]) if ":" in full else full_words  # a subtitle may be left out
+    for words in (full_words, main):
+        i = 0
+        for word in words:
+            if i < len(short_words) and word.startswith(short_words[i]):
+                i += 1
+            elif word not in _DROPPABLE_WORDS:
+                break
+        else:
+            if i == len(short_words):
+                return True
+    return False
 
 
 def same_but_typography(imported: str, stored: str) -> bool:
@@ -474,17 +509,29 @@ def says_less(value, current, field: str) -> bool:
     return _is_less_detailed(value, current, field)
 
 
-def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None) -> list[str]:
+def merge_import(existing: Record, incoming: Record, origin: str, when: str | None = None,
+                 another_entry: bool = False) -> list[str]:
     """Merge an entry from the user's own file (``origin``, e.g. "refs.bib").
 
-    Fields the store lacks are filled with provenance ``import``; a value that
-    genuinely differs from the stored one is a hand fix and becomes the user's
-    (the source's value stays visible as a conflict); a value that only says
-    less (a year for a full date, "A." for "Alessandro") changes nothing.
+    Fields the store lacks are filled with provenance ``import`` (ranked below
+    every metadata source, so ``refresh`` mends them); a value that only says
+    less (a year for a full date, "A." for "Alessandro", three authors "and
+    others" for six, the same text in other typography) changes nothing; an
+    abbreviated journal name ("Proc. R. Soc. B") replaces nothing and becomes the
+    short title; a value that genuinely differs (a word of the title changed) is
+    a hand fix and becomes the user's, the source's value staying a conflict.
+    ``another_entry``: a second entry of the work in the file being imported
+    (another key), which changes nothing: it is kept as written beside the
+    first (:mod:`citetool.formats.bibtex_kept`).
     """
     when = when or now_iso()
     info, provenance, offers = _offered(existing, incoming)
     changed: list[str] = []
+    if another_entry:
+        # one work entered twice in one file (a second key for it): kept as
+        # written beside the first, whose key prints what its entry said
+        merge_kept(existing, incoming)
+        return []
     for field, value, current, owner in offers:
         if current in EMPTY and owner != USER:
             existing[field] = _copied(value)
@@ -503,8 +550,9 @@ def merge_import(existing: Record, incoming: Record, origin: str, when: str | No
             existing[field] = _copied(value)
             changed.append(field)
         else:
-            set_user_field(existing, field, value, when)
+            set_user_field(existing, field, value, when)  # a hand fix: the source's value stays a conflict
             changed.append(field)
     _merge_ids(existing, incoming)
+    merge_kept(existing, incoming)
     info.setdefault("sources", {})[IMPORT] = {"id": origin, "fetched": when}
     return changed

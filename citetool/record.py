@@ -552,7 +552,8 @@ def field_problem(field: str, value: Any) -> str | None:
 # citetool's own data: its parts, and what each holds (a mapping to, or a list of, that type).
 _META_PARTS = {"fields": (dict, str), "ids": (dict, str), "sources": (dict, dict), "conflicts": (dict, dict),
                "unresolved": (dict, dict), "aliases": (list, str), "relations": (list, dict),
-               "added": (str, None), "edited": (str, None), "updates": (dict, None)}
+               "added": (str, None), "edited": (str, None), "updates": (dict, None),
+               "bibtex": (dict, None)}  # an imported entry as written (formats.bibtex_kept)
 _SHAPE_WORDS = {dict: "an object", list: "a list", str: "text"}
 
 

@@ -103,7 +103,7 @@ class Filters:
             return False
         if self.search:
             people = names(rec, "author") + names(rec, "editor")
-            haystack = " ".join([rec.get("title") or ""] + [
+            haystack = " ".join([rec.get("title") or "", str(rec.get("keyword") or "")] + [
                 " ".join(str(v) for v in p.values()) for p in people])
             if fold(self.search) not in fold(haystack):
                 return False

@@ -5,6 +5,7 @@ these lines; Python code can call :func:`show_lines` the same way."""
 
 from __future__ import annotations
 
+from citetool.formats.bibtex_kept import kept_entry, unmapped_fields
 from citetool.merge import says_less
 from citetool.merge_conflicts import UNRESOLVED
 from citetool.record import META, Record, aliases, relations, value_text
@@ -28,6 +29,12 @@ def show_lines(rec: Record) -> list[str]:
                 lines.append(f"  merge conflict, {side}: {value_text(unresolved[field].get(side))}")
             lines.append(f"  settle it: citetool resolve {rec['id']} {field} --take ours|theirs|VALUE")
     lines += [f"alias: {alias}" for alias in aliases(rec)]
+    kept = kept_entry(rec)
+    if kept is not None:  # the imported entry's fields no CSL variable holds, as written
+        lines += [f"{name} = {value}  [as written in {kept.get('file')}]"
+                  for name, value in sorted(unmapped_fields(rec).items())]
+        lines += [f"{name} = {value}  [given again in {kept.get('file')}; BibTeX uses the first]"
+                  for name, values in sorted((kept.get("repeated") or {}).items()) for value in values]
     lines += [f"id {name}: {value}" for name, value in sorted(meta.get("ids", {}).items())]
     lines += [f"source {source}: {info.get('id')} (fetched {info.get('fetched')})"
               for source, info in sorted(meta.get("sources", {}).items())]

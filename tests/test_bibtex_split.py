@@ -59,7 +59,6 @@ GIVE_UP = {
     "unclosed brace": "@misc{a, title = {T,\n}\n@misc{b, title = {U}}",
     "block start in a value": "@misc{a, title = {T\n  @misc{b, title={U}}}",
     "duplicate key": "@misc{a, title={A}}\n@misc{a, title={B}}",
-    "duplicate field": "@misc{a, title={A}, title={B}}",
     "missing equals": "@misc{a, title {A}}",
     "too deep": "@misc{a, title = {{{{{{{{deep}}}}}}}}}",
     "parenthesised after text": "% see @misc(a, title={A})\n@misc{b, title={B}}",
@@ -71,6 +70,23 @@ GIVE_UP = {
 @pytest.mark.parametrize("text", GIVE_UP.values(), ids=GIVE_UP.keys())
 def test_the_splitter_gives_up_on_what_it_is_not_sure_of(text):
     assert _split(text) is None
+
+
+@pytest.mark.parametrize("text", ["@misc{a, title={A}, Title={B}, year=2001}\n",
+                                  "@misc(p, title={P})\n@misc{a, title={A}, Title={B}, year=2001}\n"],
+                         ids=["splitter", "bibtexparser"])
+def test_a_field_given_twice_is_read_as_bibtex_reads_it(text, tmp_path, run, store_path):
+    """BibTeX uses the first value ("I'm ignoring a's extra "title" field"); the
+    entry is imported, never skipped, and the other value is kept aside and named."""
+    bib = tmp_path / "refs.bib"
+    bib.write_text(text, encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.stderr
+    assert "a" in result.stdout.split()
+    assert "the field 'title' is given again ('B')" in result.stderr
+    ref = next(r for r in json.loads(store_path.read_text(encoding="utf-8"))["references"] if r["id"] == "a")
+    assert ref["title"] == "A"
+    assert ref["citetool"]["bibtex"]["repeated"] == {"title": ["B"]}
 
 
 def test_a_file_the_splitter_gives_up_on_is_read_by_bibtexparser(run, store_path, tmp_path):

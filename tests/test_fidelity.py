@@ -174,7 +174,11 @@ def test_import_decodes_stacked_accents_and_inline_math(run, tmp_path):
     assert rec["author"][0]["family"] == "Nguyễn" and rec["author"][0]["given"] == "Văn"
     assert rec["title"] == "The α-helix and δ13C at $5"
     bib = run("export", "-f", "bibtex", "n").stdout
-    assert "textbackslash" not in bib and "{α}-helix" in bib
+    # issue #21: the user's own LaTeX is written back as they wrote it (math not escaped)
+    assert "textbackslash" not in bib and "title = {The $\\alpha$-helix and {$\\delta$}13C at \\$5}" in bib
+    assert run("edit", "n", "--set", "container-title=Journal").exit_code == 0
+    bib = run("export", "-f", "bibtex", "n").stdout  # a changed entry: the title still as written
+    assert "title = {The $\\alpha$-helix and {$\\delta$}13C at \\$5}" in bib and "journal = {Journal}" in bib
 
 
 def test_typography_only_differences_on_import_change_nothing(crossref, run, tmp_path):

@@ -61,5 +61,5 @@ TagOption = Annotated[list[str] | None, typer.Option("--tag", help=(
     "Only references tagged TAG (repeatable: any of them): a word of their keyword field (edit --set keywords=...)."))]
 YearOption = Annotated[str | None, typer.Option("--year", "-y", help="Only this year or range: 2021, 2019-2021, 2019-, -2020.")]
 SearchOption = Annotated[
-    str | None, typer.Option("--search", "-q", help="Only references whose title or author names contain TEXT (case and accents ignored).")
+    str | None, typer.Option("--search", "-q", help="Only references whose title, keywords or author names contain TEXT (case and accents ignored).")
 ]

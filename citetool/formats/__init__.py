@@ -93,7 +93,12 @@ def sniff(name: str, text: str) -> str:
     raise UsageError(f"cannot tell the format of {name}: expected BibTeX (.bib), RIS (.ris) or CSL-JSON (.json)")
 
 
-def read(name: str, text: str):
-    """(entries, problems) of one import file."""
-    module, func = READERS[sniff(name, text)]
+def read(name: str, text: str, macros: dict[str, str] | None = None):
+    """(entries, problems) of one import file; ``macros``: the @string macros of the
+    .bib files read before it (BibTeX reads ``\\bibliography{strings,refs}`` so),
+    to which a .bib file adds its own."""
+    kind = sniff(name, text)
+    module, func = READERS[kind]
+    if kind == "bibtex" and macros is not None:
+        return getattr(import_module(module), func)(text, name, macros)
     return getattr(import_module(module), func)(text, name)

@@ -26,6 +26,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from citetool.formats.bibtex_written_back import alias_records, written_back
 from citetool.formats.pdflatex_glyphs import (
     LUATEX_REPLACEMENT_CHARACTER,
     MARKER,
@@ -817,6 +818,8 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
     if get("abstract"):
         f["abstract"] = ("text", rec["abstract"])
+    if get("keyword"):
+        f["keywords"] = ("text", str(rec["keyword"]))
     return f
 
 
@@ -1015,17 +1018,25 @@ def entry_mode(biblatex: bool, unicode: bool = False) -> str:
 def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     mode = entry_mode(biblatex, unicode)
     etype, fields = choose_entry(rec, biblatex, mode)
+    meta = rec.get(META)
+    if meta and (meta.get("bibtex") or meta.get("aliases")):  # an imported entry as written; other keys
+        etype, fields = written_back(rec, etype, fields, biblatex)
     lines = [f"@{etype}{{{rec['id']},"]
     for name in _in_order(fields):
         kind, value = fields[name]
-        if kind == "text" and not (biblatex and name in _BIBLATEX_LISTS):  # most fields: escape alone
+        if kind == "raw":  # the user's own field, as they wrote it
+            lines.append(f"  {name} = {value if mode == UNICODE else _encode_non_ascii(value, mode)},")
+        elif kind == "text" and not (biblatex and name in _BIBLATEX_LISTS):  # most fields: escape alone
             lines.append(f"  {name} = {{{escape(value, mode)}}},")
         elif biblatex and name in _BIBLATEX_LISTS:
             lines.append(f"  {name} = {_list_value(name, fields[name], mode)},")
         else:
             lines.append(f"  {name} = {_value(kind, value, mode)},")
     lines.append("}\n")
-    return "\n".join(lines)
+    entry = "\n".join(lines)
+    if not biblatex and meta and meta.get("aliases"):  # BibTeX has no ids: an entry under each other key
+        entry = "\n".join([entry, *(render_entry(other, biblatex, unicode) for other in alias_records(rec))])
+    return entry
 
 
 def _render(records: list[Record], biblatex: bool, unicode: bool, cache: EntryCache | None = None) -> str:

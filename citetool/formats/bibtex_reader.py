@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from citetool.formats.bibtex_kept import keep_as_written
+from citetool.formats.bibtex_split import _MONTH_NAMES, _Entry, _split, raw_value
 from citetool.formats.imported import Imported, unreadable
 from citetool.record import Record, parse_date
 from citetool.text import one_line
@@ -341,6 +343,8 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
 def _names(text: str) -> list[dict]:
     people = []
     for name in _split_names(text):
+        if name.strip() == "others":  # BibTeX's "and others": more authors, not a person (the entry as
+            continue                  # written keeps it, and the BibTeX exports write it back)
         parts = _name_parts(name)
         first = " ".join(parts[0])
         von = " ".join(parts[1])
@@ -391,6 +395,8 @@ def _date(fields: dict, notes: list[str] | None = None) -> dict | None:
     if not raw or raw.lower() in _NO_DATE:
         return None
     year = re.findall(r"(?<![\d-])\d{4}(?!\d)", raw)
+    if not re.search(r"\d", raw):
+        return {"literal": one_line(raw)}  # "forthcoming", "in press": a date as written
     if not year or re.search(r"\d{5}", raw):
         notes.append(f"year {raw!r} is not a year: left out")
         return None
@@ -410,7 +416,23 @@ _PAGE_DASHES = re.compile(r"\s*[-\u2013\u2014]+\s*")
 # (keywords, file, timestamp... of a reference manager's export) was wasted.
 _TEXT_FIELDS = frozenset("""title subtitle issuetitle journaltitle journal booktitle howpublished series
     volume edition abstract note language isbn issn issue number eid pages publisher institution school
-    organization location address date year month""".split())
+    organization location address date year month keywords annote annotation shorttitle shortjournal type
+    chapter pmid pmcid eventtitle venue version""".split())
+# .bib field -> the CSL variable that takes its text as it is.
+_AS_IS = (("volume", "volume"), ("edition", "edition"), ("abstract", "abstract"), ("note", "note"),
+          ("language", "language"), ("isbn", "ISBN"), ("issn", "ISSN"), ("keywords", "keyword"),
+          ("annote", "annote"), ("annotation", "annote"), ("shorttitle", "title-short"),
+          ("shortjournal", "container-title-short"), ("chapter", "chapter-number"), ("pmid", "PMID"),
+          ("pmcid", "PMCID"), ("eventtitle", "event-title"), ("venue", "event-place"), ("version", "version"))
+_URL_ESCAPES = re.compile(r"\\([_%&#~$])")
+
+
+def _text(value: str) -> str:
+    """A field's text, LaTeX decoded; a macro LaTeX alone knows (ADS's ``\\mnras``) as written."""
+    decoded = decode_latex(value)
+    if decoded or not value.strip("{} \t\r\n"):
+        return decoded
+    return one_line(value)
 
 
 def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = None) -> Record:
@@ -418,7 +440,7 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
     out of it (a date that cannot be) is said in ``notes``."""
     etype = entry_type.lower()
     rec: Record = {"type": CSL_TYPE.get(etype, "document")}
-    text = {k: decode_latex(v) for k, v in fields.items() if k in _TEXT_FIELDS and isinstance(v, str)}
+    text = {k: _text(v) for k, v in fields.items() if k in _TEXT_FIELDS and isinstance(v, str)}
     for role in ("author", "editor", "translator"):
         if fields.get(role):
             people = _names(fields[role])
@@ -440,10 +462,14 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
         rec["container-title"] = container
     if text.get("series"):
         rec["collection-title"] = text["series"]
-    for bib, csl in (("volume", "volume"), ("edition", "edition"), ("abstract", "abstract"),
-                     ("note", "note"), ("language", "language"), ("isbn", "ISBN"), ("issn", "ISSN")):
-        if text.get(bib):
+    for bib, csl in _AS_IS:
+        if text.get(bib) and csl not in rec:
             rec[csl] = text[bib]
+    if text.get("type") and etype not in ("phdthesis", "mastersthesis"):
+        rec["genre"] = text["type"]  # a report's "Working Paper", a thesis's "Habilitation"
+    accessed = parse_date(str(fields.get("urldate", "")).strip()) if fields.get("urldate") else None
+    if accessed and "date-parts" in accessed:
+        rec["accessed"] = accessed
     issue = text.get("issue") or (text.get("number") if etype in ("article", "periodical") else None)
     if issue:
         rec["issue"] = issue
@@ -467,150 +493,36 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
 
         doi = normalise_doi(fields["doi"])
         if doi:
-            rec["DOI"] = doi.lower()
+            rec["DOI"] = doi  # as written: "10.1162/NECO_a_00499" (identity ignores case)
     if fields.get("url"):
-        rec["URL"] = one_line(fields["url"])
+        rec["URL"] = one_line(_URL_ESCAPES.sub(r"\1", fields["url"]))  # "\_" is "_" in a URL
     if etype in ("phdthesis", "mastersthesis"):
         rec["genre"] = "PhD thesis" if etype == "phdthesis" else "Master's thesis"
     return rec
 
 
-# --- splitting a file into entries ------------------------------------------------
-#
-# bibtexparser's Splitter walks the file mark by mark in Python (~0.3 s for 5,000
-# entries), and its default middlewares (@string references, enclosing braces)
-# take another quarter of that. _split reads the files nearly everyone has, with
-# the same rules, in a few regular expressions; whatever it is not sure of (a
-# parenthesised block, an "@" outside an entry, braces nested more than six deep,
-# a duplicate key, any syntax error...) it gives up on, and the whole file goes
-# to bibtexparser, whose answer (and failed blocks) then stand. Its rules,
-# bibtexparser's: a brace or quote right after a backslash is text; inside
-# quotes braces are text; a value ends at a "," or "}" outside braces and quotes.
-
-def _braced(depth: int) -> str:
-    text = r"[^{}]*+(?:(?<=\\)[{}][^{}]*+)*+"  # a brace right after a backslash is text
-    inside = text if depth == 0 else text + "(?:" + _braced(depth - 1) + text + ")*+"
-    return r"\{" + inside + r"\}"
+def _bibtexparser_entry(entry, shift: int = 0) -> _Entry:
+    """bibtexparser's entry as the splitter gives one (values braced again as its ``raw``);
+    ``shift``: lines added before the file's text."""
+    fields = [(f.key, f.value) for f in entry.fields]
+    out = _Entry(entry.entry_type.lower(), entry.key, fields, (entry.start_line or 0) - shift)
+    for name, value in fields:
+        if isinstance(value, str):
+            raw = raw_value(value, value, {}) if value.isdigit() or value.lower() in _MONTH_NAMES else "{" + value + "}"
+            if raw and _balanced(raw):
+                out.raw.setdefault(name.lower(), raw)
+    out.drop_repeated()
+    return out
 
 
-_BRACED = _braced(6)
-_INSIDE = re.compile(_BRACED[2:-2] + r"\}")  # a braced group's inside, and its closing brace
-_BRACED_RE = re.compile(_BRACED)
-_QUOTED = r'"[^"]*+(?:(?<=\\)"[^"]*+)*+"'
-_QUOTED_RE = re.compile(_QUOTED)
-_VALUE = r'(?:[^{}",]++|(?<=\\)[{}",]|' + _QUOTED + "|" + _BRACED + r")*+"
-_KEY = r'[^{}",=@\\]*+'  # up to the "=" (a field's name), or the "," (an entry's key)
-# An entry from its "@": type, key, and its fields as one stretch of text (any
-# number of "name = value," then one more, or a comma and spaces, before the "}").
-_ENTRY = re.compile(r"@(\w*)[ \t]*\{(" + _KEY + r")(?:,((?:" + _KEY + "=" + _VALUE + ",)*+(?:" + _KEY + "="
-                    + _VALUE + r")?)\s*+)?\}")
-# A field: its name, then the inside of its braces if its value is one braced
-# group (nearly all are), else the value as written.
-_FIELD = re.compile("(" + _KEY + r")=\s*+(?:" + _BRACED[:2] + "(" + _BRACED[2:-2] + ")" + _BRACED[-2:]
-                    + r"\s*+(?=,|\Z)|(" + _VALUE + "))")
-_STRING = re.compile("(" + _KEY + ")=" + _BRACED[2:-2] + r"\}")  # @string{name = value}
-_BLOCK = re.compile(r"@(\w*)[ \t]*\{")
-_PAREN_BLOCK = re.compile(r"@\w*[ \t]*\(")
-
-
-class _Entry:
-    __slots__ = ("entry_type", "key", "fields", "start_line")
-
-    def __init__(self, entry_type: str, key: str, fields: list[tuple[str, str]], start_line: int):
-        self.entry_type, self.key, self.fields, self.start_line = entry_type, key, fields, start_line
-
-
-def _unenclosed(value: str) -> str | None:
-    """``value`` without the braces or quotes around the whole of it (bibtexparser's
-    RemoveEnclosingMiddleware); None where not sure (``{a} # {b}``)."""
-    if len(value) >= 2:
-        if value[0] == "{" and value[-1] == "}":
-            return value[1:-1] if _BRACED_RE.fullmatch(value) else None
-        if value[0] == '"' and value[-1] == '"':
-            return value[1:-1] if _QUOTED_RE.fullmatch(value) else None
-    return value
-
-
-def _at_line_start(text: str, start: int, end: int) -> bool:
-    """Whether an "@" in ``text[start:end]`` (inside a block) is first on its line:
-    for bibtexparser, a new block cutting the one being read short."""
-    at = text.find("@", start, end)
-    while at >= 0:
-        before = text[text.rfind("\n", 0, at) + 1:at]
-        if not before or before.isspace():
-            return True
-        at = text.find("@", at + 1, end)
-    return False
-
-
-def _split(text: str) -> list[_Entry] | None:
-    """The entries of ``text`` as bibtexparser's ``parse_string`` reads them
-    (its default middlewares too: @string references resolved, enclosing braces
-    or quotes removed); None when not sure of any part of it."""
-    if '{"}' in text:  # a quote inside quotes: bibtexparser's special case
-        return None
-    entries: list[_Entry] = []
-    strings: list[tuple[str, str]] = []
-    written: list[tuple[list, int]] = []  # fields whose value is not one braced group
-    line, counted = 0, 0
-    pos = 0
-    find, count, entry_at, fields_in = text.find, text.count, _ENTRY.match, _FIELD.findall
-    while (at := find("@", pos)) >= 0:
-        # bibtexparser counts the line breaks that are not escaped by a backslash
-        line += count("\n", counted, at) - count("\\\n", counted, at)
-        counted = at
-        m = entry_at(text, at)
-        if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
-            pos = m.end()
-            body = m.group(3)
-            fields = []
-            if body:
-                for key, inside, value in fields_in(body):
-                    if value:  # not one braced group: a @string's name, quotes, a number...
-                        written.append((fields, len(fields)))
-                        fields.append((key.strip(), value.strip()))
-                    else:
-                        fields.append((key.strip(), inside))
-            entries.append(_Entry(m.group(1).lower(), m.group(2).strip(), fields, line))
-        else:
-            block = _BLOCK.match(text, at)
-            if block is None:
-                if _PAREN_BLOCK.match(text, at):
-                    return None
-                pos = at + 1  # text between blocks (an address in a comment): for bibtexparser too
-                continue
-            kind = block.group(1).lower()
-            if kind.startswith(("comment", "preamble")):
-                m = _INSIDE.match(text, block.end())
-            elif kind.startswith("string"):
-                m = _STRING.match(text, block.end())
-                if m is not None:
-                    strings.append((m.group(1).strip(), text[m.end(1) + 1:m.end() - 1].strip()))
-            else:
-                return None  # an entry not read: a syntax error, "(" ... ")", braces nested too deeply...
-            if m is None:
-                return None
-            pos = m.end()
-        if find("@", at + 1, pos) >= 0 and _at_line_start(text, at + 1, pos):
-            return None
-    # duplicate keys are bibtexparser's failed blocks
-    if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
-        return None
-    macros = {k.lower(): v for k, v in strings}
-    if "" in macros:  # a @string without a name would stand for empty values
-        return None
-    for entry in entries:
-        if len({k for k, _ in entry.fields}) < len(entry.fields):
-            return None
-    for fields, i in written:
-        key, value = fields[i]
-        if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
-            value = macros.get(value.lower(), value)  # bibtexparser's ResolveStringReferences
-        value = _unenclosed(value)  # and its RemoveEnclosing
-        if value is None:
-            return None
-        fields[i] = (key, value)
-    return entries
+def _balanced(text: str) -> bool:
+    depth = 0
+    for m in re.finditer(r"\\.|[{}]", text):
+        mark = m.group()
+        depth += 1 if mark == "{" else -1 if mark == "}" else 0
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _fields(entry) -> dict:
@@ -619,10 +531,12 @@ def _fields(entry) -> dict:
     return {key.lower(): value for key, value in entry.fields}
 
 
-def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
-    """Entries of a .bib file, and one message per malformed block."""
+def read(text: str, origin: str, macros: dict[str, str] | None = None) -> tuple[list[Imported], list[str]]:
+    """Entries of a .bib file, and one message per malformed block; ``macros``:
+    @string macros of files read before (lower-case name -> value as written),
+    to which this file's are added."""
     problems = []
-    entries = _split(text)
+    entries = _split(text, macros)
     if entries is None:
         import logging
 
@@ -631,14 +545,26 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
         # bibtexparser logs each failed block over several lines; citetool reports
         # them itself, one line each, with the file and line.
         logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-        library = bibtexparser.parse_string(text)
+        # the macros of the files read before, as BibTeX has them when it reads this one
+        prefix = "".join(f"@string{{{name} = {value}}}\n" for name, value in (macros or {}).items())
+        library = bibtexparser.parse_string(prefix + text)
+        shift = prefix.count("\n")  # lines of the prefix, taken off every block's line
+        if macros is not None:
+            macros.update({s.key.lower(): "{" + s.value + "}" for s in library.strings if isinstance(s.value, str)})
+        entries = []
         for block in library.failed_blocks:
-            line = (block.start_line or 0) + 1
+            line = (block.start_line or 0) + 1 - shift
+            kept = getattr(block, "ignore_error_block", None)
+            if type(block).__name__ == "DuplicateFieldKeyBlock" and kept is not None:
+                entries.append(_bibtexparser_entry(kept, shift))  # a field given twice: read as BibTeX reads it
+                continue
+            if str(getattr(block, "raw", "")).lstrip()[:7].lower() == "@string":
+                continue  # a macro defined again: BibTeX takes the new value too, and warns no one
             error = getattr(block, "error", None)
             reason = " ".join(str(getattr(error, "abort_reason", "") or error or "malformed entry").split())
             problems.append(f"{origin}:{line}: skipped a malformed entry ({reason})")
-        entries = [_Entry(e.entry_type, e.key, [(f.key, f.value) for f in e.fields], e.start_line)
-                   for e in library.entries]
+        entries += [_bibtexparser_entry(e, shift) for e in library.entries]
+        entries.sort(key=lambda e: e.start_line or 0)
     raw_entries = {e.key.lower(): e for e in entries}
     out = []
     for entry in entries:
@@ -655,9 +581,12 @@ def read(text: str, origin: str) -> tuple[list[Imported], list[str]]:
                         fields[k] = v
             notes: list[str] = []
             rec = entry_to_record(entry.entry_type, fields, notes)
+            keep_as_written(rec, entry, origin, raw_entries.get(parent.lower()) if parent else None)
         except Exception as exc:
             problems.append(unreadable(f"{origin}:{line}", exc))
             continue
         problems += [f"{origin}:{line} ({entry.key}): {note}" for note in notes]
-        out.append(Imported(key=entry.key, record=rec, line=line))
+        twice = [f"{origin}:{line} ({entry.key}): the field {name!r} is given again ({one_line(value)[:60]!r}): "
+                 "the first value is used, as BibTeX does; the other is kept aside" for name, value in entry.repeated]
+        out.append(Imported(key=entry.key, record=rec, line=line, notes=twice))
     return out, problems

@@ -22,6 +22,12 @@ def to_csl(rec: Record) -> dict:
         # Series, Lecture Notes in ...): CSL's collection-title, as BibTeX's
         # series and RIS's T2 of a BOOK say, and as pandoc and citation-js read them.
         item["collection-title"] = item.pop("container-title")
+    if "bibtex" in rec.get("citetool", {}):  # the braces of an imported title: CSL's case protection
+        from citetool.formats.bibtex_written_back import nocase_title  # only for imported entries
+
+        title = nocase_title(rec)
+        if title:
+            item["title"] = title
     item["citation-key"] = rec["id"]
     handle = repec_handle(rec)
     if handle and handle not in item.get("note", ""):

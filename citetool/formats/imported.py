@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from citetool.record import Record
 
@@ -13,6 +13,7 @@ class Imported:
     key: str | None  # the entry's own citation key, if the file has one
     record: Record
     line: int  # where the entry starts in its file (1-based), for messages
+    notes: list[str] = field(default_factory=list)  # warnings about it (a field given twice)
 
 
 def unreadable(where: str, exc: BaseException, what: str = "an entry") -> str:

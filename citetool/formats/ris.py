@@ -111,6 +111,8 @@ def render_record(rec: Record) -> str:
     lines.append(_line("AB", rec.get("abstract")))
     lines.append(_line("LA", rec.get("language")))
     lines.append(_line("M3", rec.get("genre")))
+    for keyword in re.split(r"\s*[;,]\s*", str(rec.get("keyword") or "")):
+        lines.append(_line("KW", keyword))
     lines.append(_line("N1", rec.get("note")))
     lines += [_line("N1", note) for note in relation_notes(rec)]
     lines.append(_line("ID", rec.get("id")))
@@ -221,7 +223,9 @@ def read(text: str, origin: str):
         if not rec.get("title") and not rec.get("DOI"):
             problems.append(f"{origin}:{line}: skipped a record with neither title nor DOI")
             continue
-        out.append(Imported(key=found[0].get("id"), record=rec, line=line))
+        left = _left_out(found[0], rec)
+        warnings = [f"{origin}:{line}: not kept, no place for them: {', '.join(left)}"] if left else []
+        out.append(Imported(key=found[0].get("id"), record=rec, line=line, notes=warnings))
     return out, problems
 
 
@@ -263,9 +267,37 @@ def _record(e: dict) -> tuple[Record, list[str]]:
             rec["issued"] = date
             break
     if e.get("doi") and normalise_doi(e["doi"]):
-        rec["DOI"] = normalise_doi(e["doi"]).lower()
+        rec["DOI"] = normalise_doi(e["doi"])  # as written (identity ignores case)
     if e.get("urls"):
         rec["URL"] = e["urls"][0]
     if e.get("issn"):
         rec["ISSN" if rec["type"] in ("article-journal", "periodical") else "ISBN"] = one_line(e["issn"])
+    keywords = [one_line(str(k)) for k in e.get("keywords") or [] if str(k).strip()]
+    if keywords:
+        rec["keyword"] = ", ".join(keywords)  # KW, one a line
+    notes_written = [one_line(str(n)) for n in e.get("notes") or [] if str(n).strip()]
+    if notes_written:
+        rec["note"] = "\n".join(notes_written)  # N1
+    for key, csl in (("alternate_title1", "container-title-short"), ("tertiary_title", "collection-title"),
+                     ("notes_abstract", "abstract")):  # N2: the abstract, in EndNote's and older exports
+        if e.get(key) and csl not in rec:
+            rec[csl] = one_line(str(e[key]))  # J2, T3 (as citetool writes them)
+    if e.get("access_date"):
+        accessed = _ris_date(str(e["access_date"])) if re.match(r"\d{4}", str(e["access_date"])) else None
+        if accessed:
+            rec["accessed"] = accessed
     return rec, notes
+
+
+def _left_out(e: dict, rec: Record) -> list[str]:
+    """The RIS tags (as rispy names them) of ``e`` that no CSL variable took."""
+    said = {str(v) for v in rec.values() if isinstance(v, str)}
+    return sorted(k for k, v in e.items() if v not in (None, "", []) and k not in _READ_KEYS
+                  and not (isinstance(v, str) and one_line(v) in said))  # C3: the container said again
+
+
+# The rispy keys _record reads.
+_READ_KEYS = frozenset("""type_of_reference authors first_authors secondary_authors editor title primary_title
+    secondary_title journal_name alternate_title3 volume number publisher place_published abstract language
+    type_of_work edition start_page end_page date year publication_year doi urls issn keywords notes id
+    alternate_title1 tertiary_title access_date notes_abstract""".split())
