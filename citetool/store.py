@@ -96,6 +96,9 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
         ) from None
     except _NotJSONNumber as exc:
         raise StoreError(f"cannot read store {path}: {exc} is not a JSON number; the file was left untouched") from None
+    except ValueError:  # Python reads no integer of over 4,300 digits (a denial-of-service guard)
+        raise StoreError(f"cannot read store {path}: it holds a number of more than 4,300 digits, "
+                         "which no field can hold; the file was left untouched") from None
     return replace_surrogates(value, data)
 
 

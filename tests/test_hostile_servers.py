@@ -1,0 +1,52 @@
+"""Identifiers and server answers that try to leave their place (issue 23:
+B13, B14, B16, B17): a DOI never leaves its route, a password typed in an
+address is never stored or printed, a score that is no number is no score."""
+
+from __future__ import annotations
+
+import json
+
+from citetool.errors import ExitCode
+
+ESCAPING_DOI = "10.1234/../../../admin/delete"
+
+
+def paths_asked(httpserver) -> list[str]:
+    return [request.path for request, _ in httpserver.log]
+
+
+def test_a_doi_with_dot_segments_is_never_requested(crossref, httpserver, run, tmp_path):
+    paper = tmp_path / "paper.tex"
+    paper.write_text(f"\\cite{{doi:{ESCAPING_DOI}}}\n", encoding="utf-8")
+    for args in (("add", ESCAPING_DOI), ("add", "doi:10.1234/%2e%2e/%2E%2E/admin/delete"),
+                 ("add", f"https://doi.org/{ESCAPING_DOI}"), ("bib", str(paper))):
+        result = run(*args)
+        assert result.exit_code == ExitCode.IDENTIFIERS_FAILED, result.stderr
+        assert "is not a DOI citetool asks for: its '.' or '..' part would take the request to another address" \
+            in result.stderr
+    assert paths_asked(httpserver) == []
+
+
+def test_a_stored_doi_with_dot_segments_is_never_requested(crossref, httpserver, run, store_path):
+    store_path.write_text(json.dumps({"format": "citetool-store", "version": 1, "references": [
+        {"id": "a", "type": "article-journal", "title": "A", "DOI": ESCAPING_DOI,
+         "citetool": {"sources": {"crossref": {"id": ESCAPING_DOI, "fetched": "2026-01-01T00:00:00Z"}}}}]}),
+        encoding="utf-8")
+    refreshed = run("refresh")
+    assert refreshed.exit_code == ExitCode.IDENTIFIERS_FAILED
+    assert "its '.' or '..' part would take the request to another address" in refreshed.stderr
+    for command in ("check", "upgrade"):
+        run(command)
+    assert all(path.startswith("/works") for path in paths_asked(httpserver)), paths_asked(httpserver)
+    assert not any("admin" in path for path in paths_asked(httpserver))
+
+
+def test_a_password_typed_in_an_address_is_never_stored_or_printed(web, run, store_path):
+    address = web.replace("http://", "http://reader:s3cret-pass@")
+    added = run("add", f"{address}/seed002", f"{address}/missing")
+    assert added.exit_code == ExitCode.IDENTIFIERS_FAILED
+    assert added.stdout.strip() and f"{web}/missing" in added.stderr
+    outputs = [added.stdout, added.stderr, store_path.read_text(encoding="utf-8")]
+    outputs += [run("export", "-f", fmt).stdout for fmt in ("bibtex", "biblatex", "ris", "csl-json", "html")]
+    outputs += [run("list").stdout, run("show", added.stdout.strip()).stdout]
+    assert all("s3cret" not in text and "reader:" not in text for text in outputs)
