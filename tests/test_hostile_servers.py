@@ -5,6 +5,10 @@ address is never stored or printed, a score that is no number is no score."""
 from __future__ import annotations
 
 import json
+import math
+from pathlib import Path
+
+import pytest
 
 from citetool.errors import ExitCode
 
@@ -50,3 +54,43 @@ def test_a_password_typed_in_an_address_is_never_stored_or_printed(web, run, sto
     outputs += [run("export", "-f", fmt).stdout for fmt in ("bibtex", "biblatex", "ris", "csl-json", "html")]
     outputs += [run("list").stdout, run("show", added.stdout.strip()).stdout]
     assert all("s3cret" not in text and "reader:" not in text for text in outputs)
+
+
+FREETEXT = Path(__file__).parent / "fixtures" / "freetext"
+CLOSE_LINE = "Fenner M, et al. (2016) A data citation roadmap for scholarly data repositories."
+
+
+@pytest.fixture
+def scores(httpserver, monkeypatch):
+    """Crossref answering every bibliographic query with the genuine close.json
+    (two candidates 61.2 and 58.7: none stands out), its scores replaced as a
+    hostile server would: ``scores[:] = ["NaN", ...]``."""
+    from werkzeug import Response
+
+    wanted: list[str] = []
+
+    def handle(request):
+        body = (FREETEXT / "close.json").read_text(encoding="utf-8")
+        for old, new in zip(["61.2", "58.7", "20.1"], wanted, strict=False):
+            body = body.replace(f'"score": {old}', f'"score": {new}')
+        return Response(body, content_type="application/json")
+
+    httpserver.expect_request("/works").respond_with_handler(handle)
+    monkeypatch.setenv("CITETOOL_CROSSREF_URL", httpserver.url_for("").rstrip("/"))
+    return wanted
+
+
+@pytest.mark.parametrize("hostile", [["NaN"], ["Infinity"], ["1e999"], ["61.2", "NaN", "NaN"], ["9" * 400]])
+def test_a_score_that_is_no_finite_number_is_no_score(hostile, scores, run, store_path):
+    scores[:] = hostile
+    added = run("add", CLOSE_LINE)
+    assert added.exit_code == ExitCode.IDENTIFIERS_FAILED, added.stdout
+    assert "no sure match in Crossref" in added.stderr and not store_path.exists()
+    listed = run("search", "--json", CLOSE_LINE)
+    assert listed.exit_code == 0, listed.stderr
+    candidates = json.loads(listed.stdout, parse_constant=lambda name: pytest.fail(f"{name} in --json"))
+    assert all(c["score"] is None or math.isfinite(c["score"]) for c in candidates)
+    assert [c["score"] for c in candidates if c["score"] is not None] == \
+        sorted((c["score"] for c in candidates if c["score"] is not None), reverse=True)
+    table = run("search", CLOSE_LINE)
+    assert table.exit_code == 0 and "nan" not in table.stdout.lower() and "inf" not in table.stdout.lower()
