@@ -213,3 +213,15 @@ def test_a_small_export_uses_no_cache(run, golden_store, tmp_path, monkeypatch):
     assert references < 100
     assert _export(run, "-f", "bibtex") == (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
     assert not (tmp_path / "cache" / "exports").exists()
+
+
+@pytest.mark.parametrize("entry", [["", 20000], ["   \n", 20000], ["@misc{x,\n}\n"], [None, 20000], ["@misc{x,\n}\n", "day"]])
+def test_an_invalid_cached_entry_is_a_miss_never_a_vanished_reference(run, golden_store, tmp_path, entry):
+    """Issue 23, B19: ["", day] in the cache made its reference vanish from the export."""
+    golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
+    assert _export(run, "-f", "bibtex") == golden
+    path = _cache_file(tmp_path, "bibtex")
+    data = orjson.loads(path.read_bytes())
+    data["entries"] = {digest: entry for digest in data["entries"]}
+    path.write_bytes(orjson.dumps(data))
+    assert _export(run, "-f", "bibtex") == golden
