@@ -41,11 +41,13 @@ class Placer:
         self.records = records
         self.index = index
         self.taken = keys_in_use(records)  # keys and aliases, lower case
+        self.suffix_hints: dict[str, int] = {}  # (keys.unique_key: self.taken only grows)
         self.when = when
 
     def _new(self, stored: Record, wanted: str | None = None) -> str:
         """Store a new reference under ``wanted`` if free, else a fresh key."""
-        key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or base_key(stored), self.taken)
+        free = wanted and wanted.lower() not in self.taken
+        key = wanted if free else unique_key(wanted or base_key(stored), self.taken, self.suffix_hints)
         stored["id"] = key
         self.records[key] = stored
         self.taken.add(key.lower())

@@ -5,6 +5,7 @@ integer is a clean error, a bad export-cache entry is a miss. Through the CLI.""
 from __future__ import annotations
 
 import json
+import time
 
 from test_gitmerge import ARTICLE, BOOK, merge, reference, write
 
@@ -107,3 +108,18 @@ def test_an_integer_of_over_4300_digits_is_a_clean_error(run, tmp_path, store_pa
     imported = run("-s", str(tmp_path / "other.json"), "import", str(items))
     assert imported.exit_code == ExitCode.IDENTIFIERS_FAILED
     assert imported.stderr == f"citetool: {items}: cannot be read: it holds a number of more than 4,300 digits\n"
+
+
+def test_ris_records_whose_generated_keys_collide_import_in_linear_time(run, tmp_path, store_path):
+    """Issue 23, B6: 8,000 records with one generated key took 30 s (each new key tried every suffix)."""
+    ris = tmp_path / "untitled.ris"
+    ris.write_text("\n".join(f"TY  - GEN\nTI  - Untitled\nN1  - record {i}\nER  - \n" for i in range(8000)),
+                   encoding="utf-8")
+    started = time.monotonic()
+    result = run("import", str(ris))
+    seconds = time.monotonic() - started
+    assert result.exit_code == 0, result.stderr
+    keys = result.stdout.split()
+    assert len(keys) == len(set(k.lower() for k in keys)) == 8000
+    assert keys[:3] == ["anonnduntitled", "anonnduntitleda", "anonnduntitledb"] and keys[-1] == "anonnduntitledkuq"
+    assert seconds < 20, f"{seconds:.1f} s"
