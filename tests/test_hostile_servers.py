@@ -94,3 +94,43 @@ def test_a_score_that_is_no_finite_number_is_no_score(hostile, scores, run, stor
         sorted((c["score"] for c in candidates if c["score"] is not None), reverse=True)
     table = run("search", CLOSE_LINE)
     assert table.exit_code == 0 and "nan" not in table.stdout.lower() and "inf" not in table.stdout.lower()
+
+
+CHECK = Path(__file__).parent / "fixtures" / "check"
+RW = "10.5555/citetool-test.retracted-rw"
+
+
+def test_check_findings_are_cleaned_and_their_dates_checked_like_records(crossref, run, store_path, tmp_path,
+                                                                         monkeypatch):
+    """Issue 23, B10: a notice's DOI or label holding a line break, ESC, BEL or NUL
+    forged lines of `check`'s output and was stored; [true, 99, -5] was stored as 0001-99--5."""
+    import conftest
+
+    genuine = CHECK / "10.5555_citetool-test.retracted-rw.json"
+    monkeypatch.setitem(conftest.ALL_WORKS, RW, genuine)
+    key = run("add", RW).stdout.strip()
+    hostile = json.loads(genuine.read_text(encoding="utf-8"))
+    notice, correction = hostile["message"]["updated-by"][1], hostile["message"]["updated-by"][0]
+    notice["DOI"] = "10.5555/citetool-test.rw-notice\nforged\tline: 10.1/x"
+    notice["label"] = "Retraction\x1b]0;owned\x07\x1b[2J\x00\ncitetool: error: forged"
+    notice["source"] = "retraction-watch\r\nforged"
+    notice["updated"]["date-parts"] = [[True, 99, -5]]
+    del notice["updated"]["date-time"]
+    correction["updated"] = {"date-parts": [[2010, 2, 30]], "date-time": "2010-03-06T00:00:00Z"}
+    served = tmp_path / "hostile.json"
+    served.write_text(json.dumps(hostile), encoding="utf-8")
+    monkeypatch.setitem(conftest.ALL_WORKS, RW, served)
+
+    for result in (run("check"), run("check", "--json")):
+        assert result.exit_code == ExitCode.IDENTIFIERS_FAILED
+        for stream in (result.stdout, result.stderr):
+            assert {ch for ch in stream if not ch.isprintable()} <= {"\n", "\t"}  # tabs: check's columns
+            assert not any(line.startswith(("forged", "citetool: error: forged")) for line in stream.splitlines())
+    lines = run("check").stdout.splitlines()
+    assert f"{key}\tretracted: 10.5555/citetool-test.rw-notice forged line: 10.1/x (retraction-watch forged)" in lines
+    assert f"{key}\tcorrected: 10.5555/citetool-test.rw-correction (2010-03-06, retraction-watch)" in lines
+    findings = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]["citetool"]["updates"]["findings"]
+    text = json.dumps(findings, ensure_ascii=False)
+    assert all(ch.isprintable() for ch in text)
+    assert [f.get("date") for f in findings] == ["2010-03-06", None]
+    assert findings[1]["label"] == "Retraction]0;owned[2J citetool: error: forged"
