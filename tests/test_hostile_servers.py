@@ -134,3 +134,52 @@ def test_check_findings_are_cleaned_and_their_dates_checked_like_records(crossre
     assert all(ch.isprintable() for ch in text)
     assert [f.get("date") for f in findings] == ["2010-03-06", None]
     assert findings[1]["label"] == "Retraction]0;owned[2J citetool: error: forged"
+
+
+WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works"
+PREPRINT, PUBLISHED = "10.1101/097196", "10.1038/s41597-019-0031-8"
+
+
+def serve_preprint_related_to(related: str, tmp_path, monkeypatch) -> None:
+    """The genuine preprint record, its ``is-preprint-of`` pointing at ``related``."""
+    import conftest
+
+    work = json.loads((WORKS / "10.1101_097196.json").read_text(encoding="utf-8"))
+    work["message"]["relation"]["is-preprint-of"][0]["id"] = related
+    served = tmp_path / "preprint.json"
+    served.write_text(json.dumps(work), encoding="utf-8")
+    monkeypatch.setitem(conftest.ALL_WORKS, PREPRINT, served)
+
+
+def dois(store_path) -> list[str]:
+    return [r.get("DOI", "").lower() for r in json.loads(store_path.read_text(encoding="utf-8"))["references"]]
+
+
+def test_upgrade_never_leaves_two_references_with_one_doi(crossref, run, store_path, tmp_path, monkeypatch):
+    """Issue 23, B11: the published record carries a DOI already stored under another key."""
+    import conftest
+
+    published_work = CHECK / "10.1038_s41597-019-0031-8.json"  # (synthetic: see fixtures/check/SOURCES.md)
+    monkeypatch.setitem(conftest.ALL_WORKS, PUBLISHED, published_work)
+    monkeypatch.setitem(conftest.ALL_WORKS, "10.5555/citetool-test.alias-of-published",
+                        published_work)  # asked for one DOI, Crossref answers with the record of another
+    for related in (f"https://doi.org/{PUBLISHED.upper()}", "10.5555/citetool-test.alias-of-published"):
+        store_path.unlink(missing_ok=True)
+        serve_preprint_related_to(related, tmp_path, monkeypatch)
+        added = run("add", PREPRINT, PUBLISHED)
+        assert added.exit_code == 0, (related, added.stdout, added.stderr)
+        preprint, published = added.stdout.split()
+        result = run("upgrade")
+        assert result.exit_code == ExitCode.IDENTIFIERS_FAILED, result.stderr
+        assert f"{preprint}: its published version {PUBLISHED} is already stored as {published}" in result.stderr
+        assert sorted(dois(store_path)) == sorted([PREPRINT, PUBLISHED])
+
+
+def test_a_doi_url_of_a_works_own_doi_is_no_preprint_of_itself(crossref, run, store_path, tmp_path, monkeypatch):
+    serve_preprint_related_to(f"https://doi.org/{PREPRINT.upper()}", tmp_path, monkeypatch)
+    key = run("add", PREPRINT).stdout.strip()
+    checked = run("check")
+    assert checked.exit_code == 0 and checked.stdout == "", checked.stdout
+    upgraded = run("upgrade")
+    assert upgraded.exit_code == 0 and "nothing to upgrade" in upgraded.stderr
+    assert dois(store_path) == [PREPRINT] and key in run("list").stdout

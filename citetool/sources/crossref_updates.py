@@ -57,6 +57,15 @@ def _text(value: Any) -> str:
     return one_line(strip_controls(str(value)))
 
 
+def _doi(value: Any) -> str:
+    """A DOI a finding names, as stored DOIs are compared: cleaned, any common
+    spelling (``https://doi.org/10.…``) read as the DOI, lower case."""
+    from citetool.identifiers import normalise_doi
+
+    text = _text(value)
+    return (normalise_doi(text) or text).lower()
+
+
 def _date(entry: dict) -> str | None:
     """The notice's date, by the rules a record's date follows: numbers only, a
     real day (``[true, 99, -5]`` is no date); else the day of its time stamp."""
@@ -88,7 +97,7 @@ def _update(entry: Any, kind: str | None = None) -> dict | None:
     update_type = _text(entry.get("type") or "").lower()
     if not update_type:
         return None
-    out = {"kind": kind or _kind(update_type), "doi": _text(entry["DOI"]).lower(), "type": update_type}
+    out = {"kind": kind or _kind(update_type), "doi": _doi(entry["DOI"]), "type": update_type}
     date = _date(entry)
     if date:
         out["date"] = date
@@ -116,7 +125,7 @@ def findings(work: dict) -> list[dict]:
     Entries that point at the work itself (a publisher's new version deposited
     under the same DOI) are not news and are left out; duplicates are dropped.
     """
-    own = str(work.get("DOI") or "").lower()
+    own = _doi(work.get("DOI") or "")  # a relation to the work's own DOI, however spelt, is no news
     out: list[dict] = []
     seen: set[tuple] = set()
 
@@ -138,7 +147,7 @@ def findings(work: dict) -> list[dict]:
             for entry in relation.get(name) or []:
                 if (isinstance(entry, dict) and entry.get("id-type") == "doi" and isinstance(entry.get("id"), str)
                         and _text(entry["id"])):
-                    keep({"kind": kind, "doi": _text(entry["id"]).lower(), "type": name,
+                    keep({"kind": kind, "doi": _doi(entry["id"]), "type": name,
                           "source": "publisher", "asserted-by": _text(entry.get("asserted-by") or "")})
     return out
 
