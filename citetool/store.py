@@ -167,7 +167,8 @@ def _key_problem(ref: Record) -> str | None:
     why = invalid_key_reason(ref["id"])
     if why:
         return f"its key {why}"
-    for alias in aliases(ref) if META in ref else ():
+    meta = ref.get(META)
+    for alias in aliases(ref) if type(meta) is dict and meta.get("aliases") else ():  # (few have any)
         why = invalid_key_reason(alias)
         if why:
             return f"its alias {alias!r} {why}"
