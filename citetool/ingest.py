@@ -50,6 +50,7 @@ class Placer:
         self.records = records
         self.index = index
         self.taken = keys_in_use(records)  # keys and aliases, lower case
+        self.suffix_hints: dict[str, int] = {}  # (keys.unique_key: self.taken only grows)
         self.when = when
         self.make_key = make_key  # a new reference's key before any suffix (citetool.keypattern)
         self.placed: set[tuple[str, str]] = set()  # (file, key): references an entry of that file made or joined
@@ -58,7 +59,8 @@ class Placer:
         """Store a new reference under ``wanted`` if free, else a fresh key; with
         ``claim_identity`` False, its identifiers keep pointing at the references
         that had them (a second work that shares a DOI by mistake)."""
-        key = wanted if wanted and wanted.lower() not in self.taken else unique_key(wanted or self.make_key(stored), self.taken)
+        free = wanted and wanted.lower() not in self.taken
+        key = wanted if free else unique_key(wanted or self.make_key(stored), self.taken, self.suffix_hints)
         stored["id"] = key
         self.records[key] = stored
         self.taken.add(key.lower())

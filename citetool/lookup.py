@@ -250,11 +250,12 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
     from dataclasses import replace
 
     from citetool.errors import IdentifierError
-    from citetool.identifiers import parse_line
+    from citetool.identifiers import parse_line, without_credentials
 
     out = Plan()
     first_of: dict[str, int] = {}
     for i, raw in enumerate(inputs):
+        raw = without_credentials(raw)  # nothing printed or stored holds a password typed in an address
         try:
             ident = parse_line(raw) if typed else replace(parse_line(raw), typed=False)
         except IdentifierError as exc:

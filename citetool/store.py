@@ -97,6 +97,9 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
         ) from None
     except _NotJSONNumber as exc:
         raise StoreError(f"cannot read store {path}: {exc} is not a JSON number; the file was left untouched") from None
+    except ValueError:  # Python reads no integer of over 4,300 digits (a denial-of-service guard)
+        raise StoreError(f"cannot read store {path}: it holds a number of more than 4,300 digits, "
+                         "which no field can hold; the file was left untouched") from None
     return replace_surrogates(value, data)
 
 
@@ -165,7 +168,8 @@ def _key_problem(ref: Record) -> str | None:
     why = invalid_key_reason(ref["id"])
     if why:
         return f"its key {why}"
-    for alias in aliases(ref) if META in ref else ():
+    meta = ref.get(META)
+    for alias in aliases(ref) if type(meta) is dict and meta.get("aliases") else ():  # (few have any)
         why = invalid_key_reason(alias)
         if why:
             return f"its alias {alias!r} {why}"

@@ -238,11 +238,19 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False,
         except CitetoolError as exc:
             plan.status, plan.error = "failed", f"{plan.key}: cannot fetch its published version: {exc}"
             continue
+        got = (record.get("DOI") or "").lower()
+        if got == plan.preprint.lower():
+            plan.status, plan.error = "failed", f"{plan.key}: Crossref's published version of it is itself ({got})"
+            continue
+        if stored_dois.get(got, plan.key) != plan.key:  # the published record's own DOI is stored already
+            plan.status, plan.error = "failed", (
+                f"{plan.key}: its published version {got} is already stored as {stored_dois[got]}")
+            continue
         new = upgraded_record(lib.records[plan.key], record, source, asked, when)
         plan.changes = _changes(lib.records[plan.key], new)
         plan.status = "would-upgrade" if dry_run else "upgraded"
         new_records[plan.key] = (source, asked, record)
-        stored_dois[plan.published] = plan.key  # two preprints of one article: the first one becomes it
+        stored_dois[plan.published] = stored_dois[got] = plan.key  # two preprints of one article: the first becomes it
     if not dry_run:
         # One write, once everything was fetched: what was learnt and the upgrades (a reference
         # whose upgrade failed is left as it was: its findings come again with the next try).
@@ -252,8 +260,11 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False,
             records_now = placer.records
             changed = _note_findings(records_now, answers, [r["id"] for r in records if r["id"] not in failed], when)
             for key, (source, asked, record) in new_records.items():
-                # on the fresh read (unless another process changed that reference's DOI meanwhile)
-                if (records_now.get(key, {}).get("DOI") or "").lower() == preprint_of[key]:
+                # on the fresh read (unless another process changed that reference's DOI meanwhile,
+                # or stored the published version under another key: one DOI, one reference)
+                published = (record.get("DOI") or "").lower()
+                elsewhere = any((r.get("DOI") or "").lower() == published for k, r in records_now.items() if k != key)
+                if (records_now.get(key, {}).get("DOI") or "").lower() == preprint_of[key] and not elsewhere:
                     records_now[key] = upgraded_record(records_now[key], record, source, asked, when)
                     changed = True
             if changed:

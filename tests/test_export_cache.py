@@ -278,3 +278,15 @@ def test_citeproc_renders_each_entry_on_its_own(style):
     records += [{**rec, "id": rec["id"] + "-again"} for rec in records]  # each author and year twice
     together = _rendered(records, style, for_html=False)
     assert together == [_rendered([rec], style, for_html=False)[0] for rec in records]
+
+
+@pytest.mark.parametrize("entry", [["", 20000], ["   \n", 20000], ["@misc{x,\n}\n"], [None, 20000], ["@misc{x,\n}\n", "day"]])
+def test_an_invalid_cached_entry_is_a_miss_never_a_vanished_reference(run, golden_store, tmp_path, entry):
+    """Issue 23, B19: ["", day] in the cache made its reference vanish from the export."""
+    golden = (GOLDEN / "out" / "export.bib").read_text(encoding="utf-8")
+    assert _export(run, "-f", "bibtex") == golden
+    path = _cache_file(tmp_path, "bibtex")
+    data = orjson.loads(path.read_bytes())
+    data["entries"] = {digest: entry for digest in data["entries"]}
+    path.write_bytes(orjson.dumps(data))
+    assert _export(run, "-f", "bibtex") == golden

@@ -5,6 +5,7 @@ integer is a clean error, a bad export-cache entry is a miss. Through the CLI.""
 from __future__ import annotations
 
 import json
+import time
 
 from test_gitmerge import ARTICLE, BOOK, merge, reference, write
 
@@ -85,3 +86,40 @@ def test_doctor_drops_a_hand_made_alias_that_shadows_a_key(run, store_path):
     assert "x: its alias 'Y' is the key of y, so citing Y gives y" in checked.stdout
     assert run("doctor", "--repair").exit_code == 0
     assert run("doctor").exit_code == 0
+
+
+def test_an_integer_of_over_4300_digits_is_a_clean_error(run, tmp_path, store_path):
+    """Issue 23, B15: Python refuses to read such an integer; that was an internal error (exit 1)."""
+    huge = "9" * 5000
+    store_path.write_text(store_text({"id": "a", "type": "book", "title": "A"})[:-2]
+                          + f', {{"id": "b", "type": "book", "title": "B", "volume": {huge}}}]}}', encoding="utf-8")
+    listed = run("list")
+    assert listed.exit_code == ExitCode.STORE
+    assert listed.stderr == (f"citetool: error: cannot read store {store_path}: it holds a number of more than "
+                             "4,300 digits, which no field can hold; the file was left untouched\n")
+    ours = write(tmp_path / "ours.json", reference("doe2020merging", ARTICLE))
+    merged = run("merge-driver", ours, ours, str(store_path), "citetool.json")
+    assert merged.exit_code == ExitCode.STORE and merged.stderr.startswith("citetool: error: cannot merge theirs:")
+    assert "more than 4,300 digits" in merged.stderr
+    doctor = run("doctor")
+    assert doctor.exit_code == ExitCode.STORE and "Traceback" not in doctor.stdout + doctor.stderr
+    items = tmp_path / "items.json"
+    items.write_text(f'[{{"type": "book", "title": "B", "issued": {{"date-parts": [[{huge}]]}}}}]', encoding="utf-8")
+    imported = run("-s", str(tmp_path / "other.json"), "import", str(items))
+    assert imported.exit_code == ExitCode.IDENTIFIERS_FAILED
+    assert imported.stderr == f"citetool: {items}: cannot be read: it holds a number of more than 4,300 digits\n"
+
+
+def test_ris_records_whose_generated_keys_collide_import_in_linear_time(run, tmp_path, store_path):
+    """Issue 23, B6: 8,000 records with one generated key took 30 s (each new key tried every suffix)."""
+    ris = tmp_path / "untitled.ris"
+    ris.write_text("\n".join(f"TY  - GEN\nTI  - Untitled\nN1  - record {i}\nER  - \n" for i in range(8000)),
+                   encoding="utf-8")
+    started = time.monotonic()
+    result = run("import", str(ris))
+    seconds = time.monotonic() - started
+    assert result.exit_code == 0, result.stderr
+    keys = result.stdout.split()
+    assert len(keys) == len(set(k.lower() for k in keys)) == 8000
+    assert keys[:3] == ["anonnduntitled", "anonnduntitleda", "anonnduntitledb"] and keys[-1] == "anonnduntitledkuq"
+    assert seconds < 20, f"{seconds:.1f} s"

@@ -134,4 +134,4 @@ def search(
         out(json.dumps([c.as_dict() for c in candidates], ensure_ascii=False, indent=2))
         return
     print_rows(("score", "DOI", "year", "first author", "title"),
-                [(f"{c.score:g}", c.doi, str(c.year or ""), c.author, c.title) for c in candidates])
+                [(c.shown_score, c.doi, str(c.year or ""), c.author, c.title) for c in candidates])

@@ -56,6 +56,8 @@ def read(text: str, origin: str):
         return [], [f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})"]
     except RecursionError:
         return [], [f"{origin}: cannot be read: its JSON is nested too deeply"]
+    except ValueError:  # Python reads no integer of over 4,300 digits
+        return [], [f"{origin}: cannot be read: it holds a number of more than 4,300 digits"]
     items = data if isinstance(data, list) else [data]
     out, problems = [], []
     for n, item in enumerate(items, start=1):

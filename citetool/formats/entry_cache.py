@@ -67,6 +67,14 @@ def _digest(record: Record) -> str:
 _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
+def _usable(entry: object) -> bool:
+    """Whether a cached entry can stand for a reference: ``[TEXT, DAY]`` with some
+    text. Anything else (``["", day]`` from a hand edit or another program) is a
+    miss, never a reference missing from the export."""
+    return (type(entry) is list and len(entry) == 2 and type(entry[0]) is str and type(entry[1]) is int
+            and not entry[0].isspace() and entry[0] != "")
+
+
 class EntryCache:
     """The rendered entries of the exports, in ``folder`` (``<cache dir>/exports``).
     ``checked(record)``: whether a record is known to hold only what JSON holds,
@@ -120,7 +128,7 @@ class EntryCache:
         missing: list[int] = []
         for number, digest in enumerate(digests):
             hit = known.get(digest) if digest else None
-            if type(hit) is list and hit and type(hit[0]) is str:
+            if _usable(hit):
                 out.append(hit[0])
             else:
                 out.append(None)

@@ -144,8 +144,19 @@ def parse_line(text: str) -> Identifier:
         raise
 
 
+# user:password@ in a web address (up to the last "@" before the path, as browsers read it)
+_CREDENTIALS = re.compile(r"^(\s*[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` without the ``user:password@`` of a web address it starts with:
+    a password typed into an address is never stored, printed or sent on."""
+    return _CREDENTIALS.sub(r"\1", text, count=1)
+
+
 def parse_identifier(text: str) -> Identifier:
-    """Classify one user-supplied identifier."""
+    """Classify one user-supplied identifier (credentials in an address dropped first)."""
+    text = without_credentials(text)
     raw = text
     if not text or not text.strip():
         raise IdentifierError("empty identifier")
@@ -181,6 +192,9 @@ def parse_identifier(text: str) -> Identifier:
             return Identifier("doi", doi, raw)
     doi = normalise_doi(text)
     if doi is not None:
+        error = dot_segment_error(doi)
+        if error is not None:
+            raise error
         return Identifier("doi", doi, raw)
     if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"\s", url) and is_http_url(url):
         return Identifier("url", url.split("#", 1)[0], raw)  # a web page
@@ -215,6 +229,30 @@ def is_http_url(url: str) -> bool:
 def _percent_host(host: str) -> bool:
     """A host name written with %-escapes (IDNA in a URL) whose escapes are real."""
     return re.fullmatch(r"(?:[^%\x00-\x20\x7f<>\"{}|\\^`]|%[0-9A-Fa-f]{2})+", host) is not None
+
+
+# A "." or ".." path segment: servers, proxies and browsers resolve it (so does
+# %2E: it is the same character), so 10.1234/../../../admin/delete asked at
+# /works/{doi} would reach /admin/delete. No DOI in use has one.
+_DOT_SEGMENT = re.compile(r"(?:^|[/\\])\.{1,2}(?:[/\\]|$)")
+
+
+def dot_segment_error(doi: str) -> IdentifierError | None:
+    """The error for a DOI that would leave its route (a "." or ".." segment), or None."""
+    if _DOT_SEGMENT.search(doi) is None:
+        return None
+    return IdentifierError(f"{_shown(doi)!r} is not a DOI citetool asks for: its '.' or '..' part would take "
+                           "the request to another address than the DOI's")
+
+
+def doi_route(base: str, doi: str) -> str:
+    """The address of ``doi`` under ``base`` (Crossref's /works, doi.org): the
+    DOI percent-encoded, "/" kept. The one place a DOI becomes a request path:
+    a DOI with a dot segment is refused (IdentifierError), never sent."""
+    error = dot_segment_error(doi)
+    if error is not None:
+        raise error
+    return f"{base}/{quote(doi, safe='/')}"
 
 
 def doi_url(doi: str) -> str:

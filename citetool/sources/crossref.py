@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
-from citetool.identifiers import doi_url
+from citetool.identifiers import doi_route, doi_url
 from citetool.record import META, Record
 from citetool.text import clean_paragraphs, clean_text
 
@@ -392,7 +392,7 @@ class CrossrefClient:
         return message
 
     def _fetch_one(self, doi: str) -> dict:
-        url = f"{self.settings.crossref_url}/works/{quote(doi, safe='/')}"
+        url = doi_route(f"{self.settings.crossref_url}/works", doi)
         answer = self.http.get(url, service=SERVICE, what=doi, max_bytes=MAX_WORK_BYTES,
                                limiter=self.singles, retry_on=RETRY_ON, retries=RETRIES)
         if answer.status == 404:

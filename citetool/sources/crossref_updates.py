@@ -19,8 +19,12 @@ for many DOIs with ``filter=doi:`` list queries (never the cache: news is the po
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
+
+from citetool.record import date_problem, strip_controls
+from citetool.text import one_line
 
 SOURCE = "crossref"
 
@@ -47,21 +51,41 @@ RELATIONS = {
 }
 
 
+def _text(value: Any) -> str:
+    """A finding's text as a record's is stored: no control character (an ESC, a
+    BEL, a NUL from a server would reach the terminal and the store), on one
+    line (a line break in a label would forge a line of ``check``'s output)."""
+    return one_line(strip_controls(str(value)))
+
+
+def _doi(value: Any) -> str:
+    """A DOI a finding names, as stored DOIs are compared: cleaned, any common
+    spelling (``https://doi.org/10.…``) read as the DOI, lower case."""
+    from citetool.identifiers import normalise_doi
+
+    text = _text(value)
+    return (normalise_doi(text) or text).lower()
+
+
 def _date(entry: dict) -> str | None:
+    """The notice's date, by the rules a record's date follows: numbers only, a
+    real day (``[true, 99, -5]`` is no date); else the day of its time stamp."""
     updated = entry.get("updated")
     if not isinstance(updated, dict):
         return None
     rows = updated.get("date-parts") or []
     parts = rows[0] if rows and isinstance(rows[0], list) else []
-    out = []
-    for p in parts:
-        if not isinstance(p, int):
-            break
-        out.append(p)
-    if out:
-        return "-".join([f"{out[0]:04d}"] + [f"{p:02d}" for p in out[1:3]])
+    if parts and all(type(p) is int for p in parts[:3]) and date_problem({"date-parts": [parts[:3]]}) is None \
+            and parts[0] >= 1:
+        return "-".join([f"{parts[0]:04d}"] + [f"{p:02d}" for p in parts[1:3]])
     stamp = updated.get("date-time")
-    return stamp[:10] if isinstance(stamp, str) and len(stamp) >= 10 else None
+    if isinstance(stamp, str) and _DAY.match(stamp):
+        day = [int(p) for p in stamp[:10].split("-")]
+        return stamp[:10] if date_problem({"date-parts": [day]}) is None else None
+    return None
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|T)")
 
 
 def _kind(update_type: str) -> str:
@@ -69,20 +93,20 @@ def _kind(update_type: str) -> str:
 
 
 def _update(entry: Any, kind: str | None = None) -> dict | None:
-    if not isinstance(entry, dict) or not isinstance(entry.get("DOI"), str) or not entry["DOI"].strip():
+    if not isinstance(entry, dict) or not isinstance(entry.get("DOI"), str) or not _text(entry["DOI"]):
         return None
-    update_type = str(entry.get("type") or "").strip().lower()
+    update_type = _text(entry.get("type") or "").lower()
     if not update_type:
         return None
-    out = {"kind": kind or _kind(update_type), "doi": entry["DOI"].strip().lower(), "type": update_type}
+    out = {"kind": kind or _kind(update_type), "doi": _doi(entry["DOI"]), "type": update_type}
     date = _date(entry)
     if date:
         out["date"] = date
-    out["source"] = str(entry.get("source") or "publisher")
-    if entry.get("label"):
-        out["label"] = str(entry["label"])
-    if entry.get("record-id") not in (None, ""):
-        out["record-id"] = str(entry["record-id"])
+    out["source"] = _text(entry.get("source") or "") or "publisher"
+    if entry.get("label") and _text(entry["label"]):
+        out["label"] = _text(entry["label"])
+    if entry.get("record-id") not in (None, "") and _text(entry["record-id"]):
+        out["record-id"] = _text(entry["record-id"])
     return out
 
 
@@ -102,7 +126,7 @@ def findings(work: dict) -> list[dict]:
     Entries that point at the work itself (a publisher's new version deposited
     under the same DOI) are not news and are left out; duplicates are dropped.
     """
-    own = str(work.get("DOI") or "").lower()
+    own = _doi(work.get("DOI") or "")  # a relation to the work's own DOI, however spelt, is no news
     out: list[dict] = []
     seen: set[tuple] = set()
 
@@ -122,9 +146,10 @@ def findings(work: dict) -> list[dict]:
     if isinstance(relation, dict):
         for name, kind in RELATIONS.items():
             for entry in relation.get(name) or []:
-                if isinstance(entry, dict) and entry.get("id-type") == "doi" and isinstance(entry.get("id"), str):
-                    keep({"kind": kind, "doi": entry["id"].strip().lower(), "type": name,
-                          "source": "publisher", "asserted-by": str(entry.get("asserted-by") or "")})
+                if (isinstance(entry, dict) and entry.get("id-type") == "doi" and isinstance(entry.get("id"), str)
+                        and _text(entry["id"])):
+                    keep({"kind": kind, "doi": _doi(entry["id"]), "type": name,
+                          "source": "publisher", "asserted-by": _text(entry.get("asserted-by") or "")})
     return out
 
 

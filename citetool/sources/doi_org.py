@@ -7,9 +7,9 @@ the registration agency, and the CSL-JSON it answers mapped to the record.
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
+from citetool.identifiers import doi_route
 from citetool.record import CSL_TYPES, DATE_VARIABLES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, parse_date
 from citetool.text import clean_paragraphs, clean_text
 
@@ -129,7 +129,7 @@ class DoiOrgSource:
             return json.loads(cached)
         if offline:
             raise SourceUnavailable(f"{doi} is not in the cache (offline)")
-        url = f"{self.settings.doi_url}/{quote(doi, safe='/')}"
+        url = doi_route(self.settings.doi_url, doi)
         answer = self.http.get(url, service="doi.org", what=doi, accept=ACCEPT, max_bytes=MAX_BYTES)
         if answer.status in (404, 410):
             raise NotFound(f"not found in Crossref or at doi.org: {doi}")

@@ -16,6 +16,7 @@ guess. The record is Crossref's own, stored under its DOI (provenance
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ SHOWN = 3  # candidates named when a line cannot be resolved
 
 @dataclass
 class Candidate:
-    score: float
+    score: float | None  # None: Crossref gave no finite number (NaN, Infinity, none at all)
     doi: str
     year: int | None
     author: str
@@ -41,12 +42,21 @@ class Candidate:
     work: dict
     problem: str = ""  # Crossref answered it of the wrong shape: why (it is never stored)
 
+    @property
+    def rank(self) -> float:
+        """The score to compare: no score ranks below every score."""
+        return self.score if self.score is not None else -math.inf
+
+    @property
+    def shown_score(self) -> str:
+        return "none" if self.score is None else f"{self.score:g}"
+
     def as_dict(self) -> dict:
         return {"score": self.score, "DOI": self.doi, "year": self.year, "author": self.author, "title": self.title}
 
     def describe(self) -> str:
         title = self.title if len(self.title) <= 60 else self.title[:57] + "..."
-        return f"{self.doi} ({self.year or 'n.d.'}, {self.author or 'no author'}, \"{title}\", score {self.score:g})"
+        return f"{self.doi} ({self.year or 'n.d.'}, {self.author or 'no author'}, \"{title}\", score {self.shown_score})"
 
 
 def _words(text: str) -> list[str]:
@@ -64,6 +74,20 @@ def _years(work: dict) -> set[int]:
     return years
 
 
+def score_of(work: dict) -> float | None:
+    """Crossref's score of a work: a finite number, else None. NaN would make any
+    candidate "stand out" (every comparison with it is false) and print as
+    invalid JSON; Infinity would always win."""
+    score = work.get("score")
+    if type(score) not in (int, float):
+        return None
+    try:
+        score = float(score)
+    except OverflowError:  # an integer beyond a float's range
+        return None
+    return score if math.isfinite(score) else None
+
+
 def candidate(work: dict) -> Candidate:
     """One of Crossref's candidates (a work of the wrong shape too: its ``problem`` says why)."""
     from citetool.errors import LookupFailed
@@ -71,14 +95,11 @@ def candidate(work: dict) -> Candidate:
     try:
         record = work_to_record(work)
     except LookupFailed as exc:
-        score = work.get("score")
-        return Candidate(float(score) if isinstance(score, (int, float)) else 0.0, work["DOI"], None, "", "", work,
-                         problem=str(exc))
+        return Candidate(score_of(work), work["DOI"], None, "", "", work, problem=str(exc))
     people = record.get("author") or record.get("editor") or []
     first = people[0] if people else {}
     year = (record.get("issued") or {}).get("date-parts", [[None]])[0][0]
-    score = work.get("score")
-    return Candidate(float(score) if isinstance(score, (int, float)) else 0.0, record.get("DOI", ""), year,
+    return Candidate(score_of(work), record.get("DOI", ""), year,
                      first.get("family") or first.get("literal") or "", record.get("title", ""), work)
 
 
@@ -102,7 +123,9 @@ def choose(candidates: list[Candidate], text: str) -> tuple[Candidate | None, st
     if not candidates:
         return None, "Crossref has no candidate"
     best = candidates[0]
-    if len(candidates) > 1 and best.score < MARGIN * candidates[1].score:
+    if best.score is None:
+        return None, "Crossref gave the best candidate no score"
+    if len(candidates) > 1 and (candidates[1].score is None or best.score < MARGIN * candidates[1].score):
         return None, "no candidate stands out"
     if best.problem:
         return None, f"the best candidate cannot be read ({best.problem})"
@@ -132,7 +155,7 @@ class FreeTextSource:
         shown = text if len(text) <= 60 else text[:57] + "..."
         items = self.client.query_list(params, strict=True, what=f"the reference {shown!r}")
         found = [candidate(item) for item in items if isinstance(item.get("DOI"), str)]
-        return sorted(found, key=lambda c: -c.score)
+        return sorted(found, key=lambda c: -c.rank)
 
     def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
         for ident in idents:
