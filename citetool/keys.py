@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import re
+from collections.abc import Iterable
 
 from citetool.record import META, Record, aliases, is_organisation, names, year
 

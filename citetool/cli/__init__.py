@@ -25,7 +25,7 @@ from citetool.environment import Environment
 
 # Each module registers its commands on ``app`` when imported.
 # In this order: the order of `citetool --help`.
-from citetool.cli import collect, browse, write, edit, news, store_tools, setup  # noqa: F401  isort: skip
+from citetool.cli import collect, browse, write, edit, news, store_tools, info  # noqa: F401  isort: skip
 
 
 def command_named(args: Sequence[str]) -> str | None:
