@@ -7,6 +7,9 @@ from __future__ import annotations
 from citetool.record import META, Record
 
 UPDATES = "updates"
+# A found record's META part (never stored): what its source says happened to the
+# work, {"source": name, "findings": [...]}, as a Crossref answer to `add` carries it.
+FOUND_NEWS = "news"
 RELATIONS = "relations"
 SERIOUS = ("retraction", "expression-of-concern")  # `check` exits 3; `export` warns
 

@@ -10,6 +10,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from citetool.findings import FOUND_NEWS, SERIOUS, UPDATES, describe, serious_findings
 from citetool.keys import base_key, is_citable_key, keys_in_use, unique_key
 from citetool.merge import (
     IMPORT,
@@ -98,15 +99,12 @@ class Placer:
         """A source's answer that says the work was retracted (or has an expression
         of concern) is kept on the reference as ``check`` keeps it, unless a check
         already stored findings, and said in the outcome's notes."""
-        from citetool.findings import SERIOUS, UPDATES, describe, serious_findings  # here: a source is loaded on first use
-        from citetool.sources.crossref import NEWS, SOURCE
-        from citetool.sources.crossref_updates import findings
-
         stored = self.records[outcome.key]
-        answer = next((r[META][NEWS] for _, _, r in found if NEWS in r.get(META, {})), None)
-        news = findings(answer) if answer else []
-        if any(f.get("kind") in SERIOUS for f in news) and UPDATES not in stored.get(META, {}):
-            stored.setdefault(META, {})[UPDATES] = {"source": SOURCE, "findings": news, "found": self.when}
+        news = next((r[META][FOUND_NEWS] for _, _, r in found if FOUND_NEWS in r.get(META, {})), None)
+        serious = news is not None and any(f.get("kind") in SERIOUS for f in news["findings"])
+        if serious and UPDATES not in stored.get(META, {}):
+            stored.setdefault(META, {})[UPDATES] = {"source": news["source"], "findings": news["findings"],
+                                                    "found": self.when}
         outcome.notes = [*outcome.notes, *(f"{outcome.key} {describe(f)}" for f in serious_findings(stored))]
         return outcome
 

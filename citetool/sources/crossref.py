@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
+from citetool.findings import FOUND_NEWS
 from citetool.identifiers import doi_route, doi_url
 from citetool.record import META, Record
+from citetool.sources.crossref_news import findings
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "crossref"
@@ -139,7 +141,6 @@ _TEXTS_FIELDS = ("title", "subtitle", "short-title", "container-title", "short-c
 _PEOPLE_FIELDS = ("author", "editor", "translator")
 _PERSON_PARTS = ("given", "family", "name", "suffix", "ORCID")
 _UPDATE_FIELDS = ("updated-by", "update-to")
-NEWS = "crossref-news"  # a found record's META part: the answer's news, for citetool.ingest (never stored)
 
 
 def _is_text(value: Any) -> bool:
@@ -539,12 +540,12 @@ class CrossrefSource:
 
     def found(self, message: dict, asked: str):
         """The work as a record; what Crossref's answer says happened to the work
-        (``updated-by``: a retraction...) rides along, as the answer has it, under
-        ``citetool.crossref-news`` (the placer reads it; it is never stored)."""
+        (``updated-by``: a retraction...) rides along as findings under
+        :data:`citetool.findings.FOUND_NEWS` (the placer reads it; it is never stored)."""
         record = work_to_record(message)
-        if message.get("updated-by"):
-            record.setdefault(META, {})[NEWS] = {name: message[name] for name in ("DOI", *_UPDATE_FIELDS, "relation")
-                                                 if name in message}
+        news = findings(message) if message.get("updated-by") else []
+        if news:
+            record.setdefault(META, {})[FOUND_NEWS] = {"source": SOURCE, "findings": news}
         return [(SOURCE, asked, record)]
 
     def look_up(self, idents, offline: bool, fresh: bool, on_result) -> None:
