@@ -31,6 +31,7 @@ from pathlib import Path
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
 from citetool.record import CSL_TYPES, META, aliases, date_notes, field_problem, meta_problem, repaired_value, value_text
+from citetool.sources import csl_type
 from citetool.store import FORMAT, VERSION, Store, dumps, replace_surrogates
 
 STALE_AFTER = 60.0  # seconds: a temporary file older than this belongs to no running save
@@ -86,14 +87,6 @@ def stale_temp_files(store: Store) -> list[Path]:
         except FileNotFoundError:
             pass  # its save just finished
     return stale
-
-
-def _csl_type(value) -> str | None:
-    """A CSL type for a type that is not one: Crossref's names (journal-article)
-    become their CSL equivalent; None if there is none."""
-    from citetool.sources.crossref import CSL_TYPE
-
-    return CSL_TYPE.get(value) if isinstance(value, str) else None
 
 
 def examine(store: Store, repair: bool = False) -> Report:
@@ -243,7 +236,7 @@ def _check_type(ref: dict, label: str, report: Report) -> None:
             return
     else:
         report.problems.append(f"{label}: unknown CSL type {value!r}")
-    ref["type"] = _csl_type(value) or "document"
+    ref["type"] = csl_type(value) or "document"
     _set_by_doctor(ref, "type")
     report.repaired.append(f"{label}: type set to {ref['type']!r}")
 

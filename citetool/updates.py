@@ -78,12 +78,10 @@ class CheckResult:
 
 def _ask(lib: Library, records: list[Record], progress: Progress = None,
          ) -> tuple[dict[str, list[dict]], set[str], list[str]]:
-    from citetool.sources import crossref_updates
-
     dois = [r["DOI"] for r in records if r.get("DOI")]
     if not dois:
         return {}, set(), []
-    return crossref_updates.ask(lib.sources.get(crossref_updates.SOURCE).client, dois, progress)
+    return lib.sources.news(dois, progress)
 
 
 def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
@@ -97,7 +95,7 @@ def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str
 
 def _note_findings(records: dict[str, Record], answers: dict[str, list[dict]], keys: list[str], when: str) -> bool:
     """Put the findings on the references ``keys`` of ``records``; whether anything changed."""
-    from citetool.sources.crossref_updates import SOURCE
+    from citetool.sources import NEWS_SOURCE
 
     changed = False
     for key in keys:
@@ -110,7 +108,7 @@ def _note_findings(records: dict[str, Record], answers: dict[str, list[dict]], k
             continue
         meta = rec.setdefault(META, {})
         if found:
-            meta[UPDATES] = {"source": SOURCE, "found": when, "findings": copy.deepcopy(found)}
+            meta[UPDATES] = {"source": NEWS_SOURCE, "found": when, "findings": copy.deepcopy(found)}
         else:
             meta.pop(UPDATES, None)
         changed = True

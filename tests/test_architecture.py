@@ -105,3 +105,10 @@ def test_the_store_reaches_no_engine_no_source_no_format():
     engines = {"citetool.library", "citetool.merge", "citetool.updates", "citetool.lookup", "citetool.ingest"}
     assert not reached & engines, f"the store reaches {sorted(reached & engines)}"
     assert not [m for m in reached if m.startswith(("citetool.sources", "citetool.formats", "citetool.cli"))]
+
+
+def test_nothing_outside_sources_names_a_source():
+    """Sources are reached through their registry (citetool.sources), never by module."""
+    naming = {module: sorted(t for t in targets if t.startswith("citetool.sources."))
+              for module, targets in import_graph().items() if not module.startswith("citetool.sources")}
+    assert {module: found for module, found in naming.items() if found} == {}

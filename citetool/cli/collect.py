@@ -127,9 +127,7 @@ def search(
     line stores the best candidate only when it is clearly the one meant.
     Example: citetool search "Arduino Shuja 2021 Russia's scalable soft power"
     """
-    from citetool.sources import freetext
-
-    candidates = open_library().sources.get(freetext.SOURCE).search(text, rows)
+    candidates = open_library().sources.search(text, rows)
     if as_json:
         out(json.dumps([c.as_dict() for c in candidates], ensure_ascii=False, indent=2))
         return

@@ -65,6 +65,18 @@ REGISTRY: tuple[Spec, ...] = (
 _BY_NAME = {spec.name: spec for spec in REGISTRY}
 
 
+# The source `check` and `upgrade` ask what happened to stored works since.
+NEWS_SOURCE = "crossref"
+
+
+def csl_type(name: object) -> str | None:
+    """The CSL type a source's own type name means (Crossref's ``journal-article``:
+    ``article-journal``), for ``doctor --repair``; None if none."""
+    from citetool.sources.crossref import CSL_TYPE  # start-up: only a repair needs it
+
+    return CSL_TYPE.get(name) if isinstance(name, str) else None
+
+
 def rank(name: str | None) -> int:
     """A source's merge rank (0 for a name the registry does not know)."""
     spec = _BY_NAME.get(name or "")
@@ -150,6 +162,18 @@ class Sources:
             if on_answer:
                 on_answer()
         return answers
+
+    def search(self, text: str, rows: int) -> list:
+        """Candidates for a reference written out, from the source that answers
+        references (``citetool search``); nothing is stored."""
+        return self.get(self.chain("reference")[0].name).search(text, rows)
+
+    def news(self, dois: list[str], progress=None) -> tuple[dict[str, list[dict]], set[str], list[str]]:
+        """What :data:`NEWS_SOURCE` says happened to the works of ``dois`` (never the cache):
+        ({doi: findings}, DOIs it does not know, problems)."""
+        from citetool.sources import crossref_updates  # start-up: only check and upgrade need it
+
+        return crossref_updates.ask(self.get(NEWS_SOURCE).client, dois, progress)
 
     def close(self) -> None:
         self.http.close()
