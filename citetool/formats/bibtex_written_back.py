@@ -191,4 +191,7 @@ def nocase_title(rec: Record) -> str | None:
 
 
 def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as the CSL-JSON title holds it: as it is (``&`` too, as Crossref's titles
+    have it; pandoc and citeproc-js read it so), but for ``<`` and ``>``, which
+    would open a tag."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
