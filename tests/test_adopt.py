@@ -10,6 +10,7 @@ must hold every entry, key and field of the originals (bibtexparser reads both).
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from adopt_roundtrip import library_trip, papers, round_trip
@@ -17,8 +18,13 @@ from adopt_roundtrip import library_trip, papers, round_trip
 PAPERS = papers()
 
 
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
 def _needs(*tools: str):
     missing = [t for t in tools if shutil.which(t) is None]
+    if not SHARED.is_dir():  # the real consumers come with ../shared (validators/install.sh)
+        return pytest.mark.skip(reason=f"{SHARED} is missing (the real consumers are installed from it)")
     return pytest.mark.skipif(bool(missing), reason=f"{', '.join(missing)} not installed")
 
 

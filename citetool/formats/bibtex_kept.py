@@ -20,6 +20,8 @@ stored value is still the one read from them.
 
 from __future__ import annotations
 
+import re
+
 from citetool.record import META, Record
 
 KEPT = "bibtex"  # the part of ``citetool`` that holds an entry as written
@@ -120,3 +122,26 @@ def unwrapped(raw: str) -> str:
     if len(raw) >= 2 and (raw[0], raw[-1]) in (("{", "}"), ('"', '"')):
         return raw[1:-1]
     return raw
+
+
+_BARE = re.compile(r"[0-9]+|[A-Za-z]{3}")  # a number, a month macro (BibTeX's macros ignore case)
+_INNERMOST = re.compile(r"\{[^{}]*\}")
+
+
+def writable(value: str) -> bool:
+    """A value as written that stays one field's value when written back, by
+    BibTeX's own rule (every brace counts, a backslash escapes none): one braced
+    group that no brace closes early, a quoted string whose braces balance and
+    which holds no quote outside them, a number or a month macro. (A hand-edited
+    store's ``{x}, author = {y}`` or ``{x}}@preamble{…`` is not.)"""
+    if _BARE.fullmatch(value):
+        return True
+    if len(value) < 2 or (value[0], value[-1]) not in (("{", "}"), ('"', '"')):
+        return False
+    inside = value[1:-1]
+    while True:  # take out the innermost groups until none is left
+        fewer = _INNERMOST.sub("", inside)
+        if fewer == inside:
+            break
+        inside = fewer
+    return "{" not in inside and "}" not in inside and (value[0] == "{" or '"' not in inside)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from citetool.formats.bibtex_kept import keep_as_written
+from citetool.formats.bibtex_kept import keep_as_written, writable
 from citetool.formats.bibtex_split import _MONTH_NAMES, _Entry, _split, raw_value
 from citetool.formats.imported import Imported, unreadable
 from citetool.record import Record, parse_date
@@ -509,20 +509,10 @@ def _bibtexparser_entry(entry, shift: int = 0) -> _Entry:
     for name, value in fields:
         if isinstance(value, str):
             raw = raw_value(value, value, {}) if value.isdigit() or value.lower() in _MONTH_NAMES else "{" + value + "}"
-            if raw and _balanced(raw):
+            if raw and writable(raw):
                 out.raw.setdefault(name.lower(), raw)
     out.drop_repeated()
     return out
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for m in re.finditer(r"\\.|[{}]", text):
-        mark = m.group()
-        depth += 1 if mark == "{" else -1 if mark == "}" else 0
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _fields(entry) -> dict:

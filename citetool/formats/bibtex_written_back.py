@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from citetool.formats.bibtex_kept import MAPPED, READ_FROM, kept_entry, unwrapped
+from citetool.formats.bibtex_kept import MAPPED, READ_FROM, kept_entry, unwrapped, writable
 from citetool.keys import is_citable_key
 from citetool.record import META, Record, aliases, clean_record
 
@@ -106,31 +106,7 @@ def written_back(rec: Record, etype: str, fields: dict, biblatex: bool) -> tuple
 
 
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
-_BARE = re.compile(r"[0-9]+|[A-Za-z]{3}")  # a number, a month macro (BibTeX's macros ignore case)
 _TYPE = re.compile(r"[a-z]+")
-
-
-def writable(value: str) -> bool:
-    """A value as written that stays one field's value in the output, by
-    BibTeX's own rule (every brace counts, a backslash escapes none): one braced
-    group that no brace closes early, a quoted string with balanced braces and
-    no quote outside them, a number or a month macro. (A hand-edited store's
-    ``{x}, author = {y}`` or ``{x}}@preamble{…`` is not.)"""
-    if _BARE.fullmatch(value):
-        return True
-    if len(value) < 2 or (value[0], value[-1]) not in (("{", "}"), ('"', '"')):
-        return False
-    depth = 0
-    for mark in re.findall(r'[{}"]', value[1:-1]):
-        if mark == "{":
-            depth += 1
-        elif mark == "}":
-            depth -= 1
-            if depth < 0:
-                return False
-        elif value[0] == '"' and depth == 0:
-            return False
-    return depth == 0
 
 
 def _raw_fields(kept: dict) -> dict[str, str]:
@@ -215,4 +191,7 @@ def nocase_title(rec: Record) -> str | None:
 
 
 def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as the CSL-JSON title holds it: as it is (``&`` too, as Crossref's titles
+    have it; pandoc and citeproc-js read it so), but for ``<`` and ``>``, which
+    would open a tag."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
