@@ -140,11 +140,9 @@ class Placer:
             if own_key and key != own_key:  # a .tex citing the file's key must hear of the change
                 if citable:
                     why = "taken by another reference"
-                else:
+                else:  # and not kept as an alias: every key the store holds follows the one key rule
                     why = "no paper can cite it: a space, control character or one of , { } % # \\ ~ \""
-                    self._alias(key, own_key)
-                notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})"
-                             + ("; the old key is kept as an alias" if not citable else ""))
+                notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})")
             self._own_ids(key, record)
             return Outcome(label, "added", key=key, notes=notes)
         changed = self._merge(match, enriched)
@@ -171,8 +169,9 @@ class Placer:
                     self._alias(key, alias.strip())
 
     def _alias(self, key: str, alias: str) -> bool:
-        """Make ``alias`` one more key of ``key``'s reference, if no reference answers to it yet."""
-        if alias.lower() in self.taken:
+        """Make ``alias`` one more key of ``key``'s reference, if it follows the one key
+        rule and no reference answers to it yet."""
+        if alias.lower() in self.taken or not is_citable_key(alias):
             return False
         self.records[key].setdefault(META, {}).setdefault("aliases", []).append(alias)
         self.taken.add(alias.lower())
