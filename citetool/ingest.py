@@ -178,12 +178,19 @@ class Placer:
         return True
 
     def _same_entry_again(self, own_key: str | None, record: Record) -> str | None:
-        """The stored reference an entry imported again is: the one under the
-        entry's own key when it is the same work by its type, year, first
-        author and title (a short title, or none, is no identity to
-        :func:`find_match`, yet re-importing a file must not make ``keya``);
-        for an entry without a key, the one under the key citetool makes of it."""
-        own_key = own_key or self.make_key(record)  # an entry without a key got the key citetool makes
+        """The stored reference an entry imported again is (a short title, or none,
+        is no identity to :func:`find_match`, yet re-importing a file must not make
+        ``keya``): the one under the entry's own key when it is the same work by
+        its type, year, first author and title; for an entry without a key (RIS),
+        the one under the key citetool makes of it, only if it holds every value
+        of the entry as the entry has it (8,000 untitled records that differ in a
+        note are 8,000 works)."""
+        if own_key is None:
+            key = self.make_key(record)
+            stored = self.records.get(key)
+            same = stored is not None and all(stored.get(name) == value for name, value in record.items()
+                                              if name not in ("id", META))
+            return key if same else None
         if own_key not in self.records:
             return None
 
