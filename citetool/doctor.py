@@ -30,7 +30,9 @@ from pathlib import Path
 
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
-from citetool.record import CSL_TYPES, META, aliases, date_notes, field_problem, meta_problem, repaired_value, value_text
+from citetool.record import CSL_TYPES, META, aliases, date_notes, value_text
+from citetool.record_input import repaired_value
+from citetool.record_shape import field_problem, meta_problem
 from citetool.sources import csl_type
 from citetool.store import FORMAT, VERSION, Store, dumps, replace_surrogates
 

@@ -70,7 +70,7 @@ class MergeOutcome:
 def read_store_file(path: Path, label: str) -> dict[str, Record]:
     """One version of the store as git hands it over (any line endings; an
     empty file when there is no common ancestor; an older store version)."""
-    from citetool.record import check_fields
+    from citetool.record_shape import check_fields
     from citetool.store import Store
 
     try:

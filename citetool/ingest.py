@@ -138,10 +138,9 @@ class Placer:
             key = self._new(stored, own_key if citable else None, claim_identity=not notes)
             self.placed.add((name, key))
             if own_key and key != own_key:  # a .tex citing the file's key must hear of the change
-                if citable:
-                    why = "taken by another reference"
-                else:  # and not kept as an alias: every key the store holds follows the one key rule
-                    why = "no paper can cite it: a space, control character or one of , { } % # \\ ~ \""
+                # an uncitable key is not kept as an alias: every key the store holds follows the one key rule
+                why = ("taken by another reference" if citable
+                       else "no paper can cite it: a space, control character or one of , { } % # \\ ~ \"")
                 notes.append(f"{label}: key {own_key!r} stored as {key!r} ({why})")
             self._own_ids(key, record)
             return Outcome(label, "added", key=key, notes=notes)

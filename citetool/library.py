@@ -101,7 +101,7 @@ class Library:
     def _checked(self, records: dict[str, Record]) -> dict[str, Record]:
         """``records`` once their shape is checked (a hand edit: a list for a title, a number for a
         DOI): StoreError (exit 4) naming the reference and the field, before any command trips on it."""
-        from citetool.record import check_fields
+        from citetool.record_shape import check_fields
 
         if records is not self._checked_records:  # the same records read again: checked already
             read = self.store.read_version
@@ -172,7 +172,7 @@ class Library:
 
     def get(self, key: str) -> Record:
         """One reference, its shape checked (only its own: ``show`` reads one reference of the store)."""
-        from citetool.record import check_fields
+        from citetool.record_shape import check_fields
 
         records = self._records if self._records is not None else self.store.load_fresh()
         record = records[self.resolve_key(key, records)]
@@ -331,7 +331,7 @@ class Library:
 
     def add_manual(self, record: Record) -> Outcome:
         """Store a reference typed by the user (all fields theirs); refused if its type lacks fields."""
-        from citetool.record import missing_fields
+        from citetool.record_input import missing_fields
 
         missing = missing_fields(record)
         if missing:
@@ -369,7 +369,7 @@ class Library:
         """Set fields (value None unsets): each becomes the user's, which no
         source will overwrite. Returns (key, changed fields)."""
         from citetool.merge import set_user_field
-        from citetool.record import field_problem
+        from citetool.record_shape import field_problem
 
         for name, value in values.items():  # the user's values enter here: the one shape check, as for a source's
             problem = None if value is None else field_problem(name, value)
@@ -447,7 +447,7 @@ class Library:
     def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool,
                       progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
         from citetool.formats import read, sniff
-        from citetool.record import record_problem
+        from citetool.record_shape import record_problem
 
         entries, problems = [], []
         macros: dict[str, str] = {}  # @string macros: a .bib file may use those of a file before it

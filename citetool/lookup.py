@@ -44,10 +44,10 @@ SERVICES = {"crossref": "Crossref", "crossref-search": "Crossref", "econpapers":
 
 def checked(found: Found) -> Found:
     """A source's record as it enters (before any merge), once its shape is
-    checked (:func:`citetool.record.record_problem`, the store's own check);
+    checked (:func:`citetool.record_shape.record_problem`, the store's own check);
     SourceUnavailable naming the field otherwise: that one item fails."""
     from citetool.errors import SourceUnavailable
-    from citetool.record import record_problem
+    from citetool.record_shape import record_problem
 
     name, asked, record = found
     problem = record_problem(record) if isinstance(record, dict) else ("the record", "is not an object")

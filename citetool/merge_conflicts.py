@@ -40,7 +40,8 @@ def settle(record: Record, name: str, take: str) -> object:
     """Settle the conflict on field ``name``: ``take`` is "ours", "theirs" or a
     value as ``edit --set`` reads it. The value becomes the user's. Returns it."""
     from citetool.merge import set_user_field
-    from citetool.record import field_problem, parse_field_value
+    from citetool.record_input import parse_field_value
+    from citetool.record_shape import field_problem
 
     info = record.setdefault(META, {})
     pending = info.get(UNRESOLVED) or {}

@@ -9,19 +9,23 @@ and citeproc) held as a plain ``dict``.
 * citetool's own data lives under the one key ``citetool`` (see :data:`META`):
   identifiers, sources with their fetch times, and which source gave each field.
 
-The helpers here read records; they never do I/O.
+The vocabulary and the helpers that read records live here; what users type is read
+into values by :mod:`citetool.record_input`, and every record's shape is checked by
+:mod:`citetool.record_shape`. None of them does I/O.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 Record = dict[str, Any]
 
+
 META = "citetool"
+
 
 # The CSL item types (the official schema's enum).
 CSL_TYPES = frozenset("""
@@ -32,6 +36,7 @@ CSL_TYPES = frozenset("""
     personal_communication post post-weblog regulation report review review-book software song
     speech standard thesis treaty webpage
 """.split())
+
 
 # Variables the official CSL-JSON schema (v1.0) allows on an item, and on a name.
 ITEM_VARIABLES = frozenset("""
@@ -49,11 +54,17 @@ original-title page page-first part part-title PMCID PMID printing publisher pub
 references reviewed-genre reviewed-title scale section source status supplement title
 title-short URL version volume volume-title volume-title-short year-suffix custom
 """.split())
+
+
 NAME_VARIABLES = frozenset("""author chair collection-editor compiler composer container-author
 contributor curator director editor editorial-director executive-producer guest host interviewer
 illustrator narrator organizer original-author performer producer recipient reviewed-author
 script-writer series-creator translator""".split())
+
+
 DATE_VARIABLES = frozenset("accessed available-date event-date issued original-date submitted".split())
+
+
 NAME_KEYS = frozenset("""family given dropping-particle non-dropping-particle suffix comma-suffix
 static-ordering literal parse-names""".split())
 
@@ -320,357 +331,6 @@ def repec_link(record: Record) -> str | None:
     return "https://EconPapers.repec.org/" + handle if handle else None
 
 
-def parse_name(text: str) -> dict | None:
-    """A name as people type it: "Family, Given", "Family, Jr., Given",
-    "Given Family", or "{Org Name}" / a single word for an organisation."""
-    text = " ".join(text.split())
-    if not text:
-        return None
-    if text.startswith("{") and text.endswith("}"):
-        return {"literal": text[1:-1].strip()}
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) == 2 and parts[0]:
-        return {"family": parts[0], "given": parts[1]} if parts[1] else {"family": parts[0]}
-    if len(parts) >= 3 and parts[0]:
-        out = {"family": parts[0], "suffix": parts[1], "given": ", ".join(parts[2:])}
-        return {k: v for k, v in out.items() if v}
-    words = text.split(" ")
-    if len(words) == 1:
-        return {"family": words[0]}
-    return {"family": words[-1], "given": " ".join(words[:-1])}
-
-
-def parse_names(text: str) -> list[dict]:
-    """Names separated by " and " or ";"."""
-    import re
-
-    pieces = re.split(r"\s+and\s+|;", text)
-    return [n for n in (parse_name(p) for p in pieces) if n]
-
-
-_DATE_RE = None
-
-
-def parse_date(text: str, strict: bool = False) -> dict | None:
-    """"2021", "2021-10", "2021-10-28", "2021/10/28" -> CSL date; the one date
-    parser of citetool. A date that cannot be (2020-02-31, month 13, a year of
-    five digits) is never cut down to what looks right nor given an invented
-    year: it is no date. ``strict`` (what a user typed, an imported file's date
-    field): the whole text must be the date, and ValueError names a value that
-    is not one (None only for blank text). Without it (what a metadata source
-    says), the date may lead a longer text ("2021-10-28T12:00:00Z") and None
-    means no date."""
-    import datetime
-    import re
-
-    global _DATE_RE
-    if _DATE_RE is None:
-        _DATE_RE = re.compile(r"\s*(\d{4})(?:([-/])(\d{1,2})(?:\2(\d{1,2}))?)?(?!\d)")
-    text = str(text)
-    m = _DATE_RE.match(text)
-    if strict:
-        if not text.strip():
-            return None
-        if not m or text[m.end():].strip():
-            raise ValueError(f"not a date: {text.strip()!r} (write 2021, 2021-10 or 2021-10-28)")
-    elif not m or (text[m.end():m.end() + 1].isalnum() and text[m.end()] not in "T"):
-        return None
-    parts = [int(p) for p in (m.group(1), m.group(3), m.group(4)) if p]
-    try:
-        datetime.date(parts[0] or 1, parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-    except ValueError:
-        if strict:
-            raise ValueError(f"not a date: {text.strip()!r} (no such day or month)") from None
-        return None
-    return {"date-parts": [parts]}
-
-
-def date_problem(value: Any) -> str | None:
-    """What makes a CSL date impossible (month 13, 31 February, a year of five
-    digits), for dates that come whole (CSL-JSON); None if nothing (a value of
-    the wrong shape is ``field_problem``'s to say)."""
-    if not isinstance(value, dict) or not isinstance(value.get("date-parts"), list):
-        return None
-    for parts in value["date-parts"]:
-        if not isinstance(parts, list) or not parts:
-            continue
-        try:
-            numbers = [int(p) for p in parts[:3]]
-        except (TypeError, ValueError, OverflowError):
-            return f"{parts!r} is not a date"
-        shown = "-".join(str(p) for p in parts[:3])
-        if not -9999 <= numbers[0] <= 9999:
-            return f"{shown} is not a date (the year has more than four digits)"
-        if _valid_start(numbers) != numbers:
-            return f"{shown} is not a date (no such day or month)"
-    return None
-
-
-def check_field_name(field: str) -> None:
-    """ValueError unless ``field`` is a CSL variable the user may set or unset."""
-    if field not in ITEM_VARIABLES or field in ("id", "citation-key", "custom"):
-        raise ValueError(f"{field!r} is not a field citetool can set (use CSL names: title, author, issued, container-title, ...)")
-
-
-def parse_field_value(field: str, text: str):
-    """A value typed by the user for ``field`` (``citetool edit --set``), as the
-    record holds it. Raises ValueError with a message naming the problem."""
-    import json
-
-    check_field_name(field)
-    text = text.strip()
-    if text.startswith(("[", "{")):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            pass
-        else:
-            problem = field_problem(field, value)
-            if problem:  # JSON of the wrong shape ([1] for a title): refused, as a source's or an import's is
-                raise ValueError(f"the value given for {field!r} {problem}")
-            return value
-    if field in NAME_VARIABLES:
-        people = parse_names(text)
-        if not people:
-            raise ValueError(f"no names in {text!r} (write \"Family, Given and Family, Given\")")
-        return people
-    if field in DATE_VARIABLES:
-        date = parse_date(text, strict=True)
-        if date is None:
-            raise ValueError(f"not a date: {text!r} (write 2021, 2021-10 or 2021-10-28)")
-        return date
-    if field == "type" and text not in CSL_TYPES:
-        raise ValueError(f"not a CSL type: {text!r} (e.g. {', '.join(sorted(CSL_TYPES)[:6])}, ...)")
-    if field == "DOI":
-        return text.lower()
-    return text
-
-
-# What a manual entry must give, by CSL type ("a|b": one of them).
-REQUIRED_FIELDS = {
-    "article-journal": ("title", "author", "container-title", "issued"),
-    "article-magazine": ("title", "author", "container-title", "issued"),
-    "article-newspaper": ("title", "container-title", "issued"),
-    "book": ("title", "author|editor", "publisher", "issued"),
-    "chapter": ("title", "author", "container-title", "publisher", "issued"),
-    "paper-conference": ("title", "author", "container-title", "issued"),
-    "report": ("title", "publisher", "issued"),
-    "thesis": ("title", "author", "publisher", "issued"),
-    "webpage": ("title", "URL"),
-    "post-weblog": ("title", "URL"),
-    "dataset": ("title", "publisher|URL"),
-}
-
-
-# Text variables the CSL schema lets hold a list of strings.
-TEXT_LIST_VARIABLES = frozenset({"ISSN", "ISBN", "categories"})
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else "null"
-
-
-def _date_problem(value: Any) -> str | None:
-    """What is wrong with a CSL date ({"date-parts": [[2021, 10, 28]]}, a literal or raw one)."""
-    if not isinstance(value, dict):
-        return f"holds {_kind(value)}, not a date"
-    parts = value.get("date-parts")
-    if type(parts) is list and len(parts) == 1 and type(parts[0]) is list and _plainly_a_date(parts[0]):
-        return None  # most dates, at once
-    if parts is not None:
-        if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
-            return "holds a date whose date-parts are not a list of lists of numbers"
-        for row in parts:
-            for p in row:
-                if type(p) is int:
-                    if not -_JSON_INT < p < _JSON_INT:
-                        return "holds a date with a number too large to be read alike everywhere"
-                elif not (isinstance(p, str) and p.strip().isdigit()):
-                    return f"holds a date with {_kind(p)} among its date-parts, not a number"
-        return None
-    if isinstance(value.get("literal") or value.get("raw"), str):
-        return None
-    return "holds an object, not a date"
-
-
-# CSL's number variables: the schema lets them hold a number as well as text.
-NUMBER_VARIABLES = frozenset("""chapter-number citation-number collection-number edition
-first-reference-note-number issue locator number number-of-pages number-of-volumes page
-page-first part printing section supplement version volume""".split())
-_NAME_FLAGS = frozenset({"static-ordering", "parse-names", "comma-suffix"})  # CSL lets these be true/false
-_JSON_INT = 2 ** 63  # what every JSON reader (orjson, citeproc) holds: larger numbers are not read alike
-
-
-def _names_problem(value: Any) -> str | None:
-    if type(value) is not list:
-        return f"holds {_kind(value)}, not a list of names"
-    for name in value:
-        if type(name) is not dict:
-            return f"holds a list with {_kind(name)} in it, not a list of names"
-        if set(map(type, name.values())) <= _STR:  # most names: text only (the test in C)
-            continue
-        for part, text in name.items():
-            if type(text) is str or text is None or (part in _NAME_FLAGS and (
-                    type(text) is bool or (type(text) is int and -_JSON_INT < text < _JSON_INT))):
-                continue
-            return f"holds a name whose {part!r} is {_kind(text)}, not text"
-    return None
-
-
-_STR = {str}
-
-
-def field_problem(field: str, value: Any) -> str | None:
-    """What is wrong with the type of ``value`` for a CSL variable (a hand-edited
-    store, an odd answer from a source, an imported file: a list for ``title``,
-    a string for ``author``, a number for ``DOI``); None if nothing."""
-    if field in NAME_VARIABLES:
-        return _names_problem(value)
-    if field in DATE_VARIABLES:
-        return _date_problem(value)
-    if field not in ITEM_VARIABLES or field in ("id", "custom"):
-        return None
-    if isinstance(value, str):
-        return None
-    if field in TEXT_LIST_VARIABLES and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return None
-    if field in NUMBER_VARIABLES and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, int) and not -_JSON_INT < value < _JSON_INT:
-            return "holds a number too large to be read alike everywhere, not text"
-        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
-            return "holds a number that is not finite"
-        return None
-    return f"holds {_kind(value)}, not text"
-
-
-# citetool's own data: its parts, and what each holds (a mapping to, or a list of, that type).
-_META_PARTS = {"fields": (dict, str), "ids": (dict, str), "sources": (dict, dict), "conflicts": (dict, dict),
-               "unresolved": (dict, dict), "aliases": (list, str), "relations": (list, dict),
-               "added": (str, None), "edited": (str, None), "updates": (dict, None),
-               "bibtex": (dict, None)}  # an imported entry as written (formats.bibtex_kept)
-_SHAPE_WORDS = {dict: "an object", list: "a list", str: "text"}
-
-
-def meta_problem(value: Any) -> tuple[str, str] | None:
-    """(part, problem) for citetool's own data under ``citetool`` (a hand edit)."""
-    if type(value) is not dict:
-        return "citetool", f"holds {_kind(value)}, not an object"
-    for part, got in value.items():
-        shape = _META_PARTS.get(part)
-        if shape is None or got is None:
-            continue
-        outer, inner = shape
-        if type(got) is not outer:
-            return f"{META}.{part}", f"holds {_kind(got)}, not {_SHAPE_WORDS[outer]}"
-        if inner is not None and got and not set(map(type, got.values() if outer is dict else got)) <= {inner}:
-            return f"{META}.{part}", f"holds something other than {_SHAPE_WORDS[inner]} in {_SHAPE_WORDS[outer]}"
-        if part in _TEXT_OBJECTS and not all(set(map(type, v.values())) <= _STR for v in
-                                             (got.values() if outer is dict else got)):
-            return f"{META}.{part}", "holds an entry whose values are not all text"
-        if part == "updates":
-            findings = got.get("findings", [])
-            if type(findings) is not list or not all(type(f) is dict and set(map(type, f.values())) <= _STR
-                                                     for f in findings):
-                return f"{META}.updates", "holds findings that are not a list of objects of text"
-    return None
-
-
-_TEXT_OBJECTS = frozenset({"sources", "relations"})  # their entries: objects whose values are text
-
-
-def record_problem(record: Record) -> tuple[str, str] | None:
-    """THE shape check of a record, wherever it comes from (a source's answer,
-    an imported entry, the store): (field, what is wrong) for the first field
-    whose value has the wrong type, or None. ``type`` must be text, names lists
-    of names with text parts, dates CSL dates with numbers, ``DOI``, ``title``...
-    text (numbers only where CSL allows them: ``volume``, ``page``...), and
-    citetool's own data the shape citetool writes."""
-    for field, value in record.items():
-        # Most values: text where text belongs, or citetool's own: known sooner.
-        if type(value) is str:
-            if field not in _NOT_TEXT:
-                continue
-        elif field == META:
-            problem = meta_problem(value)
-            if problem:
-                return problem
-            continue
-        elif field not in _CHECKED:
-            continue
-        problem = field_problem(field, value)
-        if problem:
-            return field, problem
-    return None
-
-
-def repaired_value(field: str, value: Any) -> Any:
-    """The value ``doctor --repair`` puts in place of a wrongly typed one
-    (``field_problem``); None when it cannot be read as the right type."""
-    if field in NAME_VARIABLES:
-        if isinstance(value, list):  # keep the names whose parts are text, the others' text parts
-            kept = []
-            for name in value:
-                if isinstance(name, dict):
-                    # text kept; a number read as text (a flag's as true/false); anything else dropped
-                    name = {k: v if type(v) is str else bool(v) if k in _NAME_FLAGS else str(v)
-                            for k, v in name.items() if isinstance(v, (str, int, float))}
-                    if name.get("family") or name.get("literal") or name.get("given"):
-                        kept.append(name)
-                elif isinstance(name, str) and parse_name(name):
-                    kept.append(parse_name(name))
-            return kept or None
-        return parse_names(value) or None if isinstance(value, str) else None
-    if field in DATE_VARIABLES:
-        if isinstance(value, dict) and isinstance(value.get("date-parts"), list):
-            kept_rows = []
-            for row in value["date-parts"]:
-                if not isinstance(row, list):
-                    continue
-                kept_row = []
-                for p in row:
-                    if (type(p) is int or (isinstance(p, str) and p.strip().isdigit())) and abs(int(p)) < _JSON_INT:
-                        kept_row.append(int(p))
-                    else:
-                        break
-                if kept_row:
-                    kept_rows.append(kept_row)
-            return {"date-parts": kept_rows} if kept_rows else None
-        return parse_date(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return " ".join(" ".join(str(v) for v in value).split()) or None
-    if isinstance(value, (bool, int, float)):
-        return str(value).lower() if isinstance(value, bool) else str(value)
-    return None
-
-
-_NOT_TEXT = NAME_VARIABLES | DATE_VARIABLES  # the variables whose value text is not
-_CHECKED = (ITEM_VARIABLES - {"id", "custom"}) | _NOT_TEXT  # field_problem passes any value of the others
-
-
-def check_fields(records: Iterable[Record]) -> None:
-    """Raise StoreError naming the first reference and field whose value has the
-    wrong type (a hand-edited store), so no command trips over it later."""
-    from citetool.errors import StoreError
-
-    for rec in records:
-        problem = record_problem(rec)
-        if problem:
-            raise StoreError(f"reference {rec.get('id')!r}: the field {problem[0]!r} {problem[1]} "
-                             "(edited by hand?); run `citetool doctor --repair` to fix it")
-
-
 def indefinite(noun: str) -> str:
     """"an article-journal", "a book", "an entry-encyclopedia", "a report"."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
-
-
-def missing_fields(record: Record) -> list[str]:
-    """The fields a record of its type still needs (always at least a title)."""
-    required = REQUIRED_FIELDS.get(record.get("type", ""), ("title",))
-    return [need.replace("|", " or ") for need in required if not any(record.get(alt) for alt in need.split("|"))]

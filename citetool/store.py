@@ -325,7 +325,7 @@ class Store:
 
 class CheckedVersions:
     """The versions of store files whose references all passed the shape check
-    (:func:`citetool.record.check_fields`), so that a command reading a store
+    (:func:`citetool.record_shape.check_fields`), so that a command reading a store
     no one has changed since does not check it again, as git trusts a file
     whose stat data its index holds. A version is the file's device, inode,
     size, modification and change times: any write to the file changes the

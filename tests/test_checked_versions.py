@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from citetool import record
+from citetool import record_shape
 
 GOOD = {"format": "citetool-store", "version": 1, "references": [
     {"id": "a2020", "type": "book", "title": "A title", "issued": {"date-parts": [[2020]]}}]}
@@ -25,13 +25,13 @@ def remember_every_check(monkeypatch):
 @pytest.fixture
 def counted_checks(monkeypatch):
     calls = []
-    real = record.check_fields
+    real = record_shape.check_fields
 
     def counting(records):
         calls.append(1)
         return real(records)
 
-    monkeypatch.setattr(record, "check_fields", counting)
+    monkeypatch.setattr(record_shape, "check_fields", counting)
     return calls
 
 

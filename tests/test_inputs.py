@@ -262,7 +262,7 @@ def test_exports_write_only_dates_their_readers_accept_and_say_so(run, store_pat
 
 
 def test_dates_from_sources_are_never_cut_down_to_an_invented_year():
-    from citetool.record import parse_date
+    from citetool.record_input import parse_date
 
     assert parse_date("2021-10-28T12:00:00Z") == {"date-parts": [[2021, 10, 28]]}  # a web page's meta date
     assert parse_date("2021/10") == {"date-parts": [[2021, 10]]}  # EconPapers

@@ -41,7 +41,7 @@ def edit(
     With no --set/--unset on a terminal, opens $EDITOR on the record.
     Example: citetool edit arduino2021russia --set title="Russia's scalable soft power"
     """
-    from citetool.record import check_field_name
+    from citetool.record_input import check_field_name
 
     pairs = set_pairs(set_)
     for name, text in pairs:

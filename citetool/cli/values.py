@@ -79,7 +79,7 @@ def set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
 
 def field_value(name: str, text: str):
     """A value typed for a field, as the record holds it (a usage error if it cannot be)."""
-    from citetool.record import parse_field_value
+    from citetool.record_input import parse_field_value
 
     try:
         return parse_field_value(name, text)

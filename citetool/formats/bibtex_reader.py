@@ -16,7 +16,8 @@ import unicodedata
 from citetool.formats.bibtex_kept import keep_as_written, writable
 from citetool.formats.bibtex_split import _MONTH_NAMES, _Entry, _split, raw_value
 from citetool.formats.imported import Imported, unreadable
-from citetool.record import Record, parse_date
+from citetool.record import Record
+from citetool.record_input import parse_date
 from citetool.text import one_line
 
 # BibTeX/biblatex entry type -> CSL type.

@@ -48,7 +48,7 @@ def render(records: list[Record]) -> str:
 def read(text: str, origin: str):
     """Entries of a CSL-JSON file (an array of items, or one item)."""
     from citetool.formats.imported import Imported, unreadable
-    from citetool.record import date_problem
+    from citetool.record_shape import date_problem
 
     try:
         data = json.loads(text)

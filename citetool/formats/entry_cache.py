@@ -80,7 +80,7 @@ class EntryCache:
     ``checked(record)``: whether a record is known to hold only what JSON holds,
     with the types its fields must have (a reference of the store, whose shape
     was checked on reading); any other is checked before it is cached
-    (:func:`citetool.record.record_problem`)."""
+    (:func:`citetool.record_shape.record_problem`)."""
 
     def __init__(self, folder: Path | str, checked: Callable[[Record], bool] | None = None):
         self.folder = Path(folder)
@@ -111,7 +111,7 @@ class EntryCache:
         """As :meth:`entries`, the records the cache does not hold rendered
         together by ``render_many`` (one entry each, in order): a CSL style is
         loaded once for all of them."""
-        from citetool.record import record_problem
+        from citetool.record_shape import record_problem
 
         if code_fingerprint() is None:
             return render_many(records)

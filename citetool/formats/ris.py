@@ -133,7 +133,7 @@ _CSL_TYPE.update({"JFULL": "periodical", "EJOUR": "article-journal", "EBOOK": "b
 
 def _read_name(text: str) -> dict | None:
     """RIS names: "Family, Given" (or "Family,") is a person; no comma, an organisation."""
-    from citetool.record import parse_name
+    from citetool.record_input import parse_name
 
     text = one_line(text)
     if not text:
@@ -186,7 +186,7 @@ def _ris_date(text: str) -> dict | None:
     """RIS dates: ``2020``, ``2020/10/28``, ``2020/10//``, ``2020///note``
     (year/month/day/other); ISO ``2020-10-28`` too. None if there is none;
     ValueError for a date that cannot be."""
-    from citetool.record import parse_date
+    from citetool.record_input import parse_date
 
     text = one_line(str(text)).strip()
     if not text:

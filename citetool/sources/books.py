@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
-from citetool.record import Record, parse_date
+from citetool.record import Record
+from citetool.record_input import parse_date
 from citetool.text import clean_text
 
 SOURCE = "openlibrary"
@@ -53,7 +54,7 @@ def _record(data: dict, isbn: str) -> Record:
     for author in data.get("authors") or []:
         name = clean_text(author.get("name") if isinstance(author, dict) else str(author))
         if name:
-            from citetool.record import parse_name
+            from citetool.record_input import parse_name
 
             people.append(parse_name(name))
     if people:

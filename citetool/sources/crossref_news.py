@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from citetool.record import date_problem, strip_controls
+from citetool.record import strip_controls
+from citetool.record_shape import date_problem
 from citetool.text import one_line
 
 SOURCE = "crossref"

@@ -10,7 +10,8 @@ import json
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.identifiers import doi_route
-from citetool.record import CSL_TYPES, DATE_VARIABLES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, parse_date
+from citetool.record import CSL_TYPES, DATE_VARIABLES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record
+from citetool.record_input import parse_date
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "doi.org"

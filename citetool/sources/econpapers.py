@@ -14,7 +14,8 @@ import time
 
 from citetool.errors import LookupFailed, NotFound
 from citetool.identifiers.repec import Handle, parse_handle
-from citetool.record import META, Record, parse_date, parse_name
+from citetool.record import META, Record
+from citetool.record_input import parse_date, parse_name
 from citetool.sources.repec_handle import CSL_TYPE, handle_ids, kind_of
 from citetool.text import clean_paragraphs, clean_text
 

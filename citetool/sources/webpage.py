@@ -21,7 +21,8 @@ from datetime import date
 from html.parser import HTMLParser
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
-from citetool.record import Record, parse_date, parse_name
+from citetool.record import Record
+from citetool.record_input import parse_date, parse_name
 from citetool.text import clean_paragraphs, clean_text
 
 SOURCE = "web"
