@@ -14,6 +14,7 @@ on the reference, so they are remembered while a bibliography renders
 
 * an XPath query, by (element, expression);
 * a macro, and a term, by the element asking and the name (and the term's form);
+* a <name>'s options, by element, option and context;
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
 * the words of a condition (``type="book chapter"``), by element.
@@ -77,6 +78,25 @@ def _remembered(original, key=lambda self, *args: (self, *args), copy=None):
     remembering_method.__name__ = original.__name__
     remembering_method.__doc__ = original.__doc__
     return remembering_method
+
+
+def _remembering_name_option(original):
+    """A <name>'s options (et-al-min, initialize-with...: fifteen for every
+    name list), each read from the element or its <citation>/<bibliography>
+    and, without sort options, after a TypeError raised and caught. With sort
+    options (a sort key's own) it is citeproc-py's own call."""
+    table = _table()
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options is not None or not _renders:
+            return original(self, name, context, sort_options)
+        key = (self, name, context)
+        try:
+            return table[key]
+        except KeyError:
+            answer = table[key] = original(self, name, context, sort_options)
+            return answer
+    return get_option
 
 
 def _remembering_term(original):
@@ -165,6 +185,7 @@ def install() -> None:
         base.get_locale_option = _remembered(base.get_locale_option)
         base.get_macro = _remembered(base.get_macro)
         base.get_term = _remembering_term(base.get_term)
+        model.Name.get_option = _remembering_name_option(model.Name.get_option)
         for cls in (model.Parent, *_subclasses(base)):
             if "calls_variable" in vars(cls):
                 cls.calls_variable = _remembered(vars(cls)["calls_variable"], key=lambda self: self)
