@@ -227,9 +227,23 @@ def variables_as_attributes(source) -> None:
     failed lookup has built an AttributeError and its message. Each reference
     of ``source`` gets its variables as attributes too (the same values; a
     missing variable still raises VariableError). Nothing changes a reference
-    while it renders."""
+    while it renders.
+
+    A reference without a language gets a stand-in for it: every ``<text>``
+    reads ``reference.language[:2]`` (citeproc-py's only use of it) and takes
+    the style's default on VariableError, which the stand-in raises at once
+    instead of after a failed attribute lookup."""
+    from citeproc.source import VariableError
+
+    class NoLanguage:
+        def __getitem__(self, index):
+            raise VariableError
+
+    no_language = NoLanguage()
     for reference in source.values():
         vars(reference).update(reference)
+        if "language" not in reference:
+            vars(reference)["language"] = no_language
 
 
 @functools.cache
