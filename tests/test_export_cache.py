@@ -219,7 +219,7 @@ def test_a_small_export_uses_no_cache(run, golden_store, tmp_path, monkeypatch):
 
 STYLED = [("text", "apa", "export-apa.txt"), ("html", "modern-language-association",
                                                "export-modern-language-association.html"),
-          ("text", "ieee", "export-ieee.txt")]  # ieee numbers its entries: never cached
+          ("text", "ieee", "export-ieee.txt")]  # ieee numbers its entries: filed with their numbers
 
 
 def _styled_cache_files(tmp_path: Path) -> list[Path]:
@@ -232,7 +232,7 @@ def test_styled_exports_cold_warm_and_off_give_the_golden_bytes(run, golden_stor
     expected = (GOLDEN / "out" / golden).read_text(encoding="utf-8")
     assert _export(run, "-f", fmt, "--style", style) == expected
     files = _styled_cache_files(tmp_path)
-    assert len(files) == (0 if style == "ieee" else 1)
+    assert len(files) == 1
     assert _export(run, "-f", fmt, "--style", style) == expected  # warm
     for file in files:
         _poison(file)
@@ -290,3 +290,24 @@ def test_an_invalid_cached_entry_is_a_miss_never_a_vanished_reference(run, golde
     data["entries"] = {digest: entry for digest in data["entries"]}
     path.write_bytes(orjson.dumps(data))
     assert _export(run, "-f", "bibtex") == golden
+
+
+def test_a_numbered_style_renders_again_only_what_changed_each_at_its_number(run, golden_store, tmp_path,
+                                                                             monkeypatch):
+    _export(run, "-f", "text", "--style", "ieee")
+    data = json.loads(golden_store.read_text(encoding="utf-8"))
+    data["references"][40]["title"] = "A title changed by hand"
+    golden_store.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (file,) = _styled_cache_files(tmp_path)
+    _poison(file, "POISON")
+    warm = _export(run, "-f", "text", "--style", "ieee")
+    entries = warm.split("\n\n")
+    assert "A title changed by hand" in entries[40] and entries[40].startswith("[41]")
+    assert warm.count("POISON") == len(entries) - 1  # the others from the cache
+    # a reference gone: every later one has another number, and is rendered again
+    del data["references"][0]
+    golden_store.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    shifted = _export(run, "-f", "text", "--style", "ieee")
+    monkeypatch.setenv("CITETOOL_EXPORT_CACHE", "off")
+    assert shifted == _export(run, "-f", "text", "--style", "ieee")
+    assert "POISON" not in shifted

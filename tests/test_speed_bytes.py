@@ -107,6 +107,34 @@ def test_read_commands_print_the_same_bytes(tmp_path, name):
         f"{name} changed; if intended, regenerate (see this module's docstring) and review the diff")
 
 
+def test_styled_renders_in_threads_at_once_give_the_pinned_bytes():
+    """citeproc-py's style answers are remembered while any render is under way
+    (formats/citeproc_memo.py): renders of different styles and formats at once,
+    one ending while the others go on, each still prints its pinned bytes."""
+    import threading
+
+    from citetool.formats import styles
+
+    records = list(loads(STORE.read_bytes()).values())
+    jobs = [(style, fmt) for style in ("apa", "modern-language-association", "ieee") for fmt in ("text", "html")]
+    got: dict = {}
+
+    def render(style: str, fmt: str) -> None:
+        text = (styles.render_html if fmt == "html" else styles.render_text)(records[: 95 - 20 * (fmt == "html")], style)
+        got[style, fmt] = text
+
+    threads = [threading.Thread(target=render, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for style, fmt in jobs:
+        alone = (styles.render_html if fmt == "html" else styles.render_text)(records[: 95 - 20 * (fmt == "html")], style)
+        assert got[style, fmt] == alone
+        if fmt == "text":
+            assert got[style, fmt].encode("utf-8") == (OUT / f"export-{style}.txt").read_bytes()
+
+
 def cycled_store(copies: int) -> bytes:
     """STORE with each reference ``copies`` times (the copies' keys, titles and
     DOIs given a suffix): the same authors and years again and again, which

@@ -14,6 +14,7 @@ on the reference, so they are remembered while a bibliography renders
 
 * an XPath query, by (element, expression);
 * a macro, and a term, by the element asking and the name (and the term's form);
+* a <name>'s options, by element, option and context;
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
 * the words of a condition (``type="book chapter"``), by element.
@@ -27,15 +28,21 @@ renders never share an element.
 
 The style does change in two places while rendering: a ``<date-part>`` takes
 over the style's attributes (``attrib.update``), and a ``<names>`` without a
-``<name>`` is given one. Neither touches what is remembered: formatting
-attributes are read as they are now (:func:`_plain_unless_formatted`), and no
-remembered query asks for a ``<names>``'s children.
+``<name>`` is given one. Neither changes a remembered answer: formatting
+attributes are read as they are now (:func:`_plain_unless_formatted`), a
+``<date-part>``'s other attributes are asked of no remembered query, and the
+one remembered question about a ``<names>``'s children (its ``<substitute>``)
+has the same answer once a ``<name>`` is added (the added one is a new element,
+remembered afresh).
 
 Two changes are not memories and hold in every process that imports this
 module once :func:`install` ran: citeproc-py's dicts look present keys up in C
-(``__missing__`` instead of a Python ``__getitem__``; the same answers), and a
-cited item finds its reference once. What belongs upstream is in
-docs/design.md ("citeproc-py").
+(``__missing__`` instead of a Python ``__getitem__``; the same answers), and
+cited items of :func:`cited_item_class` find their reference once. And the
+references of a render get their variables as attributes
+(:func:`variables_as_attributes`). Tests pin the bytes of seven styles in text
+and HTML (tests/test_speed_bytes.py). What belongs upstream is in
+docs/design.md ("citeproc-py, made fast").
 """
 
 from __future__ import annotations
@@ -77,6 +84,25 @@ def _remembered(original, key=lambda self, *args: (self, *args), copy=None):
     remembering_method.__name__ = original.__name__
     remembering_method.__doc__ = original.__doc__
     return remembering_method
+
+
+def _remembering_name_option(original):
+    """A <name>'s options (et-al-min, initialize-with...: fifteen for every
+    name list), each read from the element or its <citation>/<bibliography>
+    and, without sort options, after a TypeError raised and caught. With sort
+    options (a sort key's own) it is citeproc-py's own call."""
+    table = _table()
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options is not None or not _renders:
+            return original(self, name, context, sort_options)
+        key = (self, name, context)
+        try:
+            return table[key]
+        except KeyError:
+            answer = table[key] = original(self, name, context, sort_options)
+            return answer
+    return get_option
 
 
 def _remembering_term(original):
@@ -165,6 +191,7 @@ def install() -> None:
         base.get_locale_option = _remembered(base.get_locale_option)
         base.get_macro = _remembered(base.get_macro)
         base.get_term = _remembering_term(base.get_term)
+        model.Name.get_option = _remembering_name_option(model.Name.get_option)
         for cls in (model.Parent, *_subclasses(base)):
             if "calls_variable" in vars(cls):
                 cls.calls_variable = _remembered(vars(cls)["calls_variable"], key=lambda self: self)
@@ -206,9 +233,23 @@ def variables_as_attributes(source) -> None:
     failed lookup has built an AttributeError and its message. Each reference
     of ``source`` gets its variables as attributes too (the same values; a
     missing variable still raises VariableError). Nothing changes a reference
-    while it renders."""
+    while it renders.
+
+    A reference without a language gets a stand-in for it: every ``<text>``
+    reads ``reference.language[:2]`` (citeproc-py's only use of it) and takes
+    the style's default on VariableError, which the stand-in raises at once
+    instead of after a failed attribute lookup."""
+    from citeproc.source import VariableError
+
+    class NoLanguage:
+        def __getitem__(self, index):
+            raise VariableError
+
+    no_language = NoLanguage()
     for reference in source.values():
         vars(reference).update(reference)
+        if "language" not in reference:
+            vars(reference)["language"] = no_language
 
 
 @functools.cache

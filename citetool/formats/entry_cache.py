@@ -106,11 +106,13 @@ class EntryCache:
         when an entry had to be rendered."""
         return self.entries_many(variant, records, lambda missing: [render(rec) for rec in missing])
 
-    def entries_many(self, variant: str, records: list[Record],
-                     render_many: Callable[[list[Record]], list[str]]) -> list[str]:
+    def entries_many(self, variant: str, records: list[Record], render_many: Callable[[list[Record]], list[str]],
+                     places: list[str] | None = None) -> list[str]:
         """As :meth:`entries`, the records the cache does not hold rendered
         together by ``render_many`` (one entry each, in order): a CSL style is
-        loaded once for all of them."""
+        loaded once for all of them. ``places``: what else an entry's text
+        depends on, one a record (its number in a numbered style), filed with
+        its digest."""
         from citetool.record_shape import record_problem
 
         if code_fingerprint() is None:
@@ -120,7 +122,7 @@ class EntryCache:
         for rec in records:
             try:
                 ok = (checked is not None and checked(rec)) or record_problem(rec) is None
-                digests.append(_digest(rec) if ok else None)
+                digests.append((_digest(rec) + (f"@{places[len(digests)]}" if places else "")) if ok else None)
             except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
                 digests.append(None)
         known = self._read(variant)

@@ -170,40 +170,44 @@ def entries(records: list[Record], style: str, for_html: bool,
             progress: Callable[[int, int], None] | None = None, cache: EntryCache | None = None) -> list[str]:
     """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render.
     ``cache``: entries rendered by earlier runs in the very same style (its name and file's bytes,
-    citeproc-py's version), unless the style numbers its entries (their text depends on their place)."""
-    variant = _cache_variant(style, for_html) if cache is not None and records else None
-    if variant is None:
+    citeproc-py's version); in a style that numbers its entries, an entry is filed with its number too."""
+    if cache is None or not records:
         return _rendered(records, style, for_html, progress)
+    variant, numbered = _cache_variant(style, for_html)
+    place = {id(rec): number for number, rec in enumerate(records)}
 
     def one_each(missing: list[Record]) -> list[str]:
-        texts = _rendered(missing, style, for_html, progress)
+        # An entry does not depend on its neighbours (a test pins it) but for its number:
+        # a numbered style renders the missing ones among all the others, each at its place.
+        texts = (_rendered(records, style, for_html, progress, only=[place[id(rec)] for rec in missing]) if numbered
+                 else _rendered(missing, style, for_html, progress))
         if len(texts) != len(missing):
             raise _NotOneEach
         return texts
 
     try:
-        return cache.entries_many(variant, records, one_each)
+        return cache.entries_many(variant, records, one_each,
+                                  places=[str(number) for number in range(1, len(records) + 1)] if numbered else None)
     except _NotOneEach:
         return _rendered(records, style, for_html, progress)
 
 
-def _cache_variant(style: str, for_html: bool) -> str | None:
-    """The export cache's name for entries in ``style`` (text or HTML); None
-    for a style that numbers its entries."""
+def _cache_variant(style: str, for_html: bool) -> tuple[str, bool]:
+    """The export cache's name for entries in ``style`` (text or HTML), and
+    whether the style numbers its entries."""
     import hashlib
     from importlib.metadata import version
 
     content = Path(_style_path(style)).read_bytes()
-    if b"citation-number" in content:
-        return None
     digest = hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
                                          content))).hexdigest()[:24]
-    return f"csl-{'html' if for_html else 'text'}-{digest}"
+    return f"csl-{'html' if for_html else 'text'}-{digest}", b"citation-number" in content
 
 
 def _rendered(records: list[Record], style: str, for_html: bool,
-              progress: Callable[[int, int], None] | None = None) -> list[str]:
-    """citeproc-py's entries for ``records``, rendered now."""
+              progress: Callable[[int, int], None] | None = None, only: list[int] | None = None) -> list[str]:
+    """citeproc-py's entries for ``records``, rendered now; ``only``: the entries at
+    these places alone (the others registered, so that each keeps its number)."""
     import warnings
 
     from citeproc import Citation, CitationStylesBibliography, formatter
@@ -220,9 +224,15 @@ def _rendered(records: list[Record], style: str, for_html: bool,
             cited_item = cited_item_class()
             for rec in records:
                 bibliography.register(Citation([cited_item(rec["id"])]))
+            if only is not None:
+                if len(bibliography.items) != len(records):  # keys alike but for case: one item for both
+                    raise _NotOneEach
+                bibliography.items = [bibliography.items[number] for number in only]
             if progress:
                 bibliography.items = _Counted(bibliography.items, progress)
             return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
+        except _NotOneEach:
+            raise
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
                              "each other without end; choose another style") from None

@@ -145,11 +145,10 @@ class Sources:
         any other is asked one at a time, at its own polite pace."""
         from citetool.errors import CitetoolError
 
-        if name not in _BY_NAME:
-            answers: dict = dict.fromkeys(asked)
-            for _ in asked:
-                on_answer and on_answer()
-            return answers
+        if name not in _BY_NAME:  # "import", "user": nothing to ask
+            for _ in asked if on_answer else ():
+                on_answer()
+            return dict.fromkeys(asked)
         source = self.get(name)
         if hasattr(source, "refetch_many"):
             return source.refetch_many(asked, on_answer)
