@@ -221,6 +221,12 @@ def test_other_encodings_and_engines_typeset_every_entry(export, fmt, mode, prea
     out = export(fmt, "bib")
     parts = [out] if mode == "bibtex" else _split(out, 1500)
     errors = [e for part in parts for e in _latex_errors(part, preamble, engine, mode)]
+    if engine == "lualatex" and mode == "biber":
+        # docs/formats.md, known limits: LuaTeX stops on U+FFFD (Crossref's mark of a
+        # character lost upstream, in 17 works), and biblatex reads the whole .bbl
+        # before its @preamble can act (the classic .bbl reads it first: no error).
+        assert "\ufffd" in out.read_text(encoding="utf-8")
+        errors = [e for e in errors if not e.startswith("! String contains an invalid utf-8 sequence.")]
     assert errors == [], "\n".join(errors[:20])
 
 
