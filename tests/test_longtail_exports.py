@@ -316,3 +316,16 @@ def test_every_character_pdflatex_meets_compiles(tmp_path):
             assert failed == [], f"{mode} {encoding or 'OT1'}:\n" + "\n".join(failed[:20])
             assert f"AT {len(chars) - 1}" in log  # every line was read
 
+
+
+def test_an_all_caps_title_is_not_frozen(export, longtail):
+    """Crossref serves some titles in capitals ("THE IMPACT OF …"): braced word
+    by word they would stay capitals in every style, so they are left to it."""
+    _, _, records, _ = longtail
+    all_caps = {key for key, r in records.items() if " " in r.get("title", "") and r["title"].isupper()}
+    assert len(all_caps) > 100
+    for fmt in ("bibtex", "biblatex"):
+        titles = dict(re.findall(r"^@\w+\{([^,\s]+),\n(?:  (?!title).*\n)*  title = \{(.*)\},$",
+                                 export(fmt, "bib").read_text(encoding="utf-8"), re.M))
+        frozen = [f"{key}: {titles[key]}" for key in sorted(all_caps) if re.search(r"\{[A-Z]{2,}", titles[key])]
+        assert frozen == [], "\n".join(frozen[:20])
