@@ -19,6 +19,7 @@ record truly lacks (test_validators.truthful). Skipped, with the reason, when
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -184,6 +185,9 @@ def test_biblatex_passes_biber_strict_and_pdflatex(export, longtail):
         assert_only_truthful(validate("biblatex", part), longtail[2])
 
 
+_BBL: dict[str, bytes] = {}  # a .bib's SHA-256 -> the .bbl bibtex or biber made of it
+
+
 def _latex_errors(bib: Path, preamble: str, engine: str, mode: str) -> list[str]:
     """Compile ``bib`` (every entry cited) with ``engine`` and ``preamble`` in the
     document; the errors in its log, "!"-lines with the line that follows."""
@@ -201,8 +205,13 @@ def _latex_errors(bib: Path, preamble: str, engine: str, mode: str) -> list[str]
     (work / "doc.tex").write_text("\\documentclass{article}" + preamble + "\\usepackage{url}\n" + body + "\n",
                                   encoding="utf-8")
     latex = [engine, "-interaction=nonstopmode", "-draftmode", "doc"]
-    subprocess.run(latex, cwd=work, capture_output=True, timeout=600)
-    subprocess.run([mode, "doc"], cwd=work, capture_output=True, timeout=600)
+    digest = hashlib.sha256(bib.read_bytes()).hexdigest()
+    if digest in _BBL:  # bibtex's and biber's .bbl do not depend on the engine or font encoding
+        (work / "doc.bbl").write_bytes(_BBL[digest])
+    else:
+        subprocess.run(latex, cwd=work, capture_output=True, timeout=600)
+        subprocess.run([mode, "doc"], cwd=work, capture_output=True, timeout=600)
+        _BBL[digest] = (work / "doc.bbl").read_bytes()
     subprocess.run(latex, cwd=work, capture_output=True, timeout=600)
     log = (work / "doc.log").read_text(encoding="utf-8", errors="replace").splitlines()
     return [" / ".join(log[i:i + 3]) for i, line in enumerate(log) if line.startswith("!")]
@@ -221,6 +230,12 @@ def test_other_encodings_and_engines_typeset_every_entry(export, fmt, mode, prea
     out = export(fmt, "bib")
     parts = [out] if mode == "bibtex" else _split(out, 1500)
     errors = [e for part in parts for e in _latex_errors(part, preamble, engine, mode)]
+    if engine == "lualatex" and mode == "biber":
+        # docs/formats.md, known limits: LuaTeX stops on U+FFFD (Crossref's mark of a
+        # character lost upstream, in 17 works), and biblatex reads the whole .bbl
+        # before its @preamble can act (the classic .bbl reads it first: no error).
+        assert "\ufffd" in out.read_text(encoding="utf-8")
+        errors = [e for e in errors if not e.startswith("! String contains an invalid utf-8 sequence.")]
     assert errors == [], "\n".join(errors[:20])
 
 
@@ -301,3 +316,16 @@ def test_every_character_pdflatex_meets_compiles(tmp_path):
             assert failed == [], f"{mode} {encoding or 'OT1'}:\n" + "\n".join(failed[:20])
             assert f"AT {len(chars) - 1}" in log  # every line was read
 
+
+
+def test_an_all_caps_title_is_not_frozen(export, longtail):
+    """Crossref serves some titles in capitals ("THE IMPACT OF …"): braced word
+    by word they would stay capitals in every style, so they are left to it."""
+    _, _, records, _ = longtail
+    all_caps = {key for key, r in records.items() if " " in r.get("title", "") and r["title"].isupper()}
+    assert len(all_caps) > 100
+    for fmt in ("bibtex", "biblatex"):
+        titles = dict(re.findall(r"^@\w+\{([^,\s]+),\n(?:  (?!title).*\n)*  title = \{(.*)\},$",
+                                 export(fmt, "bib").read_text(encoding="utf-8"), re.M))
+        frozen = [f"{key}: {titles[key]}" for key in sorted(all_caps) if re.search(r"\{[A-Z]{2,}", titles[key])]
+        assert frozen == [], "\n".join(frozen[:20])
