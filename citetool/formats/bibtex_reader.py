@@ -177,7 +177,9 @@ def _symbol_math(m: re.Match) -> str:
 
 _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue001", "}"),
              (r"\textbackslash{}", "\ue002", "\\"), (r"\{", "\ue003", "{"), (r"\}", "\ue004", "}"),
-             (r"\textasciicircum{}", "\ue005", "^"), (r"\textasciitilde{}", "\ue006", "~"))
+             (r"\textasciicircum{}", "\ue005", "^"), (r"\textasciitilde{}", "\ue006", "~"),
+             # a lone backquote, as the exporter writes it ({\`{}}: `` would be a quote to LaTeX and pandoc)
+             (r"{\`{}}", "\ue007", "`"), (r"\`{}", "\ue007", "`"))
 
 
 # BibTeX's name grammar ("First von Last", "von Last, First", "von Last, Jr, First"),
