@@ -11,7 +11,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "crossre
 
 
 def fixture_records() -> list[dict]:
-    from citetool.sources.crossref import work_to_record
+    from citetool.sources.crossref_mapping import work_to_record
 
     return [work_to_record(json.loads(p.read_text(encoding="utf-8"))["message"]) for p in sorted(FIXTURES.glob("*.json"))]
 

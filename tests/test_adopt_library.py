@@ -202,7 +202,7 @@ def _answers_in(order: list[int], store: Path, monkeypatch) -> list[str]:
     works whose keys depend on order alone."""
     from citetool.library import Library
     from citetool.lookup import Answer, Lookup
-    from citetool.sources.crossref import work_to_record
+    from citetool.sources.crossref_mapping import work_to_record
 
     works = Path(__file__).parent / "fixtures" / "crossref" / "works"
     records = []

@@ -15,7 +15,7 @@ from fake_crossref import FakeCrossref, bench_doi  # noqa: E402
 
 from citetool.config import Settings  # noqa: E402
 from citetool.library import Library  # noqa: E402
-from citetool.sources.crossref import MAX_BATCH, MAX_URL, CrossrefClient  # noqa: E402
+from citetool.sources.crossref_client import MAX_BATCH, MAX_URL, CrossrefClient  # noqa: E402
 
 
 def test_many_dois_go_in_list_queries(crossref, run):

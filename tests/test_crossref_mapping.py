@@ -6,7 +6,7 @@ import pytest
 from conftest import SEED_FIXTURE, WORKS, crossref_fixture_files
 
 from citetool.record import CSL_TYPES
-from citetool.sources.crossref import choose_date, work_to_record
+from citetool.sources.crossref_mapping import choose_date, work_to_record
 
 LIST_ITEMS = sorted((WORKS.parent / "list-items").glob("*.json"))
 

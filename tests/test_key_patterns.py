@@ -12,7 +12,7 @@ from conftest import SEED_DOI, crossref_fixture_files
 
 from citetool.keypattern import compile_pattern, key_maker
 from citetool.keys import base_key
-from citetool.sources.crossref import work_to_record
+from citetool.sources.crossref_mapping import work_to_record
 
 
 def recorded_records() -> list[dict]:

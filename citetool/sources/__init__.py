@@ -72,7 +72,7 @@ NEWS_SOURCE = "crossref"
 def csl_type(name: object) -> str | None:
     """The CSL type a source's own type name means (Crossref's ``journal-article``:
     ``article-journal``), for ``doctor --repair``; None if none."""
-    from citetool.sources.crossref import CSL_TYPE  # start-up: only a repair needs it
+    from citetool.sources.crossref_mapping import CSL_TYPE  # start-up: only a repair needs it
 
     return CSL_TYPE.get(name) if isinstance(name, str) else None
 

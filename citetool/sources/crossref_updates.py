@@ -39,7 +39,7 @@ def ask(client, dois: list[str], progress=None) -> tuple[dict[str, list[dict]], 
     from concurrent.futures import ThreadPoolExecutor
 
     from citetool.errors import NotFound, SourceUnavailable
-    from citetool.sources.crossref import check_work
+    from citetool.sources.crossref_mapping import check_work
 
     answers: dict[str, list[dict]] = {}
     unasked: set[str] = set()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from citetool.errors import LookupFailed, NotFound
 from citetool.sources.crossref import SOURCE as CROSSREF
-from citetool.sources.crossref import work_to_record
+from citetool.sources.crossref_mapping import work_to_record
 from citetool.text import fold
 
 SOURCE = "crossref-search"
@@ -64,7 +64,7 @@ def _words(text: str) -> list[str]:
 
 
 def _years(work: dict) -> set[int]:
-    from citetool.sources.crossref import choose_date
+    from citetool.sources.crossref_mapping import choose_date
 
     years = set()
     for key in ("issued", "published-print", "published-online", "published"):
