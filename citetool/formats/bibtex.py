@@ -7,9 +7,11 @@ What the real consumers demand, and how this module meets it:
   ``\\textbraceleft{}``/``\\textbraceright{}`` because bibtex and biber count
   braces even after a backslash.
 * Classic output is ASCII: non-ASCII letters become LaTeX (``{\\"U}nal``) via
-  pylatexenc; characters LaTeX has no name for (CJK, emoji) are kept as UTF-8
-  rather than lost; Greek and math are kept as UTF-8 and declared for pdflatex
-  in one ``@preamble`` (:func:`preamble`).
+  pylatexenc; characters LaTeX has no name for (CJK, emoji), and those whose
+  LaTeX a reader misreads (Cyrillic, odd spaces, „), are kept as UTF-8 rather
+  than lost; Greek and math are kept as UTF-8 too. One ``@preamble``
+  (:func:`preamble`) makes pdflatex with LaTeX's defaults (OT1 or T1) typeset
+  every UTF-8 character of the file (:mod:`citetool.formats.pdflatex_glyphs`).
 * ``url``, ``doi`` and ``eprint`` are verbatim for biblatex: never escaped.
 * Capitals a style must not lowercase are protected with braces (``{S-400}``).
 * Each entry gets the type for its kind of work when the fields that type
