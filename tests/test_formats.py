@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 
 from citetool.formats import render
-from citetool.formats.bibtex import choose_entry, escape, protect_title, render_entry
+from citetool.formats.bibtex import render_entry
+from citetool.formats.bibtex_names_titles import protect_title
+from citetool.formats.bibtex_types import choose_entry
+from citetool.formats.latex_text import escape
 
 SCHEMA = Path(__file__).resolve().parent / "fixtures" / "vendor" / "csl-data.json"  # origin: fixtures/vendor/SOURCES.md
 
@@ -87,7 +90,7 @@ def test_preamble_declares_exactly_the_characters_written_as_utf8():
 
 def test_a_given_name_written_in_utf8_keeps_a_whole_initial():
     # abbrv.bst cuts "Γιώργος" to its first byte (broken UTF-8): a special character instead.
-    from citetool.formats.bibtex import format_names
+    from citetool.formats.bibtex_names_titles import format_names
 
     assert format_names([{"family": "Παπαδόπουλος", "given": "Γιώργος"}], "classic") == \
         "{Παπαδόπουλος}, {\\textup{{Γ}}}{ιώργος}"

@@ -288,7 +288,7 @@ def test_ris_and_csl_json_pass_their_checks(export, fmt, ext):
 def test_every_character_pdflatex_meets_compiles(tmp_path):
     """Every assigned code point (U+00A0 to U+2FFFF), written as each dialect
     writes it, with the @preamble it gets, through pdflatex in OT1 and in T1."""
-    from citetool.formats.bibtex import BIBLATEX, CLASSIC, escape, preamble
+    from citetool.formats.latex_text import BIBLATEX, CLASSIC, escape, preamble
 
     if not shutil.which("pdflatex"):
         pytest.skip("pdflatex not installed")

@@ -190,7 +190,7 @@ _LITERALS = ((r"\textbraceleft{}", "\ue000", "{"), (r"\textbraceright{}", "\ue00
 # of goes to bibtexparser: an unbalanced brace, a backslash outside braces
 # between names, a trailing lone backslash, a name it rejects (too many commas,
 # a trailing comma; for its error).
-_AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
+AND_WORD = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
 _NAME_SPACE = re.compile(r"[ ~\r\n\t]+")  # "~" parts the words of a name, not the names
 _WORD_OR_COMMA = re.compile(r"[^ ~\r\n\t,]+|,")
 _AND_MARKS = re.compile(r"\\[\s\S]?|[{}]")  # between names, a backslash hides the next character
@@ -240,7 +240,7 @@ def _split_names(text: str) -> list[str]:
 
             return split_multiple_persons_names(text)
     out, start = [], 0
-    for m in _AND.finditer(seen):
+    for m in AND_WORD.finditer(seen):
         out.append(names[start:m.start()])
         start = m.end()
     out.append(names[start:])
