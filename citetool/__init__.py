@@ -24,7 +24,7 @@ __all__ = ["Library", "__version__"]
 
 def __getattr__(name):  # PEP 562: import the heavy parts only when asked for
     if name == "Library":
-        from citetool.library import Library
+        from citetool.library import Library  # start-up: loaded only when needed
 
         return Library
     raise AttributeError(name)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from citetool.errors import KeyNotInStore
-from citetool.keys import nearest_keys
+from citetool.keys import invalid_key_reason, nearest_keys
 from citetool.manuscript import ALL
 from citetool.record import META, Record
 
@@ -126,8 +126,6 @@ _NOT_IN_BIBER_KEYS = _NOT_IN_BIBTEX_KEYS | set("\"'()=")
 
 def unwritable(key: str, fmt: str) -> str | None:
     """Why ``key`` cannot be an entry key in format ``fmt``, or None if it can."""
-    from citetool.keys import invalid_key_reason
-
     forbidden = {"bibtex": _NOT_IN_BIBTEX_KEYS, "biblatex": _NOT_IN_BIBER_KEYS}.get(fmt, set())
     bad = sorted(set(key) & forbidden)
     reader = "biber" if fmt == "biblatex" else "BibTeX"

@@ -35,7 +35,7 @@ class Cache:
 
     def put(self, key: str, text: str) -> None:
         """Store ``text``; a cache that cannot be written is no error."""
-        from citetool.files import atomic_write_text
+        from citetool.files import atomic_write_text  # start-up: loaded only when needed
 
         with contextlib.suppress(OSError):
             atomic_write_text(self._path(key), text, durable=False, make_folder=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from citetool import __version__
+from citetool.errors import UsageError
 
 CROSSREF_URL = "https://api.crossref.org"
 DOI_URL = "https://doi.org"
@@ -33,8 +34,6 @@ def _float_env(name: str, default: float, allow_zero: bool = False, env: Mapping
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > maximum:
-        from citetool.errors import UsageError
-
         least = "0 or more" if allow_zero else "more than 0"
         raise UsageError(f"{name} must be a number of {unit}, {least} and at most {maximum:g}, not {raw!r}")
     return value
@@ -64,8 +63,6 @@ def _url_env(name: str, default: str, env: Mapping[str, str]) -> str:
     except ValueError:
         ok = False
     if not ok:
-        from citetool.errors import UsageError
-
         raise UsageError(f"{name} must be an http(s) base URL such as {default}, not {raw!r}")
     return raw.rstrip("/")
 
@@ -79,8 +76,6 @@ def _switch_env(name: str, default: bool, env: Mapping[str, str]) -> bool:
     if not raw:
         return default
     if raw.lower() not in _SWITCH:
-        from citetool.errors import UsageError
-
         raise UsageError(f"{name} must be on or off (1/0, yes/no, true/false), not {raw!r}")
     return _SWITCH[raw.lower()]
 

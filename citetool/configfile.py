@@ -141,7 +141,7 @@ def load(store_option: str | Path | None = None, environ: Mapping[str, str] | No
         layered["CITETOOL_MAILTO"] = chosen["mailto"]
     settings = Settings.from_env(layered)
     if "key-pattern" in chosen:
-        from citetool.keypattern import compile_pattern
+        from citetool.keypattern import compile_pattern  # start-up: loaded only when needed
 
         try:
             compile_pattern(chosen["key-pattern"])  # a pattern that cannot be read stops every command, as a bad variable

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from citetool.keys import base_key, invalid_key_reason, unique_key
 from citetool.merge import merge_references, same_work
 from citetool.merge_conflicts import unresolved_problems
 from citetool.record import CSL_TYPES, META, aliases, date_notes, value_text
@@ -92,8 +93,6 @@ def stale_temp_files(store: Store) -> list[Path]:
 
 
 def examine(store: Store, repair: bool = False) -> Report:
-    from citetool.keys import base_key, invalid_key_reason, unique_key
-
     report = Report()
     temps = stale_temp_files(store)
     for tmp in temps:
@@ -199,8 +198,6 @@ def _check_shadowing_aliases(records: dict[str, dict], report: Report) -> None:
 
 def _check_aliases(ref: dict, label: str, report: Report) -> None:
     """Aliases are keys: one that breaks the key rule (a hand edit) is dropped."""
-    from citetool.keys import invalid_key_reason
-
     bad = [alias for alias in aliases(ref) if invalid_key_reason(alias)]
     if bad:
         report.problems.append(f"{label}: the aliases {', '.join(map(repr, bad))} are no usable keys")

@@ -42,7 +42,7 @@ def code_fingerprint() -> str | None:
     if _fingerprint is None:
         import importlib.util
 
-        import citetool
+        import citetool  # start-up: loaded only when needed
 
         folders = [Path(citetool.__file__).parent]
         spec = importlib.util.find_spec("pylatexenc")

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from citetool.errors import StoreError, UsageError
+from citetool.files import atomic_write_text
+from citetool.keys import unique_key
 from citetool.merge import (
     EMPTY,
     USER,
@@ -50,7 +52,7 @@ from citetool.merge import (
 )
 from citetool.merge_conflicts import UNRESOLVED
 from citetool.record import META, Record, aliases
-from citetool.store import dumps
+from citetool.store import Store, dumps
 
 ALIASES = "aliases"  # citetool.aliases: the reference's other keys
 DRIVER = "citetool"  # git's name for the driver: merge.citetool.*, `merge=citetool`
@@ -70,8 +72,7 @@ class MergeOutcome:
 def read_store_file(path: Path, label: str) -> dict[str, Record]:
     """One version of the store as git hands it over (any line endings; an
     empty file when there is no common ancestor; an older store version)."""
-    from citetool.record_shape import check_fields
-    from citetool.store import Store
+    from citetool.record_shape import check_fields  # start-up: loaded only when needed
 
     try:
         if Path(path).stat().st_size == 0:
@@ -271,8 +272,6 @@ def _aliases(*records: Record) -> list[str]:
 
 def merge_stores(base: dict[str, Record], ours: dict[str, Record], theirs: dict[str, Record]) -> MergeOutcome:
     """The three-way merge of three stores' records (see the module's docstring)."""
-    from citetool.keys import unique_key
-
     outcome = MergeOutcome({})
     placed: list[tuple[str, Record, list[Record]]] = []  # (wanted key, merged record, versions it merges)
     ours_went, ours_added = _follow(base, ours)
@@ -362,8 +361,6 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeOutcome:
     """``citetool merge-driver``: merge three store files and write the result
     atomically over ``ours`` (in ours' line endings). A side that cannot be
     read raises StoreError and leaves ``ours`` untouched."""
-    from citetool.files import atomic_write_text
-
     sides = [read_store_file(p, label) for p, label in ((base, "the common ancestor"), (ours, "ours"), (theirs, "theirs"))]
     outcome = merge_stores(*sides)
     text = dumps(outcome.records)
@@ -463,8 +460,6 @@ def _store_elsewhere(store_path: Path, top: Path) -> str:
 def _add_line(path: Path, line: str) -> bool:
     """Append ``line`` to the text file ``path`` (made if missing) unless a line
     of it already says so (white space ignored); keeps its line endings. True when added."""
-    from citetool.files import atomic_write_text
-
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if line in (existing.strip() for existing in text.splitlines()):
         return False

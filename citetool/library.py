@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING
 
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
-from citetool.keys import sorted_keys
+from citetool.findings import retraction_notes
+from citetool.formats import read, render, sniff
+from citetool.keys import invalid_key_reason, keys_in_use, nearest_keys, sorted_keys, unique_key
 from citetool.outcome import Outcome
-from citetool.record import Record, indefinite
+from citetool.record import META, Record, date_notes, indefinite
 from citetool.record import aliases as record_aliases
 from citetool.selection import Filters
 from citetool.store import CheckedVersions, Store
@@ -48,9 +50,7 @@ def warnings_about(records: list[Record], dates: bool = True) -> list[str]:
     ``export`` and ``bib``: retracted works or of concern (from the stored check),
     conflicts a git merge left (ours is written), and dates that are not dates
     (``dates``: when the references are written at all)."""
-    from citetool.findings import retraction_notes
-    from citetool.merge_conflicts import unresolved_problems
-    from citetool.record import date_notes
+    from citetool.merge_conflicts import unresolved_problems  # start-up: loaded only when needed
 
     return (retraction_notes(records) + [f"{p} (ours is exported)" for p in unresolved_problems(records)]
             + ([note for rec in records for note in date_notes(rec)] if dates else []))
@@ -72,14 +72,14 @@ class Library:
     @property
     def sources(self):
         """The metadata sources (:class:`citetool.sources.Sources`), built on first use."""
-        from citetool.sources import Sources
+        from citetool.sources import Sources  # start-up: loaded only when needed
 
         self._sources = self._sources or Sources(self.settings)
         return self._sources
 
     def lookup(self, index: dict[str, str] | None = None, offline: bool = False, fresh: bool = False):
         """A :class:`~citetool.lookup.Lookup` over the sources (``index``: identity keys already stored)."""
-        from citetool.lookup import Lookup
+        from citetool.lookup import Lookup  # start-up: loaded only when needed
 
         return Lookup(self.sources, (index or {}).__contains__, offline=offline, fresh=fresh)
 
@@ -101,7 +101,7 @@ class Library:
     def _checked(self, records: dict[str, Record]) -> dict[str, Record]:
         """``records`` once their shape is checked (a hand edit: a list for a title, a number for a
         DOI): StoreError (exit 4) naming the reference and the field, before any command trips on it."""
-        from citetool.record_shape import check_fields
+        from citetool.record_shape import check_fields  # start-up: loaded only when needed
 
         if records is not self._checked_records:  # the same records read again: checked already
             read = self.store.read_version
@@ -118,7 +118,7 @@ class Library:
 
     def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
         """The identity index of ``records``, built once per loaded store (writers keep it up to date)."""
-        from citetool.merge import IdentityIndex
+        from citetool.merge import IdentityIndex  # start-up: loaded only when needed
 
         if self._index is None or self._index[0] is not records:
             self._index = (records, IdentityIndex(records))
@@ -164,15 +164,13 @@ class Library:
 
     def closest_keys(self, key: str, records: dict[str, Record] | None = None, n: int = 3) -> list[str]:
         """Stored keys (and aliases) nearest to ``key``, ignoring case and accents."""
-        from citetool.keys import nearest_keys
-
         return nearest_keys([key], self.records if records is None else records, n)[0]
 
     aliases = staticmethod(record_aliases)  # a reference's other keys
 
     def get(self, key: str) -> Record:
         """One reference, its shape checked (only its own: ``show`` reads one reference of the store)."""
-        from citetool.record_shape import check_fields
+        from citetool.record_shape import check_fields  # start-up: loaded only when needed
 
         records = self._records if self._records is not None else self.store.load_fresh()
         record = records[self.resolve_key(key, records)]
@@ -206,7 +204,6 @@ class Library:
         identifier keys looked up and stored, each reference under the key as cited; its
         ``warnings`` are those of :meth:`export` and what citing by these keys brings."""
         from citetool.bibliography import build  # start-up: only `bib` needs it
-        from citetool.findings import retraction_notes
 
         result = build(self, keys, fmt=fmt, style=style, unicode=unicode, offline=offline, render=render,
                        progress=progress)
@@ -246,16 +243,15 @@ class Library:
             raise UsageError("--style goes with --format html or text")
         cache = None
         if self.settings.export_cache and len(records) >= (self.STYLED_CACHE_FROM if style else self.EXPORT_CACHE_FROM):
-            from citetool.formats.entry_cache import EntryCache
+            from citetool.formats.entry_cache import EntryCache  # start-up: loaded only when needed
 
             stored = self._checked_records or {}
             cache = EntryCache(self.settings.cache_path() / "exports",
                                checked=lambda rec: stored.get(rec.get("id")) is rec)  # the store's own, checked
         if style:
-            from citetool.formats import styles
+            from citetool.formats import styles  # start-up: loaded only when needed
 
             return (styles.render_html if fmt == "html" else styles.render_text)(records, style, progress, cache)
-        from citetool.formats import render
 
         return render(fmt, records, unicode=unicode, cache=cache)
 
@@ -265,9 +261,9 @@ class Library:
     def transaction(self, save: bool = True, reindex: bool = False):
         """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
         the end; ``reindex`` after changes the Placer does not index (keys renamed or removed, edits)."""
-        from citetool.ingest import Placer
-        from citetool.keypattern import key_maker
-        from citetool.merge import now_iso
+        from citetool.ingest import Placer  # start-up: loaded only when needed
+        from citetool.keypattern import key_maker  # start-up: loaded only when needed
+        from citetool.merge import now_iso  # start-up: loaded only when needed
 
         with self.store.locked():
             records = self._checked(self.store.load_fresh())  # re-read only if another process wrote meanwhile
@@ -285,7 +281,7 @@ class Library:
         stored costs no request unless ``refresh``; DOIs go in batches; a failure never stops the
         others; successes are saved as the run goes, so an interrupted run keeps what was done.
         ``typed=False`` for inputs found in a document: their web addresses must be public."""
-        from citetool.lookup import plan
+        from citetool.lookup import plan  # start-up: loaded only when needed
 
         inputs = list(inputs)
         index = self._index_of(self.records)
@@ -331,7 +327,7 @@ class Library:
 
     def add_manual(self, record: Record) -> Outcome:
         """Store a reference typed by the user (all fields theirs); refused if its type lacks fields."""
-        from citetool.record_input import missing_fields
+        from citetool.record_input import missing_fields  # start-up: loaded only when needed
 
         missing = missing_fields(record)
         if missing:
@@ -345,7 +341,7 @@ class Library:
         """Ask each reference's sources again (never the cache; Crossref in list queries) and merge;
         the user's fields are never touched. Outcomes: "updated" (fields changed), "present"
         (nothing changed), "failed". ``progress(done, total)`` as answers arrive."""
-        from citetool.lookup import refetch
+        from citetool.lookup import refetch  # start-up: loaded only when needed
 
         targets = self.select(keys)
         fetched, failed = refetch(self.sources, targets, progress)
@@ -368,8 +364,8 @@ class Library:
     def edit(self, key: str, values: dict[str, object]) -> tuple[str, list[str]]:
         """Set fields (value None unsets): each becomes the user's, which no
         source will overwrite. Returns (key, changed fields)."""
-        from citetool.merge import set_user_field
-        from citetool.record_shape import field_problem
+        from citetool.merge import set_user_field  # start-up: loaded only when needed
+        from citetool.record_shape import field_problem  # start-up: loaded only when needed
 
         for name, value in values.items():  # the user's values enter here: the one shape check, as for a source's
             problem = None if value is None else field_problem(name, value)
@@ -384,8 +380,6 @@ class Library:
 
     def rekey(self, old: str, new: str) -> str:
         """Rename a reference's key; refuses a key in use (ignoring case)."""
-        from citetool.keys import invalid_key_reason, keys_in_use
-
         why = invalid_key_reason(new)
         if why:
             raise UsageError(f"not a usable citation key: {new!r} {why}")
@@ -402,9 +396,7 @@ class Library:
         """Give the references named the keys ``pattern`` makes (citetool.keypattern), each old
         key kept as an alias (a manuscript citing it still finds the work). Returns (old, new)
         for each reference, in the order named; new is old when the pattern gives it again."""
-        from citetool.keypattern import compile_pattern
-        from citetool.keys import keys_in_use, unique_key
-        from citetool.record import META
+        from citetool.keypattern import compile_pattern  # start-up: loaded only when needed
 
         make = compile_pattern(pattern)
         renamed: list[tuple[str, str]] = []
@@ -427,7 +419,7 @@ class Library:
         """Settle the conflict a git merge left on ``field`` of ``key``: ``take``
         is "ours", "theirs" or a value (see :func:`citetool.merge_conflicts.settle`).
         Returns (key, the value kept; None if the field is now absent)."""
-        from citetool.merge_conflicts import settle
+        from citetool.merge_conflicts import settle  # start-up: loaded only when needed
 
         with self.transaction(reindex=True) as placer:
             key = self.resolve_key(key, placer.records)
@@ -439,15 +431,14 @@ class Library:
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
         the DOI sources first (``progress(done, total)`` as they are answered).
         Returns (one outcome per entry, problems)."""
-        from citetool.ingest import bulk
+        from citetool.ingest import bulk  # start-up: loaded only when needed
 
         with bulk():  # many records made at once
             return self._import_files(files, resolve, progress)
 
     def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool,
                       progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
-        from citetool.formats import read, sniff
-        from citetool.record_shape import record_problem
+        from citetool.record_shape import record_problem  # start-up: loaded only when needed
 
         entries, problems = [], []
         macros: dict[str, str] = {}  # @string macros: a .bib file may use those of a file before it

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from citetool.errors import LookupFailed, NotFound
-from citetool.identifiers import Identifier, unrecognised
+from citetool.errors import CitetoolError, IdentifierError, LookupFailed, NotFound, SourceUnavailable
+from citetool.identifiers import Identifier, parse_line, unrecognised, without_credentials
 from citetool.outcome import Outcome
+from citetool.record import META
 from citetool.sources import Found, Sources, rank
 
 
@@ -46,8 +47,7 @@ def checked(found: Found) -> Found:
     """A source's record as it enters (before any merge), once its shape is
     checked (:func:`citetool.record_shape.record_problem`, the store's own check);
     SourceUnavailable naming the field otherwise: that one item fails."""
-    from citetool.errors import SourceUnavailable
-    from citetool.record_shape import record_problem
+    from citetool.record_shape import record_problem  # start-up: loaded only when needed
 
     name, asked, record = found
     problem = record_problem(record) if isinstance(record, dict) else ("the record", "is not an object")
@@ -249,9 +249,6 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
     ``typed=False``: the inputs were found in a document (a web address must then be public)."""
     from dataclasses import replace
 
-    from citetool.errors import IdentifierError
-    from citetool.identifiers import parse_line, without_credentials
-
     out = Plan()
     first_of: dict[str, int] = {}
     for i, raw in enumerate(inputs):
@@ -281,9 +278,6 @@ def refetch(sources: Sources, references: list[dict],
     (Crossref in list queries, as ``add`` does), sources in name order; a
     reference that one source fails is not asked of the later ones and fails.
     ``progress(done, total)`` counts the answers."""
-    from citetool.errors import CitetoolError
-    from citetool.record import META
-
     asks = {rec["id"]: sources.also_asked({name: info.get("id", "") for name, info
                                            in rec.get(META, {}).get("sources", {}).items()})
             for rec in references}

@@ -39,9 +39,9 @@ def unresolved_problems(records: Iterable[Record]) -> list[str]:
 def settle(record: Record, name: str, take: str) -> object:
     """Settle the conflict on field ``name``: ``take`` is "ours", "theirs" or a
     value as ``edit --set`` reads it. The value becomes the user's. Returns it."""
-    from citetool.merge import set_user_field
-    from citetool.record_input import parse_field_value
-    from citetool.record_shape import field_problem
+    from citetool.merge import set_user_field  # start-up: loaded only when needed
+    from citetool.record_input import parse_field_value  # start-up: loaded only when needed
+    from citetool.record_shape import field_problem  # start-up: loaded only when needed
 
     info = record.setdefault(META, {})
     pending = info.get(UNRESOLVED) or {}

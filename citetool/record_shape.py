@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from citetool.errors import StoreError
 from citetool.record import DATE_VARIABLES, ITEM_VARIABLES, META, NAME_VARIABLES, Record, _plainly_a_date, _valid_start
 
 
@@ -193,8 +194,6 @@ _CHECKED = (ITEM_VARIABLES - {"id", "custom"}) | _NOT_TEXT  # field_problem pass
 def check_fields(records: Iterable[Record]) -> None:
     """Raise StoreError naming the first reference and field whose value has the
     wrong type (a hand-edited store), so no command trips over it later."""
-    from citetool.errors import StoreError
-
     for rec in records:
         problem = record_problem(rec)
         if problem:

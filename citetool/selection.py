@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from citetool.errors import UsageError
 from citetool.findings import is_flagged
-from citetool.record import Record, names, year
+from citetool.record import CSL_TYPES, META, Record, names, year
 from citetool.text import fold
 
 # BibTeX and biblatex entry types -> the CSL types they select (``list -t article``).
@@ -41,8 +41,6 @@ def sort_records(records: list[Record], by: str = "key") -> list[Record]:
             return fold(person.get("family") or person.get("literal") or person.get("given") or "").casefold()
         return sorted(records, key=lambda r: (first(r) == "", first(r), year(r) or 0))
     if by == "added":
-        from citetool.record import META
-
         return sorted(records, key=lambda r: str(r.get(META, {}).get("added") or ""))
     raise UsageError(f"--sort takes one of: {', '.join(SORT_ORDERS)}, not {by!r}")
 
@@ -65,8 +63,6 @@ class Filters:
     tags: list[str] = field(default_factory=list)  # only references with one of these keywords
 
     def __post_init__(self) -> None:
-        from citetool.record import CSL_TYPES
-
         unknown = [t for t in self.types if t not in CSL_TYPES and t.lower() not in BIBTEX_TYPES]
         if unknown:  # a typo would select nothing: an empty export, exit 0
             raise UsageError(f"--type {unknown[0]!r} is not a CSL type; choose among: {', '.join(sorted(CSL_TYPES))}; "

@@ -30,7 +30,7 @@ from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.files import atomic_write_bytes, atomic_write_text, read_regular_file  # noqa: F401 (atomic_write_text: the store's API)
 from citetool.fingerprint import code_fingerprint
 from citetool.keys import invalid_key_reason, sorted_keys
-from citetool.record import META, Record, aliases
+from citetool.record import META, Record, aliases, map_strings, without_surrogates
 
 FORMAT = "citetool-store"
 VERSION = 1
@@ -111,7 +111,6 @@ def replace_surrogates(value, text: str):
     surrogate can hold one: other text gives ``value`` itself."""
     if "\\ud" not in text.lower():
         return value
-    from citetool.record import map_strings, without_surrogates
 
     return map_strings(value, without_surrogates)
 
@@ -244,7 +243,7 @@ class Store:
     def _check_folder(self) -> None:
         """The store's folder must exist; only citetool's own data folder is
         created (a mistyped ``--store no/such/dir/s.json`` creates nothing)."""
-        from citetool.config import default_data_folder
+        from citetool.config import default_data_folder  # start-up: loaded only when needed
 
         folder = self.target.parent
         if folder.is_dir():

@@ -25,7 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from citetool.errors import CitetoolError
 from citetool.findings import RELATIONS, SERIOUS, UPDATES, describe, retraction_warnings, serious_findings, stored_findings  # noqa: F401
+from citetool.identifiers import Identifier
 from citetool.record import META, Record, relations
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ def _ask(lib: Library, records: list[Record], progress: Progress = None,
 
 def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str]) -> None:
     """Record the findings (under the lock, on a fresh read); write only if something changed."""
-    from citetool.merge import now_iso
+    from citetool.merge import now_iso  # start-up: loaded only when needed
 
     with lib.transaction(save=False, reindex=True) as placer:
         if _note_findings(placer.records, answers, keys, now_iso()):
@@ -95,7 +97,7 @@ def _store_findings(lib: Library, answers: dict[str, list[dict]], keys: list[str
 
 def _note_findings(records: dict[str, Record], answers: dict[str, list[dict]], keys: list[str], when: str) -> bool:
     """Put the findings on the references ``keys`` of ``records``; whether anything changed."""
-    from citetool.sources import NEWS_SOURCE
+    from citetool.sources import NEWS_SOURCE  # start-up: loaded only when needed
 
     changed = False
     for key in keys:
@@ -165,7 +167,7 @@ def upgraded_record(old: Record, published: Record, source: str, asked: str, whe
     the published work's metadata, the same key, the user's own fields (and
     their edit time, aliases and any other citetool data) kept, the old DOI
     (and RePEc handle) kept as a ``preprint`` relation."""
-    from citetool.merge import USER, new_reference
+    from citetool.merge import USER, new_reference  # start-up: loaded only when needed
 
     new = new_reference(published, source, asked, when)
     new["id"] = old["id"]
@@ -193,7 +195,7 @@ def upgraded_record(old: Record, published: Record, source: str, asked: str, whe
 
 
 def _changes(old: Record, new: Record) -> list[tuple[str, object, object]]:
-    from citetool.merge import bibliographic_fields
+    from citetool.merge import bibliographic_fields  # start-up: loaded only when needed
 
     before, after = bibliographic_fields(old), bibliographic_fields(new)
     return [(f, before.get(f), after.get(f)) for f in sorted(set(before) | set(after)) if before.get(f) != after.get(f)]
@@ -208,9 +210,7 @@ def upgrade(lib: Library, keys: list[str] | None = None, dry_run: bool = False,
     (one plan per preprint found, problems: list queries that failed);
     ``progress(done, total)`` counts the DOIs asked about, then the published
     versions fetched."""
-    from citetool.errors import CitetoolError
-    from citetool.identifiers import Identifier
-    from citetool.merge import now_iso
+    from citetool.merge import now_iso  # start-up: loaded only when needed
 
     records = lib.select(keys)
     asked = sum(1 for r in records if r.get("DOI"))

@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from citetool import __version__
 from citetool.environment import Environment
-from citetool.errors import CitetoolError, ExitCode, UsageError
+from citetool.errors import CitetoolError, ExitCode, StoreError, UsageError
 
 EPILOG = """\
 Examples:
@@ -207,7 +207,7 @@ def main_options(
 
 def configuration():
     """The settings in effect: options, environment, citetool.toml files, defaults (read once a run)."""
-    from citetool.configfile import load
+    from citetool.configfile import load  # start-up: loaded only when needed
 
     invocation = current()
     if invocation.configuration is None:
@@ -224,7 +224,7 @@ def current_store_path() -> Path:
 
 
 def open_library():
-    from citetool.library import Library
+    from citetool.library import Library  # start-up: loaded only when needed
 
     invocation = current()
     invocation.library = Library(current_store_path(), current_settings())
@@ -240,8 +240,6 @@ def open_stored_library():
     """The library a reading command reads: a store named by ``--store``,
     ``CITETOOL_STORE`` or a citetool.toml must exist (a typo must not export an empty .bib with
     exit 0); the default store may not exist yet (nothing stored so far)."""
-    from citetool.errors import StoreError
-
     library = open_library()  # reads the settings (a bad one is reported first), not yet the store
     path = library.store.path
     if not configuration().origins["store"].startswith("default") and not path.exists():

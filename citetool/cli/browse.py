@@ -13,6 +13,8 @@ from citetool.cli.app import app, environment, handle_errors, open_stored_librar
 from citetool.cli.options import SearchOption, TagOption, TypeOption, YearOption
 from citetool.cli.output import authors_short, first_author, print_rows
 from citetool.cli.values import say_nothing_matched, selection_filters
+from citetool.errors import UsageError
+from citetool.record import year
 
 
 @app.command("list")
@@ -33,8 +35,7 @@ def list_(
     and "et al.", the title cut to the width).
     Example: citetool list --year 2020- --search russia --sort year | cut -f1
     """
-    from citetool.record import year
-    from citetool.selection import sort_records
+    from citetool.selection import sort_records  # start-up: loaded only when needed
 
     filters = selection_filters(types, year_spec, search, flagged, tags)  # a bad option first, before the store is read
     sort_records([], sort)  # a bad --sort too
@@ -60,7 +61,7 @@ def show(
 
     Example: citetool show arduino2021russia
     """
-    from citetool.show import show_lines
+    from citetool.show import show_lines  # start-up: loaded only when needed
 
     rec = open_stored_library().get(key)
     if as_json:
@@ -80,8 +81,7 @@ def open_(
     Prints the address opened.
     Example: citetool open arduino2021russia
     """
-    from citetool.errors import UsageError
-    from citetool.formats.html import link
+    from citetool.formats.html import link  # start-up: loaded only when needed
 
     rec = open_stored_library().get(key)
     address = link(rec)

@@ -103,7 +103,7 @@ def import_(
             texts.append((str(path), path.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    from citetool.formats.imported import skipped_entries
+    from citetool.formats.imported import skipped_entries  # start-up: loaded only when needed
 
     with progress_bar(what="resolving") as progress:
         outcomes, problems = open_library().import_files(texts, resolve=resolve, progress=progress)

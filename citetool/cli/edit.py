@@ -13,6 +13,7 @@ import typer.core
 from citetool.cli.app import app, environment, handle_errors, open_library, out, say
 from citetool.cli.values import csl_field, field_value, set_pairs
 from citetool.errors import UsageError
+from citetool.record import ITEM_VARIABLES, value_text
 
 
 @app.command()
@@ -41,7 +42,7 @@ def edit(
     With no --set/--unset on a terminal, opens $EDITOR on the record.
     Example: citetool edit arduino2021russia --set title="Russia's scalable soft power"
     """
-    from citetool.record_input import check_field_name
+    from citetool.record_input import check_field_name  # start-up: loaded only when needed
 
     pairs = set_pairs(set_)
     for name, text in pairs:
@@ -70,8 +71,7 @@ def edit_in_editor(lib, key: str) -> dict:
     import subprocess
     import tempfile
 
-    from citetool.merge import bibliographic_fields
-    from citetool.record import ITEM_VARIABLES
+    from citetool.merge import bibliographic_fields  # start-up: loaded only when needed
 
     env = environment()
     if not (env.stdin_isatty and env.stdout_isatty):
@@ -138,8 +138,6 @@ def resolve(
     The value kept becomes your edit.
     Example: citetool resolve arduino2021russia title --take theirs
     """
-    from citetool.record import value_text
-
     key, value = open_library().resolve_conflict(key, field, take)
     out(key)
     say(f"{key}: {field} is now {value_text(value)}")

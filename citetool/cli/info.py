@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from citetool.cli.app import app, configuration, handle_errors, out
+from citetool.cli.app import app, configuration, handle_errors, out, say
+from citetool.cli.output import print_rows
 
 
 @app.command()
@@ -23,7 +24,7 @@ def config(
     one above, then citetool.toml in your user config folder, then defaults.
     Example: citetool config
     """
-    from citetool.configfile import FILENAME, user_file_path
+    from citetool.configfile import FILENAME, user_file_path  # start-up: loaded only when needed
 
     conf = configuration()
     values = {
@@ -61,9 +62,7 @@ def styles(
     another's rules says so: "(as apa)".
     Example: citetool styles economic
     """
-    from citetool.cli.app import say
-    from citetool.cli.output import print_rows
-    from citetool.formats.style_catalogue import matching
+    from citetool.formats.style_catalogue import matching  # start-up: loaded only when needed
 
     found = matching(text)
     if as_json:

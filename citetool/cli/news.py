@@ -32,7 +32,7 @@ def check(
     or an expression of concern is found (or Crossref could not be asked).
     Example: citetool check --json
     """
-    from citetool.findings import describe
+    from citetool.findings import describe  # start-up: loaded only when needed
 
     with progress_bar(what="checking") as progress:
         results, problems = open_library().check(keys, progress=progress)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from citetool.cli.app import configuration
 from citetool.errors import UsageError
 from citetool.formats import FORMATS
 
@@ -37,8 +38,6 @@ def format_and_style(fmt: str | None, style: str | None) -> tuple[str, str | Non
     """The format and style a command writes: the options, else the configured
     defaults (``format``, ``style`` in citetool.toml), else bibtex and no style.
     A configured style applies only to the formats that take one (html, text)."""
-    from citetool.cli.app import configuration
-
     conf = configuration()
     fmt = check_format(fmt if fmt is not None else conf.format or "bibtex")
     check_style(style)

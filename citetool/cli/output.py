@@ -14,6 +14,7 @@ import typer.core
 
 from citetool.cli.app import environment, out, say
 from citetool.errors import ExitCode, UsageError
+from citetool.record import strip_controls
 
 
 def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | None = None,
@@ -113,8 +114,6 @@ def print_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]], one_line: 
         from rich.console import Console
         from rich.table import Table
 
-        from citetool.record import strip_controls
-
         plain = not env.colour  # no colour and no other styling either
         table = Table(*headers, header_style="" if plain else "bold")
         for row in rows:
@@ -133,8 +132,6 @@ def one_line_rows(headers: tuple[str, ...], rows: list[tuple[str, ...]], width: 
     ``widest`` cells (the one before the last down to 12 on a narrow terminal),
     the last (a title) cut to what is left (10 cells at least), with an ellipsis."""
     from rich.cells import cell_len, set_cell_size
-
-    from citetool.record import strip_controls
 
     rows = [tuple(single_spaced(strip_controls(cell, keep="")) for cell in row) for row in rows]
 
@@ -174,7 +171,7 @@ def write_output(text: str, output: Path | None) -> None:
         return
     import stat
 
-    from citetool.files import atomic_write_text
+    from citetool.files import atomic_write_text  # start-up: loaded only when needed
 
     try:
         mode = output.stat().st_mode  # follows links: /dev/stdout is one

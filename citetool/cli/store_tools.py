@@ -23,8 +23,8 @@ def doctor(
     Exit 0 when the store is (now) healthy, 4 when a problem remains.
     Example: citetool doctor --repair
     """
-    from citetool.doctor import doctor as examine_store
-    from citetool.store import Store
+    from citetool.doctor import doctor as examine_store  # start-up: loaded only when needed
+    from citetool.store import Store  # start-up: loaded only when needed
 
     store = Store(current_store_path(), current_settings().lock_timeout)
     report = examine_store(store, repair=repair)
@@ -47,7 +47,7 @@ def git_setup(
     Safe to run again.
     Example: citetool --store refs/citetool.json git-setup
     """
-    from citetool.gitmerge import git_setup as setup
+    from citetool.gitmerge import git_setup as setup  # start-up: loaded only when needed
 
     for line in setup(current_store_path(), global_config=global_config):
         say(line)
@@ -69,7 +69,7 @@ def merge_driver(
     not be read (OURS is left untouched).
     Example: citetool merge-driver base.json ours.json theirs.json citetool.json
     """
-    from citetool.gitmerge import merge_files
+    from citetool.gitmerge import merge_files  # start-up: loaded only when needed
 
     outcome = merge_files(base, ours, theirs)
     name = path or str(ours)

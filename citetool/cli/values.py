@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from citetool.cli.app import environment
+from citetool.cli.app import environment, say
 from citetool.errors import UsageError
 from citetool.identifiers.pasted import dois_in_line
+from citetool.record import ITEM_VARIABLES
 
 
 def id_lines(text: str) -> list[str]:
@@ -54,12 +55,9 @@ BIBTEX_FIELDS = {
 def csl_field(name: str) -> str:
     """The CSL variable for a field name typed by the user: itself, or the CSL
     name of a BibTeX field (``journal`` -> ``container-title``), said on stderr."""
-    from citetool.record import ITEM_VARIABLES
-
     csl = BIBTEX_FIELDS.get(name.lower()) if name not in ITEM_VARIABLES else None
     if csl is None:
         return name
-    from citetool.cli.app import say
 
     say(f"{name} is BibTeX's name: setting CSL's {csl}")
     return csl
@@ -79,7 +77,7 @@ def set_pairs(items: list[str] | None) -> list[tuple[str, str]]:
 
 def field_value(name: str, text: str):
     """A value typed for a field, as the record holds it (a usage error if it cannot be)."""
-    from citetool.record_input import parse_field_value
+    from citetool.record_input import parse_field_value  # start-up: loaded only when needed
 
     try:
         return parse_field_value(name, text)
@@ -97,7 +95,7 @@ def manual_record(csl_type, title, authors, editors, year, sets) -> dict:
 
 
 def selection_filters(types, year_spec, search, flagged: bool = False, tags=None):
-    from citetool.library import Filters
+    from citetool.library import Filters  # start-up: loaded only when needed
 
     return Filters(types=list(types or []), year=year_spec, search=search, flagged=flagged, tags=list(tags or []))
 
@@ -105,8 +103,7 @@ def selection_filters(types, year_spec, search, flagged: bool = False, tags=None
 def say_nothing_matched(keys, filters) -> None:
     """An empty selection is said on stderr (the output stays empty, exit 0):
     a filter that matches nothing must not pass for an empty library."""
-    from citetool.cli.app import say
-    from citetool.library import Filters
+    from citetool.library import Filters  # start-up: loaded only when needed
 
     if filters != Filters():
         say("no reference matches the filters (--type, --year, --search, --tag, --flagged)"

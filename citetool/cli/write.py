@@ -84,8 +84,8 @@ def bib(
 
     Example: citetool bib --check paper.tex
     """
-    from citetool.bibliography import identifier_of
-    from citetool.manuscript import cited_keys
+    from citetool.bibliography import identifier_of  # start-up: loaded only when needed
+    from citetool.manuscript import cited_keys  # start-up: loaded only when needed
 
     fmt, style = format_and_style(fmt, style)
     keys: list[str] = []

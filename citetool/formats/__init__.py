@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from citetool.errors import UsageError
+from citetool.errors import StoreError, UsageError
 from citetool.record import Record
 
 if TYPE_CHECKING:
@@ -55,8 +55,7 @@ def refuse_unwritable_keys(records: list[Record]) -> None:
     a line break, a comma or a brace would write past its entry (``evil,\\n note =
     {\\input{/etc/hostname}}``). The store refuses such keys when it is read; this
     guards every other way a record reaches an export."""
-    from citetool.errors import StoreError
-    from citetool.keys import invalid_key_reason
+    from citetool.keys import invalid_key_reason  # start-up: loaded only when needed
 
     for record in records:
         why = invalid_key_reason(record.get("id"))

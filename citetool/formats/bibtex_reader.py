@@ -16,6 +16,7 @@ import unicodedata
 from citetool.formats.bibtex_kept import keep_as_written, writable
 from citetool.formats.bibtex_split import _MONTH_NAMES, _Entry, _split, raw_value
 from citetool.formats.imported import Imported, unreadable
+from citetool.identifiers import normalise_doi
 from citetool.record import Record
 from citetool.record_input import parse_date
 from citetool.text import one_line
@@ -492,8 +493,6 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
     if date:
         rec["issued"] = date
     if fields.get("doi"):
-        from citetool.identifiers import normalise_doi
-
         doi = normalise_doi(fields["doi"])
         if doi:
             rec["DOI"] = doi  # as written: "10.1162/NECO_a_00499" (identity ignores case)

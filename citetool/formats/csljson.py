@@ -47,8 +47,8 @@ def render(records: list[Record]) -> str:
 
 def read(text: str, origin: str):
     """Entries of a CSL-JSON file (an array of items, or one item)."""
-    from citetool.formats.imported import Imported, unreadable
-    from citetool.record_shape import date_problem
+    from citetool.formats.imported import Imported, unreadable  # start-up: loaded only when needed
+    from citetool.record_shape import date_problem  # start-up: loaded only when needed
 
     try:
         data = json.loads(text)

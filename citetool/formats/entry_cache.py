@@ -113,7 +113,7 @@ class EntryCache:
         loaded once for all of them. ``places``: what else an entry's text
         depends on, one a record (its number in a numbered style), filed with
         its digest."""
-        from citetool.record_shape import record_problem
+        from citetool.record_shape import record_problem  # start-up: loaded only when needed
 
         if code_fingerprint() is None:
             return render_many(records)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from citetool.identifiers import normalise_doi
 from citetool.record import (
     Record,
     date_parts,
@@ -133,7 +134,7 @@ _CSL_TYPE.update({"JFULL": "periodical", "EJOUR": "article-journal", "EBOOK": "b
 
 def _read_name(text: str) -> dict | None:
     """RIS names: "Family, Given" (or "Family,") is a person; no comma, an organisation."""
-    from citetool.record_input import parse_name
+    from citetool.record_input import parse_name  # start-up: loaded only when needed
 
     text = one_line(text)
     if not text:
@@ -186,7 +187,7 @@ def _ris_date(text: str) -> dict | None:
     """RIS dates: ``2020``, ``2020/10/28``, ``2020/10//``, ``2020///note``
     (year/month/day/other); ISO ``2020-10-28`` too. None if there is none;
     ValueError for a date that cannot be."""
-    from citetool.record_input import parse_date
+    from citetool.record_input import parse_date  # start-up: loaded only when needed
 
     text = one_line(str(text)).strip()
     if not text:
@@ -206,7 +207,7 @@ def read(text: str, origin: str):
     records it cannot read."""
     import rispy
 
-    from citetool.formats.imported import Imported, unreadable
+    from citetool.formats.imported import Imported, unreadable  # start-up: loaded only when needed
 
     records, problems = _records(text.lstrip("\ufeff"), origin)
     out = []
@@ -231,8 +232,6 @@ def read(text: str, origin: str):
 
 def _record(e: dict) -> tuple[Record, list[str]]:
     """One rispy record as a CSL record, and warnings about values left out."""
-    from citetool.identifiers import normalise_doi
-
     notes = []
     rec = {"type": _CSL_TYPE.get(str(e.get("type_of_reference", "")).upper(), "document")}
     authors = [_read_name(a) for a in e.get("authors", []) + e.get("first_authors", [])]

@@ -65,7 +65,7 @@ def bundled() -> tuple[Style, ...]:
 
 
 def _folded(text: str) -> str:
-    from citetool.text import fold
+    from citetool.text import fold  # start-up: loaded only when needed
 
     return fold(text).casefold()
 

@@ -20,6 +20,7 @@ from typing import Protocol
 from citetool.errors import UsageError
 from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
 from citetool.formats.csljson import to_csl
+from citetool.identifiers import doi_url
 from citetool.record import Record
 
 
@@ -37,7 +38,7 @@ def _named(style: str) -> str:
     """A bundled style's own name for ``style`` typed in any case (``APA``: ``apa``)."""
     if style.endswith(".csl") or "/" in style:
         return style
-    from citetool.formats.style_catalogue import bundled_name
+    from citetool.formats.style_catalogue import bundled_name  # start-up: loaded only when needed
 
     return bundled_name(style) or style
 
@@ -274,8 +275,6 @@ _PRINTED_DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|(?<=doi:)\s?|(?<=DOI:
 
 def _link_dois(entry: str) -> str:
     """An entry's printed DOIs as links to doi.org, as citetool's own HTML links them."""
-    from citetool.identifiers import doi_url
-
     def link(found: re.Match) -> str:
         shown = found.group()
         doi = html.unescape(shown.strip().split("doi.org/", 1)[-1])

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 
+from citetool.errors import CitetoolError
+from citetool.identifiers import parse_identifier
 from citetool.record import Record
 
 # (source name, what was asked, the source's record)
@@ -91,7 +93,7 @@ class Sources:
     """The sources of one :class:`~citetool.library.Library`, built on first use."""
 
     def __init__(self, settings):
-        from citetool.sources.http import Http
+        from citetool.sources.http import Http  # start-up: loaded only when needed
 
         self.settings = settings
         self.http = Http(settings)
@@ -115,9 +117,6 @@ class Sources:
         same identifier kind that were never asked (a RePEc handle added
         ``--offline`` has only the handle's own record: ``refresh`` asks
         EconPapers too). Fall-backs are not added."""
-        from citetool.errors import CitetoolError
-        from citetool.identifiers import parse_identifier
-
         out = dict(recorded)
         for name, asked in recorded.items():
             if name not in _BY_NAME:
@@ -143,8 +142,6 @@ class Sources:
         None, or the CitetoolError it failed with}; ``on_answer()`` as each comes.
         A source with ``refetch_many`` asks in batches (Crossref: list queries);
         any other is asked one at a time, at its own polite pace."""
-        from citetool.errors import CitetoolError
-
         if name not in _BY_NAME:  # "import", "user": nothing to ask
             for _ in asked if on_answer else ():
                 on_answer()

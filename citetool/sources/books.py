@@ -8,7 +8,7 @@ import re
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
 from citetool.record import Record
-from citetool.record_input import parse_date
+from citetool.record_input import parse_date, parse_name
 from citetool.text import clean_text
 
 SOURCE = "openlibrary"
@@ -54,8 +54,6 @@ def _record(data: dict, isbn: str) -> Record:
     for author in data.get("authors") or []:
         name = clean_text(author.get("name") if isinstance(author, dict) else str(author))
         if name:
-            from citetool.record_input import parse_name
-
             people.append(parse_name(name))
     if people:
         rec["author"] = [p for p in people if p]

@@ -37,7 +37,7 @@ class CrossrefSource:
     name = SOURCE
 
     def __init__(self, settings, http):
-        from citetool.cache import Cache
+        from citetool.cache import Cache  # start-up: loaded only when needed
 
         age = settings.cache_max_age if settings.cache_max_age is not None else CACHE_MAX_AGE
         self.client = CrossrefClient(settings, Cache(settings.cache_path(), "crossref", age), http)

@@ -52,8 +52,8 @@ class CrossrefClient:
     """
 
     def __init__(self, settings, cache=None, http=None):
-        from citetool.ratelimit import Limiter
-        from citetool.sources.http import Http
+        from citetool.ratelimit import Limiter  # start-up: loaded only when needed
+        from citetool.sources.http import Http  # start-up: loaded only when needed
 
         self.settings = settings
         self.cache = cache

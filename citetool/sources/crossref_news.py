@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from citetool.identifiers import normalise_doi
 from citetool.record import strip_controls
 from citetool.record_shape import date_problem
 from citetool.text import one_line
@@ -48,8 +49,6 @@ def _text(value: Any) -> str:
 def _doi(value: Any) -> str:
     """A DOI a finding names, as stored DOIs are compared: cleaned, any common
     spelling (``https://doi.org/10.…``) read as the DOI, lower case."""
-    from citetool.identifiers import normalise_doi
-
     text = _text(value)
     return (normalise_doi(text) or text).lower()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 
+from citetool.errors import NotFound, SourceUnavailable
 from citetool.sources.crossref_news import SOURCE, findings  # noqa: F401 (check's vocabulary)
 
 
@@ -38,8 +39,7 @@ def ask(client, dois: list[str], progress=None) -> tuple[dict[str, list[dict]], 
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from citetool.errors import NotFound, SourceUnavailable
-    from citetool.sources.crossref_mapping import check_work
+    from citetool.sources.crossref_mapping import check_work  # start-up: loaded only when needed
 
     answers: dict[str, list[dict]] = {}
     unasked: set[str] = set()

@@ -115,7 +115,7 @@ class DoiOrgSource:
     name = SOURCE
 
     def __init__(self, settings, http):
-        from citetool.cache import Cache
+        from citetool.cache import Cache  # start-up: loaded only when needed
 
         self.settings = settings
         self.http = http

@@ -13,6 +13,7 @@ import threading
 import time
 
 from citetool.errors import LookupFailed, NotFound
+from citetool.identifiers import normalise_doi
 from citetool.identifiers.repec import Handle, parse_handle
 from citetool.record import META, Record
 from citetool.record_input import parse_date, parse_name
@@ -27,7 +28,7 @@ MAX_BYTES = 5 * 1024 * 1024
 
 def page_record(html: str, handle: Handle) -> Record:
     """Map an EconPapers (or IDEAS) abstract page's ``citation_*`` tags to a record."""
-    from citetool.sources.webpage import meta_tags
+    from citetool.sources.webpage import meta_tags  # start-up: loaded only when needed
 
     tags = meta_tags(html)
     one = {}
@@ -60,7 +61,6 @@ def page_record(html: str, handle: Handle) -> Record:
     date = parse_date(one.get("citation_publication_date") or one.get("citation_date") or one.get("citation_year") or "")
     if date:
         rec["issued"] = date
-    from citetool.identifiers import normalise_doi
 
     doi = normalise_doi(one.get("citation_doi") or "")
     if doi:
@@ -82,7 +82,7 @@ class EconPapersSource:
     _last_request = 0.0  # shared by every instance: one polite pace per process
 
     def __init__(self, settings, http):
-        from citetool.cache import Cache
+        from citetool.cache import Cache  # start-up: loaded only when needed
 
         self.settings = settings
         self.http = http

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from citetool.errors import LookupFailed, NotFound
 from citetool.sources.crossref import SOURCE as CROSSREF
-from citetool.sources.crossref_mapping import work_to_record
+from citetool.sources.crossref_mapping import choose_date, work_to_record
 from citetool.text import fold
 
 SOURCE = "crossref-search"
@@ -64,8 +64,6 @@ def _words(text: str) -> list[str]:
 
 
 def _years(work: dict) -> set[int]:
-    from citetool.sources.crossref_mapping import choose_date
-
     years = set()
     for key in ("issued", "published-print", "published-online", "published"):
         parts = choose_date({key: work.get(key)}) if work.get(key) else []
@@ -90,8 +88,6 @@ def score_of(work: dict) -> float | None:
 
 def candidate(work: dict) -> Candidate:
     """One of Crossref's candidates (a work of the wrong shape too: its ``problem`` says why)."""
-    from citetool.errors import LookupFailed
-
     try:
         record = work_to_record(work)
     except LookupFailed as exc:

@@ -180,7 +180,7 @@ class Http:
         (a 429 also pauses every request on ``limiter``); ``pace()`` is called
         before each try (a source's own politeness); ``typed=False`` for an
         address found in a document: it must be public, like a redirect target."""
-        from citetool.ratelimit import backoff
+        from citetool.ratelimit import backoff  # start-up: loaded only when needed
 
         base = self.settings.retry_base if backoff_base is None else backoff_base
         for attempt in range(retries + 1):

@@ -21,6 +21,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 from citetool.errors import LookupFailed, NotFound, SourceUnavailable
+from citetool.identifiers import normalise_doi
 from citetool.record import Record
 from citetool.record_input import parse_date, parse_name
 from citetool.text import clean_paragraphs, clean_text
@@ -188,8 +189,6 @@ def page_record(html: str, url: str, today: date | None = None) -> Record:
     language = first("citation_language", "dc.language") or parser.lang
     if language:
         rec["language"] = clean_text(language)
-
-    from citetool.identifiers import normalise_doi
 
     for candidate in [first("citation_doi", "dc.identifier", "prism.doi")] + [
             str(main.get("identifier") or ""), str(main.get("sameAs") or "")]:
