@@ -20,7 +20,7 @@ from citetool.errors import CitetoolError, IdentifierError, LookupFailed, NotFou
 from citetool.identifiers import Identifier, parse_line, unrecognised, without_credentials
 from citetool.outcome import Outcome
 from citetool.record import META
-from citetool.sources import Found, Sources, rank
+from citetool.sources import Found, Sources, from_identifier, rank
 
 
 class _Stopped(BaseException):
@@ -135,11 +135,17 @@ class Lookup:
                 continue
 
             def finished(ident: Identifier, state: _State) -> None:
-                if state.found:
-                    found, notes = self._with_named_doi(state.found, state.notes)
-                    hand_on(Answer(ident, found, notes))
-                else:
+                if not state.found:
                     hand_on(Answer(ident, error=state.reason(ident)))
+                    return
+                found, notes = self._with_named_doi(state.found, state.notes)
+                if not self.offline and all(from_identifier(name) for name, _, _ in found):
+                    # only what the identifier itself says (a RePEc handle: no title): a stub, not a reference
+                    why = state.reason(ident) if state.error or state.missing else f"no source knows {ident.value}"
+                    hand_on(Answer(ident, error=f"{why}; nothing but the identifier to go on, so nothing was stored "
+                                                "(`citetool add --offline` keeps what the identifier says)"))
+                else:
+                    hand_on(Answer(ident, found, notes))
 
             self._ask(kind, group, finished)
 

@@ -111,8 +111,8 @@ def test_every_source_caps_the_size_of_its_answer(httpserver, crossref, run, mon
     httpserver.expect_request(re.compile(r"^/RePEc:.+")).respond_with_data(huge, content_type="text/html")
     monkeypatch.setenv("CITETOOL_REPEC_URL", httpserver.url_for("").rstrip("/"))
     result = run("add", SEED_HANDLE)
-    assert result.exit_code == 0, result.stderr  # the handle alone still gives the reference
-    assert "warning: EconPapers's answer for RePEc:taf:cdanxx" in result.stderr and "larger than 5 MB" in result.stderr
+    assert result.exit_code == 3, result.stderr  # the handle alone makes no reference (issue #26)
+    assert "error: EconPapers's answer for RePEc:taf:cdanxx" in result.stderr and "larger than 5 MB" in result.stderr
 
     def big_books(request):  # streamed, no Content-Length: counted as it comes
         return Response((b" " * 65536 for _ in range(40)), content_type="application/json")

@@ -165,12 +165,18 @@ def test_seed_handle_and_doi_give_one_reference(crossref, econpapers, run, store
     assert len(econpapers.requests) == 1  # every later form is recognised as stored
 
 
-def test_page_unavailable_keeps_the_offline_reference(econpapers, run, store_path):
+def test_a_handle_whose_page_cannot_be_had_is_a_failed_item_not_a_stub(econpapers, run, store_path):
+    """Issue #26: online, a handle whose EconPapers page cannot be fetched is a failed item
+    (exit 3), never an untitled stub that keeps its key after a later refresh; --offline
+    still keeps what the handle and RePEc's tables say."""
     econpapers.script = [500]
     result = run("add", SEED_HANDLE)
-    assert result.exit_code == 0
-    assert "warning: EconPapers answered HTTP 500" in result.stderr
-    assert "kept what the handle and RePEc's tables say" in result.stderr
+    assert result.exit_code == 3
+    assert "error: EconPapers answered HTTP 500" in result.stderr
+    assert "`citetool add --offline` keeps what the identifier says" in result.stderr
+    assert not store_path.exists()
+    offline = run("add", "--offline", SEED_HANDLE)
+    assert offline.exit_code == 0, offline.stderr
     ref = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
     assert ref["volume"] == "37" and ref["citetool"]["fields"]["volume"] == "repec-handle"
 

@@ -41,6 +41,9 @@ class Spec:
     kinds: tuple[str, ...]  # identifier kinds it answers (citetool.identifiers.Identifier.kind)
     make: Callable  # (Sources) -> the source object
     fallback: bool = False  # asked only for identifiers the sources before it did not find
+    # made from the identifier alone (no request): a reference of its own only with --offline;
+    # online, when every source that fetches failed, the identifier fails rather than store a stub
+    from_identifier: bool = False
 
 
 def _load(path: str, *needs: str) -> Callable:
@@ -58,7 +61,7 @@ REGISTRY: tuple[Spec, ...] = (
     Spec("crossref", 50, ("doi", "isbn"), _load("crossref:CrossrefSource")),
     Spec("doi.org", 45, ("doi",), _load("doi_org:DoiOrgSource"), fallback=True),
     Spec("econpapers", 40, ("repec",), _load("econpapers:EconPapersSource")),
-    Spec("repec-handle", 30, ("repec",), _load("repec_handle:HandleSource")),
+    Spec("repec-handle", 30, ("repec",), _load("repec_handle:HandleSource"), from_identifier=True),
     Spec("openlibrary", 0, ("isbn",), _load("books:OpenLibrarySource"), fallback=True),
     Spec("web", 0, ("url",), _load("webpage:WebSource")),
     # References written out as text: Crossref's query.bibliographic, on the Crossref client.
@@ -77,6 +80,12 @@ def csl_type(name: object) -> str | None:
     from citetool.sources.crossref_mapping import CSL_TYPE  # start-up: only a repair needs it
 
     return CSL_TYPE.get(name) if isinstance(name, str) else None
+
+
+def from_identifier(name: str) -> bool:
+    """Whether the source makes its record from the identifier alone (no request)."""
+    spec = _BY_NAME.get(name)
+    return spec is not None and spec.from_identifier
 
 
 def rank(name: str | None) -> int:

@@ -124,8 +124,8 @@ class EconPapersSource:
                 continue
             try:
                 on_result(ident, found=[(SOURCE, handle.text, page_record(self.fetch(handle, fresh), handle))])
-            except LookupFailed as exc:
-                on_result(ident, notes=[f"{exc}; kept what the handle and RePEc's tables say"])
+            except LookupFailed as exc:  # no page: the handle alone makes no reference (see citetool.lookup)
+                on_result(ident, error=exc)
 
     def refetch(self, asked: str) -> Record:
         handle = parse_handle(asked)
