@@ -252,3 +252,18 @@ def test_biblatex_ids_of_an_imported_entry_are_its_aliases(run, store_path, tmp_
     assert run("import", str(bib)).exit_code == 0
     assert stored(store_path)["main2001"]["citetool"]["aliases"] == ["old2001", "older"]
     assert run("show", "older").stdout.startswith("key: main2001\n")
+
+
+def test_citetools_own_csl_json_reads_back_without_its_case_markup(run, store_path, tmp_path):
+    """Found trying the README as a newcomer: an imported title's braced words are
+    exported as <span class="nocase">; importing that CSL-JSON kept the markup as text."""
+    bib = tmp_path / "old.bib"
+    bib.write_text("@article{Smith:2001/x, author = {Smith, Jo}, title = {The {Phillips} Curve in {Europe}},"
+                   " journal = {J}, year = {2001}}\n", encoding="utf-8")
+    assert run("import", str(bib)).exit_code == 0
+    exported = tmp_path / "x.json"
+    exported.write_text(run("export", "-f", "csl-json").stdout, encoding="utf-8")
+    assert json.loads(exported.read_text(encoding="utf-8"))[0]["title"].count('<span class="nocase">') == 2
+    other = tmp_path / "other.json"
+    assert run("--store", str(other), "import", str(exported)).exit_code == 0
+    assert json.loads(other.read_text(encoding="utf-8"))["references"][0]["title"] == "The Phillips Curve in Europe"

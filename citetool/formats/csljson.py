@@ -5,6 +5,7 @@ anything else the schema does not know are left out."""
 from __future__ import annotations
 
 import json
+import re
 
 from citetool.record import DATE_VARIABLES, ITEM_VARIABLES, NAME_KEYS, NAME_VARIABLES, Record, relation_notes, repec_handle
 
@@ -45,6 +46,15 @@ def render(records: list[Record]) -> str:
     return orjson.dumps([to_csl(r) for r in records], option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
+# CSL's case protection, as the export writes an imported title's braced words:
+# read back as the words themselves (the store keeps text, not markup).
+_NOCASE = re.compile(r'<span class="nocase">(.*?)</span>', re.S)
+
+
+def _without_nocase(value):
+    return _NOCASE.sub(r"\1", value) if isinstance(value, str) and "nocase" in value else value
+
+
 def read(text: str, origin: str):
     """Entries of a CSL-JSON file (an array of items, or one item)."""
     from citetool.formats.imported import Imported, unreadable  # start-up: loaded only when needed
@@ -67,7 +77,7 @@ def read(text: str, origin: str):
         try:
             # A null is no value; a date given as a year (2020, as some tools write CSL-JSON) is that
             # year. Other values are kept as they are: `citetool import` checks their shape.
-            rec = {k: ({"date-parts": [[v]]} if k in DATE_VARIABLES and type(v) is int else v)
+            rec = {k: ({"date-parts": [[v]]} if k in DATE_VARIABLES and type(v) is int else _without_nocase(v))
                    for k, v in item.items()
                    if k in ITEM_VARIABLES and k not in ("id", "citation-key", "custom") and v is not None}
             rec.setdefault("type", "document")
