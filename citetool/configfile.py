@@ -12,7 +12,7 @@ so a typo is not silently ignored)::
 
     store = "refs/library.json"
     mailto = "you@example.org"
-    key-pattern = "[auth:lower][year][shorttitle]"
+    key-pattern = "[auth:lower][year][veryshorttitle:lower]"
     format = "biblatex"
     style = "apa"
 """

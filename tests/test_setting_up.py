@@ -105,6 +105,10 @@ def test_config_without_any_file_says_where_it_looked(run, tmp_path, no_store_en
     assert "no citetool.toml found" in result.stdout
     assert str(tmp_path / "user-config" / "citetool" / "citetool.toml") in result.stdout
     assert "default: the user data folder" in result.stdout
+    # the default key pattern said is the one keys are made by (it said [shorttitle] once)
+    from citetool.keypattern import DEFAULT
+
+    assert f"default: {DEFAULT})" in result.stdout and DEFAULT == "[auth:lower][year][veryshorttitle:lower]"
 
 
 @pytest.mark.parametrize("text, said", [

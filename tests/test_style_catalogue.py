@@ -93,3 +93,10 @@ def test_numeric_labels_are_spaced_and_american_quotes_take_the_period(crossref,
     assert "”." not in text and "”," not in text
     if end:
         assert text.rstrip().endswith(end)
+
+
+def test_styles_takes_its_words_unquoted(run):
+    """docs/commands.md's example: `citetool styles chicago author date` (found trying the docs)."""
+    quoted, unquoted = run("styles", "chicago author date"), run("styles", "chicago", "author", "date")
+    assert unquoted.exit_code == 0 and unquoted.stdout == quoted.stdout
+    assert "chicago-author-date" in unquoted.stdout

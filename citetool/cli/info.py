@@ -27,6 +27,8 @@ def config(
     from citetool.configfile import FILENAME, user_file_path  # start-up: loaded only when needed
 
     conf = configuration()
+    from citetool.keypattern import DEFAULT as DEFAULT_KEY_PATTERN  # start-up: loaded only when needed
+
     values = {
         "store": str(conf.store.absolute()),
         "mailto": conf.settings.mailto,
@@ -34,7 +36,7 @@ def config(
         "format": conf.format,
         "style": conf.style,
     }
-    defaults = {"key-pattern": "default: [auth:lower][year][shorttitle]", "format": "default: bibtex",
+    defaults = {"key-pattern": f"default: {DEFAULT_KEY_PATTERN}", "format": "default: bibtex",
                 "style": "default: none (citetool's own html and text)"}
     origins = {name: conf.origins.get(name) or defaults.get(name, "not set") for name in values}
     files = [str(f.path) for f in conf.files]
@@ -53,10 +55,11 @@ def config(
 @app.command()
 @handle_errors
 def styles(
-    text: Annotated[str | None, typer.Argument(help="Words the style's name or title holds (case and accents ignored).")] = None,
+    words: Annotated[list[str] | None, typer.Argument(help="Words the style's name or title holds (case and accents ignored).",
+                                                      show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of {name, title, parent}.")] = False,
 ) -> None:
-    """List the bundled CSL styles whose name or title holds TEXT: name and title.
+    """List the bundled CSL styles whose name or title holds every one of WORDS: name and title.
 
     A name goes to --style (case ignored). A journal's style that follows
     another's rules says so: "(as apa)".
@@ -64,6 +67,7 @@ def styles(
     """
     from citetool.formats.style_catalogue import matching  # start-up: loaded only when needed
 
+    text = " ".join(words) if words else None
     found = matching(text)
     if as_json:
         out(json.dumps([{"name": s.name, "title": s.title, "parent": s.parent} for s in found], ensure_ascii=False, indent=2))
