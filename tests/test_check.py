@@ -339,7 +339,9 @@ def test_upgraded_exports_pass_the_real_consumers(upgraded, run, tmp_path, fmt):
 
 
 def test_a_repec_working_paper_becomes_its_article(fake, run, store_path):
-    key = add(run, "RePEc:nbr:nberwo:11309")["RePEc:nbr:nberwo:11309"]  # the handle alone (no EconPapers here)
+    added = run("add", "--offline", "RePEc:nbr:nberwo:11309")  # the handle alone: no EconPapers here
+    assert added.exit_code == 0, added.stderr
+    key = added.stdout.strip()
     assert run("edit", key, "--set", "DOI=10.5555/citetool-test.nber-wp", "--set", "note=Cited in ch. 3").exit_code == 0
     assert run("check").stdout == f"{key}\tpublished version available: 10.5555/citetool-test.wp-article (publisher)\n"
     result = run("upgrade")

@@ -170,7 +170,10 @@ def announce_new_store(invocation: Invocation) -> None:
     store = getattr(invocation.library, "store", None)
     if store is not None and store.created:
         store.created = False
-        say(f"created the store {store.path.absolute()} (where every later command looks: see `citetool config`)")
+        if invocation.store is not None:  # named by --store: later commands look there only when told so too
+            say(f"created the store {store.path.absolute()} (named by --store: later commands need it too)")
+        else:
+            say(f"created the store {store.path.absolute()} (where every later command looks: see `citetool config`)")
 
 
 def saved_so_far(invocation: Invocation) -> str:

@@ -82,6 +82,8 @@ def field_value(name: str, text: str):
     try:
         return parse_field_value(name, text)
     except ValueError as exc:
+        if name in ITEM_VARIABLES:  # a field CSL has, given a value it cannot hold: no word about names
+            raise UsageError(str(exc)) from None
         raise UsageError(f"{exc}; BibTeX's names are read too: {', '.join(BIBTEX_FIELDS)}") from None
 
 

@@ -68,7 +68,7 @@ def ask(client, dois: list[str], progress=None) -> tuple[dict[str, list[dict]], 
         try:
             items = client.query_list(params, strict=True)
         except SourceUnavailable as exc:
-            problems.append(f"{exc} (asking about {len(batch)} DOIs)")
+            problems.append(f"{exc} (asking about {len(batch)} DOI{'s' if len(batch) != 1 else ''})")
             unasked.update(d.lower() for d in batch)
             return
         wanted = {d.lower() for d in batch}
