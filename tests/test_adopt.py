@@ -17,6 +17,10 @@ from adopt_roundtrip import library_trip, papers, round_trip
 
 PAPERS = papers()
 
+# Real papers compiled against their own .bib files and against citetool's: a corpus
+# through the real consumers, run in CI and with CITETOOL_CORPUS_TESTS=1 (tests/conftest.py).
+pytestmark = pytest.mark.corpus
+
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
