@@ -29,7 +29,7 @@ from pathlib import Path
 from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.files import atomic_write_bytes, atomic_write_text, read_regular_file  # noqa: F401 (atomic_write_text: the store's API)
 from citetool.fingerprint import code_fingerprint
-from citetool.keys import invalid_key_reason, sorted_keys
+from citetool.keys import all_citable, invalid_key_reason, sorted_keys
 from citetool.record import META, Record, aliases, map_strings, without_surrogates
 
 FORMAT = "citetool-store"
@@ -147,10 +147,12 @@ def loads(data: bytes | str, path: Path | str = "<store>") -> dict[str, Record]:
     if not isinstance(refs, list):
         raise StoreError(f"cannot read store {path}: 'references' is not a list; the file was left untouched")
     records: dict[str, Record] = {}
+    # the one key rule, for every key at once; each reference's own check only where one breaks it
+    keys_clean = all_citable([ref["id"] for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), str)])
     for i, ref in enumerate(refs):
         if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
             raise StoreError(f"cannot read store {path}: reference #{i + 1} has no citation key; the file was left untouched")
-        why = _key_problem(ref)
+        why = _alias_problem(ref) if keys_clean else _key_problem(ref)
         if why:
             raise StoreError(f"cannot read store {path}: the reference with key {ref['id']!r} cannot be cited: {why}; "
                              "run `citetool doctor --repair` to fix it; the file was left untouched")
@@ -167,6 +169,11 @@ def _key_problem(ref: Record) -> str | None:
     why = invalid_key_reason(ref["id"])
     if why:
         return f"its key {why}"
+    return _alias_problem(ref)
+
+
+def _alias_problem(ref: Record) -> str | None:
+    """Why one of a reference's aliases cannot be cited, or None."""
     meta = ref.get(META)
     for alias in aliases(ref) if type(meta) is dict and meta.get("aliases") else ():  # (few have any)
         why = invalid_key_reason(alias)

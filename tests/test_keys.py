@@ -1,4 +1,7 @@
-from citetool.keys import base_key, is_valid_key, unique_key
+from hypothesis import given
+from hypothesis import strategies as st
+
+from citetool.keys import all_citable, base_key, invalid_key_reason, is_valid_key, unique_key
 
 
 def rec(family=None, year=2021, title="A study of things", literal=None, editor=False):
@@ -51,3 +54,10 @@ def test_collisions_take_suffixes_ignoring_case():
     assert unique_key("free", taken) == "free"
     taken = {"k"} | {"k" + chr(c) for c in range(ord("a"), ord("z") + 1)}
     assert unique_key("k", taken) == "kaa"
+
+
+
+@given(st.lists(st.text(max_size=12) | st.sampled_from(["Smith:2001/x", "ключ", "a b", "x,y", "k\n", "", "z" * 201])))
+def test_one_search_of_all_keys_agrees_with_the_rule_key_by_key(keys):
+    """The store's read checks all its keys in one search: the same verdict as each alone."""
+    assert all_citable(keys) == all(invalid_key_reason(key) is None for key in keys)
