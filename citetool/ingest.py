@@ -10,7 +10,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from citetool.findings import FOUND_NEWS, SERIOUS, UPDATES, describe, serious_findings
+from citetool.findings import FOUND_NEWS, SERIOUS, UPDATES, retraction_notes
 from citetool.keys import base_key, is_citable_key, keys_in_use, unique_key
 from citetool.merge import (
     IMPORT,
@@ -105,7 +105,7 @@ class Placer:
         if serious and UPDATES not in stored.get(META, {}):
             stored.setdefault(META, {})[UPDATES] = {"source": news["source"], "findings": news["findings"],
                                                     "found": self.when}
-        outcome.notes = [*outcome.notes, *(f"{outcome.key} {describe(f)}" for f in serious_findings(stored))]
+        outcome.notes = [*outcome.notes, *retraction_notes([stored])]
         return outcome
 
     def imported(self, name: str, entry, enriched: list[Found]) -> Outcome:

@@ -45,14 +45,16 @@ class Exported:
     warnings: list[str]
 
 
-def warnings_about(records: list[Record], dates: bool = True) -> list[str]:
+def warnings_about(records: list[Record], dates: bool = True, retracted: list[str] | None = None) -> list[str]:
     """What a user must hear about references being written, the same for
-    ``export`` and ``bib``: retracted works or of concern (from the stored check),
-    conflicts a git merge left (ours is written), and dates that are not dates
-    (``dates``: when the references are written at all)."""
+    ``export`` and ``bib``: retracted works or of concern (from the stored check;
+    ``retracted``: those notes, if the caller has them already), conflicts a git
+    merge left (ours is written), and dates that are not dates (``dates``: when
+    the references are written at all)."""
     from citetool.merge_conflicts import unresolved_problems  # start-up: loaded only when needed
 
-    return (retraction_notes(records) + [f"{p} (ours is exported)" for p in unresolved_problems(records)]
+    retracted = retraction_notes(records) if retracted is None else retracted
+    return (retracted + [f"{p} (ours is exported)" for p in unresolved_problems(records)]
             + ([note for rec in records for note in date_notes(rec)] if dates else []))
 
 
@@ -208,7 +210,8 @@ class Library:
         result = build(self, keys, fmt=fmt, style=style, unicode=unicode, offline=offline, render=render,
                        progress=progress)
         result.retracted = retraction_notes(result.records)
-        result.warnings = result.notes + warnings_about(result.records, dates=result.text is not None)
+        result.warnings = result.notes + warnings_about(result.records, dates=result.text is not None,
+                                                        retracted=result.retracted)
         return result
 
     def check(self, keys: Iterable[str] | None = None,

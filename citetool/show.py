@@ -12,7 +12,7 @@ from citetool.record import META, Record, aliases, relations, value_text
 
 
 def show_lines(rec: Record) -> list[str]:
-    from citetool.updates import describe, stored_findings  # start-up: loaded only when needed
+    from citetool.findings import describe, stored_findings  # start-up: loaded only when needed
 
     meta = rec.get(META, {})
     provenance = meta.get("fields", {})

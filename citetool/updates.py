@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from citetool.errors import CitetoolError
-from citetool.findings import RELATIONS, SERIOUS, UPDATES, describe, retraction_warnings, serious_findings, stored_findings  # noqa: F401
+from citetool.findings import RELATIONS, SERIOUS, UPDATES, stored_findings
 from citetool.identifiers import Identifier
 from citetool.record import META, Record, relations
 

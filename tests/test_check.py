@@ -234,7 +234,7 @@ def test_export_warns_about_retracted_works_and_still_exports_them(fake, run):
 
 
 def test_retraction_warnings_is_one_library_function():
-    from citetool.updates import retraction_warnings
+    from citetool.findings import retraction_warnings
 
     rec = {"id": "x2020", "citetool": {"updates": {"findings": [
         {"kind": "retraction", "doi": "10.1/n", "date": "2020-01-02", "source": "publisher"},
