@@ -141,8 +141,7 @@ class Lookup:
                 found, notes = self._with_named_doi(state.found, state.notes)
                 if not self.offline and all(from_identifier(name) for name, _, _ in found):
                     # only what the identifier itself says (a RePEc handle: no title): a stub, not a reference
-                    why = state.reason(ident) if state.error or state.missing else f"no source knows {ident.value}"
-                    hand_on(Answer(ident, error=f"{why}; nothing but the identifier to go on, so nothing was stored "
+                    hand_on(Answer(ident, error=f"{state.reason(ident)}; nothing but the identifier to go on, so nothing was stored "
                                                 "(`citetool add --offline` keeps what the identifier says)"))
                 else:
                     hand_on(Answer(ident, found, notes))
