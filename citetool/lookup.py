@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from citetool.errors import CitetoolError, IdentifierError, LookupFailed, NotFound, SourceUnavailable
 from citetool.identifiers import Identifier, parse_line, unrecognised, without_credentials
@@ -133,20 +133,30 @@ class Lookup:
                 for ident in group:
                     hand_on(Answer(ident, error=str(unrecognised(ident.raw))))
                 continue
+            second_readings: dict[Identifier, Identifier] = {}  # the other reading: the input's own
 
-            def finished(ident: Identifier, state: _State) -> None:
-                if not state.found:
-                    hand_on(Answer(ident, error=state.reason(ident)))
+            def finished(ident: Identifier, state: _State, second_readings=second_readings) -> None:
+                if not state.found and state.missing is not None and ident.also:
+                    second_readings[replace(ident, value=ident.also, also=None)] = ident  # asked next
                     return
-                found, notes = self._with_named_doi(state.found, state.notes)
-                if not self.offline and all(from_identifier(name) for name, _, _ in found):
-                    # only what the identifier itself says (a RePEc handle: no title): a stub, not a reference
-                    hand_on(Answer(ident, error=f"{state.reason(ident)}; nothing but the identifier to go on, so nothing was stored "
-                                                "(`citetool add --offline` keeps what the identifier says)"))
-                else:
-                    hand_on(Answer(ident, found, notes))
+                self._settle(second_readings.get(ident, ident), state, hand_on)
 
             self._ask(kind, group, finished)
+            if second_readings:
+                self._ask(kind, list(second_readings), finished)
+
+    def _settle(self, ident: Identifier, state: _State, hand_on: Callable[[Answer], None]) -> None:
+        """Hand on how ``ident`` ended, once no source is left to ask."""
+        if not state.found:
+            hand_on(Answer(ident, error=state.reason(ident)))
+            return
+        found, notes = self._with_named_doi(state.found, state.notes)
+        if not self.offline and all(from_identifier(name) for name, _, _ in found):
+            # only what the identifier itself says (a RePEc handle: no title): a stub, not a reference
+            hand_on(Answer(ident, error=f"{state.reason(ident)}; nothing but the identifier to go on, so nothing was stored "
+                                        "(`citetool add --offline` keeps what the identifier says)"))
+        else:
+            hand_on(Answer(ident, found, notes))
 
     def _ask(self, kind: str, group: list[Identifier], finished: Callable[[Identifier, _State], None]) -> None:
         chain = self.sources.chain(kind)
@@ -252,8 +262,6 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
     """Parse each input (an identifier, or a reference written out); what is
     stored already is "present" unless ``again``; a bad input is "failed".
     ``typed=False``: the inputs were found in a document (a web address must then be public)."""
-    from dataclasses import replace
-
     out = Plan()
     first_of: dict[str, int] = {}
     for i, raw in enumerate(inputs):

@@ -275,3 +275,40 @@ def test_crossref_and_doi_org_answers_are_capped_too(httpserver, run, monkeypatc
     assert result.exit_code == 3 and "Crossref's answer for 10.5555/huge is larger than 10 MB" in result.stderr
     result = run("add", "10.5555/elsewhere")
     assert result.exit_code == 3 and "doi.org's answer for 10.5555/elsewhere is larger than 5 MB" in result.stderr
+
+
+def _longtail_work(doi: str) -> dict:
+    """A genuine Crossref work from the recorded corpus (tests/fixtures/crossref_longtail/SOURCES.md)."""
+    import gzip
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parent / "fixtures" / "crossref_longtail").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                work = json.loads(line)["work"]
+                if work["DOI"] == doi:
+                    return work
+    raise LookupError(doi)
+
+
+def test_a_doi_ending_in_a_full_stop_is_added_with_it(crossref, run, monkeypatch, tmp_path, store_path):
+    """"10.21052/kcmr." is a genuine DOI (sckott/serrano's recorded Crossref answer):
+    read first as a DOI at the end of a sentence, unknown so, then asked with its stop."""
+    served = tmp_path / "kcmr.json"
+    served.write_text(json.dumps({"status": "ok", "message-type": "work",
+                                  "message": _longtail_work("10.21052/kcmr.")}), encoding="utf-8")
+    monkeypatch.setitem(ALL_WORKS, "10.21052/kcmr.", served)
+    result = run("add", "10.21052/kcmr.")
+    assert result.exit_code == 0, result.stderr
+    [stored] = json.loads(store_path.read_text(encoding="utf-8"))["references"]
+    assert stored["DOI"] == "10.21052/kcmr."
+    asked = [d for batch in crossref.list_requests for d in batch] + crossref.requests
+    assert asked.index("10.21052/kcmr") < asked.index("10.21052/kcmr.")  # the sentence's reading first
+
+
+def test_a_doi_at_the_end_of_a_sentence_is_added_without_the_stop(crossref, run, store_path):
+    result = run("add", f"{SEED_DOI}.")
+    assert result.exit_code == 0, result.stderr
+    [stored] = json.loads(store_path.read_text(encoding="utf-8"))["references"]
+    assert stored["DOI"].lower() == SEED_DOI.lower()
+    assert not [d for d in crossref.requests + sum(crossref.list_requests, []) if d.endswith(".")]  # found: no second asking

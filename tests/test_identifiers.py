@@ -66,3 +66,20 @@ def test_garbage_is_rejected_with_a_message_naming_it(text):
         parse_identifier(text)
     if text.strip():
         assert text.strip() in str(err.value)
+
+
+@pytest.mark.parametrize("text, value, also", [
+    ("10.21052/kcmr.", "10.21052/kcmr", "10.21052/kcmr."),  # a genuine DOI that ends in a full stop
+    ("See https://doi.org/10.1234/x.", "10.1234/x", "10.1234/x."),
+    ("(doi:10.1234/x.)", "10.1234/x", "10.1234/x."),
+    ("\"10.1234/x.\",", "10.1234/x", "10.1234/x."),
+    ("10.1234/x..", "10.1234/x", "10.1234/x.."),
+    ("10.1234/x", "10.1234/x", None),
+    ("10.1234/x,", "10.1234/x", None),
+    ("10.1234/x/.", "10.1234/x/", None),  # "/." would leave the DOI's route: never asked
+])
+def test_a_doi_that_ended_in_a_full_stop_is_read_both_ways(text, value, also):
+    from citetool.identifiers import parse_line
+
+    ident = parse_line(text.removeprefix("See "))
+    assert (ident.kind, ident.value, ident.also) == ("doi", value, also)

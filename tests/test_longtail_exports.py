@@ -79,11 +79,10 @@ def longtail(tmp_path_factory, make_httpserver):
         runner = CliRunner()
         try:
             added = runner.invoke(app, ["add", "-"], input="\n".join(w["DOI"] for w in works), catch_exceptions=False)
-            # Two genuine DOIs end in a full stop ("10.21052/kcmr."), which the
-            # identifier reader takes for the end of a sentence: a separate matter.
-            trailing_dot = [w["DOI"] for w in works if w["DOI"].endswith(".")]
-            failed = re.findall(r"error: .* for (\S+): ", added.stderr)
-            assert sorted(failed) == sorted(d.rstrip(".").lower() for d in trailing_dot), added.stderr[-3000:]
+            # Two genuine DOIs end in a full stop ("10.21052/kcmr."), which is also how a
+            # DOI ends a sentence: read without it first, then, not found so, with it.
+            assert "error:" not in added.stderr, added.stderr[-3000:]
+            assert sum(w["DOI"].endswith(".") for w in works) == 2
             reference = home / "reference.json"
             exported = runner.invoke(app, ["export", "-f", "csl-json", "-o", str(reference)])
             assert exported.exit_code == 0, exported.stderr
@@ -91,7 +90,7 @@ def longtail(tmp_path_factory, make_httpserver):
         finally:
             make_httpserver.clear()
     records = {r["id"]: r for r in json.loads(listed.stdout)}
-    return home / "store.json", reference, records, len(works) - len(trailing_dot)
+    return home / "store.json", reference, records, len(works)
 
 
 @pytest.fixture

@@ -36,6 +36,9 @@ class Identifier:
     raw: str
     handle: Handle | None = None  # for kind "repec"
     typed: bool = True  # False: found in a document, not typed by the user (a URL then must be public)
+    # Another reading of the same text, asked only when no source knows ``value``:
+    # a DOI that ended in "." read without it (the end of a sentence), and with it.
+    also: str | None = None
 
     @property
     def key(self) -> str:
@@ -75,6 +78,20 @@ def normalise_doi(text: str) -> str | None:
     if _DOI_RE.match(candidate):
         return candidate
     return None
+
+
+def doi_with_its_full_stop(text: str, doi: str) -> str | None:
+    """The DOI of ``text`` with the full stop(s) it ended in, when reading it without
+    them gave ``doi``: "10.21052/kcmr." is a genuine DOI, and so is "10.1/x" at
+    the end of a sentence. None when the text did not end so."""
+    tail = text.rstrip(" \t\r\n,;:)]>}\"'“”‘’")
+    stops = len(tail) - len(tail.rstrip("."))
+    dotted = doi + "." * stops
+    if not stops or not tail.lower().endswith(dotted.lower()) and dotted.lower() not in unquote(tail).lower():
+        return None
+    if dot_segment_error(dotted) is not None or not _DOI_RE.match(dotted):
+        return None
+    return dotted
 
 
 def _ean_sum(digits: str) -> int:
@@ -195,7 +212,7 @@ def parse_identifier(text: str) -> Identifier:
         error = dot_segment_error(doi)
         if error is not None:
             raise error
-        return Identifier("doi", doi, raw)
+        return Identifier("doi", doi, raw, also=doi_with_its_full_stop(text, doi))
     if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"\s", url) and is_http_url(url):
         return Identifier("url", url.split("#", 1)[0], raw)  # a web page
     raise unrecognised(text)
