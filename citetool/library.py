@@ -343,12 +343,14 @@ class Library:
                 progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
         """Ask each reference's sources again (never the cache; Crossref in list queries) and merge;
         the user's fields are never touched. Outcomes: "updated" (fields changed), "present"
-        (nothing changed), "failed". ``progress(done, total)`` as answers arrive."""
+        (nothing changed), "skipped" (no source made it: imported or typed in, nothing to
+        ask), "failed". ``progress(done, total)`` as answers arrive."""
         from citetool.lookup import refetch  # start-up: loaded only when needed
 
         targets = self.select(keys)
-        fetched, failed = refetch(self.sources, targets, progress)
+        fetched, failed, unasked = refetch(self.sources, targets, progress)
         outcomes = {key: Outcome(key, "failed", key=key, error=why) for key, why in failed.items()}
+        outcomes.update((key, Outcome(key, "skipped", key=key)) for key in unasked)
         if any(fetched.values()):
             with self.transaction() as placer:
                 for key, found in fetched.items():

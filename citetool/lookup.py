@@ -284,8 +284,10 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
 
 
 def refetch(sources: Sources, references: list[dict],
-            progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, list[Found]], dict[str, str]]:
-    """Each reference's sources asked again (``refresh``): ({key: found}, {key: why not}).
+            progress: Callable[[int, int], None] | None = None,
+            ) -> tuple[dict[str, list[Found]], dict[str, str], list[str]]:
+    """Each reference's sources asked again (``refresh``): ({key: found}, {key: why not},
+    [keys no source made: imported or typed in, nothing to ask]).
 
     A source is asked for all the references it answered before at once
     (Crossref in list queries, as ``add`` does), sources in name order; a
@@ -326,4 +328,6 @@ def refetch(sources: Sources, references: list[dict],
                     found[key].append(checked((name, what, answer)))
             except CitetoolError as exc:
                 failed[key] = f"{key}: {exc}"
-    return {key: got for key, got in found.items() if key not in failed}, failed
+    unasked = [key for key, asked in asks.items() if not any(sources.is_source(name) for name in asked)]
+    return ({key: got for key, got in found.items() if key not in failed and key not in unasked}, failed,
+            unasked)

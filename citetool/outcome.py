@@ -10,7 +10,7 @@ class Outcome:
     """What became of one identifier (or one imported entry, or one refresh)."""
 
     input: str
-    status: str  # "added" | "present" | "updated" | "failed"
+    status: str  # "added" | "present" | "updated" | "skipped" (refresh: no source to ask) | "failed"
     key: str | None = None
     error: str | None = None
     changed: list[str] = field(default_factory=list)

@@ -276,3 +276,20 @@ def test_a_sloppy_coauthor_entry_says_less_and_changes_nothing(crossref, run, st
     assert run("import", str(bib)).exit_code == 0
     fixed = json.loads(store_path.read_text(encoding="utf-8"))["references"][0]
     assert fixed["author"] == [{"family": "Someone", "given": "Else"}] and fixed["citetool"]["fields"]["author"] == "user"
+
+
+def test_refresh_says_an_imported_entry_had_no_source_to_ask(crossref, run, store_path, tmp_path):
+    """An entry that came from a .bib (no source made it) is not asked, and the
+    summary says so rather than counting it refreshed."""
+    assert run("add", SEED_DOI).exit_code == 0
+    bib = tmp_path / "other.bib"
+    bib.write_text("@book{keynes1936,\n  author = {Keynes, John Maynard},\n  title = {The General Theory of "
+                   "Employment, Interest and Money},\n  publisher = {Macmillan},\n  year = {1936},\n}\n",
+                   encoding="utf-8")
+    assert run("import", str(bib)).exit_code == 0
+    refreshed = run("refresh", "--json")
+    assert refreshed.exit_code == 0, refreshed.stderr
+    statuses = {o["key"]: o["status"] for o in map(json.loads, refreshed.stdout.splitlines())}
+    assert statuses == {SEED_KEY: "present", "keynes1936": "skipped"}
+    assert "1 refreshed, 0 changed, 1 not asked (no source made them: imported or typed in)" in refreshed.stderr
+    assert crossref.requests == [SEED_DOI, SEED_DOI]  # add, then refresh: nothing asked for keynes1936

@@ -70,13 +70,16 @@ def refresh(
 
     Crossref, doi.org, EconPapers, Open Library and web pages are all asked
     again. Fields you edited are never touched; what changed is reported on
-    stderr, then "N refreshed, M changed" (and how many failed).
+    stderr, then "N refreshed, M changed" (and how many were not asked, having
+    no source, and how many failed).
     Example: citetool refresh arduino2021russia
     """
     with progress_bar(what="refreshing") as progress:
         outcomes = open_library().refresh(keys, progress=progress)
     failed = sum(not o.ok for o in outcomes)
-    summary = (f"{len(outcomes) - failed} refreshed, {sum(o.status == 'updated' for o in outcomes)} changed"
+    skipped = sum(o.status == "skipped" for o in outcomes)
+    summary = (f"{len(outcomes) - failed - skipped} refreshed, {sum(o.status == 'updated' for o in outcomes)} changed"
+               + (f", {skipped} not asked (no source made them: imported or typed in)" if skipped else "")
                + (f", {failed} failed" if failed else ""))
     print_outcomes(outcomes, as_json, summary=summary)
 

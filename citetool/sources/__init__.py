@@ -118,6 +118,12 @@ class Sources:
         :meth:`get` when it is asked: a fall-back nobody needs costs nothing)."""
         return [spec for spec in REGISTRY if kind in spec.kinds]
 
+    @staticmethod
+    def is_source(name: str) -> bool:
+        """Whether ``name`` (a reference's provenance) is a source that can be asked
+        again, not "import" or "user"."""
+        return name in _BY_NAME
+
     def answers(self, kind: str) -> bool:
         return any(kind in spec.kinds for spec in REGISTRY)
 
