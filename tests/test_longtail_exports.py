@@ -229,17 +229,42 @@ def test_other_encodings_and_engines_typeset_every_entry(export, fmt, mode, prea
     warning, no error)."""
     out = export(fmt, "bib")
     parts = [out] if mode == "bibtex" else _split(out, 1500)
-    errors = [e for part in parts for e in _latex_errors(part, preamble, engine, mode)]
-    if engine == "lualatex" and mode == "biber":
-        # docs/formats.md, known limits: LuaTeX stops on U+FFFD (Crossref's mark of a
-        # character lost upstream, in 17 works), and biblatex reads the whole .bbl
-        # before its @preamble can act (the classic .bbl reads it first: no error).
-        assert "\ufffd" in out.read_text(encoding="utf-8")
-        errors = [e for e in errors if not e.startswith("! String contains an invalid utf-8 sequence.")]
+    errors, at_fffd = [], 0
+    for part in parts:
+        found = _latex_errors(part, preamble, engine, mode)
+        if engine == "lualatex" and mode == "biber":
+            # docs/formats.md, known limits: LuaTeX stops on U+FFFD (Crossref's mark of
+            # a character lost upstream) wherever it reads the character, and biblatex
+            # reads the whole .bbl before its @preamble can act (the classic .bbl reads
+            # the @preamble first: no error); pandoc reads no other spelling as U+FFFD.
+            # So the only errors allowed are at lines of the .bbl's entries that hold
+            # it: none in the @preamble, which spells it as pdfTeX's ^^ef^^bf^^bd.
+            allowed = _at_a_replacement_character(part, found)
+            at_fffd += len(allowed)
+            found = [e for e in found if e not in allowed]
+        errors += found
     assert errors == [], "\n".join(errors[:20])
+    if engine == "lualatex" and mode == "biber":
+        assert at_fffd >= 17  # one at least for each work that holds U+FFFD
 
 
-@pytest.mark.parametrize("fmt, unicode", [("bibtex", False), ("biblatex", False), ("bibtex", True),
+def _at_a_replacement_character(part: Path, errors: list[str]) -> list[str]:
+    """The errors LuaTeX reports on U+FFFD in an entry of ``part``'s .bbl: reading
+    its line (the context is that line of the .bbl), or later, typesetting it
+    (etoolbox's \\detokenize in \\ifblank, say: the context is a macro)."""
+    bbl = (part.parent / f"{part.stem}-lualatex-biber" / "doc.bbl").read_text(encoding="utf-8").splitlines()
+    entries_start = next(n for n, line in enumerate(bbl, 1) if line.startswith("\\refsection"))
+    allowed = []
+    for error in errors:
+        message, _, context = error.partition(" / ")
+        read_at = re.match(r"l\.(\d+) ", context)
+        if message == "! String contains an invalid utf-8 sequence." and (
+                read_at is None or (int(read_at.group(1)) > entries_start and "\ufffd" in bbl[int(read_at.group(1)) - 1])):
+            allowed.append(error)
+    return allowed
+
+
+@pytest.mark.parametrize("fmt, unicode", [("bibtex", False), ("biblatex", False), ("bibtex", True), ("biblatex", True),
                                           ("csl-json", False)])
 def test_pandoc_reads_every_text_as_stored(export, longtail, fmt, unicode):
     """Characters, spaces, particles, containers. The differences pandoc also
@@ -247,19 +272,16 @@ def test_pandoc_reads_every_text_as_stored(export, longtail, fmt, unicode):
     nothing to parse, are pandoc's own re-parsing of a name (an apostrophe
     particle "d'Arminio" split off, a comma in a given name read as a suffix):
     no export can avoid them, and they are the only ones allowed besides
-    biblatex's named limits: its data model (test_validators.CONTAINERLESS),
-    and a backquote in a text (U+0060, TeX's opening quote; pandoc reads the
-    spelling {\\`{}} right, but biber turns it into a broken {\\`})."""
+    biblatex's data model (test_validators.CONTAINERLESS). A backquote
+    (U+0060, "Lavrent`yeva"), which pandoc would read as an opening quote, is
+    a grave accent on nothing: {\\`{}} in classic BibTeX, \\`{} where biber reads
+    it (biber rewrites {\\`{}} into a broken {\\`})."""
     _, reference, records, _ = longtail
     csl_only, _ = pandoc_differences(reference, reference, records, "csl-json")
     pandocs_own = {_DIFF.match(line).group(1, 2) for line in csl_only}
     out = export(fmt, "json" if fmt == "csl-json" else "bib", *(["--unicode"] if unicode else []))
     unexplained, explained = pandoc_differences(out, reference, records, fmt)
     unexplained = [line for line in unexplained if not (_DIFF.match(line) and _DIFF.match(line).group(1, 2) in pandocs_own)]
-    if fmt == "biblatex" or unicode:  # docs/formats.md: a backquote is TeX's opening quote, and biber breaks {\`{}}
-        backquotes = [line for line in unexplained if "`" in _DIFF.match(line).group(4)]
-        unexplained = [line for line in unexplained if line not in backquotes]
-        explained += backquotes
     assert unexplained == [], "\n".join(unexplained[:40])
     assert len(csl_only) <= 3, csl_only  # pandoc's own re-parsing: names in two works of 6,852
     assert len(explained) <= 2 * sum(1 for r in records.values() if r["type"] in CONTAINERLESS)
