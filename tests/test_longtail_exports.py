@@ -389,7 +389,7 @@ ROLES = ("author", "editor")
 def _bare(text: str) -> str:
     """A name part as a .bbl gives it, with the braces around the whole of it
     and TeX's ties and name delimiters taken off, to compare with the store."""
-    text = re.sub(r"\\bibnamedelim[a-d]|\\bibinitdelim|~", " ", text).strip()
+    text = re.sub(r"\\bibnamedelim[a-di]|\\bibinitdelim|~", " ", text).strip()
     while text.startswith("{") and _closing_brace(text) == len(text) - 1:
         text = text[1:-1]
     return re.sub(r"\s+", " ", text)
