@@ -59,3 +59,12 @@ def test_readme_fits_on_a_screen_and_every_link_into_docs_resolves():
         for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", text):
             base = ROOT if page == "README.md" else ROOT / "docs"
             assert (base / target).is_file(), f"{page} links to {target}, which does not exist"
+
+
+def test_the_character_table_spells_a_backquote_as_the_exports_do():
+    from citetool.formats.latex_text import BIBLATEX, CLASSIC, UNICODE, escape
+
+    row = next(line for line in DOCS["formats.md"].splitlines() if line.startswith("| a backquote"))
+    cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+    assert [re.fullmatch(r"`` (.+) ``", cell).group(1) for cell in cells[1:4]] == \
+        [escape("Lavrent`yeva", mode).removeprefix("Lavrent").removesuffix("yeva") for mode in (CLASSIC, BIBLATEX, UNICODE)]

@@ -88,6 +88,21 @@ def test_preamble_declares_exactly_the_characters_written_as_utf8():
     assert "@preamble" not in render_bibtex([greek], unicode=True)
 
 
+def test_the_preamble_never_holds_a_replacement_character_itself():
+    # LuaTeX stops on U+FFFD wherever it reads it, even in a branch it skips, and
+    # biblatex reads its @preamble with the whole .bbl: pdfTeX's declaration spells
+    # it as the three bytes pdfTeX reads, and LuaTeX reads what follows as \char65533.
+    from citetool.formats.bibtex import render_biblatex, render_bibtex
+
+    lost = article()
+    lost["author"] = [{"family": "Mu\ufffdoz", "given": "Juan"}]
+    for render_dialect in (render_bibtex, render_biblatex):
+        head = render_dialect([lost]).partition("@article{")[0]
+        assert "\ufffd" not in head
+        assert "\\detokenize{^^ef^^bf^^bd}" in head and "{\\citetoolglyph{FFFD}}" in head
+        assert "char65533" in head
+
+
 def test_a_given_name_written_in_utf8_keeps_a_whole_initial():
     # abbrv.bst cuts "Γιώργος" to its first byte (broken UTF-8): a special character instead.
     from citetool.formats.bibtex_names_titles import format_names

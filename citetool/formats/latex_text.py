@@ -255,10 +255,21 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
         lines.append("  " + MARKER)
     lines.extend("  " + line for line in borrowed)
     for ch, form in sorted(declared.items()):
-        name = "u8:\\detokenize{" + ch + "}"
+        name = "u8:\\detokenize{" + _as_read_by_pdftex(ch) + "}"
         lines.append(f"  \\ifcsname {name}\\endcsname\\else \\expandafter\\gdef\\csname {name}\\endcsname{{{form}}}\\fi")
     lines.append('  \\fi\\fi" }\n')
     return "\n".join(lines)
+
+
+def _as_read_by_pdftex(ch: str) -> str:
+    """``ch`` as pdfTeX reads it in ``\\detokenize``: itself, but U+FFFD as its
+    UTF-8 bytes in TeX's ``^^`` notation (the same three characters to pdfTeX).
+    LuaTeX stops on U+FFFD wherever it reads the character itself, even in a
+    branch it skips; a biblatex ``@preamble`` is read with the whole ``.bbl``,
+    before its first line could have LuaTeX read U+FFFD otherwise."""
+    if ch != "\ufffd":
+        return ch
+    return "".join(f"^^{byte:02x}" for byte in ch.encode("utf-8"))
 
 
 _collected = threading.local()  # the characters _non_ascii_characters is collecting, per thread
@@ -322,11 +333,13 @@ def escape(text: str, mode: str) -> str:
         for special in "&%$#_":
             if special in text:
                 text = text.replace(special, _SPECIALS[special])
-    if "`" in text and mode == CLASSIC:
+    if "`" in text:
         # TeX prints a backquote as an opening quote and pandoc reads it as one
         # ("Lavrent`yeva"); a grave accent on nothing is read as the backquote
-        # itself. (biber rewrites that into a broken {\`}: biblatex keeps "`".)
-        text = text.replace("`", "{\\`{}}")
+        # itself, and TeX prints it as a grave. biber rewrites the braced form
+        # {\`{}} into a broken {\`}, and keeps \`{} as it is: so biblatex and
+        # --unicode (read by biber) write \`{}, classic BibTeX its special character.
+        text = text.replace("`", "{\\`{}}" if mode == CLASSIC else "\\`{}")
     if "--" in text or "``" in text or "''" in text:
         # TeX ligatures would turn these into dashes and quotes: break every pair
         # ("---" is three hyphens, -{}-{}-, not a hyphen and an en dash).

@@ -164,7 +164,9 @@ def fallback_form(ch: str, accent_macro) -> str:
 # LuaTeX stops on U+FFFD in its input ("String contains an invalid utf-8
 # sequence": it uses that character for bytes it cannot read), and Crossref
 # serves it where a publisher's character was already lost. Under LuaTeX the
-# @preamble has each line read with it in \\char form.
+# @preamble has each later line read with it in \\char form: every line of
+# bibtex's .bbl, none of biber's (biblatex runs the @preamble after reading
+# the whole .bbl; docs/formats.md, known limits).
 LUATEX_REPLACEMENT_CHARACTER = (
     "\\ifdefined\\directlua \\ifdefined\\citetoolfffd\\else \\gdef\\citetoolfffd{}"
     "\\directlua{luatexbase.add_to_callback('process_input_buffer', function(line) return"
