@@ -219,13 +219,56 @@ CONTAINERLESS = {"dataset", "document"}
 _DIFF = re.compile(r"^(\S+): ([\w-]+) (.*) \(the store says (.*)\)$")
 
 
+def _without_fffd(value: str) -> str:
+    """A value check_pandoc.sh printed (a Python repr), without U+FFFD and the spaces around it."""
+    return re.sub(r"\s+", " ", value.replace("\ufffd", "")).strip(" '\"")
+
+
+def _halves(export: Path, reference: Path) -> list[tuple[Path, Path]]:
+    """``export`` cut in two (a .bib's @preamble and @string in both), each with the
+    reference items of its own entries."""
+    items = json.loads(reference.read_text(encoding="utf-8"))
+    if export.suffix == ".json":
+        exported = json.loads(export.read_text(encoding="utf-8"))
+        halves = [exported[:len(exported) // 2], exported[len(exported) // 2:]]
+        texts = [json.dumps(half, ensure_ascii=False) for half in halves]
+        ids = [{str(item.get("id")) for item in half} for half in halves]
+    else:
+        blocks = re.split(r"\n(?=@)", export.read_text(encoding="utf-8"))
+        shared = [b for b in blocks if re.match(r"@(?:preamble|string|comment)\b", b, re.IGNORECASE)]
+        entries = [b for b in blocks if b not in shared]
+        halves = [entries[:len(entries) // 2], entries[len(entries) // 2:]]
+        texts = ["\n".join(shared + half) for half in halves]
+        ids = [{m.group(1) for b in half if (m := re.match(r"@\w+\{([^,\s]+),", b))} for half in halves]
+    parts = []
+    for n, (text, wanted) in enumerate(zip(texts, ids, strict=True)):
+        part = export.with_name(f"{export.stem}.{n}{export.suffix}")
+        part.write_text(text, encoding="utf-8")
+        part_reference = reference.with_name(f"{reference.stem}.{export.stem}.{n}.json")
+        part_reference.write_text(json.dumps([i for i in items if str(i.get("id")) in wanted], ensure_ascii=False),
+                                  encoding="utf-8")
+        parts.append((part, part_reference))
+    return parts
+
+
 def pandoc_differences(export: Path, reference: Path, records: dict, fmt: str) -> tuple[list[str], list[str]]:
-    """(unexplained, explained) differences check_pandoc.sh reports."""
+    """(unexplained, explained) differences check_pandoc.sh reports: all of them
+    (it prints the first 40 and their number: beyond 40 the export is read in halves)."""
     env = {"PANDOC_FROM": "biblatex"} if fmt == "biblatex" else {}
     proc = validate("csl-json", export, env, script="check_pandoc.sh", args=(str(reference),))
     if proc.returncode == 0:
         assert "OK" in proc.stdout
         return [], []
+    counted = re.search(r"^(\d+) difference\(s\)$", proc.stdout, re.MULTILINE)
+    shown = [line for line in proc.stdout.splitlines() if not line.startswith("FAIL:") and line != counted.group()] \
+        if counted else []
+    if counted and int(counted.group(1)) > len(shown):
+        unexplained, explained = [], []
+        for part, part_reference in _halves(export, reference):
+            more_unexplained, more_explained = pandoc_differences(part, part_reference, records, fmt)
+            unexplained += more_unexplained
+            explained += more_explained
+        return unexplained, explained
     unexplained, explained = [], []
     for line in proc.stdout.splitlines():
         if line.startswith("FAIL:") or re.fullmatch(r"\d+ difference\(s\)", line):
@@ -237,6 +280,10 @@ def pandoc_differences(export: Path, reference: Path, records: dict, fmt: str) -
         elif (m and fmt == "biblatex" and rec.get("type") == "document"
               and m.group(2) in ("volume", "issue", "page")):
             explained.append(line)  # biblatex's @misc has no such fields: they travel in howpublished
+        elif m and fmt == "biblatex" and "\ufffd" in m.group(4) and _without_fffd(m.group(4)) == _without_fffd(m.group(3)):
+            # docs/formats.md, known limits: a biblatex export writes U+FFFD (a character lost
+            # upstream) as \citetoolreplacementcharacter{}, which pandoc drops: LuaTeX stops on U+FFFD
+            explained.append(line)
         else:
             unexplained.append(line)
     return unexplained, explained

@@ -207,7 +207,9 @@ def _biblatex_declaration(ch: str) -> str | None:
 def char_out(ch: str, mode: str) -> str:
     out = _char_latex.get((ch, mode))
     if out is None:
-        if mode == BIBLATEX and _utf8_for_pdflatex(ch):
+        if mode == BIBLATEX and ch == "\ufffd":
+            out = REPLACEMENT_CHARACTER  # never in a .bbl as itself: LuaTeX stops on it
+        elif mode == BIBLATEX and _utf8_for_pdflatex(ch):
             out = ch
         elif declaration(ch) is not None:
             out = "{" + ch + "}"
@@ -234,6 +236,16 @@ def _pdflatex_form(ch: str) -> str:
     return _unbraced(form) if form else fallback_form(ch, _accent_macro)
 
 
+# biblatex: U+FFFD (Crossref's mark of a character lost upstream) as a command the
+# @preamble defines. biber copies a raw U+FFFD into the .bbl, where LuaTeX stops
+# on it ("String contains an invalid utf-8 sequence") before any @preamble can
+# act: biblatex runs the @preamble only after reading the whole .bbl, but the
+# bibliography is typeset later, when the command is defined.
+REPLACEMENT_CHARACTER = "\\citetoolreplacementcharacter{}"  # not braced: biber makes "familyi={}\\bibinitperiod}" of "{\\cmd}"
+_REPLACEMENT_DEFINED = ("\\providecommand\\citetoolreplacementcharacter{\\ifdefined\\directlua \\char65533\\relax"
+                        " \\else\\ifdefined\\XeTeXrevision \\char65533\\relax \\else [U+FFFD]\\fi\\fi}")
+
+
 def preamble(entries: list[str], mode: str = CLASSIC) -> str:
     """The @preamble that declares, for pdflatex, the characters of ``entries``
     written as UTF-8 (:func:`declaration`); "" when there are none. Each is
@@ -247,9 +259,11 @@ def preamble(entries: list[str], mode: str = CLASSIC) -> str:
                 if (form := declaration(ch) or (_biblatex_declaration(ch) if mode == BIBLATEX else None)
                     or (None if known_to_utf8(ch) else _pdflatex_form(ch)))}
     borrowed = provisions(chars)
-    if not declared and not borrowed:
+    replaced = mode == BIBLATEX and any(REPLACEMENT_CHARACTER in entry for entry in entries)
+    if not declared and not borrowed and not replaced:
         return ""
     lines = ['@preamble{ "' + (LUATEX_REPLACEMENT_CHARACTER + "\n  " if "\ufffd" in chars else "")
+             + (_REPLACEMENT_DEFINED + "\n  " if replaced else "")
              + '\\ifdefined\\XeTeXrevision\\else \\ifdefined\\directlua\\else']
     if any("\\citetoolglyph" in form for form in declared.values()):
         lines.append("  " + MARKER)
