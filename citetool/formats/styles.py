@@ -13,13 +13,15 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from citetool.errors import UsageError
 from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
 from citetool.formats.csljson import to_csl
+from citetool.formats.style_order import SortValues, sort_spec
 from citetool.identifiers import doi_url
 from citetool.record import Record
 
@@ -29,7 +31,11 @@ class EntryCache(Protocol):
     (not imported: the cache's module reaches the library, which imports this one)."""
 
     def entries_many(self, variant: str, records: list[Record],
-                     render_many: Callable[[list[Record]], list[str]]) -> list[str]: ...
+                     render_many: Callable[[list[Record]], list[str]], places: list[str] | None = None) -> list[str]: ...
+
+    def texts(self, variant: str, records: list[Record]): ...
+
+    def keep(self, remembered, texts: list[str | None]) -> None: ...
 
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
@@ -135,9 +141,11 @@ def _english(item: dict) -> bool:
 
 
 def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
+    """The records as citeproc-py's items, each under its place as its id
+    (citeproc-py lowercases ids: keys differing only in case stay two items)."""
     items = []
-    for rec in records:
-        item = to_csl(rec)
+    for place, rec in enumerate(records):
+        item = {**to_csl(rec), "id": str(place)}
         item.pop("abstract", None)  # never printed in a reference list
         if style.startswith("apa") and item.get("title") and _english(item):
             # APA: in an English sentence-case title, the word after a colon is
@@ -169,9 +177,11 @@ class _NotOneEach(Exception):
 
 def entries(records: list[Record], style: str, for_html: bool,
             progress: Callable[[int, int], None] | None = None, cache: EntryCache | None = None) -> list[str]:
-    """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render.
-    ``cache``: entries rendered by earlier runs in the very same style (its name and file's bytes,
-    citeproc-py's version); in a style that numbers its entries, an entry is filed with its number too."""
+    """One formatted reference per record, in the style's order (:func:`in_style_order`);
+    ``progress(done, total)`` as they render. ``cache``: entries rendered by earlier runs in the very
+    same style (its name and file's bytes, citeproc-py's version); in a style that numbers its entries,
+    an entry is filed with its number too (its place in the style's order)."""
+    records = in_style_order(records, style, cache)
     if cache is None or not records:
         return _rendered(records, style, for_html, progress)
     variant, numbered = _cache_variant(style, for_html)
@@ -196,43 +206,79 @@ def entries(records: list[Record], style: str, for_html: bool,
 def _cache_variant(style: str, for_html: bool) -> tuple[str, bool]:
     """The export cache's name for entries in ``style`` (text or HTML), and
     whether the style numbers its entries."""
+    digest, content = _style_digest(style)
+    return f"csl-{'html' if for_html else 'text'}-{digest}", b"citation-number" in content
+
+
+def _style_digest(style: str) -> tuple[str, bytes]:
+    """A digest of ``style`` (its name, its file's bytes, citeproc-py's version), and the file's bytes."""
     import hashlib
     from importlib.metadata import version
 
     content = Path(_style_path(style)).read_bytes()
-    digest = hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
-                                         content))).hexdigest()[:24]
-    return f"csl-{'html' if for_html else 'text'}-{digest}", b"citation-number" in content
+    return hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
+                                       content))).hexdigest()[:24], content
 
 
-def _rendered(records: list[Record], style: str, for_html: bool,
-              progress: Callable[[int, int], None] | None = None, only: list[int] | None = None) -> list[str]:
-    """citeproc-py's entries for ``records``, rendered now; ``only``: the entries at
-    these places alone (the others registered, so that each keeps its number)."""
-    import warnings
+def in_style_order(records: list[Record], style: str, cache: EntryCache | None = None) -> list[Record]:
+    """``records`` in the order of the style's bibliography sort, as citeproc-py sorts
+    (:mod:`citetool.formats.style_order`; records tied on every key keep their order);
+    as they are in a style without one. ``cache``: the sort keys' values computed by
+    earlier runs, in the export cache beside the entries, by each record's data."""
+    if len(records) < 2:
+        return records
+    spec = sort_spec(_style_path(style))
+    if spec is None:
+        return records
+    remembered = None
+    if cache is not None and not spec.numbered:  # a value that depends on a neighbour is never kept
+        remembered = cache.texts(f"csl-order-{_style_digest(style)[0]}", records)
+    with _citeproc_at_work(_named(style)):
+        values = SortValues(spec, len(records), _sort_key_values(records, _named(style)),
+                            remembered.texts if remembered is not None else None)
+        order = values.order()
+    if remembered is not None and values.computed:
+        cache.keep(remembered, values.kept())
+    return [records[place] for place in order]
 
+
+def _sort_key_values(records: list[Record], style: str) -> Callable[[int, int], object]:
+    """``value(place, key)``: citeproc-py's value of the style's ``key``-th bibliography
+    sort key for the record at ``place`` (its own ``Key.sort_keys``), always with the
+    plain-text formatter; the style is loaded when a first value is asked."""
     from citeproc import Citation, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
-    style = _named(style)
+    loaded: list = []
+
+    def value(place: int, key: int) -> object:
+        if not loaded:
+            csl = load_style(style)
+            source = CiteProcJSON(_items(records, style, for_html=False))
+            variables_as_attributes(source)
+            bibliography = CitationStylesBibliography(csl, source, formatter.plain)
+            cited_item = cited_item_class()
+            for place_registered in range(len(records)):
+                bibliography.register(Citation([cited_item(str(place_registered))]))
+            layout = csl.root.bibliography.layout
+            loaded[:] = [bibliography.items, layout, layout.getparent().find(_CSL + "sort").findall(_CSL + "key")]
+        items, layout, keys = loaded
+        return keys[key].sort_keys([items[place]], layout)[0]
+
+    return value
+
+
+@contextmanager
+def _citeproc_at_work(style: str) -> Iterator[None]:
+    """citeproc-py at work on ``style``: its warnings silenced, the style's answers
+    remembered, what it raises said as a usage error."""
+    import warnings
+
     with warnings.catch_warnings(), remembering():
         warnings.simplefilter("ignore")
-        csl = load_style(style)
         try:
-            source = CiteProcJSON(_items(records, style, for_html))
-            variables_as_attributes(source)
-            bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
-            cited_item = cited_item_class()
-            for rec in records:
-                bibliography.register(Citation([cited_item(rec["id"])]))
-            if only is not None:
-                if len(bibliography.items) != len(records):  # keys alike but for case: one item for both
-                    raise _NotOneEach
-                bibliography.items = [bibliography.items[number] for number in only]
-            if progress:
-                bibliography.items = _Counted(bibliography.items, progress)
-            return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
-        except _NotOneEach:
+            yield
+        except (_NotOneEach, UsageError):
             raise
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
@@ -240,6 +286,29 @@ def _rendered(records: list[Record], style: str, for_html: bool,
         except Exception as exc:  # citeproc-py implements CSL 1.0 only in part (french4, a macro not defined)
             raise UsageError(f"citeproc-py cannot format these references in the style {style!r} "
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
+
+
+def _rendered(records: list[Record], style: str, for_html: bool,
+              progress: Callable[[int, int], None] | None = None, only: list[int] | None = None) -> list[str]:
+    """citeproc-py's entries for ``records``, rendered now; ``only``: the entries at
+    these places alone (the others registered, so that each keeps its number)."""
+    from citeproc import Citation, CitationStylesBibliography, formatter
+    from citeproc.source.json import CiteProcJSON
+
+    style = _named(style)
+    with _citeproc_at_work(style):
+        csl = load_style(style)
+        source = CiteProcJSON(_items(records, style, for_html))
+        variables_as_attributes(source)
+        bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
+        cited_item = cited_item_class()
+        for place in range(len(records)):  # registered in this order: a numbered style's numbers
+            bibliography.register(Citation([cited_item(str(place))]))
+        if only is not None:
+            bibliography.items = [bibliography.items[number] for number in only]
+        if progress:
+            bibliography.items = _Counted(bibliography.items, progress)
+        return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
 
 
 _FIRST_FIELD = re.compile(r"^(\[\d+\]|\d+\.)(?=[^\s\d.,])")  # "[1]A. Arduino", "1.Arduino"
