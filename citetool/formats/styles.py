@@ -141,8 +141,7 @@ def _english(item: dict) -> bool:
 
 
 def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
-    """The records as citeproc-py's items, each under its place as its id
-    (citeproc-py lowercases ids: keys differing only in case stay two items)."""
+    """The records as citeproc-py's items, each under its place as its id."""
     items = []
     for place, rec in enumerate(records):
         item = {**to_csl(rec), "id": str(place)}
@@ -181,26 +180,32 @@ def entries(records: list[Record], style: str, for_html: bool,
     ``progress(done, total)`` as they render. ``cache``: entries rendered by earlier runs in the very
     same style (its name and file's bytes, citeproc-py's version); in a style that numbers its entries,
     an entry is filed with its number too (its place in the style's order)."""
-    records = in_style_order(records, style, cache)
-    if cache is None or not records:
-        return _rendered(records, style, for_html, progress)
-    variant, numbered = _cache_variant(style, for_html)
-    place = {id(rec): number for number, rec in enumerate(records)}
+    if not records:
+        return []
+    named = _named(style)
+    with _citeproc_at_work(named):
+        plain = _Bibliography(records, named, for_html=False)  # the sort's, and a text export's
+        order = _style_order(records, style, plain, cache)
+        shown = _Bibliography(records, named, for_html=True) if for_html else plain
+        if cache is None:
+            return shown.rendered(order, order, progress)
+        variant, numbered = _cache_variant(style, for_html)
+        place = {id(rec): number for number, rec in enumerate(records)}
 
-    def one_each(missing: list[Record]) -> list[str]:
-        # An entry does not depend on its neighbours (a test pins it) but for its number:
-        # a numbered style renders the missing ones among all the others, each at its place.
-        texts = (_rendered(records, style, for_html, progress, only=[place[id(rec)] for rec in missing]) if numbered
-                 else _rendered(missing, style, for_html, progress))
-        if len(texts) != len(missing):
-            raise _NotOneEach
-        return texts
+        def one_each(missing: list[Record]) -> list[str]:
+            # An entry does not depend on its neighbours (a test pins it) but for its number:
+            # a numbered style renders the missing ones among all the others, each at its place.
+            texts = (shown.rendered([place[id(rec)] for rec in missing], order, progress) if numbered or shown.made
+                     else _Bibliography(missing, named, for_html).rendered(range(len(missing)), None, progress))
+            if len(texts) != len(missing):
+                raise _NotOneEach
+            return texts
 
-    try:
-        return cache.entries_many(variant, records, one_each,
-                                  places=[str(number) for number in range(1, len(records) + 1)] if numbered else None)
-    except _NotOneEach:
-        return _rendered(records, style, for_html, progress)
+        try:
+            return cache.entries_many(variant, [records[number] for number in order], one_each,
+                                      places=[str(number) for number in range(1, len(records) + 1)] if numbered else None)
+        except _NotOneEach:
+            return shown.rendered(order, order, progress)
 
 
 def _cache_variant(style: str, for_html: bool) -> tuple[str, bool]:
@@ -220,52 +225,77 @@ def _style_digest(style: str) -> tuple[str, bytes]:
                                        content))).hexdigest()[:24], content
 
 
+class _Bibliography:
+    """citeproc-py's bibliography of ``records`` in ``style`` (plain text or HTML),
+    made when first needed, each record's item registered under its place as its id
+    (citeproc-py lowercases ids: keys differing only in case stay two items). Used
+    while citeproc-py is at work (:func:`_citeproc_at_work`)."""
+
+    def __init__(self, records: list[Record], style: str, for_html: bool):
+        self.records, self.style, self.for_html = records, style, for_html
+        self.made = False
+
+    def _make(self) -> None:
+        from citeproc import Citation, CitationStylesBibliography, formatter
+        from citeproc.source.json import CiteProcJSON
+
+        self.csl = load_style(self.style)
+        source = CiteProcJSON(_items(self.records, self.style, self.for_html))
+        variables_as_attributes(source)
+        self.bibliography = CitationStylesBibliography(self.csl, source,
+                                                       formatter.html if self.for_html else formatter.plain)
+        cited_item = cited_item_class()
+        for place in range(len(self.records)):
+            self.bibliography.register(Citation([cited_item(str(place))]))
+        self.items = list(self.bibliography.items)
+        self.layout = self.csl.root.bibliography.layout
+        sort = self.layout.getparent().find(_CSL + "sort")
+        self.keys = [] if sort is None else sort.findall(_CSL + "key")
+        self.made = True
+
+    def sort_key_value(self, place: int, key: int) -> object:
+        """citeproc-py's value of the style's ``key``-th bibliography sort key for the
+        record at ``place`` (its own ``Key.sort_keys``)."""
+        if not self.made:
+            self._make()
+        return self.keys[key].sort_keys([self.items[place]], self.layout)[0]
+
+    def rendered(self, places, order: list[int] | None, progress: Callable[[int, int], None] | None) -> list[str]:
+        """The entries of the records at ``places``; ``order``: the places of all the
+        records in the order their numbers follow (None: the order they came in)."""
+        if not self.made:
+            self._make()
+        bibliography, items = self.bibliography, self.items
+        bibliography.keys = [items[number].key for number in (order if order is not None else range(len(items)))]
+        bibliography.items = [items[number] for number in places]
+        if progress:
+            bibliography.items = _Counted(bibliography.items, progress)
+        return _tidied([str(entry) for entry in bibliography.bibliography()], self.csl)
+
+
 def in_style_order(records: list[Record], style: str, cache: EntryCache | None = None) -> list[Record]:
     """``records`` in the order of the style's bibliography sort, as citeproc-py sorts
     (:mod:`citetool.formats.style_order`; records tied on every key keep their order);
     as they are in a style without one. ``cache``: the sort keys' values computed by
     earlier runs, in the export cache beside the entries, by each record's data."""
-    if len(records) < 2:
-        return records
-    spec = sort_spec(_style_path(style))
-    if spec is None:
-        return records
-    remembered = None
-    if cache is not None and not spec.numbered:  # a value that depends on a neighbour is never kept
-        remembered = cache.texts(f"csl-order-{_style_digest(style)[0]}", records)
     with _citeproc_at_work(_named(style)):
-        values = SortValues(spec, len(records), _sort_key_values(records, _named(style)),
-                            remembered.texts if remembered is not None else None)
-        order = values.order()
-    if remembered is not None and values.computed:
-        cache.keep(remembered, values.kept())
+        order = _style_order(records, style, _Bibliography(records, _named(style), for_html=False), cache)
     return [records[place] for place in order]
 
 
-def _sort_key_values(records: list[Record], style: str) -> Callable[[int, int], object]:
-    """``value(place, key)``: citeproc-py's value of the style's ``key``-th bibliography
-    sort key for the record at ``place`` (its own ``Key.sort_keys``), always with the
-    plain-text formatter; the style is loaded when a first value is asked."""
-    from citeproc import Citation, CitationStylesBibliography, formatter
-    from citeproc.source.json import CiteProcJSON
-
-    loaded: list = []
-
-    def value(place: int, key: int) -> object:
-        if not loaded:
-            csl = load_style(style)
-            source = CiteProcJSON(_items(records, style, for_html=False))
-            variables_as_attributes(source)
-            bibliography = CitationStylesBibliography(csl, source, formatter.plain)
-            cited_item = cited_item_class()
-            for place_registered in range(len(records)):
-                bibliography.register(Citation([cited_item(str(place_registered))]))
-            layout = csl.root.bibliography.layout
-            loaded[:] = [bibliography.items, layout, layout.getparent().find(_CSL + "sort").findall(_CSL + "key")]
-        items, layout, keys = loaded
-        return keys[key].sort_keys([items[place]], layout)[0]
-
-    return value
+def _style_order(records: list[Record], style: str, plain: _Bibliography, cache: EntryCache | None) -> list[int]:
+    """The places of ``records`` in the style's order (see :func:`in_style_order`)."""
+    spec = sort_spec(_style_path(style)) if len(records) > 1 else None
+    if spec is None:
+        return list(range(len(records)))
+    remembered = None
+    if cache is not None and not spec.numbered:  # a value that depends on a neighbour is never kept
+        remembered = cache.texts(f"csl-order-{_style_digest(style)[0]}", records)
+    values = SortValues(spec, len(records), plain.sort_key_value, remembered.texts if remembered is not None else None)
+    order = values.order()
+    if remembered is not None and values.computed:
+        cache.keep(remembered, values.kept())
+    return order
 
 
 @contextmanager
@@ -289,26 +319,11 @@ def _citeproc_at_work(style: str) -> Iterator[None]:
 
 
 def _rendered(records: list[Record], style: str, for_html: bool,
-              progress: Callable[[int, int], None] | None = None, only: list[int] | None = None) -> list[str]:
-    """citeproc-py's entries for ``records``, rendered now; ``only``: the entries at
-    these places alone (the others registered, so that each keeps its number)."""
-    from citeproc import Citation, CitationStylesBibliography, formatter
-    from citeproc.source.json import CiteProcJSON
-
+              progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """citeproc-py's entries for ``records``, rendered now, in this order."""
     style = _named(style)
     with _citeproc_at_work(style):
-        csl = load_style(style)
-        source = CiteProcJSON(_items(records, style, for_html))
-        variables_as_attributes(source)
-        bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
-        cited_item = cited_item_class()
-        for place in range(len(records)):  # registered in this order: a numbered style's numbers
-            bibliography.register(Citation([cited_item(str(place))]))
-        if only is not None:
-            bibliography.items = [bibliography.items[number] for number in only]
-        if progress:
-            bibliography.items = _Counted(bibliography.items, progress)
-        return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
+        return _Bibliography(records, style, for_html).rendered(range(len(records)), None, progress)
 
 
 _FIRST_FIELD = re.compile(r"^(\[\d+\]|\d+\.)(?=[^\s\d.,])")  # "[1]A. Arduino", "1.Arduino"
