@@ -254,3 +254,18 @@ def test_the_order_is_pandocs_but_for_the_named_differences(style, tmp_path):
     for key in named:  # each named one is really placed differently by the two
         assert _before(ours, key, rest) != _before(theirs, key, rest), f"{key} is where pandoc has it in {style}"
     assert [key for key in ours if key in rest] == [key for key in theirs if key in rest]
+
+
+def test_bib_lists_a_manuscripts_references_in_the_style_order(run, golden_store, tmp_path):
+    cited = ["xu2021construction", "fenner2016eating", "abubakar2010serological", "panek2017algorithm"]
+    paper = tmp_path / "paper.md"
+    paper.write_text(" ".join(f"[@{key}]" for key in cited) + "\n", encoding="utf-8")
+    records = {rec["id"]: rec for rec in _golden_records()}
+    for style in ("apa", "ieee"):
+        result = run("bib", str(paper), "-f", "text", "--style", style)
+        assert result.exit_code == 0, result.stderr
+        expected = styles.render_text(styles.in_style_order([records[key] for key in cited], style), style)
+        assert result.stdout == expected
+        families = ["Abubakar", "Fenner", "Pánek", "Xu"] if style == "apa" else ["Xu", "Fenner", "Abubakar", "Pánek"]
+        entries = result.stdout.split("\n\n")  # ieee: the order of citation
+        assert all(family in entry.split(",")[0] for family, entry in zip(families, entries, strict=True))

@@ -250,15 +250,21 @@ class _Bibliography:
         self.items = list(self.bibliography.items)
         self.layout = self.csl.root.bibliography.layout
         sort = self.layout.getparent().find(_CSL + "sort")
-        self.keys = [] if sort is None else sort.findall(_CSL + "key")
+        self.keys = [] if sort is None else [_macro_and_options(key) for key in sort.findall(_CSL + "key")]
         self.made = True
 
     def sort_key_value(self, place: int, key: int) -> object:
         """citeproc-py's value of the style's ``key``-th bibliography sort key for the
-        record at ``place`` (its own ``Key.sort_keys``)."""
+        record at ``place``: a macro's as ``Key.sort_keys`` renders it (its macro and
+        name options found once, not for each reference), a variable's by ``Key.sort_keys``."""
         if not self.made:
             self._make()
-        return self.keys[key].sort_keys([self.items[place]], self.layout)[0]
+        element, macro, sort_options = self.keys[key]
+        if macro is None:
+            return element.sort_keys([self.items[place]], self.layout)[0]
+        layout = self.layout
+        layout.repressed = {}
+        return macro.render(self.items[place], context=layout, sort_options=sort_options)
 
     def rendered(self, places, order: list[int] | None, progress: Callable[[int, int], None] | None) -> list[str]:
         """The entries of the records at ``places``; ``order``: the places of all the
@@ -271,6 +277,18 @@ class _Bibliography:
         if progress:
             bibliography.items = _Counted(bibliography.items, progress)
         return _tidied([str(entry) for entry in bibliography.bibliography()], self.csl)
+
+
+def _macro_and_options(key) -> tuple:
+    """A bibliography sort ``<key>``; for a macro key, its macro and the name options
+    it overrides (as citeproc-py's ``Key.sort_keys`` makes them), else None, None."""
+    if "variable" in key.attrib or "macro" not in key.attrib:
+        return key, None, None
+    sort_options = {"name-as-sort-order": "all"}
+    for option in ("names-min", "names-use-first", "names-use-last"):
+        if option in key.attrib:
+            sort_options[option.replace("names", "et-al")] = key.get(option)
+    return key, key.get_macro(key.get("macro")), sort_options
 
 
 def in_style_order(records: list[Record], style: str, cache: EntryCache | None = None) -> list[Record]:
