@@ -17,7 +17,8 @@ on the reference, so they are remembered while a bibliography renders
 * a <name>'s options, by element, option and context;
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
-* the words of a condition (``type="book chapter"``), by element.
+* the words of a condition (``type="book chapter"``), by element;
+* which conditions an ``<if>`` tests, and its ``match``, by element.
 
 The memory is emptied when the last render under way ends; outside a render
 every wrapped method is citeproc-py's own. An XPath answer is handed out as a

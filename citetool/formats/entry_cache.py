@@ -26,6 +26,10 @@ under ``exports/`` in the cache folder (``CITETOOL_CACHE_DIR``): a JSON object
   that was wrong: dropped). The file grows by an entry for each version of a
   reference exported in that time, not by refreshes that changed nothing.
 
+A styled bibliography keeps the values of its style's sort keys the same way
+(variant ``csl-order-...``, TEXT: the values computed for the reference, as
+JSON), read with :meth:`EntryCache.texts` and written with :meth:`EntryCache.keep`.
+
 Only records of the data JSON holds are cached (a record built in Python with a
 NaN, a tuple or a date object is rendered afresh: two such records could share
 a digest). A missing, unreadable or foreign file is an empty cache, and a cache
