@@ -10,6 +10,7 @@ metadata can become an element.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
@@ -218,11 +219,18 @@ def _cache_variant(style: str, for_html: bool) -> tuple[str, bool]:
 def _style_digest(style: str) -> tuple[str, bytes]:
     """A digest of ``style`` (its name, its file's bytes, citeproc-py's version), and the file's bytes."""
     import hashlib
-    from importlib.metadata import version
 
     content = Path(_style_path(style)).read_bytes()
-    return hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
+    return hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), _citeproc_version().encode(),
                                        content))).hexdigest()[:24], content
+
+
+@functools.cache
+def _citeproc_version() -> str:
+    """The version of the citeproc-py this process loaded (a metadata lookup: once)."""
+    from importlib.metadata import version
+
+    return version("citeproc-py")
 
 
 class _Bibliography:
