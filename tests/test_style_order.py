@@ -189,8 +189,9 @@ COLLATION = "pandoc collates by the Unicode Collation Algorithm (accents and pun
             "citeproc-py compares lowercased code points ('á' after 'z', '“' after every letter)"
 ET_AL = "pandoc's name key holds the names, not 'et al.'; citeproc-py compares the rendered text, and " \
         "'Fenner, M. et al.' sorts after every 'Fenner, M.'"
-EDITORS_GIVEN_FIRST = "citeproc-py renders the editors that stand in for a missing author in Chicago's author-sort " \
-                      "macro given name first ('B. Taylor, P. Huchon…'): sorted under B, pandoc under T"
+EDITORS_GIVEN_FIRST = "citeproc-py renders the editors that stand in for a missing author in Chicago given name " \
+                      "first ('B. Taylor, P. Huchon…', in the entry as in the sort key): listed under B as printed; " \
+                      "pandoc prints and sorts 'Taylor, B.'"
 DIFFERENCES = {
     "apa": {"panek2017algorithm": COLLATION},
     "chicago-author-date": {"panek2017algorithm": COLLATION, "taylor2000proceedings": EDITORS_GIVEN_FIRST},
