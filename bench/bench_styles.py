@@ -7,8 +7,9 @@ export of the same references, each a fresh process, in one run.
 The references are tests/fixtures/speed/store.json (95 genuine works and the
 hand-made hostile ones) COPIES times over (475 by default; see
 tests/test_speed_bytes.cycled_store). Each round runs, for every style,
-pandoc, then citetool's first render (text, an empty export cache), then the
-same export again (its entries from the export cache); each figure is the
+pandoc, then citetool's first render (text, an empty export cache: the sort by
+the style's keys and every entry), then the same export again (its entries and
+sort values from the export cache); each figure is the
 median over the rounds of citetool / pandoc (goal for the first render: at
 most 2), with the ratio of CPU seconds in brackets. Without pandoc,
 citetool's times alone.

@@ -223,7 +223,13 @@ STYLED = [("text", "apa", "export-apa.txt"), ("html", "modern-language-associati
 
 
 def _styled_cache_files(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / "exports").glob("csl-*.json"))
+    """The files of styled entries (not of sort keys' values: :func:`_sort_value_files`)."""
+    return sorted(path for path in (tmp_path / "cache" / "exports").glob("csl-*.json")
+                  if not path.name.startswith("csl-order-"))
+
+
+def _sort_value_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / "exports").glob("csl-order-*.json"))
 
 
 @pytest.mark.parametrize(("fmt", "style", "golden"), STYLED)
@@ -233,6 +239,7 @@ def test_styled_exports_cold_warm_and_off_give_the_golden_bytes(run, golden_stor
     assert _export(run, "-f", fmt, "--style", style) == expected
     files = _styled_cache_files(tmp_path)
     assert len(files) == 1
+    assert len(_sort_value_files(tmp_path)) == (0 if style == "ieee" else 1)  # ieee: the order of citation
     assert _export(run, "-f", fmt, "--style", style) == expected  # warm
     for file in files:
         _poison(file)

@@ -17,7 +17,8 @@ on the reference, so they are remembered while a bibliography renders
 * a <name>'s options, by element, option and context;
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
-* the words of a condition (``type="book chapter"``), by element.
+* the words of a condition (``type="book chapter"``), by element;
+* which conditions an ``<if>`` tests, and its ``match``, by element.
 
 The memory is emptied when the last render under way ends; outside a render
 every wrapped method is citeproc-py's own. An XPath answer is handed out as a
@@ -177,6 +178,49 @@ def _variable_condition(self, item):
             for name in _words(self, "variable", _underscored)]
 
 
+# The conditions an <if> or <else-if> may test, in the order citeproc-py's If.render tests them.
+_CONDITIONS = ("type", "variable", "is-numeric", "is-uncertain-date", "locator", "position")
+_condition_plans = _table()
+_condition_failed: type[Exception] = Exception  # citeproc-py's ConditionFailed, once installed
+
+
+def _if_render(self, item, context=None, delimiter="", **kwargs):
+    """citeproc-py's If.render, with which conditions the element has and its
+    ``match`` read once (each ``in self.attrib`` made an attribute proxy: eight
+    for every <if> of every reference); the same tests, in the same order."""
+    try:
+        tests, match = _condition_plans[self]
+    except KeyError:
+        attributes = self.attrib
+        tests = tuple(name for name in _CONDITIONS if name in attributes)
+        match = attributes.get("match")
+        if _renders:
+            _condition_plans[self] = tests, match
+    results = []
+    for test in tests:
+        if test == "type":
+            results += _type_condition(self, item)
+        elif test == "variable":
+            results += _variable_condition(self, item)
+        elif test == "is-numeric":
+            results += self._is_numeric(item)
+        elif test == "is-uncertain-date":
+            results += self._is_uncertain_date(item)
+        elif test == "locator":
+            results += self._locator(item)
+        else:
+            results += self._position(item, context)
+    if match == "any":
+        result = any(results)
+    elif match == "none":
+        result = not any(results)
+    else:
+        result = all(results)
+    if not result:
+        raise _condition_failed
+    return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+
 def install() -> None:
     """Wrap citeproc-py's style queries, once per process."""
     global _installed
@@ -198,6 +242,9 @@ def install() -> None:
         model.Formatted.format = _plain_unless_formatted(model.Formatted.format)
         model.If._type = _type_condition
         model.If._variable = _variable_condition
+        model.If.render = _if_render
+        global _condition_failed
+        _condition_failed = model.ConditionFailed
         _look_keys_up_in_c()
         _installed = True
 

@@ -26,6 +26,10 @@ under ``exports/`` in the cache folder (``CITETOOL_CACHE_DIR``): a JSON object
   that was wrong: dropped). The file grows by an entry for each version of a
   reference exported in that time, not by refreshes that changed nothing.
 
+A styled bibliography keeps the values of its style's sort keys the same way
+(variant ``csl-order-...``, TEXT: the values computed for the reference, as
+JSON), read with :meth:`EntryCache.texts` and written with :meth:`EntryCache.keep`.
+
 Only records of the data JSON holds are cached (a record built in Python with a
 NaN, a tuple or a date object is rendered afresh: two such records could share
 a digest). A missing, unreadable or foreign file is an empty cache, and a cache
@@ -41,6 +45,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -65,6 +70,17 @@ def _digest(record: Record) -> str:
 
 # orjson's options that refuse (TypeError) what JSON does not hold as such.
 _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+@dataclass
+class Remembered:
+    """What the cache file of ``variant`` held for some records: their digests
+    (None: not cached), the file's entries, and each record's text (None: none)."""
+
+    variant: str
+    digests: list[str | None]
+    known: dict[str, list]
+    texts: list[str | None]
 
 
 def _usable(entry: object) -> bool:
@@ -113,18 +129,9 @@ class EntryCache:
         loaded once for all of them. ``places``: what else an entry's text
         depends on, one a record (its number in a numbered style), filed with
         its digest."""
-        from citetool.record_shape import record_problem  # start-up: loaded only when needed
-
         if code_fingerprint() is None:
             return render_many(records)
-        checked = self.checked
-        digests: list[str | None] = []
-        for rec in records:
-            try:
-                ok = (checked is not None and checked(rec)) or record_problem(rec) is None
-                digests.append((_digest(rec) + (f"@{places[len(digests)]}" if places else "")) if ok else None)
-            except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
-                digests.append(None)
+        digests = self._digests(records, places)
         known = self._read(variant)
         out: list[str | None] = []
         missing: list[int] = []
@@ -141,6 +148,36 @@ class EntryCache:
             if any(digests[n] is not None for n in missing):
                 self._write(variant, known, digests, out)
         return out
+
+    def _digests(self, records: list[Record], places: list[str] | None = None) -> list[str | None]:
+        """Each record's digest (``@place`` after it with ``places``); None for a
+        record the cache cannot hold."""
+        from citetool.record_shape import record_problem  # start-up: loaded only when needed
+
+        checked = self.checked
+        digests: list[str | None] = []
+        for rec in records:
+            try:
+                ok = (checked is not None and checked(rec)) or record_problem(rec) is None
+                digests.append((_digest(rec) + (f"@{places[len(digests)]}" if places else "")) if ok else None)
+            except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
+                digests.append(None)
+        return digests
+
+    def texts(self, variant: str, records: list[Record]) -> Remembered | None:
+        """What the cache holds for each record in ``variant`` (a text or None),
+        to be added to and kept with :meth:`keep`; None when no cache is used."""
+        if code_fingerprint() is None:
+            return None
+        digests = self._digests(records)
+        known = self._read(variant)
+        return Remembered(variant, digests, known,
+                          [known[digest][0] if digest and _usable(known.get(digest)) else None for digest in digests])
+
+    def keep(self, remembered: Remembered, texts: list[str | None]) -> None:
+        """Write ``texts`` (one a record of :meth:`texts`; None: nothing to keep) to the cache."""
+        digests = [digest if text is not None else None for digest, text in zip(remembered.digests, texts, strict=True)]
+        self._write(remembered.variant, remembered.known, digests, [text or "" for text in texts])
 
     def _write(self, variant: str, known: dict[str, list], digests: list[str | None], texts: list[str]) -> None:
         today = int(time.time() // 86400)

@@ -10,16 +10,19 @@ metadata can become an element.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from citetool.errors import UsageError
 from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
 from citetool.formats.csljson import to_csl
+from citetool.formats.style_order import SortValues, sort_spec
 from citetool.identifiers import doi_url
 from citetool.record import Record
 
@@ -29,7 +32,11 @@ class EntryCache(Protocol):
     (not imported: the cache's module reaches the library, which imports this one)."""
 
     def entries_many(self, variant: str, records: list[Record],
-                     render_many: Callable[[list[Record]], list[str]]) -> list[str]: ...
+                     render_many: Callable[[list[Record]], list[str]], places: list[str] | None = None) -> list[str]: ...
+
+    def texts(self, variant: str, records: list[Record]): ...
+
+    def keep(self, remembered, texts: list[str | None]) -> None: ...
 
 _AFTER_COLON = re.compile(r"(:\s+)([a-z])")
 
@@ -135,9 +142,10 @@ def _english(item: dict) -> bool:
 
 
 def _items(records: list[Record], style: str, for_html: bool) -> list[dict]:
+    """The records as citeproc-py's items, each under its place as its id."""
     items = []
-    for rec in records:
-        item = to_csl(rec)
+    for place, rec in enumerate(records):
+        item = {**to_csl(rec), "id": str(place)}
         item.pop("abstract", None)  # never printed in a reference list
         if style.startswith("apa") and item.get("title") and _english(item):
             # APA: in an English sentence-case title, the word after a colon is
@@ -169,70 +177,164 @@ class _NotOneEach(Exception):
 
 def entries(records: list[Record], style: str, for_html: bool,
             progress: Callable[[int, int], None] | None = None, cache: EntryCache | None = None) -> list[str]:
-    """One formatted reference per record, in the style's order; ``progress(done, total)`` as they render.
-    ``cache``: entries rendered by earlier runs in the very same style (its name and file's bytes,
-    citeproc-py's version); in a style that numbers its entries, an entry is filed with its number too."""
-    if cache is None or not records:
-        return _rendered(records, style, for_html, progress)
-    variant, numbered = _cache_variant(style, for_html)
-    place = {id(rec): number for number, rec in enumerate(records)}
+    """One formatted reference per record, in the style's order (:func:`in_style_order`);
+    ``progress(done, total)`` as they render. ``cache``: entries rendered by earlier runs in the very
+    same style (its name and file's bytes, citeproc-py's version); in a style that numbers its entries,
+    an entry is filed with its number too (its place in the style's order)."""
+    if not records:
+        return []
+    named = _named(style)
+    with _citeproc_at_work(named):
+        plain = _Bibliography(records, named, for_html=False)  # the sort's, and a text export's
+        order = _style_order(records, style, plain, cache)
+        shown = _Bibliography(records, named, for_html=True) if for_html else plain
+        if cache is None:
+            return shown.rendered(order, order, progress)
+        variant, numbered = _cache_variant(style, for_html)
+        place = {id(rec): number for number, rec in enumerate(records)}
 
-    def one_each(missing: list[Record]) -> list[str]:
-        # An entry does not depend on its neighbours (a test pins it) but for its number:
-        # a numbered style renders the missing ones among all the others, each at its place.
-        texts = (_rendered(records, style, for_html, progress, only=[place[id(rec)] for rec in missing]) if numbered
-                 else _rendered(missing, style, for_html, progress))
-        if len(texts) != len(missing):
-            raise _NotOneEach
-        return texts
+        def one_each(missing: list[Record]) -> list[str]:
+            # An entry does not depend on its neighbours (a test pins it) but for its number:
+            # a numbered style renders the missing ones among all the others, each at its place.
+            texts = (shown.rendered([place[id(rec)] for rec in missing], order, progress) if numbered or shown.made
+                     else _Bibliography(missing, named, for_html).rendered(range(len(missing)), None, progress))
+            if len(texts) != len(missing):
+                raise _NotOneEach
+            return texts
 
-    try:
-        return cache.entries_many(variant, records, one_each,
-                                  places=[str(number) for number in range(1, len(records) + 1)] if numbered else None)
-    except _NotOneEach:
-        return _rendered(records, style, for_html, progress)
+        try:
+            return cache.entries_many(variant, [records[number] for number in order], one_each,
+                                      places=[str(number) for number in range(1, len(records) + 1)] if numbered else None)
+        except _NotOneEach:
+            return shown.rendered(order, order, progress)
 
 
 def _cache_variant(style: str, for_html: bool) -> tuple[str, bool]:
     """The export cache's name for entries in ``style`` (text or HTML), and
     whether the style numbers its entries."""
-    import hashlib
-    from importlib.metadata import version
-
-    content = Path(_style_path(style)).read_bytes()
-    digest = hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), version("citeproc-py").encode(),
-                                         content))).hexdigest()[:24]
+    digest, content = _style_digest(style)
     return f"csl-{'html' if for_html else 'text'}-{digest}", b"citation-number" in content
 
 
-def _rendered(records: list[Record], style: str, for_html: bool,
-              progress: Callable[[int, int], None] | None = None, only: list[int] | None = None) -> list[str]:
-    """citeproc-py's entries for ``records``, rendered now; ``only``: the entries at
-    these places alone (the others registered, so that each keeps its number)."""
+def _style_digest(style: str) -> tuple[str, bytes]:
+    """A digest of ``style`` (its name, its file's bytes, citeproc-py's version), and the file's bytes."""
+    import hashlib
+
+    content = Path(_style_path(style)).read_bytes()
+    return hashlib.sha256(b"\0".join((style.encode("utf-8", "surrogateescape"), _citeproc_version().encode(),
+                                       content))).hexdigest()[:24], content
+
+
+@functools.cache
+def _citeproc_version() -> str:
+    """The version of the citeproc-py this process loaded (a metadata lookup: once)."""
+    from importlib.metadata import version
+
+    return version("citeproc-py")
+
+
+class _Bibliography:
+    """citeproc-py's bibliography of ``records`` in ``style`` (plain text or HTML),
+    made when first needed, each record's item registered under its place as its id
+    (citeproc-py lowercases ids: keys differing only in case stay two items). Used
+    while citeproc-py is at work (:func:`_citeproc_at_work`)."""
+
+    def __init__(self, records: list[Record], style: str, for_html: bool):
+        self.records, self.style, self.for_html = records, style, for_html
+        self.made = False
+
+    def _make(self) -> None:
+        from citeproc import Citation, CitationStylesBibliography, formatter
+        from citeproc.source.json import CiteProcJSON
+
+        self.csl = load_style(self.style)
+        source = CiteProcJSON(_items(self.records, self.style, self.for_html))
+        variables_as_attributes(source)
+        self.bibliography = CitationStylesBibliography(self.csl, source,
+                                                       formatter.html if self.for_html else formatter.plain)
+        cited_item = cited_item_class()
+        for place in range(len(self.records)):
+            self.bibliography.register(Citation([cited_item(str(place))]))
+        self.items = list(self.bibliography.items)
+        self.layout = self.csl.root.bibliography.layout
+        sort = self.layout.getparent().find(_CSL + "sort")
+        self.keys = [] if sort is None else [_macro_and_options(key) for key in sort.findall(_CSL + "key")]
+        self.made = True
+
+    def sort_key_value(self, place: int, key: int) -> object:
+        """citeproc-py's value of the style's ``key``-th bibliography sort key for the
+        record at ``place``: a macro's as ``Key.sort_keys`` renders it (its macro and
+        name options found once, not for each reference), a variable's by ``Key.sort_keys``."""
+        if not self.made:
+            self._make()
+        element, macro, sort_options = self.keys[key]
+        if macro is None:
+            return element.sort_keys([self.items[place]], self.layout)[0]
+        layout = self.layout
+        layout.repressed = {}
+        return macro.render(self.items[place], context=layout, sort_options=sort_options)
+
+    def rendered(self, places, order: list[int] | None, progress: Callable[[int, int], None] | None) -> list[str]:
+        """The entries of the records at ``places``; ``order``: the places of all the
+        records in the order their numbers follow (None: the order they came in)."""
+        if not self.made:
+            self._make()
+        bibliography, items = self.bibliography, self.items
+        bibliography.keys = [items[number].key for number in (order if order is not None else range(len(items)))]
+        bibliography.items = [items[number] for number in places]
+        if progress:
+            bibliography.items = _Counted(bibliography.items, progress)
+        return _tidied([str(entry) for entry in bibliography.bibliography()], self.csl)
+
+
+def _macro_and_options(key) -> tuple:
+    """A bibliography sort ``<key>``; for a macro key, its macro and the name options
+    it overrides (as citeproc-py's ``Key.sort_keys`` makes them), else None, None."""
+    if "variable" in key.attrib or "macro" not in key.attrib:
+        return key, None, None
+    sort_options = {"name-as-sort-order": "all"}
+    for option in ("names-min", "names-use-first", "names-use-last"):
+        if option in key.attrib:
+            sort_options[option.replace("names", "et-al")] = key.get(option)
+    return key, key.get_macro(key.get("macro")), sort_options
+
+
+def in_style_order(records: list[Record], style: str, cache: EntryCache | None = None) -> list[Record]:
+    """``records`` in the order of the style's bibliography sort, as citeproc-py sorts
+    (:mod:`citetool.formats.style_order`; records tied on every key keep their order);
+    as they are in a style without one. ``cache``: the sort keys' values computed by
+    earlier runs, in the export cache beside the entries, by each record's data."""
+    with _citeproc_at_work(_named(style)):
+        order = _style_order(records, style, _Bibliography(records, _named(style), for_html=False), cache)
+    return [records[place] for place in order]
+
+
+def _style_order(records: list[Record], style: str, plain: _Bibliography, cache: EntryCache | None) -> list[int]:
+    """The places of ``records`` in the style's order (see :func:`in_style_order`)."""
+    spec = sort_spec(_style_path(style)) if len(records) > 1 else None
+    if spec is None:
+        return list(range(len(records)))
+    remembered = None
+    if cache is not None and not spec.numbered:  # a value that depends on a neighbour is never kept
+        remembered = cache.texts(f"csl-order-{_style_digest(style)[0]}", records)
+    values = SortValues(spec, len(records), plain.sort_key_value, remembered.texts if remembered is not None else None)
+    order = values.order()
+    if remembered is not None and values.computed:
+        cache.keep(remembered, values.kept())
+    return order
+
+
+@contextmanager
+def _citeproc_at_work(style: str) -> Iterator[None]:
+    """citeproc-py at work on ``style``: its warnings silenced, the style's answers
+    remembered, what it raises said as a usage error."""
     import warnings
 
-    from citeproc import Citation, CitationStylesBibliography, formatter
-    from citeproc.source.json import CiteProcJSON
-
-    style = _named(style)
     with warnings.catch_warnings(), remembering():
         warnings.simplefilter("ignore")
-        csl = load_style(style)
         try:
-            source = CiteProcJSON(_items(records, style, for_html))
-            variables_as_attributes(source)
-            bibliography = CitationStylesBibliography(csl, source, formatter.html if for_html else formatter.plain)
-            cited_item = cited_item_class()
-            for rec in records:
-                bibliography.register(Citation([cited_item(rec["id"])]))
-            if only is not None:
-                if len(bibliography.items) != len(records):  # keys alike but for case: one item for both
-                    raise _NotOneEach
-                bibliography.items = [bibliography.items[number] for number in only]
-            if progress:
-                bibliography.items = _Counted(bibliography.items, progress)
-            return _tidied([str(entry) for entry in bibliography.bibliography()], csl)
-        except _NotOneEach:
+            yield
+        except (_NotOneEach, UsageError):
             raise
         except RecursionError:
             raise UsageError(f"citeproc-py cannot format references in the style {style!r}: its macros call "
@@ -240,6 +342,14 @@ def _rendered(records: list[Record], style: str, for_html: bool,
         except Exception as exc:  # citeproc-py implements CSL 1.0 only in part (french4, a macro not defined)
             raise UsageError(f"citeproc-py cannot format these references in the style {style!r} "
                              f"({type(exc).__name__}: {_first_line(exc)}); choose another style") from None
+
+
+def _rendered(records: list[Record], style: str, for_html: bool,
+              progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """citeproc-py's entries for ``records``, rendered now, in this order."""
+    style = _named(style)
+    with _citeproc_at_work(style):
+        return _Bibliography(records, style, for_html).rendered(range(len(records)), None, progress)
 
 
 _FIRST_FIELD = re.compile(r"^(\[\d+\]|\d+\.)(?=[^\s\d.,])")  # "[1]A. Arduino", "1.Arduino"
