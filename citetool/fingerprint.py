@@ -5,7 +5,6 @@ shape checks."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -25,6 +24,8 @@ def sources_fingerprint(folders: list[Path], loaded_at: float) -> str | None:
     """A digest of the Python version and of the contents of every module in
     ``folders``; None if one of them changed after ``loaded_at`` (the code
     running may not be the code on disk)."""
+    import hashlib  # start-up: OpenSSL loads (2 ms) only for a command that uses a cache
+
     digest = hashlib.sha256(sys.version.encode())
     for folder in folders:
         for path in _sources(folder):

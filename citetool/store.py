@@ -146,13 +146,39 @@ def loads(data: bytes | str, path: Path | str = "<store>") -> dict[str, Record]:
     refs = data.get("references")
     if not isinstance(refs, list):
         raise StoreError(f"cannot read store {path}: 'references' is not a list; the file was left untouched")
+    records = _all_sound(refs)
+    return records if records is not None else _records_checked_one_by_one(refs, path)
+
+
+def _all_sound(refs: list) -> dict[str, Record] | None:
+    """The references by key when every one is sound (an object with a key, the
+    key and any aliases citable, no key twice), checked for all at once: a few
+    passes in C over 10,000 references instead of a loop of checks in Python
+    for each (the read of a large store for ``show`` was a third slower).
+    None when one is not: :func:`_records_checked_one_by_one` then says which and why."""
+    try:
+        keys = [ref["id"] for ref in refs]
+    except (TypeError, KeyError, IndexError):  # a reference that is no object, or has no key
+        return None
+    try:
+        if not all_citable(keys):  # (a key that is not text: TypeError)
+            return None
+    except TypeError:
+        return None
+    with_aliases = [ref for ref in refs if type(meta := ref.get(META)) is dict and meta.get("aliases")]  # few
+    if any(_alias_problem(ref) for ref in with_aliases):
+        return None
+    records = dict(zip(keys, refs, strict=True))
+    return records if len(records) == len(refs) else None  # fewer: a key twice
+
+
+def _records_checked_one_by_one(refs: list, path: Path | str) -> dict[str, Record]:
+    """The references by key; raises StoreError for the first that is not sound."""
     records: dict[str, Record] = {}
-    # the one key rule, for every key at once; each reference's own check only where one breaks it
-    keys_clean = all_citable([ref["id"] for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), str)])
     for i, ref in enumerate(refs):
         if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
             raise StoreError(f"cannot read store {path}: reference #{i + 1} has no citation key; the file was left untouched")
-        why = _alias_problem(ref) if keys_clean else _key_problem(ref)
+        why = _key_problem(ref)
         if why:
             raise StoreError(f"cannot read store {path}: the reference with key {ref['id']!r} cannot be cited: {why}; "
                              "run `citetool doctor --repair` to fix it; the file was left untouched")
@@ -275,7 +301,8 @@ class Store:
             return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
-        records = loads(raw, self.path) if raw.strip() else {}  # an empty file (``touch``) is an empty store
+        # an empty file (``touch``) is an empty store (isspace: no copy of a large file, as strip makes)
+        records = loads(raw, self.path) if raw and not raw.isspace() else {}
         self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
         self.read_version = (records, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
         self._first_count = len(records) if self._first_count is None else self._first_count
