@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,8 +63,26 @@ def dumps(records: dict[str, Record]) -> str:
     return dump_bytes(records).decode("utf-8")
 
 
-# Maps every ASCII digit to "9" and every other byte to a space (see _parse_json).
+# Maps every ASCII digit to "9" and every other byte to a space (see _holds_19_digits).
 _DIGITS_TO_NINES = bytes(57 if 48 <= b <= 57 else 32 for b in range(256))
+_NINETEEN_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _holds_19_digits(data: bytes) -> bool:
+    """Whether ``data`` holds a run of 19 ASCII digits or more, found from every
+    fourth byte: a run of 19 holds at least four of them in a row, so only where
+    four sampled bytes in a row are digits is the run (all of it lies between the
+    sampled bytes around them that are not digits) searched byte by byte. A
+    quarter of the bytes mapped, not all (a 17 MB store: 5 ms instead of 16)."""
+    sample = data[::4].translate(_DIGITS_TO_NINES)
+    start = sample.find(b"9999")
+    while start >= 0:
+        end = sample.find(b" ", start + 4)
+        end = len(sample) if end < 0 else end
+        if _NINETEEN_DIGITS.search(data, max(0, 4 * start - 3), 4 * end):
+            return True
+        start = sample.find(b"9999", end)
+    return False
 
 
 def _parse_json(data: bytes | str, path: Path | str) -> object:
@@ -71,14 +90,14 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
     gives it, parsed by orjson (a third faster) when orjson gives the same.
     orjson refuses lone surrogates (``json`` accepts them) and reads integers
     beyond 64 bits as floats, so those files, and any with a run of 19 digits
-    (cheaply spotted, almost never there), go to the standard library
+    (cheaply spotted: :func:`_holds_19_digits`; almost never there), go to the standard library
     instead. NaN, Infinity and numbers beyond a float's range (1e400) are
     refused, as orjson refuses them: they are not JSON numbers, and would
     be written back as null."""
     import orjson
 
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if raw.translate(_DIGITS_TO_NINES).find(b"9" * 19) < 0:
+    if not _holds_19_digits(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -146,13 +165,39 @@ def loads(data: bytes | str, path: Path | str = "<store>") -> dict[str, Record]:
     refs = data.get("references")
     if not isinstance(refs, list):
         raise StoreError(f"cannot read store {path}: 'references' is not a list; the file was left untouched")
+    records = _all_sound(refs)
+    return records if records is not None else _records_checked_one_by_one(refs, path)
+
+
+def _all_sound(refs: list) -> dict[str, Record] | None:
+    """The references by key when every one is sound (an object with a key, the
+    key and any aliases citable, no key twice), checked for all at once: a few
+    passes in C over 10,000 references instead of a loop of checks in Python
+    for each (the read of a large store for ``show`` was a third slower).
+    None when one is not: :func:`_records_checked_one_by_one` then says which and why."""
+    try:
+        keys = [ref["id"] for ref in refs]
+    except (TypeError, KeyError, IndexError):  # a reference that is no object, or has no key
+        return None
+    try:
+        if not all_citable(keys):  # (a key that is not text: TypeError)
+            return None
+    except TypeError:
+        return None
+    with_aliases = [ref for ref in refs if type(meta := ref.get(META)) is dict and meta.get("aliases")]  # few
+    if any(_alias_problem(ref) for ref in with_aliases):
+        return None
+    records = dict(zip(keys, refs, strict=True))
+    return records if len(records) == len(refs) else None  # fewer: a key twice
+
+
+def _records_checked_one_by_one(refs: list, path: Path | str) -> dict[str, Record]:
+    """The references by key; raises StoreError for the first that is not sound."""
     records: dict[str, Record] = {}
-    # the one key rule, for every key at once; each reference's own check only where one breaks it
-    keys_clean = all_citable([ref["id"] for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), str)])
     for i, ref in enumerate(refs):
         if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
             raise StoreError(f"cannot read store {path}: reference #{i + 1} has no citation key; the file was left untouched")
-        why = _alias_problem(ref) if keys_clean else _key_problem(ref)
+        why = _key_problem(ref)
         if why:
             raise StoreError(f"cannot read store {path}: the reference with key {ref['id']!r} cannot be cited: {why}; "
                              "run `citetool doctor --repair` to fix it; the file was left untouched")
@@ -275,7 +320,8 @@ class Store:
             return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
-        records = loads(raw, self.path) if raw.strip() else {}  # an empty file (``touch``) is an empty store
+        # an empty file (``touch``) is an empty store (isspace: no copy of a large file, as strip makes)
+        records = loads(raw, self.path) if raw and not raw.isspace() else {}
         self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
         self.read_version = (records, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
         self._first_count = len(records) if self._first_count is None else self._first_count

@@ -3,15 +3,18 @@
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import ALL_WORKS, SEED_DOI
+from hypothesis import given
+from hypothesis import strategies as st
 
 from citetool.errors import StoreError, StoreLocked
-from citetool.store import FORMAT, VERSION, Store, dumps, loads
+from citetool.store import FORMAT, VERSION, Store, _holds_19_digits, dumps, loads
 
 
 def test_format_is_sorted_indented_utf8_with_final_newline():
@@ -108,3 +111,22 @@ def test_parallel_processes_lose_nothing(crossref, store_path):
     assert sorted(r["DOI"] for r in data) == sorted(d.lower() for d in dois)
     keys = [r["id"].lower() for r in data]
     assert len(keys) == len(set(keys))
+
+
+_DIGIT_RUN_BYTES = st.lists(st.sampled_from([b"0", b"7", b"9", b" ", b"\n", b"-", b".", b"a", b'"']), max_size=90).map(b"".join)
+
+
+@given(st.lists(_DIGIT_RUN_BYTES | st.integers(min_value=0, max_value=10**25).map(lambda n: str(n).encode()), max_size=8)
+       .map(b"".join))
+def test_the_sampled_search_for_19_digits_finds_exactly_the_runs_of_19(data):
+    """The store's read samples every fourth byte to spot a run of 19 digits (an integer
+    orjson would read as a float): the same verdict as a search of every byte."""
+    assert _holds_19_digits(data) == (re.search(rb"[0-9]{19}", data) is not None)
+
+
+def test_a_run_of_digits_is_found_whatever_its_place_among_the_sampled_bytes():
+    for before in range(9):
+        for length in range(14, 26):
+            for after in (b"", b" ", b"a7", b"\n  1"):
+                data = b'{"n": ' + b"x" * before + b"1" * length + after
+                assert _holds_19_digits(data) == (length >= 19), (before, length, after)

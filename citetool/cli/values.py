@@ -8,7 +8,6 @@ from pathlib import Path
 
 from citetool.cli.app import environment, say
 from citetool.errors import UsageError
-from citetool.identifiers.pasted import dois_in_line
 from citetool.record import ITEM_VARIABLES
 
 
@@ -22,6 +21,8 @@ def id_lines(text: str) -> list[str]:
 def read_ids(ids: list[str], from_file: Path | None) -> list[str]:
     """Identifiers from the arguments (``-`` reads stdin) and ``--from FILE``;
     a line holding several DOIs (and nothing else) gives each."""
+    from citetool.identifiers.pasted import dois_in_line  # start-up: the identifiers load only for commands that read some
+
     return [one for line in _lines(ids, from_file) for one in dois_in_line(line) or [line]]
 
 

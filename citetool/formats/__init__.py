@@ -55,8 +55,13 @@ def refuse_unwritable_keys(records: list[Record]) -> None:
     a line break, a comma or a brace would write past its entry (``evil,\\n note =
     {\\input{/etc/hostname}}``). The store refuses such keys when it is read; this
     guards every other way a record reaches an export."""
-    from citetool.keys import invalid_key_reason  # start-up: loaded only when needed
+    from citetool.keys import all_citable, invalid_key_reason  # start-up: loaded only when needed
 
+    try:
+        if all_citable([record.get("id") for record in records]):  # every key at once (one search in C)
+            return
+    except TypeError:  # a key that is not text: said below
+        pass
     for record in records:
         why = invalid_key_reason(record.get("id"))
         if why:

@@ -181,11 +181,16 @@ _PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+(
 
 def _plain_person(family: str, given: str) -> bool:
     """Whether "family, given" is the name as written, with no escape or brace
-    (most names): escape leaves both as they are, and no rule braces them."""
-    both = family + " " + given
-    return (_PLAIN_NAME_PART.fullmatch(family) is not None and _PLAIN_NAME_PART.fullmatch(given) is not None
-            and "--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
-            and not _unmarked_particle(family) and not _joined_initials(given) and not _joined_initials(family) and not _splits_name_list(both))
+    (most names): escape leaves both as they are, and no rule braces them (the
+    tests of :func:`_unmarked_particle`, :func:`_joined_initials` and
+    :func:`_splits_name_list`, made inline: this runs for every name exported)."""
+    if _PLAIN_NAME_PART.fullmatch(family) is None or _PLAIN_NAME_PART.fullmatch(given) is None:
+        return False
+    both = family + " " + given  # (no initial joins across the space: "\.\w" needs a word character)
+    return ("--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
+            and not (" " in family and not all(word[:1].isupper() for word in family.split()))
+            and not ("." in both and _JOINED_INITIALS.search(both))
+            and "," not in both and not ("and" in both.lower() and AND_WORD.search(both)))
 
 
 def format_names(people: list[dict], mode: str) -> str:
