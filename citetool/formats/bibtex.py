@@ -27,6 +27,7 @@ from citetool.formats.bibtex_names_titles import AND_WORD, format_names, protect
 from citetool.formats.bibtex_types import ORDER, choose_entry
 from citetool.formats.bibtex_written_back import alias_records, written_back
 from citetool.formats.latex_text import BIBLATEX, CLASSIC, UNICODE, encode_non_ascii, entry_mode, escape, preamble, verbatim
+from citetool.formats.render_workers import rendered_in_workers
 from citetool.record import (
     META,
     Record,
@@ -113,10 +114,10 @@ def _render(records: list[Record], biblatex: bool, unicode: bool, cache: EntryCa
         return render_entry(rec, biblatex=biblatex, unicode=unicode)
 
     if cache is None:
-        entries = [render_one(r) for r in records]
+        entries = rendered_in_workers(render_one, records)
     else:
-        entries = cache.entries(("biblatex" if biblatex else "bibtex") + ("-unicode" if unicode else ""),
-                                records, render_one)
+        entries = cache.entries_many(("biblatex" if biblatex else "bibtex") + ("-unicode" if unicode else ""),
+                                     records, lambda missing: rendered_in_workers(render_one, missing))
     head = "" if unicode else preamble(entries, BIBLATEX if biblatex else CLASSIC)
     return "\n".join([head, *entries] if head else entries)
 

@@ -1,0 +1,109 @@
+"""A large export rendered on every core: the entries a first export (or an
+export with the cache off) must render, shared among forked copies of this
+process, each rendering a contiguous share and handing its texts back through
+a pipe; the entries come back in order, the very texts one process renders.
+
+Only where forking is safe and worth it: on Linux, in a process with no other
+thread (a thread holding a lock at the fork would leave it held in the copy),
+with at least :data:`ENTRIES_PER_WORKER` entries for each copy.
+``CITETOOL_WORKERS`` sets the number of processes (``1``: none forked).
+A copy that fails in any way (fork refused, killed, a render that raised, an
+answer cut short) has its share rendered here instead, so a render error is
+raised as it would be without workers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import orjson
+
+Item = TypeVar("Item")
+
+ENTRIES_PER_WORKER = 1000  # below this a fork (~5 ms with a large store in memory) gains little
+MAX_WORKERS = 8
+
+
+def worker_count(entries: int) -> int:
+    """How many processes render ``entries`` entries: ``CITETOOL_WORKERS`` when it
+    is set (a number; anything else counts as 1), else one a core, one for each
+    :data:`ENTRIES_PER_WORKER` entries."""
+    setting = os.environ.get("CITETOOL_WORKERS", "").strip()
+    if setting:
+        wanted = int(setting) if setting.isdigit() else 1
+        return max(1, min(wanted, MAX_WORKERS, entries))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS, entries // ENTRIES_PER_WORKER))
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def rendered_in_workers(render: Callable[[Item], str], items: Sequence[Item]) -> list[str]:
+    """``[render(item) for item in items]``, shared among worker processes where
+    that is safe and worth it (see the module's notes)."""
+    workers = worker_count(len(items))
+    if workers < 2 or not _can_fork():
+        return [render(item) for item in items]
+    bounds = [len(items) * n // workers for n in range(workers + 1)]
+    shares = list(zip(bounds, bounds[1:], strict=False))
+    children = [_fork_share(render, items, start, end) for start, end in shares[1:]]
+    out = [render(item) for item in items[shares[0][0]:shares[0][1]]]
+    for (start, end), child in zip(shares[1:], children, strict=True):
+        texts = _collected(child, end - start)
+        out.extend(texts if texts is not None else [render(item) for item in items[start:end]])
+    return out
+
+
+def _fork_share(render, items, start: int, end: int) -> tuple[int, int] | None:
+    """A forked copy rendering ``items[start:end]`` into a pipe: (pid, the pipe's
+    reading end), or None when no copy could be made."""
+    try:
+        reading, writing = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reading)
+        os.close(writing)
+        return None
+    if pid == 0:  # the copy: render, hand back, leave without running anything of the parent's
+        code = 1
+        try:
+            os.close(reading)
+            data = orjson.dumps([render(item) for item in items[start:end]])
+            with os.fdopen(writing, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writing)
+    return pid, reading
+
+
+def _collected(child: tuple[int, int] | None, expected: int) -> list[str] | None:
+    """The texts a copy handed back, or None when it failed."""
+    if child is None:
+        return None
+    pid, reading = child
+    with os.fdopen(reading, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        texts = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if type(texts) is not list or len(texts) != expected or not all(type(text) is str for text in texts):
+        return None
+    return texts
