@@ -1,14 +1,17 @@
 """The order of a styled reference list: the style's ``<bibliography><sort>``
 keys, compared as citeproc-py compares them (``Sort.sort`` in citeproc-py's
 model), so that citetool lists entries as citeproc-py's own
-``CitationStylesBibliography.sort`` would; a style without a bibliography
+``CitationStylesBibliography.sort`` would, texts collated; a style without a bibliography
 sort (IEEE, Vancouver: the order of citation) keeps the records' order.
 
 citeproc-py's rule, key after key: a key's value is lowercased (with
 ``str.lower``); two values that both read as integers (``int(str(value))``)
-compare as numbers, others as strings (code point by code point, no locale
-collation); a missing value (None) goes after any present one; ``sort=
-"descending"`` reverses a key. Python's sort is stable, so records tied on
+compare as numbers; a missing value (None) goes after any present one; ``sort=
+"descending"`` reverses a key. citeproc-py compares other values code point by
+code point ("Pánek" after "Petrovici"); here texts are collated first
+(:func:`collation_key`: accents, case and punctuation set aside, as pandoc's
+Unicode collation has them), code points only breaking ties. Python's sort is
+stable, so records tied on
 every key keep the order they came in.
 
 citeproc-py computes every key of every reference before sorting, and a key
@@ -28,6 +31,7 @@ every author. Text and HTML list entries in one order.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cmp_to_key
@@ -37,9 +41,16 @@ import orjson
 _CSL = "{http://purl.org/net/xbiblio/csl}"
 _NOT_YET = object()  # a value not computed yet
 
-# A key's value as citeproc-py compares it: None, or the lowercased text (an int
-# for the citation-number variable), with the number it reads as (or None).
-Value = tuple[object, int | None]
+# A key's value as compared: None, or the lowercased text (an int for the
+# citation-number variable), with the number it reads as (or None) and, for a
+# text, its collation key (:func:`collation_key`).
+Value = tuple[object, int | None, str | None]
+
+# Letters Unicode does not decompose into a base letter and a mark, read as the
+# letters a reader alphabetises them under.
+_AS_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i",
+                             "ŀ": "l", "ħ": "h", "ŧ": "t"})
+_SEPARATOR = "\x01"  # a word's end: before every letter and digit, so "Smith, Zed" comes before "Smithson"
 
 
 @dataclass(frozen=True)
@@ -86,27 +97,46 @@ def _json_value(value) -> bool:
     return value is None or type(value) is str or type(value) is int
 
 
+def collation_key(text: str) -> str:
+    """``text`` as an alphabetical list orders it, first: letters and digits of
+    any script, case folded, without their accents (Pánek with Panek, Çelik
+    under C), punctuation left out (“Aquatic ecology” under A, O'Brien with
+    Obrien), each space or comma a word's end. Texts alike so are then ordered
+    by their code points (citeproc-py's own comparison), as the Unicode
+    Collation Algorithm, which pandoc uses, breaks such ties by accents."""
+    words = []
+    for word in text.casefold().translate(_AS_LETTERS).replace(",", " ").split():
+        letters = "".join(ch for ch in unicodedata.normalize("NFKD", word) if ch.isalnum())
+        if letters:
+            words.append(letters)
+    return _SEPARATOR.join(words)
+
+
 def as_compared(value) -> Value:
-    """A key's value as citeproc-py's comparison reads it (``Sort.sort``)."""
+    """A key's value as compared: citeproc-py's reading (``Sort.sort``: lowercased,
+    a number when it reads as one) and its collation key."""
     if value is None:
-        return None, None
+        return None, None, None
     if hasattr(value, "lower"):
         value = str(value.lower())
     try:
-        return value, int(str(value))
+        return value, int(str(value)), None
     except ValueError:
-        return value, None
+        return value, None, collation_key(value) if type(value) is str else None
 
 
 def _compared(left: Value, right: Value, descending: bool) -> int:
-    """-1, 0 or 1 for two values of one key, as citeproc-py's comparison: None
-    last (whatever the direction), numbers as numbers when both are."""
-    left_value, left_number = left
-    right_value, right_number = right
+    """-1, 0 or 1 for two values of one key: None last (whatever the direction, as
+    CSL says and citeproc-py does), numbers as numbers when both are, texts by
+    their collation keys, then as citeproc-py compares them (code points)."""
+    left_value, left_number, left_collated = left
+    right_value, right_number, right_collated = right
     if left_value is None or right_value is None:
         return (left_value is None) - (right_value is None)
     if left_number is not None and right_number is not None:
         left_value, right_value = left_number, right_number
+    elif left_collated is not None and right_collated is not None and left_collated != right_collated:
+        left_value, right_value = left_collated, right_collated
     result = (left_value > right_value) - (left_value < right_value)
     return -result if descending else result
 
