@@ -119,43 +119,52 @@ def _at_line_start(text: str, start: int, end: int) -> bool:
     return False
 
 
-def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
-    """The entries of ``text`` as bibtexparser's ``parse_string`` reads them
-    (its default middlewares too: @string references resolved, enclosing braces
-    or quotes removed); None when not sure of any part of it."""
+class _NotSure(Exception):
+    """A part of the file the splitter is not sure of: bibtexparser reads the whole file."""
+
+
+def _entry_of(m: re.Match, line: int) -> tuple[_Entry, list[int]]:
+    """The entry ``_ENTRY`` matched, and the indexes of its fields whose value is
+    not one braced group (a @string's name, quotes, a number...): resolved later."""
+    body = m.group(3)
+    fields: list[tuple[str, str]] = []
+    written: list[int] = []
+    entry = _Entry(m.group(1).lower(), m.group(2).strip(), fields, line)
+    if body:
+        for key, inside, value in _FIELD.findall(body):
+            key = key.strip()
+            if value:
+                written.append(len(fields))
+                fields.append((key, value.strip()))
+            else:
+                fields.append((key, inside))
+                entry.raw.setdefault(key.lower(), "{" + inside + "}")
+    return entry, written
+
+
+def _blocks(text: str):
+    """The blocks of ``text`` in order: ``(entry, written, at)`` for an entry
+    (see :func:`_entry_of`; ``at``: where its "@" is), ``(name, value)`` for a
+    @string; raises _NotSure at the first part it is not sure of."""
     if '{"}' in text:  # a quote inside quotes: bibtexparser's special case
-        return None
-    entries: list[_Entry] = []
-    strings: list[tuple[str, str]] = []
-    written: list[tuple[list, int]] = []  # fields whose value is not one braced group
+        raise _NotSure
     line, counted = 0, 0
     pos = 0
-    find, count, entry_at, fields_in = text.find, text.count, _ENTRY.match, _FIELD.findall
+    find, count, entry_at = text.find, text.count, _ENTRY.match
     while (at := find("@", pos)) >= 0:
         # bibtexparser counts the line breaks that are not escaped by a backslash
         line += count("\n", counted, at) - count("\\\n", counted, at)
         counted = at
         m = entry_at(text, at)
+        found = None
         if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
             pos = m.end()
-            body = m.group(3)
-            fields = []
-            entry = _Entry(m.group(1).lower(), m.group(2).strip(), fields, line)
-            if body:
-                for key, inside, value in fields_in(body):
-                    key = key.strip()
-                    if value:  # not one braced group: a @string's name, quotes, a number...
-                        written.append((entry, len(fields)))
-                        fields.append((key, value.strip()))
-                    else:
-                        fields.append((key, inside))
-                        entry.raw.setdefault(key.lower(), "{" + inside + "}")
-            entries.append(entry)
+            found = (*_entry_of(m, line), at)
         else:
             block = _BLOCK.match(text, at)
             if block is None:
                 if _PAREN_BLOCK.match(text, at):
-                    return None
+                    raise _NotSure
                 pos = at + 1  # text between blocks (an address in a comment): for bibtexparser too
                 continue
             kind = block.group(1).lower()
@@ -164,16 +173,74 @@ def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | Non
             elif kind.startswith("string"):
                 m = _STRING.match(text, block.end())
                 if m is not None:
-                    strings.append((m.group(1).strip(), text[m.end(1) + 1:m.end() - 1].strip()))
+                    found = (m.group(1).strip(), text[m.end(1) + 1:m.end() - 1].strip())
             else:
-                return None  # an entry not read: a syntax error, "(" ... ")", braces nested too deeply...
+                raise _NotSure  # an entry not read: a syntax error, "(" ... ")", braces nested too deeply...
             if m is None:
-                return None
+                raise _NotSure
             pos = m.end()
         if find("@", at + 1, pos) >= 0 and _at_line_start(text, at + 1, pos):
+            raise _NotSure
+        if found is not None:
+            yield found
+
+
+def _bare(value: str) -> bool:
+    """Whether a value not in one braced group may be a @string's name (neither quoted nor braced)."""
+    return not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}")
+
+
+class SplitPlan:
+    """What a first pass over a .bib file found, so that its entries can then be
+    read one at a time (:func:`split_entries`) without holding them all: the
+    @string macros in force (``macros``, lower-case name -> value as written)
+    and where each entry starts (``starts``: its key in lower case -> the
+    offset of its "@", the last entry of a key winning), for a ``crossref``."""
+
+    __slots__ = ("macros", "starts", "count")
+
+    def __init__(self, macros: dict[str, str], starts: dict[str, int], count: int):
+        self.macros, self.starts, self.count = macros, starts, count
+
+    def entry(self, text: str, key_lower: str) -> _Entry | None:
+        """The entry of ``key_lower``, read again from ``text``, as :func:`split_entries` gives it."""
+        at = self.starts.get(key_lower)
+        if at is None:
             return None
+        entry, written = _entry_of(_ENTRY.match(text, at), 0)
+        return _resolved(entry, written, self.macros)
+
+
+def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | None:
+    """The first pass of :func:`split_entries` over ``text``: None when the
+    splitter is not sure of any part of it (bibtexparser reads it then). Holds
+    no entry: only the keys, the macros and the values that name one. ``known``:
+    the macros of the files before, to which this file's are added."""
+    keys: set[str] = set()
+    starts: dict[str, int] = {}
+    strings: list[tuple[str, str]] = []
+    bare: set[str] = set()  # values that may name a macro: checked once all macros are known
+    enclosing_unsure = False
+    count = 0
+    try:
+        for block in _blocks(text):
+            if len(block) == 2:
+                strings.append(block)
+                continue
+            entry, written, at = block
+            count += 1
+            keys.add(entry.key)
+            starts[entry.key.lower()] = at
+            for i in written:
+                value = entry.fields[i][1]
+                if _bare(value):
+                    bare.add(value)
+                elif _unenclosed(value) is None:
+                    enclosing_unsure = True
+    except _NotSure:
+        return None
     # duplicate keys are bibtexparser's failed blocks
-    if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
+    if len(keys) < count or len({k for k, _ in strings}) < len(strings):
         return None
     macros = dict(known or {})
     macros.update({k.lower(): v for k, v in strings})
@@ -181,17 +248,37 @@ def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | Non
         known.update(macros)  # for the files read after this one
     if "" in macros:  # a @string without a name would stand for empty values
         return None
-    for entry, i in written:
+    if enclosing_unsure or any(_unenclosed(macros.get(value.lower(), value)) is None for value in bare):
+        return None
+    return SplitPlan(macros, starts, count)
+
+
+def _resolved(entry: _Entry, written: list[int], macros: dict[str, str]) -> _Entry:
+    """``entry`` with its ``written`` values resolved as bibtexparser's default
+    middlewares resolve them, and a field given twice read as BibTeX reads it."""
+    for i in written:
         key, value = as_written = entry.fields[i]
-        if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
+        if _bare(value):
             value = macros.get(value.lower(), value)  # bibtexparser's ResolveStringReferences
-        value = _unenclosed(value)  # and its RemoveEnclosing
-        if value is None:
-            return None
+        value = _unenclosed(value)  # and its RemoveEnclosing (never None: split_plan checked)
         entry.fields[i] = (key, value)
         raw = raw_value(as_written[1], value, macros)
         if raw is not None:
             entry.raw.setdefault(key.lower(), raw)
-    for entry in entries:
-        entry.drop_repeated()
-    return entries
+    entry.drop_repeated()
+    return entry
+
+
+def split_entries(text: str, plan: SplitPlan):
+    """The entries of ``text``, one at a time, as bibtexparser's ``parse_string``
+    reads them (its default middlewares too: @string references resolved,
+    enclosing braces or quotes removed), for the ``plan`` :func:`split_plan` made of it."""
+    for block in _blocks(text):
+        if len(block) == 3:
+            yield _resolved(block[0], block[1], plan.macros)
+
+
+def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
+    """Every entry of ``text`` (see :func:`split_entries`); None when not sure of any part of it."""
+    plan = split_plan(text, known)
+    return None if plan is None else list(split_entries(text, plan))

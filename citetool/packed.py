@@ -1,0 +1,127 @@
+"""References held as the bytes the store file will have for them, compressed,
+instead of as Python objects: what lets ``import`` of 100,000 entries stay near
+the size of its files (a parsed reference takes ~5 times its JSON as dicts,
+lists and strings; its JSON, compressed, a third of it).
+
+:class:`PackedRecords` is the ``records`` of an import's transaction: a
+mapping of citation key to reference, in which a reference asked for by key
+(``records[key]``, ``records.get(key)``) is unpacked and stays a live dict,
+changed in place as a dict is, until :meth:`~PackedRecords.settle` packs it
+again; the references a store already held stay live dicts. Iterating over
+``values()`` or ``items()`` gives packed references unpacked afresh each time:
+to read, never to change. :meth:`~PackedRecords.store_chunks` is the store
+file, piece by piece, byte for byte what :func:`citetool.store.dump_bytes`
+writes for the same references.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator, MutableMapping
+
+import orjson
+
+from citetool.keys import sorted_keys
+from citetool.record import Record
+
+_INDENT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+_INNER = b"\n    "  # a reference's lines inside the store's "references" list
+# A packed reference shorter than this is kept as it is: compressed, it would not be shorter.
+_COMPRESS_FROM = 160
+# Every compressed reference starts with zlib's header byte; a reference's own bytes start with a space.
+_ZLIB = 0x78
+
+
+class NotWritableByOrjson(Exception):
+    """A reference orjson cannot write (an integer beyond 64 bits, a lone surrogate): the
+    store is then written by :func:`citetool.store.dump_bytes`, as it writes such a store."""
+
+
+def _as_listed(record: Record) -> bytes:
+    """``record`` as the store file lists it: indented by four spaces, fields sorted,
+    without the comma or line break between references. TypeError if orjson cannot write it."""
+    return b"    " + orjson.dumps(record, option=_INDENT).replace(b"\n", _INNER)
+
+
+def _pack(record: Record) -> bytes | None:
+    try:
+        listed = _as_listed(record)
+    except TypeError:
+        return None  # kept live: dump_bytes decides how the store is written
+    return zlib.compress(listed, 1) if len(listed) >= _COMPRESS_FROM else listed
+
+
+def _listed(packed: bytes) -> bytes:
+    return zlib.decompress(packed) if packed[0] == _ZLIB else packed
+
+
+def _unpack(packed: bytes) -> Record:
+    return orjson.loads(_listed(packed))
+
+
+class PackedRecords(MutableMapping):
+    """Citation key -> reference, most of them packed (see the module's docstring)."""
+
+    def __init__(self, records: dict[str, Record]):
+        self._data: dict[str, Record | bytes] = dict(records)  # key -> live dict, or packed bytes
+        self._live: set[str] = set()  # keys given out or set since the last settle
+
+    def __getitem__(self, key: str) -> Record:
+        value = self._data[key]
+        if type(value) is bytes:
+            value = self._data[key] = _unpack(value)
+            self._live.add(key)
+        return value
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self._data else default
+
+    def __setitem__(self, key: str, record: Record) -> None:
+        self._data[key] = record
+        self._live.add(key)
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        self._live.discard(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def values(self) -> Iterator[Record]:  # type: ignore[override]
+        """Every reference, in order; a packed one unpacked for the reader (a change to it is lost)."""
+        return (_unpack(v) if type(v) is bytes else v for v in self._data.values())
+
+    def items(self) -> Iterator[tuple[str, Record]]:  # type: ignore[override]
+        """Every (key, reference), in order; as :meth:`values`, to read only."""
+        return ((k, _unpack(v) if type(v) is bytes else v) for k, v in self._data.items())
+
+    def settle(self) -> None:
+        """Pack the references given out or set since the last settle: no one may hold
+        them any more (an import calls this after each entry is placed)."""
+        for key in self._live:
+            value = self._data.get(key)
+            if type(value) is dict:
+                self._data[key] = _pack(value) or value
+        self._live.clear()
+
+    def store_chunks(self, head: bytes, tail: bytes) -> Iterator[bytes]:
+        """The store file in pieces: ``head``, the references sorted by key, each as
+        :func:`_as_listed`, separated by ",\\n", then ``tail``. Raises
+        NotWritableByOrjson, before or during, if a reference is one orjson cannot write."""
+        yield head
+        first = True
+        for key in sorted_keys(self._data):
+            value = self._data[key]
+            try:
+                listed = _listed(value) if type(value) is bytes else _as_listed(value)
+            except TypeError:
+                raise NotWritableByOrjson(key) from None
+            yield listed if first else b",\n" + listed
+            first = False
+        yield tail
