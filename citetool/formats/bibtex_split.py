@@ -143,9 +143,9 @@ def _entry_of(m: re.Match, line: int) -> tuple[_Entry, list[int]]:
 
 
 def _blocks(text: str):
-    """The blocks of ``text`` in order: ``(entry, written, at)`` for an entry
-    (see :func:`_entry_of`; ``at``: where its "@" is), ``(name, value)`` for a
-    @string; raises _NotSure at the first part it is not sure of."""
+    """The blocks of ``text`` in order: ``(match, line, at)`` for an entry (``_ENTRY``'s
+    match, the line it starts on, where its "@" is), ``(name, value)`` for a @string;
+    raises _NotSure at the first part it is not sure of."""
     if '{"}' in text:  # a quote inside quotes: bibtexparser's special case
         raise _NotSure
     line, counted = 0, 0
@@ -159,7 +159,7 @@ def _blocks(text: str):
         found = None
         if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
             pos = m.end()
-            found = (*_entry_of(m, line), at)
+            found = (m, line, at)
         else:
             block = _BLOCK.match(text, at)
             if block is None:
@@ -207,8 +207,7 @@ class SplitPlan:
         at = self.starts.get(key_lower)
         if at is None:
             return None
-        entry, written = _entry_of(_ENTRY.match(text, at), 0)
-        return _resolved(entry, written, self.macros)
+        return _resolved(*_entry_of(_ENTRY.match(text, at), 0), self.macros)
 
 
 def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | None:
@@ -222,21 +221,25 @@ def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | No
     bare: set[str] = set()  # values that may name a macro: checked once all macros are known
     enclosing_unsure = False
     count = 0
+    fields_in = _FIELD.findall
     try:
         for block in _blocks(text):
             if len(block) == 2:
                 strings.append(block)
                 continue
-            entry, written, at = block
+            m, _, at = block
             count += 1
-            keys.add(entry.key)
-            starts[entry.key.lower()] = at
-            for i in written:
-                value = entry.fields[i][1]
-                if _bare(value):
-                    bare.add(value)
-                elif _unenclosed(value) is None:
-                    enclosing_unsure = True
+            key = m.group(2).strip()
+            keys.add(key)
+            starts[key.lower()] = at
+            body = m.group(3)
+            for _, _, value in fields_in(body) if body else ():
+                if value:  # not one braced group (see _entry_of)
+                    value = value.strip()
+                    if _bare(value):
+                        bare.add(value)
+                    elif _unenclosed(value) is None:
+                        enclosing_unsure = True
     except _NotSure:
         return None
     # duplicate keys are bibtexparser's failed blocks
@@ -275,7 +278,7 @@ def split_entries(text: str, plan: SplitPlan):
     enclosing braces or quotes removed), for the ``plan`` :func:`split_plan` made of it."""
     for block in _blocks(text):
         if len(block) == 3:
-            yield _resolved(block[0], block[1], plan.macros)
+            yield _resolved(*_entry_of(block[0], block[1]), plan.macros)
 
 
 def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
