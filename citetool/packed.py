@@ -28,7 +28,7 @@ _INDENT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _INNER = b"\n    "  # a reference's lines inside the store's "references" list
 # A packed reference shorter than this is kept as it is: compressed, it would not be shorter.
 _COMPRESS_FROM = 160
-# Every compressed reference starts with zlib's header byte; a reference's own bytes start with a space.
+# Every compressed reference starts with zlib's header byte; a reference's own bytes with its "{".
 _ZLIB = 0x78
 
 
@@ -38,17 +38,17 @@ class NotWritableByOrjson(Exception):
 
 
 def _as_listed(record: Record) -> bytes:
-    """``record`` as the store file lists it: indented by four spaces, fields sorted,
-    without the comma or line break between references. TypeError if orjson cannot write it."""
-    return b"    " + orjson.dumps(record, option=_INDENT).replace(b"\n", _INNER)
+    """``record`` as the store file lists it, fields sorted, but for the four spaces before
+    its first line and the comma or line break after its last. TypeError if orjson cannot write it."""
+    return orjson.dumps(record, option=_INDENT).replace(b"\n", _INNER)
 
 
-def _pack(record: Record) -> bytes | None:
+def _pack(record: Record, compress: bool) -> bytes | None:
     try:
         listed = _as_listed(record)
     except TypeError:
         return None  # kept live: dump_bytes decides how the store is written
-    return zlib.compress(listed, 1) if len(listed) >= _COMPRESS_FROM else listed
+    return zlib.compress(listed, 1) if compress and len(listed) >= _COMPRESS_FROM else listed
 
 
 def _listed(packed: bytes) -> bytes:
@@ -62,9 +62,10 @@ def _unpack(packed: bytes) -> Record:
 class PackedRecords(MutableMapping):
     """Citation key -> reference, most of them packed (see the module's docstring)."""
 
-    def __init__(self, records: dict[str, Record]):
+    def __init__(self, records: dict[str, Record], compress: bool = True):
         self._data: dict[str, Record | bytes] = dict(records)  # key -> live dict, or packed bytes
         self._live: set[str] = set()  # keys given out or set since the last settle
+        self._compress = compress  # zlib (~40 µs a reference here): worth it for a large import only
 
     def __getitem__(self, key: str) -> Record:
         value = self._data[key]
@@ -107,12 +108,12 @@ class PackedRecords(MutableMapping):
         for key in self._live:
             value = self._data.get(key)
             if type(value) is dict:
-                self._data[key] = _pack(value) or value
+                self._data[key] = _pack(value, self._compress) or value
         self._live.clear()
 
     def store_chunks(self, head: bytes, tail: bytes) -> Iterator[bytes]:
         """The store file in pieces: ``head``, the references sorted by key, each as
-        :func:`_as_listed`, separated by ",\\n", then ``tail``. Raises
+        :func:`_as_listed` after four spaces, separated by ",\\n", then ``tail``. Raises
         NotWritableByOrjson, before or during, if a reference is one orjson cannot write."""
         yield head
         first = True
@@ -122,6 +123,7 @@ class PackedRecords(MutableMapping):
                 listed = _listed(value) if type(value) is bytes else _as_listed(value)
             except TypeError:
                 raise NotWritableByOrjson(key) from None
-            yield listed if first else b",\n" + listed
+            yield b"    " if first else b",\n    "
+            yield listed
             first = False
         yield tail

@@ -8,6 +8,7 @@ it: the first value counts, the others are kept aside (:attr:`_Entry.repeated`).
 from __future__ import annotations
 
 import re
+from array import array
 
 # --- splitting a file into entries ------------------------------------------------
 #
@@ -123,22 +124,21 @@ class _NotSure(Exception):
     """A part of the file the splitter is not sure of: bibtexparser reads the whole file."""
 
 
-def _entry_of(m: re.Match, line: int) -> tuple[_Entry, list[int]]:
-    """The entry ``_ENTRY`` matched, and the indexes of its fields whose value is
-    not one braced group (a @string's name, quotes, a number...): resolved later."""
-    body = m.group(3)
+def _entry_of(entry_type: str, key: str, body: str | None, line: int) -> tuple[_Entry, list[int]]:
+    """The entry of that type, key (as written) and fields, and the indexes of its fields
+    whose value is not one braced group (a @string's name, quotes, a number...): resolved later."""
     fields: list[tuple[str, str]] = []
     written: list[int] = []
-    entry = _Entry(m.group(1).lower(), m.group(2).strip(), fields, line)
+    entry = _Entry(entry_type.lower(), key.strip(), fields, line)
     if body:
-        for key, inside, value in _FIELD.findall(body):
-            key = key.strip()
+        for name, inside, value in _FIELD.findall(body):
+            name = name.strip()
             if value:
                 written.append(len(fields))
-                fields.append((key, value.strip()))
+                fields.append((name, value.strip()))
             else:
-                fields.append((key, inside))
-                entry.raw.setdefault(key.lower(), "{" + inside + "}")
+                fields.append((name, inside))
+                entry.raw.setdefault(name.lower(), "{" + inside + "}")
     return entry, written
 
 
@@ -190,48 +190,69 @@ def _bare(value: str) -> bool:
     return not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}")
 
 
+_SPAN = 7  # numbers a SplitPlan keeps of an entry: where its type, key and fields start and end, its line
+
+
 class SplitPlan:
     """What a first pass over a .bib file found, so that its entries can then be
-    read one at a time (:func:`split_entries`) without holding them all: the
-    @string macros in force (``macros``, lower-case name -> value as written)
-    and where each entry starts (``starts``: its key in lower case -> the
-    offset of its "@", the last entry of a key winning), for a ``crossref``."""
+    read one at a time (:func:`split_entries`) without holding them all, nor
+    matching them again: the @string macros in force (``macros``, lower-case
+    name -> value as written), where each entry's type, key and fields are in
+    the text (``spans``: seven numbers an entry), and which entry a key is
+    (``numbers``: the key in lower case -> the entry's number, the last entry
+    of a key winning), for a ``crossref``."""
 
-    __slots__ = ("macros", "starts", "count")
+    __slots__ = ("macros", "spans", "numbers")
 
-    def __init__(self, macros: dict[str, str], starts: dict[str, int], count: int):
-        self.macros, self.starts, self.count = macros, starts, count
+    def __init__(self, macros: dict[str, str], spans: array, numbers: dict[str, int]):
+        self.macros, self.spans, self.numbers = macros, spans, numbers
+
+    def __len__(self) -> int:
+        return len(self.spans) // _SPAN
+
+    def _parts(self, text: str, number: int) -> tuple[str, str, str | None, int]:
+        type_start, type_end, key_start, key_end, body_start, body_end, line = \
+            self.spans[number * _SPAN:(number + 1) * _SPAN]
+        body = text[body_start:body_end] if body_start >= 0 else None
+        return text[type_start:type_end], text[key_start:key_end], body, line
+
+    def read(self, text: str, number: int) -> _Entry:
+        """Entry ``number`` of ``text``, as bibtexparser reads it (see :func:`split_entries`)."""
+        return _resolved(*_entry_of(*self._parts(text, number)), self.macros)
 
     def entry(self, text: str, key_lower: str) -> _Entry | None:
-        """The entry of ``key_lower``, read again from ``text``, as :func:`split_entries` gives it."""
-        at = self.starts.get(key_lower)
-        if at is None:
-            return None
-        return _resolved(*_entry_of(_ENTRY.match(text, at), 0), self.macros)
+        """The entry whose key is ``key_lower`` (ignoring case), if any."""
+        number = self.numbers.get(key_lower)
+        return None if number is None else self.read(text, number)
 
 
 def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | None:
     """The first pass of :func:`split_entries` over ``text``: None when the
     splitter is not sure of any part of it (bibtexparser reads it then). Holds
-    no entry: only the keys, the macros and the values that name one. ``known``:
+    no entry: where each is, the macros and the values that name one. ``known``:
     the macros of the files before, to which this file's are added."""
-    keys: set[str] = set()
-    starts: dict[str, int] = {}
+    spans = array("q")
+    numbers: dict[str, int] = {}
+    cased: set[str] = set()  # keys that differ only in case from another entry's
     strings: list[tuple[str, str]] = []
     bare: set[str] = set()  # values that may name a macro: checked once all macros are known
     enclosing_unsure = False
-    count = 0
     fields_in = _FIELD.findall
     try:
         for block in _blocks(text):
             if len(block) == 2:
                 strings.append(block)
                 continue
-            m, _, at = block
-            count += 1
+            m, line, _ = block
             key = m.group(2).strip()
-            keys.add(key)
-            starts[key.lower()] = at
+            before = numbers.get(key.lower())
+            if before is not None:  # a duplicate key is bibtexparser's failed block
+                other = text[spans[before * _SPAN + 2]:spans[before * _SPAN + 3]].strip()
+                if other == key or key in cased:
+                    return None
+                cased.update((key, other))
+            numbers[key.lower()] = len(spans) // _SPAN
+            spans.extend((*m.span(1), *m.span(2), *m.span(3), line))  # (no fields: -1, -1)
             body = m.group(3)
             for _, _, value in fields_in(body) if body else ():
                 if value:  # not one braced group (see _entry_of)
@@ -242,8 +263,7 @@ def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | No
                         enclosing_unsure = True
     except _NotSure:
         return None
-    # duplicate keys are bibtexparser's failed blocks
-    if len(keys) < count or len({k for k, _ in strings}) < len(strings):
+    if len({k for k, _ in strings}) < len(strings):  # a macro defined twice: bibtexparser's failed block
         return None
     macros = dict(known or {})
     macros.update({k.lower(): v for k, v in strings})
@@ -253,7 +273,7 @@ def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | No
         return None
     if enclosing_unsure or any(_unenclosed(macros.get(value.lower(), value)) is None for value in bare):
         return None
-    return SplitPlan(macros, starts, count)
+    return SplitPlan(macros, spans, numbers)
 
 
 def _resolved(entry: _Entry, written: list[int], macros: dict[str, str]) -> _Entry:
@@ -276,9 +296,8 @@ def split_entries(text: str, plan: SplitPlan):
     """The entries of ``text``, one at a time, as bibtexparser's ``parse_string``
     reads them (its default middlewares too: @string references resolved,
     enclosing braces or quotes removed), for the ``plan`` :func:`split_plan` made of it."""
-    for block in _blocks(text):
-        if len(block) == 3:
-            yield _resolved(*_entry_of(block[0], block[1]), plan.macros)
+    for number in range(len(plan)):
+        yield plan.read(text, number)
 
 
 def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
