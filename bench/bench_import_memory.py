@@ -5,8 +5,10 @@
 The .bib is citetool's BibTeX export of N bench records (recorded Crossref
 works cycled, each with its own DOI, title and key: bench/_data.py). The peak
 is the resident set of the import process (``ru_maxrss``), next to that of a
-fresh ``python`` that reads the store the import wrote with orjson (the floor:
-the parsed references themselves).
+fresh ``python`` that calls ``Library.import_files`` on the file's text (the
+Python API, without the command line), and of one that reads the store the
+import wrote with orjson (the parsed references themselves, which the import
+no longer holds all at once).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if code == 0 else -code)")
 FLOOR = "import orjson, sys; orjson.loads(open(sys.argv[1], 'rb').read())"
+API = ("import sys; from citetool.library import Library; "
+       "Library(sys.argv[2]).import_files([(sys.argv[1], open(sys.argv[1], encoding='utf-8-sig').read())])")
 
 
 def peak_mb(command: list[str], env: dict) -> float:
@@ -47,9 +51,11 @@ def main() -> None:
         store = Path(folder) / "store.json"
         env = {**os.environ, "CITETOOL_CACHE_DIR": f"{folder}/cache"}
         ours = peak_mb([sys.executable, "-m", "citetool", "--store", str(store), "import", str(bib_file)], env)
+        api = peak_mb([sys.executable, "-c", API, str(bib_file), str(Path(folder) / "api.json")], env)
         floor = peak_mb([sys.executable, "-c", FLOOR, str(store)], env)
         print(f"{n:,} entries ({bib_file.stat().st_size / 1e6:.0f} MB of BibTeX, a {store.stat().st_size / 1e6:.0f} MB "
-              f"store): citetool import peak {ours:.0f} MB (goal: at most 400); orjson reading the store {floor:.0f} MB")
+              f"store): citetool import peak {ours:.0f} MB (goal: at most 400); Library.import_files {api:.0f} MB; "
+              f"orjson reading the store {floor:.0f} MB")
 
 
 if __name__ == "__main__":
