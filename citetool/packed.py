@@ -25,10 +25,11 @@ from citetool.keys import sorted_keys
 from citetool.record import Record
 
 _INDENT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-_INNER = b"\n    "  # a reference's lines inside the store's "references" list
+# A reference written two lists deep is indented as the store's "references" list indents it.
+_AROUND_BEFORE, _AROUND_AFTER = len(b"[\n  [\n    "), len(b"\n  ]\n]")
 # A packed reference shorter than this is kept as it is: compressed, it would not be shorter.
 _COMPRESS_FROM = 160
-# Every compressed reference starts with zlib's header byte; a reference's own bytes with its "{".
+# Every compressed reference starts with zlib's header byte; one not compressed with the "[" around it.
 _ZLIB = 0x78
 
 
@@ -37,10 +38,11 @@ class NotWritableByOrjson(Exception):
     store is then written by :func:`citetool.store.dump_bytes`, as it writes such a store."""
 
 
-def _as_listed(record: Record) -> bytes:
+def _as_listed(record: Record) -> memoryview:
     """``record`` as the store file lists it, fields sorted, but for the four spaces before
-    its first line and the comma or line break after its last. TypeError if orjson cannot write it."""
-    return orjson.dumps(record, option=_INDENT).replace(b"\n", _INNER)
+    its first line and the comma or line break after its last (written in one piece, with no
+    copy: a reference may be huge). TypeError if orjson cannot write it."""
+    return memoryview(orjson.dumps([[record]], option=_INDENT))[_AROUND_BEFORE:-_AROUND_AFTER]
 
 
 def _pack(record: Record, compress: bool) -> bytes | None:
@@ -48,11 +50,15 @@ def _pack(record: Record, compress: bool) -> bytes | None:
         listed = _as_listed(record)
     except TypeError:
         return None  # kept live: dump_bytes decides how the store is written
-    return zlib.compress(listed, 1) if compress and len(listed) >= _COMPRESS_FROM else listed
+    if compress and len(listed) >= _COMPRESS_FROM:
+        return zlib.compress(listed, 1)
+    return listed.obj  # (the bytes around it are a few: _listed takes them off)
 
 
-def _listed(packed: bytes) -> bytes:
-    return zlib.decompress(packed) if packed[0] == _ZLIB else packed
+def _listed(packed: bytes) -> bytes | memoryview:
+    if packed[0] == _ZLIB:
+        return zlib.decompress(packed)
+    return memoryview(packed)[_AROUND_BEFORE:-_AROUND_AFTER]
 
 
 def _unpack(packed: bytes) -> Record:

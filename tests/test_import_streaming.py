@@ -6,13 +6,15 @@ import json
 import shutil
 from pathlib import Path
 
+import bibtexparser
 import pytest
 
 import citetool.merge
 from citetool.formats import read, sniff
+from citetool.formats.bibtex_split import _split, split_plan
 from citetool.library import Library, _shaped_entries
 from citetool.packed import PackedRecords
-from citetool.store import dump_bytes, loads
+from citetool.store import Store, _streamed, dump_bytes, loads
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BIBS = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.bib"))
@@ -62,14 +64,19 @@ SCENARIOS["all together"] = BIBS  # @string macros across files, the same works 
 SCENARIOS["all twice"] = BIBS + BIBS  # every entry met again: merges, aliases, "present"
 
 
-# into a new store, and into a store of 95 references: the files that share works with it, and all files
-CASES = [(scenario, False) for scenario in SCENARIOS] + [
-    (scenario, True) for scenario in SCENARIOS if scenario.startswith("speed/") or not scenario.endswith("alone")]
+# into a new store, and into a store of 95 references: the files that share works with it, and all files;
+# the references held compressed, as a large import holds them, for all files at once
+CASES = [(scenario, False, False) for scenario in SCENARIOS] + [
+    (scenario, True, False) for scenario in SCENARIOS if scenario.startswith("speed/") or not scenario.endswith("alone")
+] + [(scenario, existing, True) for scenario in SCENARIOS if not scenario.endswith("alone") for existing in (False, True)]
 
 
-@pytest.mark.parametrize(("scenario", "existing"), CASES,
-                         ids=[f"{s}, {'into a store of 95' if e else 'new store'}" for s, e in CASES])
-def test_streamed_import_is_the_held_import(tmp_path, scenario, existing):
+@pytest.mark.parametrize(("scenario", "existing", "compressed"), CASES,
+                         ids=[f"{s}, {'into a store of 95' if e else 'new store'}{', compressed' if c else ''}"
+                              for s, e, c in CASES])
+def test_streamed_import_is_the_held_import(tmp_path, monkeypatch, scenario, existing, compressed):
+    if compressed:
+        monkeypatch.setattr(Library, "COMPRESS_IMPORT_FROM", 0)
     names = SCENARIOS[scenario]
     streamed = import_streamed(_store(tmp_path, "streamed", existing), names)
     held = import_held(_store(tmp_path, "held", existing), names)
@@ -78,21 +85,33 @@ def test_streamed_import_is_the_held_import(tmp_path, scenario, existing):
     assert streamed[0] == held[0]  # the store, byte for byte
 
 
+@pytest.mark.parametrize(("keys", "duplicate"), [
+    (["Ab", "Ab"], True), (["Ab", "aB"], False), (["Ab", "aB", "Ab"], True), (["Ab", "aB", "AB", "AB"], True),
+    (["Ab", "aB", "AB"], False)])
+def test_a_duplicate_key_is_told_apart_from_one_in_another_case(keys, duplicate):
+    """bibtexparser fails the block of a key given twice, exactly; keys that differ in case are
+    two entries. (Hand-made: a few entries that differ only in their keys.)"""
+    text = "".join(f"@misc{{{key},\n  title = {{Entry {i}}}\n}}\n" for i, key in enumerate(keys))
+    assert bool(bibtexparser.parse_string(text).failed_blocks) == duplicate
+    entries = _split(text, {})
+    assert (entries is None) == duplicate  # (then bibtexparser reads the file, and says which block failed)
+    if not duplicate:
+        assert [e.key for e in entries] == keys
+
+
 def test_the_scenarios_cover_both_readers_crossref_and_merges(tmp_path):
     """The comparison above is worth something only if the files exercise the paths."""
     _, outcomes, problems = import_streamed(_store(tmp_path, "s", False), SCENARIOS["all twice"])
     assert {o["status"] for o in outcomes} >= {"added", "present"}
     assert any("alias" in note for o in outcomes for note in o.get("notes", []))
     assert any("malformed" in p or "skipped" in p for p in problems)
-    from citetool.formats.bibtex_split import split_plan
-
     texts = dict(_texts(BIBS))
     assert any(split_plan(t, {}) is None for t in texts.values())  # read by bibtexparser
     assert any(split_plan(t, {}) is not None and "crossref" in t.lower() for t in texts.values())
 
 
 def _packed_copy(records: dict) -> PackedRecords:
-    packed = PackedRecords({})
+    packed = PackedRecords({}, compress=True)
     for key, record in records.items():
         packed[key] = json.loads(json.dumps(record))
     packed.settle()
@@ -103,8 +122,7 @@ def test_packed_records_write_what_dump_bytes_writes():
     records = loads(EXISTING_STORE.read_bytes())
     packed = _packed_copy(records)
     assert all(type(v) is bytes for v in packed._data.values())  # every one packed
-    from citetool.store import _streamed
-
+    assert sum(v[0] == 0x78 for v in packed._data.values()) > len(records) / 2  # most of them compressed
     assert b"".join(_streamed(packed)) == dump_bytes(records)
     assert dict(packed.items()) == records and list(packed.values()) == [records[k] for k in records]
 
@@ -126,8 +144,6 @@ def test_a_packed_reference_asked_for_by_key_is_changed_in_place_until_settled()
 
 def test_a_reference_orjson_cannot_write_is_written_as_dump_bytes_writes_it(tmp_path):
     """An integer beyond 64 bits (a hand edit): json writes the whole store, as dump_bytes does."""
-    from citetool.store import Store
-
     records = loads(EXISTING_STORE.read_bytes())
     key = sorted(records)[40]
     records[key]["note"] = 2 ** 70

@@ -567,4 +567,6 @@ def _imported(entries, entry_of_key, origin: str, problems: list[str]):
         problems += [f"{origin}:{line} ({entry.key}): {note}" for note in notes]
         twice = [f"{origin}:{line} ({entry.key}): the field {name!r} is given again ({one_line(value)[:60]!r}): "
                  "the first value is used, as BibTeX does; the other is kept aside" for name, value in entry.repeated]
-        yield Imported(key=entry.key, record=rec, line=line, notes=twice)
+        imported = Imported(key=entry.key, record=rec, line=line, notes=twice)
+        entry = fields = parent_entry = None  # not held while the caller places it (a huge entry)
+        yield imported
