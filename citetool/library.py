@@ -477,10 +477,16 @@ class Library:
         # an entry at a time, each reference packed once placed: memory near the files' size (see citetool.packed)
         with self.transaction(save=lambda: bool(outcomes), packed=True,
                               compressed=size >= self.COMPRESS_IMPORT_FROM) as placer:
-            for name, entry in entries:
-                outcomes.append(placer.imported(name, entry, []))
-                placer.records.settle()
+            _place_each(placer, entries, outcomes)
         return outcomes, problems
+
+
+def _place_each(placer, entries, outcomes: list[Outcome]) -> None:
+    """Place each of ``entries`` (file name, entry) as it comes, its outcome added to
+    ``outcomes``, packing what it made or changed at once (nothing holds an entry after)."""
+    for name, entry in entries:
+        outcomes.append(placer.imported(name, entry, []))
+        placer.records.settle()
 
 
 def _shaped_entries(readings, problems: list[str]):

@@ -61,6 +61,22 @@ def _listed(packed: bytes) -> bytes | memoryview:
     return memoryview(packed)[_AROUND_BEFORE:-_AROUND_AFTER]
 
 
+_PIECE = 1 << 20  # a huge reference is written a megabyte at a time
+
+
+def _listed_pieces(packed: bytes) -> Iterator[bytes | memoryview]:
+    """:func:`_listed`, in pieces of at most a megabyte for a huge compressed reference."""
+    if packed[0] != _ZLIB or len(packed) < _PIECE // 16:
+        yield _listed(packed)
+        return
+    unpacking = zlib.decompressobj()
+    piece = unpacking.decompress(packed, _PIECE)
+    while piece:
+        yield piece
+        piece = unpacking.decompress(unpacking.unconsumed_tail, _PIECE)
+    yield unpacking.flush()
+
+
 def _unpack(packed: bytes) -> Record:
     return orjson.loads(_listed(packed))
 
@@ -125,11 +141,13 @@ class PackedRecords(MutableMapping):
         first = True
         for key in sorted_keys(self._data):
             value = self._data[key]
-            try:
-                listed = _listed(value) if type(value) is bytes else _as_listed(value)
-            except TypeError:
-                raise NotWritableByOrjson(key) from None
             yield b"    " if first else b",\n    "
-            yield listed
+            if type(value) is bytes:
+                yield from _listed_pieces(value)
+            else:
+                try:
+                    yield _as_listed(value)
+                except TypeError:
+                    raise NotWritableByOrjson(key) from None
             first = False
         yield tail
