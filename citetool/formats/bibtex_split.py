@@ -202,10 +202,12 @@ class SplitPlan:
     (``numbers``: the key in lower case -> the entry's number, the last entry
     of a key winning), for a ``crossref``."""
 
-    __slots__ = ("macros", "spans", "numbers")
+    __slots__ = ("macros", "spans", "numbers", "held")
 
-    def __init__(self, macros: dict[str, str], spans: array, numbers: dict[str, int]):
+    def __init__(self, macros: dict[str, str], spans: array, numbers: dict[str, int],
+                 held: list[_Entry] | None = None):
         self.macros, self.spans, self.numbers = macros, spans, numbers
+        self.held = held  # a small file's entries, read once (see HELD_BELOW)
 
     def __len__(self) -> int:
         return len(self.spans) // _SPAN
@@ -218,6 +220,8 @@ class SplitPlan:
 
     def read(self, text: str, number: int) -> _Entry:
         """Entry ``number`` of ``text``, as bibtexparser reads it (see :func:`split_entries`)."""
+        if self.held is not None:
+            return self.held[number]
         return _resolved(*_entry_of(*self._parts(text, number)), self.macros)
 
     def entry(self, text: str, key_lower: str) -> _Entry | None:
@@ -226,11 +230,18 @@ class SplitPlan:
         return None if number is None else self.read(text, number)
 
 
+# Characters of a .bib file below which its entries are read in the first pass and
+# held (~5 times the text's size): reading every entry's fields twice costs a
+# tenth of a small import's time, and holding them is what a large file must not.
+HELD_BELOW = 4_000_000
+
+
 def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | None:
     """The first pass of :func:`split_entries` over ``text``: None when the
     splitter is not sure of any part of it (bibtexparser reads it then). Holds
-    no entry: where each is, the macros and the values that name one. ``known``:
-    the macros of the files before, to which this file's are added."""
+    no entry of a large file: where each is, the macros and the values that
+    name one. ``known``: the macros of the files before, to which this file's are added."""
+    held: list[tuple[_Entry, list[int]]] | None = [] if len(text) < HELD_BELOW else None
     spans = array("q")
     numbers: dict[str, int] = {}
     cased: set[str] = set()  # keys that differ only in case from another entry's
@@ -254,13 +265,17 @@ def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | No
             numbers[key.lower()] = len(spans) // _SPAN
             spans.extend((*m.span(1), *m.span(2), *m.span(3), line))  # (no fields: -1, -1)
             body = m.group(3)
-            for _, _, value in fields_in(body) if body else ():
-                if value:  # not one braced group (see _entry_of)
-                    value = value.strip()
-                    if _bare(value):
-                        bare.add(value)
-                    elif _unenclosed(value) is None:
-                        enclosing_unsure = True
+            if held is not None:
+                entry, written = _entry_of(m.group(1), key, body, line)
+                held.append((entry, written))
+                values = [entry.fields[i][1] for i in written]
+            else:  # not one braced group (see _entry_of)
+                values = [value.strip() for _, _, value in fields_in(body) if value] if body else []
+            for value in values:
+                if _bare(value):
+                    bare.add(value)
+                elif _unenclosed(value) is None:
+                    enclosing_unsure = True
     except _NotSure:
         return None
     if len({k for k, _ in strings}) < len(strings):  # a macro defined twice: bibtexparser's failed block
@@ -273,7 +288,8 @@ def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | No
         return None
     if enclosing_unsure or any(_unenclosed(macros.get(value.lower(), value)) is None for value in bare):
         return None
-    return SplitPlan(macros, spans, numbers)
+    entries = None if held is None else [_resolved(entry, written, macros) for entry, written in held]
+    return SplitPlan(macros, spans, numbers, entries)
 
 
 def _resolved(entry: _Entry, written: list[int], macros: dict[str, str]) -> _Entry:
