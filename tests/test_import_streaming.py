@@ -75,12 +75,13 @@ CASES = [(scenario, existing, large) for large in (False, True) for scenario in 
                          ids=[f"{s}, {'into a store of 95' if e else 'new store'}{', as a large import' if g else ''}"
                               for s, e, g in CASES])
 def test_streamed_import_is_the_held_import(tmp_path, monkeypatch, scenario, existing, large):
-    if large:
-        monkeypatch.setattr(bibtex_split, "HELD_BELOW", 0)
-        monkeypatch.setattr(Library, "COMPRESS_IMPORT_FROM", 0)
     names = SCENARIOS[scenario]
-    streamed = import_streamed(_store(tmp_path, "streamed", existing), names)
-    held = import_held(_store(tmp_path, "held", existing), names)
+    with monkeypatch.context() as large_import:
+        if large:
+            large_import.setattr(bibtex_split, "HELD_BELOW", 0)
+            large_import.setattr(Library, "COMPRESS_IMPORT_FROM", 0)
+        streamed = import_streamed(_store(tmp_path, "streamed", existing), names)
+    held = import_held(_store(tmp_path, "held", existing), names)  # each file's entries read in one pass
     assert streamed[1] == held[1]  # the outcomes: status, key, notes
     assert streamed[2] == held[2]  # the problems, in order
     assert streamed[0] == held[0]  # the store, byte for byte
