@@ -1,6 +1,7 @@
 """Peak memory of `citetool import` of an N-entry .bib into a new store.
 
     python bench/bench_import_memory.py [N]      # default 100000 (goal, issue #25: at most 400 MB)
+    python bench/bench_import_memory.py --hostile [MB]   # default 50: made-up files of that size
 
 The .bib is citetool's BibTeX export of N bench records (recorded Crossref
 works cycled, each with its own DOI, title and key: bench/_data.py). The peak
@@ -9,6 +10,11 @@ fresh ``python`` that calls ``Library.import_files`` on the file's text (the
 Python API, without the command line), and of one that reads the store the
 import wrote with orjson (the parsed references themselves, which the import
 no longer holds all at once).
+
+``--hostile`` imports two made-up files instead (hand-made here, not real
+libraries): one entry whose abstract is MB megabytes of words, and a file of
+MB megabytes of the smallest entries (``@misc{k1,}``, 16 bytes each), and
+prints each import's peak and time.
 """
 
 from __future__ import annotations
@@ -37,7 +43,31 @@ def peak_mb(command: list[str], env: dict) -> float:
     return kilobytes / 1024
 
 
+def hostile(megabytes: int) -> None:
+    import time
+
+    words = "lorem ipsum dolor sit amet "
+    files = {
+        "one huge entry": "@article{huge,\n  title = {A huge entry},\n  author = {Doe, Jane},\n  year = {2020},\n"
+                          "  abstract = {" + words * (megabytes * 1_000_000 // len(words)) + "}\n}\n",
+        "the smallest entries": "".join(f"@misc{{k{i},}}\n" for i in range(megabytes * 1_000_000 // 16)),
+    }
+    for what, text in files.items():
+        with tempfile.TemporaryDirectory() as folder:
+            bib_file = Path(folder) / "hostile.bib"
+            bib_file.write_text(text, encoding="utf-8")
+            env = {**os.environ, "CITETOOL_CACHE_DIR": f"{folder}/cache"}
+            start = time.perf_counter()
+            peak = peak_mb([sys.executable, "-m", "citetool", "--store", f"{folder}/store.json", "import",
+                            str(bib_file)], env)
+            print(f"{what} ({bib_file.stat().st_size / 1e6:.0f} MB, {text.count('@'):,} entries): citetool import "
+                  f"peak {peak:.0f} MB in {time.perf_counter() - start:.1f} s")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--hostile"]:
+        hostile(int(sys.argv[2]) if len(sys.argv) > 2 else 50)
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     from _data import many_records
 
