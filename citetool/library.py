@@ -259,18 +259,15 @@ class Library:
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
     # Characters of import files from which the references an import places are held
-    # compressed (~40 µs each here; a third of the memory): ~10,000 entries; a smaller
-    # import holds them as the store's bytes, which cost no time (the store writes them).
-    COMPRESS_IMPORT_FROM = 8_000_000
+    # packed (citetool.packed: a fifteenth of their memory as dicts, ~40 µs each here): ~10,000 entries.
+    PACK_IMPORT_FROM = 8_000_000
 
     @contextmanager
-    def transaction(self, save: bool | Callable[[], bool] = True, reindex: bool = False, packed: bool = False,
-                    compressed: bool = False):
+    def transaction(self, save: bool | Callable[[], bool] = True, reindex: bool = False, packed: bool = False):
         """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
         the end (``save``: whether, or what says so at the end); ``reindex`` after changes the Placer
         does not index (keys renamed or removed, edits); ``packed``: the Placer's records are a
-        :class:`~citetool.packed.PackedRecords` (an import: see there; ``compressed``, as a large
-        import's), dropped at the end."""
+        :class:`~citetool.packed.PackedRecords` (a large import: see there), dropped at the end."""
         from citetool.ingest import Placer  # start-up: loaded only when needed
         from citetool.keypattern import key_maker  # start-up: loaded only when needed
         from citetool.merge import now_iso  # start-up: loaded only when needed
@@ -281,7 +278,7 @@ class Library:
             if packed:
                 from citetool.packed import PackedRecords  # start-up: loaded only when needed
 
-                records = index.records = PackedRecords(records, compressed)  # the index reads them from now on,
+                records = index.records = PackedRecords(records)  # the index reads them from now on,
                 self._index = None  # and is this import's only
             placer = Placer(records, index, now_iso(), key_maker(self.settings.key_pattern))
             yield placer
@@ -474,19 +471,20 @@ class Library:
                             for name, entry in entries]
             return outcomes, problems
         outcomes = []
-        # an entry at a time, each reference packed once placed: memory near the files' size (see citetool.packed)
-        with self.transaction(save=lambda: bool(outcomes), packed=True,
-                              compressed=size >= self.COMPRESS_IMPORT_FROM) as placer:
+        # an entry at a time; a large import packs each reference once placed: memory near the files' size
+        with self.transaction(save=lambda: bool(outcomes), packed=size >= self.PACK_IMPORT_FROM) as placer:
             _place_each(placer, entries, outcomes)
         return outcomes, problems
 
 
 def _place_each(placer, entries, outcomes: list[Outcome]) -> None:
     """Place each of ``entries`` (file name, entry) as it comes, its outcome added to
-    ``outcomes``, packing what it made or changed at once (nothing holds an entry after)."""
+    ``outcomes``; packed references: what it made or changed packed at once (nothing holds an entry after)."""
+    settle = getattr(placer.records, "settle", None)
     for name, entry in entries:
         outcomes.append(placer.imported(name, entry, []))
-        placer.records.settle()
+        if settle is not None:
+            settle()
 
 
 def _shaped_entries(readings, problems: list[str]):

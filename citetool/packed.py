@@ -1,6 +1,6 @@
 """References held as the bytes the store file will have for them, compressed,
-instead of as Python objects: what lets ``import`` of 100,000 entries stay near
-the size of its files (a parsed reference takes ~5 times its JSON as dicts,
+instead of as Python objects: what lets a large ``import`` (100,000 entries) stay
+near the size of its files (a parsed reference takes ~5 times its JSON as dicts,
 lists and strings; its JSON, compressed, a third of it).
 
 :class:`PackedRecords` is the ``records`` of an import's transaction: a
@@ -45,12 +45,12 @@ def _as_listed(record: Record) -> memoryview:
     return memoryview(orjson.dumps([[record]], option=_INDENT))[_AROUND_BEFORE:-_AROUND_AFTER]
 
 
-def _pack(record: Record, compress: bool) -> bytes | None:
+def _pack(record: Record) -> bytes | None:
     try:
         listed = _as_listed(record)
     except TypeError:
         return None  # kept live: dump_bytes decides how the store is written
-    if compress and len(listed) >= _COMPRESS_FROM:
+    if len(listed) >= _COMPRESS_FROM:
         return zlib.compress(listed, 1)
     return listed.obj  # (the bytes around it are a few: _listed takes them off)
 
@@ -84,10 +84,9 @@ def _unpack(packed: bytes) -> Record:
 class PackedRecords(MutableMapping):
     """Citation key -> reference, most of them packed (see the module's docstring)."""
 
-    def __init__(self, records: dict[str, Record], compress: bool = True):
+    def __init__(self, records: dict[str, Record]):
         self._data: dict[str, Record | bytes] = dict(records)  # key -> live dict, or packed bytes
         self._live: set[str] = set()  # keys given out or set since the last settle
-        self._compress = compress  # zlib (~40 µs a reference here): worth it for a large import only
 
     def __getitem__(self, key: str) -> Record:
         value = self._data[key]
@@ -130,7 +129,7 @@ class PackedRecords(MutableMapping):
         for key in self._live:
             value = self._data.get(key)
             if type(value) is dict:
-                self._data[key] = _pack(value, self._compress) or value
+                self._data[key] = _pack(value) or value
         self._live.clear()
 
     def store_chunks(self, head: bytes, tail: bytes) -> Iterator[bytes]:

@@ -66,7 +66,7 @@ SCENARIOS["all twice"] = BIBS + BIBS  # every entry met again: merges, aliases, 
 
 # into a new store, and into a store of 95 references: the files that share works with it, and all files;
 # each as a small import and as a large one reads and holds them: no entry read before its turn, the
-# references compressed
+# references packed
 CASES = [(scenario, existing, large) for large in (False, True) for scenario in SCENARIOS for existing in (False, True)
          if not existing or scenario.startswith("speed/") or not scenario.endswith("alone")]
 
@@ -79,7 +79,7 @@ def test_streamed_import_is_the_held_import(tmp_path, monkeypatch, scenario, exi
     with monkeypatch.context() as large_import:
         if large:
             large_import.setattr(bibtex_split, "HELD_BELOW", 0)
-            large_import.setattr(Library, "COMPRESS_IMPORT_FROM", 0)
+            large_import.setattr(Library, "PACK_IMPORT_FROM", 0)
         streamed = import_streamed(_store(tmp_path, "streamed", existing), names)
     held = import_held(_store(tmp_path, "held", existing), names)  # each file's entries read in one pass
     assert streamed[1] == held[1]  # the outcomes: status, key, notes
@@ -113,7 +113,7 @@ def test_the_scenarios_cover_both_readers_crossref_and_merges(tmp_path):
 
 
 def _packed_copy(records: dict) -> PackedRecords:
-    packed = PackedRecords({}, compress=True)
+    packed = PackedRecords({})
     for key, record in records.items():
         packed[key] = json.loads(json.dumps(record))
     packed.settle()
@@ -158,11 +158,16 @@ def test_a_reference_orjson_cannot_write_is_written_as_dump_bytes_writes_it(tmp_
     assert store.path.read_bytes() == dump_bytes(records)
 
 
-def test_after_a_streamed_import_the_library_reads_the_store_again(tmp_path):
+def test_after_a_large_import_the_library_reads_the_store_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(Library, "PACK_IMPORT_FROM", 0)
     store = _store(tmp_path, "s", True)
     library = Library(store)
     before = len(library.records)
+    settled = []
+    settle = PackedRecords.settle
+    monkeypatch.setattr(PackedRecords, "settle", lambda self: settled.append(len(self)) or settle(self))
     outcomes, _ = library.import_files(_texts(["adopt/zotero-apa/sample.bib"]))
+    assert settled  # the import held its references packed
     assert isinstance(library.records, dict)  # not the import's packed references
     assert len(library.records) == before + sum(o.status == "added" for o in outcomes)
     assert library.records == loads(store.read_bytes())
