@@ -57,14 +57,9 @@ def dump_bytes(records: dict[str, Record]) -> bytes:
         return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _streamed(records) -> Iterator[bytes] | None:
-    """The store file for ``records`` in pieces, if they are a
-    :class:`~citetool.packed.PackedRecords` with references (an import's): the
-    bytes :func:`dump_bytes` gives, never all in memory at once."""
-    from citetool.packed import PackedRecords  # start-up: loaded only when needed
-
-    if not isinstance(records, PackedRecords) or not records:
-        return None
+def _streamed(records) -> Iterator[bytes]:
+    """The store file for an import's :class:`~citetool.packed.PackedRecords` with
+    references in pieces: the bytes :func:`dump_bytes` gives, never all in memory at once."""
     import orjson
 
     # what dump_bytes writes around a list of one reference, "0": the head and tail around any list
@@ -351,13 +346,12 @@ class Store:
         self._saved_count = None if kept else len(records)
 
     def _write(self, records: dict[str, Record]) -> None:
-        """Write the file atomically: streamed, for an import's packed references."""
-        from citetool.packed import NotWritableByOrjson  # start-up: loaded only when needed
+        """Write the file atomically: streamed, for a large import's packed references."""
+        if not isinstance(records, dict) and records:  # a PackedRecords (citetool.packed)
+            from citetool.packed import NotWritableByOrjson  # start-up: loaded only when needed
 
-        pieces = _streamed(records)
-        if pieces is not None:
             try:
-                atomic_write_bytes(self.path, pieces)
+                atomic_write_bytes(self.path, _streamed(records))
                 return
             except NotWritableByOrjson:
                 pass  # a reference only json writes: dump_bytes writes the whole store, as always
