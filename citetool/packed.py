@@ -45,11 +45,14 @@ def _as_listed(record: Record) -> memoryview:
     return memoryview(orjson.dumps([[record]], option=_INDENT))[_AROUND_BEFORE:-_AROUND_AFTER]
 
 
-def _pack(record: Record) -> bytes | None:
+def _pack(record: Record, was: tuple[bytes, bytes | memoryview] | None = None) -> bytes | None:
+    """``record`` packed; ``was``: its packed bytes and lines when it was unpacked, kept if it is unchanged."""
     try:
         listed = _as_listed(record)
     except TypeError:
         return None  # kept live: dump_bytes decides how the store is written
+    if was is not None and listed == was[1]:
+        return was[0]  # only read (a match looked at): not compressed again
     if len(listed) >= _COMPRESS_FROM:
         return zlib.compress(listed, 1)
     return listed.obj  # (the bytes around it are a few: _listed takes them off)
@@ -86,13 +89,15 @@ class PackedRecords(MutableMapping):
 
     def __init__(self, records: dict[str, Record]):
         self._data: dict[str, Record | bytes] = dict(records)  # key -> live dict, or packed bytes
-        self._live: set[str] = set()  # keys given out or set since the last settle
+        # keys given out or set since the last settle -> (packed bytes, lines) of one given out
+        self._live: dict[str, tuple[bytes, bytes | memoryview] | None] = {}
 
     def __getitem__(self, key: str) -> Record:
         value = self._data[key]
         if type(value) is bytes:
-            value = self._data[key] = _unpack(value)
-            self._live.add(key)
+            listed = _listed(value)
+            self._live[key] = (value, listed)
+            value = self._data[key] = orjson.loads(listed)
         return value
 
     def get(self, key: str, default=None):
@@ -100,11 +105,11 @@ class PackedRecords(MutableMapping):
 
     def __setitem__(self, key: str, record: Record) -> None:
         self._data[key] = record
-        self._live.add(key)
+        self._live[key] = None
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
-        self._live.discard(key)
+        self._live.pop(key, None)
 
     def __contains__(self, key) -> bool:
         return key in self._data
@@ -126,10 +131,10 @@ class PackedRecords(MutableMapping):
     def settle(self) -> None:
         """Pack the references given out or set since the last settle: no one may hold
         them any more (an import calls this after each entry is placed)."""
-        for key in self._live:
+        for key, was in self._live.items():
             value = self._data.get(key)
             if type(value) is dict:
-                self._data[key] = _pack(value) or value
+                self._data[key] = _pack(value, was) or value
         self._live.clear()
 
     def store_chunks(self, head: bytes, tail: bytes) -> Iterator[bytes]:
