@@ -140,6 +140,11 @@ def test_a_packed_reference_asked_for_by_key_is_changed_in_place_until_settled()
     packed.settle()
     next(iter(packed.values()))["note"] = "lost"  # values() are for reading
     assert packed[key]["note"] == "changed"
+    other = sorted(records)[1]
+    before = packed._data[other]
+    assert packed[other] == records[other]  # given out, read, not changed
+    packed.settle()
+    assert packed._data[other] is before  # its packed bytes kept, not packed again
     del packed[key]
     assert key not in packed and len(packed) == len(records) - 1
 
