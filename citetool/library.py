@@ -443,7 +443,9 @@ class Library:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
         the DOI sources first (``progress(done, total)`` as they are answered).
-        Returns (one outcome per entry, problems)."""
+        Returns (one outcome per entry, problems). Entries are read and placed
+        one at a time; a large import holds what it places packed (see
+        :mod:`citetool.packed`)."""
         from citetool.ingest import bulk  # start-up: loaded only when needed
 
         with bulk():  # many records made at once
