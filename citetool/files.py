@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -33,9 +34,9 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, make_folder: 
     atomic_write_bytes(path, text.encode("utf-8"), durable, make_folder)
 
 
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folder: bool = False,
+def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes], durable: bool = True, make_folder: bool = False,
                        follow_links: bool = True) -> None:
-    """Write ``data`` to ``path`` so that readers (and crashes) see the old file or
+    """Write ``data`` (bytes, or pieces of them) to ``path`` so that readers (and crashes) see the old file or
     the new one, never a part: temp file in the same folder, fsync, rename, fsync
     the folder (``durable=False`` skips the fsyncs: for caches). A symbolic link
     is kept: its target is written, with the temporary file in the target's
@@ -51,7 +52,10 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True, make_folde
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                fh.writelines(data)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -54,7 +54,7 @@ class Placer:
         self.suffix_hints: dict[str, int] = {}  # (keys.unique_key: self.taken only grows)
         self.when = when
         self.make_key = make_key  # a new reference's key before any suffix (citetool.keypattern)
-        self.placed: set[tuple[str, str]] = set()  # (file, key): references an entry of that file made or joined
+        self.placed: dict[str, set[str]] = {}  # file -> keys of the references an entry of it made or joined
 
     def _new(self, stored: Record, wanted: str | None = None, claim_identity: bool = True) -> str:
         """Store a new reference under ``wanted`` if free, else a fresh key; with
@@ -136,7 +136,7 @@ class Placer:
                 stored = new_reference(record, IMPORT, name, self.when)
             citable = bool(own_key) and is_citable_key(own_key)
             key = self._new(stored, own_key if citable else None, claim_identity=not notes)
-            self.placed.add((name, key))
+            self.placed.setdefault(name, set()).add(key)
             if own_key and key != own_key:  # a .tex citing the file's key must hear of the change
                 # an uncitable key is not kept as an alias: every key the store holds follows the one key rule
                 why = ("taken by another reference" if citable
@@ -145,10 +145,10 @@ class Placer:
             self._own_ids(key, record)
             return Outcome(label, "added", key=key, notes=notes)
         changed = self._merge(match, enriched)
-        again = (name, match) in self.placed  # one work entered twice in this file: each key keeps its entry
+        again = match in self.placed.get(name, ())  # one work entered twice in this file: each key keeps its entry
         changed += [f for f in merge_import(self.records[match], record, name, self.when, another_entry=again)
                     if f not in changed]
-        self.placed.add((name, match))
+        self.placed.setdefault(name, set()).add(match)
         self.index.update({k: match for k in identity_keys(self.records[match])})
         if own_key and own_key.lower() != match.lower():
             if self._alias(match, own_key):

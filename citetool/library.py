@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
 from citetool.findings import retraction_notes
-from citetool.formats import read, render, sniff
+from citetool.formats import read_entries, render, sniff
 from citetool.keys import invalid_key_reason, keys_in_use, nearest_keys, sorted_keys, unique_key
 from citetool.outcome import Outcome
 from citetool.record import META, Record, date_notes, indefinite
@@ -30,7 +30,6 @@ from citetool.store import CheckedVersions, Store
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
     from citetool.bibliography import Bibliography
     from citetool.lookup import Answer
-    from citetool.sources import Found
     from citetool.updates import CheckResult, Upgrade
 
 
@@ -259,23 +258,34 @@ class Library:
         return render(fmt, records, unicode=unicode, cache=cache)
 
     SAVE_EVERY = 2.0  # seconds: a long batch run saves as it goes
+    # Characters of import files from which the references an import places are held
+    # packed (citetool.packed: a fifteenth of their memory as dicts, ~40 µs each here): ~10,000 entries.
+    PACK_IMPORT_FROM = 8_000_000
 
     @contextmanager
-    def transaction(self, save: bool = True, reindex: bool = False):
+    def transaction(self, save: bool | Callable[[], bool] = True, reindex: bool = False, packed: bool = False):
         """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
-        the end; ``reindex`` after changes the Placer does not index (keys renamed or removed, edits)."""
+        the end (``save``: whether, or what says so at the end); ``reindex`` after changes the Placer
+        does not index (keys renamed or removed, edits); ``packed``: the Placer's records are a
+        :class:`~citetool.packed.PackedRecords` (a large import: see there), dropped at the end."""
         from citetool.ingest import Placer  # start-up: loaded only when needed
         from citetool.keypattern import key_maker  # start-up: loaded only when needed
         from citetool.merge import now_iso  # start-up: loaded only when needed
 
         with self.store.locked():
             records = self._checked(self.store.load_fresh())  # re-read only if another process wrote meanwhile
-            placer = Placer(records, self._index_of(records), now_iso(), key_maker(self.settings.key_pattern))
+            index = self._index_of(records)
+            if packed:
+                from citetool.packed import PackedRecords  # start-up: loaded only when needed
+
+                records = index.records = PackedRecords(records)  # the index reads them from now on,
+                self._index = None  # and is this import's only
+            placer = Placer(records, index, now_iso(), key_maker(self.settings.key_pattern))
             yield placer
-            if save:
+            if save() if callable(save) else save:
                 self.store.save(records)
-            self._records = records
-        if reindex:
+            self._records = None if packed else records  # packed: what reads next reads the file
+        if reindex or packed:
             self._index = None
 
     def add(self, inputs: Iterable[str], refresh: bool = False, offline: bool = False,
@@ -435,7 +445,9 @@ class Library:
         """Import ``(name, text)`` files (BibTeX, RIS, CSL-JSON); a malformed entry
         is reported and skipped. ``resolve``: entries with a DOI are enriched from
         the DOI sources first (``progress(done, total)`` as they are answered).
-        Returns (one outcome per entry, problems)."""
+        Returns (one outcome per entry, problems). Entries are read and placed
+        one at a time; a large import holds what it places packed (see
+        :mod:`citetool.packed`)."""
         from citetool.ingest import bulk  # start-up: loaded only when needed
 
         with bulk():  # many records made at once
@@ -443,28 +455,57 @@ class Library:
 
     def _import_files(self, files: Iterable[tuple[str, str]], resolve: bool,
                       progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
-        from citetool.record_shape import record_problem  # start-up: loaded only when needed
-
-        entries, problems = [], []
+        problems: list[str] = []
+        readings = []
         macros: dict[str, str] = {}  # @string macros: a .bib file may use those of a file before it
+        size = 0
         for name, text in files:
-            found, trouble = read(name, text, macros)
-            problems += trouble
-            entry_word = "entry " if sniff(name, text) == "csl-json" else ""  # JSON: the item's number, not a line
-            for e in found:  # the one shape check, as for a source's record: a wrong type is never stored
-                problem = record_problem(e.record)
-                if problem:
-                    where = f"{name}: entry {e.line}" if entry_word else f"{name}:{e.line}"
-                    problems.append(f"{where}{f' ({e.key})' if e.key else ''}: the field {problem[0]!r} {problem[1]}; "
-                                    "skipped")
-                else:
-                    entries.append((name, e))
-        enriched: dict[str, list[Found]] = {}
-        if resolve:
+            size += len(text)  # every file checked, and its malformed blocks found, before the store is locked
+            found, trouble = read_entries(name, text, macros)
+            readings.append((name, sniff(name, text) == "csl-json", found, trouble))
+        entries = _shaped_entries(readings, problems)
+        if resolve:  # every DOI asked at once: the entries are all read first
+            entries = list(entries)
             enriched, trouble = self.lookup().dois([e.record["DOI"] for _, e in entries if e.record.get("DOI")],
                                                    progress)
             problems += [f"{name}:{e.line}: not enriched: {trouble[e.record['DOI']]}"
                          for name, e in entries if e.record.get("DOI") in trouble]
-        with self.transaction(save=bool(entries)) as placer:
-            outcomes = [placer.imported(name, entry, enriched.get(entry.record.get("DOI"), [])) for name, entry in entries]
+            with self.transaction(save=bool(entries)) as placer:
+                outcomes = [placer.imported(name, entry, enriched.get(entry.record.get("DOI"), []))
+                            for name, entry in entries]
+            return outcomes, problems
+        outcomes = []
+        # an entry at a time; a large import packs each reference once placed: memory near the files' size
+        with self.transaction(save=lambda: bool(outcomes), packed=size >= self.PACK_IMPORT_FROM) as placer:
+            _place_each(placer, entries, outcomes)
         return outcomes, problems
+
+
+def _place_each(placer, entries, outcomes: list[Outcome]) -> None:
+    """Place each of ``entries`` (file name, entry) as it comes, its outcome added to
+    ``outcomes``; packed references: what it made or changed packed at once (nothing holds an entry after)."""
+    settle = getattr(placer.records, "settle", None)
+    for name, entry in entries:
+        outcomes.append(placer.imported(name, entry, []))
+        if settle is not None:
+            settle()
+
+
+def _shaped_entries(readings, problems: list[str]):
+    """(file name, entry) for each entry of ``readings`` (file name, whether it is CSL-JSON,
+    its entries, its problems) that passes the one shape check, as for a source's record
+    (a wrong type is never stored); as each file ends, its problems, then those of its
+    entries that failed the check, go to ``problems``."""
+    from citetool.record_shape import record_problem  # start-up: loaded only when needed
+
+    for name, numbered, found, trouble in readings:
+        failed = []
+        for e in found:
+            problem = record_problem(e.record)
+            if problem:  # JSON: the item's number, not a line
+                where = f"{name}: entry {e.line}" if numbered else f"{name}:{e.line}"
+                failed.append(f"{where}{f' ({e.key})' if e.key else ''}: the field {problem[0]!r} {problem[1]}; "
+                              "skipped")
+            else:
+                yield name, e
+        problems += trouble + failed

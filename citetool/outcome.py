@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)  # slots: an import of 100,000 entries holds 100,000 of them
 class Outcome:
     """What became of one identifier (or one imported entry, or one refresh)."""
 

@@ -58,6 +58,18 @@ def dump_bytes(records: dict[str, Record]) -> bytes:
         return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+def _streamed(records) -> Iterator[bytes]:
+    """The store file for an import's :class:`~citetool.packed.PackedRecords` with
+    references in pieces: the bytes :func:`dump_bytes` gives, never all in memory at once."""
+    import orjson
+
+    # what dump_bytes writes around a list of one reference, "0": the head and tail around any list
+    around = orjson.dumps({"format": FORMAT, "version": VERSION, "references": [0]},
+                          option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    head, tail = around.split(b"\n    0\n", 1)
+    return records.store_chunks(head + b"\n", b"\n" + tail)
+
+
 def dumps(records: dict[str, Record]) -> str:
     """The store file's exact text for ``records`` (see :func:`dump_bytes`)."""
     return dump_bytes(records).decode("utf-8")
@@ -237,6 +249,7 @@ class Store:
         self.saves = 0  # how many times this object wrote the store
         self.created = False  # this object's first save made the file
         self._first_count: int | None = None  # references in the store when this object first read it
+        self._saved_count: int | None = None  # references it last wrote, when they are not kept (an import's)
         # (records, the version of the file they were read from: device, inode, size, times)
         self.read_version: tuple[dict[str, Record], list[int]] | None = None
 
@@ -315,13 +328,14 @@ class Store:
                 st = os.fstat(stream.fileno())  # the very file read (a save replaces it by another)
                 raw = stream.read()
         except FileNotFoundError:
-            self._last = (None, {})
+            self._last, self._saved_count = (None, {}), None
             self._first_count = 0 if self._first_count is None else self._first_count
             return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
         # an empty file (``touch``) is an empty store (isspace: no copy of a large file, as strip makes)
         records = loads(raw, self.path) if raw and not raw.isspace() else {}
+        self._saved_count = None
         self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
         self.read_version = (records, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
         self._first_count = len(records) if self._first_count is None else self._first_count
@@ -329,9 +343,9 @@ class Store:
 
     def saved_summary(self) -> str:
         """What this object's saves left in the store, in words (for a Ctrl-C)."""
-        if not self.saves or self._last is None:
+        if not self.saves or (self._last is None and self._saved_count is None):
             return f"nothing was saved ({self.path} is as it was)"
-        total = len(self._last[1])
+        total = len(self._last[1]) if self._last is not None else self._saved_count
         added = total - (self._first_count or 0)
         return (f"what was done before it is saved: {self.path} now holds {total} references"
                 f" ({added:+d} since this command started)")
@@ -364,15 +378,30 @@ class Store:
         self._check_writable()
         new = not self.path.exists()
         try:
-            atomic_write_bytes(self.path, dump_bytes(records))
+            self._write(records)
         except OSError as exc:
-            self._last = None
+            self._last, self._saved_count = None, None
             raise StoreError(
                 f"cannot write store {self.path}: {exc.strerror or exc}; the old store is unchanged"
             ) from None
         self.saves += 1
         self.created = self.created or new
-        self._last = (self._stamp(), records)
+        # an import's packed references are not kept: what reads next reads the file
+        kept = isinstance(records, dict)
+        self._last = (self._stamp(), records) if kept else None
+        self._saved_count = None if kept else len(records)
+
+    def _write(self, records: dict[str, Record]) -> None:
+        """Write the file atomically: streamed, for a large import's packed references."""
+        if not isinstance(records, dict) and records:  # a PackedRecords (citetool.packed)
+            from citetool.packed import NotWritableByOrjson  # start-up: loaded only when needed
+
+            try:
+                atomic_write_bytes(self.path, _streamed(records))
+                return
+            except NotWritableByOrjson:
+                pass  # a reference only json writes: dump_bytes writes the whole store, as always
+        atomic_write_bytes(self.path, dump_bytes(records))
 
 
 class CheckedVersions:

@@ -12,7 +12,8 @@ import bibtexparser
 import pytest
 from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
-from citetool.formats.bibtex_reader import _name_parts, _split, _split_names
+from citetool.formats.bibtex_reader import _name_parts, _split_names
+from citetool.formats.bibtex_split import _split
 from citetool.ingest import bulk
 
 

@@ -106,3 +106,15 @@ def read(name: str, text: str, macros: dict[str, str] | None = None):
     if kind == "bibtex" and macros is not None:
         return getattr(import_module(module), func)(text, name, macros)
     return getattr(import_module(module), func)(text, name)
+
+
+def read_entries(name: str, text: str, macros: dict[str, str] | None = None):
+    """:func:`read` as (an iterator of the entries, the problems): a .bib file is read an
+    entry at a time as the iterator goes (:func:`citetool.formats.bibtex_reader.read_stream`),
+    adding each entry's problems as it comes to it; other files are read whole at once."""
+    if sniff(name, text) == "bibtex":
+        from citetool.formats.bibtex_reader import read_stream  # start-up: loaded only when needed
+
+        return read_stream(text, name, macros)
+    found, problems = read(name, text, macros)
+    return iter(found), problems

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from citetool.formats.bibtex_kept import keep_as_written, writable
-from citetool.formats.bibtex_split import _MONTH_NAMES, _Entry, _split, raw_value
+from citetool.formats.bibtex_fallback import read_with_bibtexparser
+from citetool.formats.bibtex_kept import keep_as_written
+from citetool.formats.bibtex_split import _Entry, split_entries, split_plan
 from citetool.formats.imported import Imported, unreadable
 from citetool.identifiers import normalise_doi
 from citetool.record import Record
@@ -503,20 +504,6 @@ def entry_to_record(entry_type: str, fields: dict, notes: list[str] | None = Non
     return rec
 
 
-def _bibtexparser_entry(entry, shift: int = 0) -> _Entry:
-    """bibtexparser's entry as the splitter gives one (values braced again as its ``raw``);
-    ``shift``: lines added before the file's text."""
-    fields = [(f.key, f.value) for f in entry.fields]
-    out = _Entry(entry.entry_type.lower(), entry.key, fields, (entry.start_line or 0) - shift)
-    for name, value in fields:
-        if isinstance(value, str):
-            raw = raw_value(value, value, {}) if value.isdigit() or value.lower() in _MONTH_NAMES else "{" + value + "}"
-            if raw and writable(raw):
-                out.raw.setdefault(name.lower(), raw)
-    out.drop_repeated()
-    return out
-
-
 def _fields(entry) -> dict:
     """An entry's fields by lower-case name, the last of two spellings winning (what
     bibtexparser's NormalizeFieldKeys middleware does, without a pass over every block)."""
@@ -527,45 +514,45 @@ def read(text: str, origin: str, macros: dict[str, str] | None = None) -> tuple[
     """Entries of a .bib file, and one message per malformed block; ``macros``:
     @string macros of files read before (lower-case name -> value as written),
     to which this file's are added."""
-    problems = []
-    entries = _split(text, macros)
-    if entries is None:
-        import logging
+    entries, problems = read_stream(text, origin, macros)
+    return list(entries), problems
 
-        import bibtexparser
 
-        # bibtexparser logs each failed block over several lines; citetool reports
-        # them itself, one line each, with the file and line.
-        logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-        # the macros of the files read before, as BibTeX has them when it reads this one
-        prefix = "".join(f"@string{{{name} = {value}}}\n" for name, value in (macros or {}).items())
-        library = bibtexparser.parse_string(prefix + text)
-        shift = prefix.count("\n")  # lines of the prefix, taken off every block's line
-        if macros is not None:
-            macros.update({s.key.lower(): "{" + s.value + "}" for s in library.strings if isinstance(s.value, str)})
-        entries = []
-        for block in library.failed_blocks:
-            line = (block.start_line or 0) + 1 - shift
-            kept = getattr(block, "ignore_error_block", None)
-            if type(block).__name__ == "DuplicateFieldKeyBlock" and kept is not None:
-                entries.append(_bibtexparser_entry(kept, shift))  # a field given twice: read as BibTeX reads it
-                continue
-            if str(getattr(block, "raw", "")).lstrip()[:7].lower() == "@string":
-                continue  # a macro defined again: BibTeX takes the new value too, and warns no one
-            error = getattr(block, "error", None)
-            reason = " ".join(str(getattr(error, "abort_reason", "") or error or "malformed entry").split())
-            problems.append(f"{origin}:{line}: skipped a malformed entry ({reason})")
-        entries += [_bibtexparser_entry(e, shift) for e in library.entries]
-        entries.sort(key=lambda e: e.start_line or 0)
-    raw_entries = {e.key.lower(): e for e in entries}
-    out = []
+def read_stream(text: str, origin: str, macros: dict[str, str] | None = None):
+    """:func:`read`, an entry at a time: (an iterator of the entries, the
+    problems), the file's blocks checked at once (its malformed blocks are in
+    the problems, and ``macros`` has its own), each entry read only when the
+    iterator comes to it, when the problems of that entry are added. The file's
+    entries are never all held at once, unless bibtexparser reads the file."""
+    problems: list[str] = []
+    plan = split_plan(text, macros)
+    if plan is None:
+        entries = read_with_bibtexparser(text, origin, macros, problems)
+        by_key = {e.key.lower(): e for e in entries}
+        return _imported(iter(entries), by_key.get, origin, problems), problems
+    parents: dict[str, _Entry | None] = {}  # the last entries crossref named, read again (a few: memory stays bounded)
+
+    def parent_of(key: str) -> _Entry | None:
+        if key not in parents:
+            if len(parents) >= 64:
+                parents.clear()
+            parents[key] = plan.entry(text, key)
+        return parents[key]
+
+    return _imported(split_entries(text, plan), parent_of, origin, problems), problems
+
+
+def _imported(entries, entry_of_key, origin: str, problems: list[str]):
+    """Each of ``entries`` as an :class:`Imported`; ``entry_of_key``: the entry of a
+    lower-case key (a ``crossref``'s parent), or None; each entry's problems go to ``problems``."""
     for entry in entries:
         line = (entry.start_line or 0) + 1
         try:  # one entry's trouble (a name bibtexparser cannot split) skips that entry only
             fields = _fields(entry)
             parent = fields.get("crossref")
-            if parent and parent.lower() in raw_entries:
-                inherited = _fields(raw_entries[parent.lower()])
+            parent_entry = entry_of_key(parent.lower()) if parent else None
+            if parent_entry is not None:
+                inherited = _fields(parent_entry)
                 if "title" in inherited and "booktitle" not in fields:
                     fields["booktitle"] = inherited["title"]
                 for k, v in inherited.items():
@@ -573,12 +560,13 @@ def read(text: str, origin: str, macros: dict[str, str] | None = None) -> tuple[
                         fields[k] = v
             notes: list[str] = []
             rec = entry_to_record(entry.entry_type, fields, notes)
-            keep_as_written(rec, entry, origin, raw_entries.get(parent.lower()) if parent else None)
+            keep_as_written(rec, entry, origin, parent_entry)
         except Exception as exc:
             problems.append(unreadable(f"{origin}:{line}", exc))
             continue
         problems += [f"{origin}:{line} ({entry.key}): {note}" for note in notes]
         twice = [f"{origin}:{line} ({entry.key}): the field {name!r} is given again ({one_line(value)[:60]!r}): "
                  "the first value is used, as BibTeX does; the other is kept aside" for name, value in entry.repeated]
-        out.append(Imported(key=entry.key, record=rec, line=line, notes=twice))
-    return out, problems
+        imported = Imported(key=entry.key, record=rec, line=line, notes=twice)
+        entry = fields = parent_entry = None  # not held while the caller places it (a huge entry)
+        yield imported

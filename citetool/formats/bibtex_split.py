@@ -8,6 +8,7 @@ it: the first value counts, the others are kept aside (:attr:`_Entry.repeated`).
 from __future__ import annotations
 
 import re
+from array import array
 
 # --- splitting a file into entries ------------------------------------------------
 #
@@ -119,43 +120,51 @@ def _at_line_start(text: str, start: int, end: int) -> bool:
     return False
 
 
-def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
-    """The entries of ``text`` as bibtexparser's ``parse_string`` reads them
-    (its default middlewares too: @string references resolved, enclosing braces
-    or quotes removed); None when not sure of any part of it."""
+class _NotSure(Exception):
+    """A part of the file the splitter is not sure of: bibtexparser reads the whole file."""
+
+
+def _entry_of(entry_type: str, key: str, body: str | None, line: int) -> tuple[_Entry, list[int]]:
+    """The entry of that type, key (as written) and fields, and the indexes of its fields
+    whose value is not one braced group (a @string's name, quotes, a number...): resolved later."""
+    fields: list[tuple[str, str]] = []
+    written: list[int] = []
+    entry = _Entry(entry_type.lower(), key.strip(), fields, line)
+    if body:
+        for name, inside, value in _FIELD.findall(body):
+            name = name.strip()
+            if value:
+                written.append(len(fields))
+                fields.append((name, value.strip()))
+            else:
+                fields.append((name, inside))
+                entry.raw.setdefault(name.lower(), "{" + inside + "}")
+    return entry, written
+
+
+def _blocks(text: str):
+    """The blocks of ``text`` in order: ``(match, line, at)`` for an entry (``_ENTRY``'s
+    match, the line it starts on, where its "@" is), ``(name, value)`` for a @string;
+    raises _NotSure at the first part it is not sure of."""
     if '{"}' in text:  # a quote inside quotes: bibtexparser's special case
-        return None
-    entries: list[_Entry] = []
-    strings: list[tuple[str, str]] = []
-    written: list[tuple[list, int]] = []  # fields whose value is not one braced group
+        raise _NotSure
     line, counted = 0, 0
     pos = 0
-    find, count, entry_at, fields_in = text.find, text.count, _ENTRY.match, _FIELD.findall
+    find, count, entry_at = text.find, text.count, _ENTRY.match
     while (at := find("@", pos)) >= 0:
         # bibtexparser counts the line breaks that are not escaped by a backslash
         line += count("\n", counted, at) - count("\\\n", counted, at)
         counted = at
         m = entry_at(text, at)
+        found = None
         if m is not None and not m.group(1).lower().startswith(("comment", "preamble", "string")):
             pos = m.end()
-            body = m.group(3)
-            fields = []
-            entry = _Entry(m.group(1).lower(), m.group(2).strip(), fields, line)
-            if body:
-                for key, inside, value in fields_in(body):
-                    key = key.strip()
-                    if value:  # not one braced group: a @string's name, quotes, a number...
-                        written.append((entry, len(fields)))
-                        fields.append((key, value.strip()))
-                    else:
-                        fields.append((key, inside))
-                        entry.raw.setdefault(key.lower(), "{" + inside + "}")
-            entries.append(entry)
+            found = (m, line, at)
         else:
             block = _BLOCK.match(text, at)
             if block is None:
                 if _PAREN_BLOCK.match(text, at):
-                    return None
+                    raise _NotSure
                 pos = at + 1  # text between blocks (an address in a comment): for bibtexparser too
                 continue
             kind = block.group(1).lower()
@@ -164,16 +173,112 @@ def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | Non
             elif kind.startswith("string"):
                 m = _STRING.match(text, block.end())
                 if m is not None:
-                    strings.append((m.group(1).strip(), text[m.end(1) + 1:m.end() - 1].strip()))
+                    found = (m.group(1).strip(), text[m.end(1) + 1:m.end() - 1].strip())
             else:
-                return None  # an entry not read: a syntax error, "(" ... ")", braces nested too deeply...
+                raise _NotSure  # an entry not read: a syntax error, "(" ... ")", braces nested too deeply...
             if m is None:
-                return None
+                raise _NotSure
             pos = m.end()
         if find("@", at + 1, pos) >= 0 and _at_line_start(text, at + 1, pos):
-            return None
-    # duplicate keys are bibtexparser's failed blocks
-    if len({e.key for e in entries}) < len(entries) or len({k for k, _ in strings}) < len(strings):
+            raise _NotSure
+        if found is not None:
+            yield found
+
+
+def _bare(value: str) -> bool:
+    """Whether a value not in one braced group may be a @string's name (neither quoted nor braced)."""
+    return not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}")
+
+
+_SPAN = 7  # numbers a SplitPlan keeps of an entry: where its type, key and fields start and end, its line
+
+
+class SplitPlan:
+    """What a first pass over a .bib file found, so that its entries can then be
+    read one at a time (:func:`split_entries`) without holding them all, nor
+    matching them again: the @string macros in force (``macros``, lower-case
+    name -> value as written), where each entry's type, key and fields are in
+    the text (``spans``: seven numbers an entry), and which entry a key is
+    (``numbers``: the key in lower case -> the entry's number, the last entry
+    of a key winning), for a ``crossref``."""
+
+    __slots__ = ("macros", "spans", "numbers", "held")
+
+    def __init__(self, macros: dict[str, str], spans: array, numbers: dict[str, int],
+                 held: list[_Entry] | None = None):
+        self.macros, self.spans, self.numbers = macros, spans, numbers
+        self.held = held  # a small file's entries, read once (see HELD_BELOW)
+
+    def __len__(self) -> int:
+        return len(self.spans) // _SPAN
+
+    def _parts(self, text: str, number: int) -> tuple[str, str, str | None, int]:
+        type_start, type_end, key_start, key_end, body_start, body_end, line = \
+            self.spans[number * _SPAN:(number + 1) * _SPAN]
+        body = text[body_start:body_end] if body_start >= 0 else None
+        return text[type_start:type_end], text[key_start:key_end], body, line
+
+    def read(self, text: str, number: int) -> _Entry:
+        """Entry ``number`` of ``text``, as bibtexparser reads it (see :func:`split_entries`)."""
+        if self.held is not None:
+            return self.held[number]
+        return _resolved(*_entry_of(*self._parts(text, number)), self.macros)
+
+    def entry(self, text: str, key_lower: str) -> _Entry | None:
+        """The entry whose key is ``key_lower`` (ignoring case), if any."""
+        number = self.numbers.get(key_lower)
+        return None if number is None else self.read(text, number)
+
+
+# Characters of a .bib file below which its entries are read in the first pass and
+# held (~5 times the text's size): reading every entry's fields twice costs a
+# tenth of a small import's time, and holding them is what a large file must not.
+HELD_BELOW = 4_000_000
+
+
+def split_plan(text: str, known: dict[str, str] | None = None) -> SplitPlan | None:
+    """The first pass of :func:`split_entries` over ``text``: None when the
+    splitter is not sure of any part of it (bibtexparser reads it then). Holds
+    no entry of a large file: where each is, the macros and the values that
+    name one. ``known``: the macros of the files before, to which this file's are added."""
+    held: list[tuple[_Entry, list[int]]] | None = [] if len(text) < HELD_BELOW else None
+    spans = array("q")
+    numbers: dict[str, int] = {}
+    cased: set[str] = set()  # keys that differ only in case from another entry's
+    strings: list[tuple[str, str]] = []
+    bare: set[str] = set()  # values that may name a macro: checked once all macros are known
+    enclosing_unsure = False
+    fields_in = _FIELD.findall
+    try:
+        for block in _blocks(text):
+            if len(block) == 2:
+                strings.append(block)
+                continue
+            m, line, _ = block
+            key = m.group(2).strip()
+            before = numbers.get(key.lower())
+            if before is not None:  # a duplicate key is bibtexparser's failed block
+                other = text[spans[before * _SPAN + 2]:spans[before * _SPAN + 3]].strip()
+                if other == key or key in cased:
+                    return None
+                cased.update((key, other))
+            numbers[key.lower()] = len(spans) // _SPAN
+            spans.extend((*m.span(1), *m.span(2), *m.span(3), line))  # (no fields: -1, -1)
+            body = m.group(3)
+            if held is not None:
+                entry, written = _entry_of(m.group(1), key, body, line)
+                held.append((entry, written))
+                values = [entry.fields[i][1] for i in written]
+            else:  # not one braced group (see _entry_of)
+                values = [value.strip() for _, _, value in fields_in(body) if value] if body else []
+            for value in values:
+                if _bare(value):
+                    bare.add(value)
+                elif _unenclosed(value) is None:
+                    enclosing_unsure = True
+    except _NotSure:
+        return None
+    if len({k for k, _ in strings}) < len(strings):  # a macro defined twice: bibtexparser's failed block
         return None
     macros = dict(known or {})
     macros.update({k.lower(): v for k, v in strings})
@@ -181,17 +286,37 @@ def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | Non
         known.update(macros)  # for the files read after this one
     if "" in macros:  # a @string without a name would stand for empty values
         return None
-    for entry, i in written:
+    if enclosing_unsure or any(_unenclosed(macros.get(value.lower(), value)) is None for value in bare):
+        return None
+    entries = None if held is None else [_resolved(entry, written, macros) for entry, written in held]
+    return SplitPlan(macros, spans, numbers, entries)
+
+
+def _resolved(entry: _Entry, written: list[int], macros: dict[str, str]) -> _Entry:
+    """``entry`` with its ``written`` values resolved as bibtexparser's default
+    middlewares resolve them, and a field given twice read as BibTeX reads it."""
+    for i in written:
         key, value = as_written = entry.fields[i]
-        if not (value[:1] == value[-1:] == '"' or value[:1] == "{" and value[-1:] == "}"):
+        if _bare(value):
             value = macros.get(value.lower(), value)  # bibtexparser's ResolveStringReferences
-        value = _unenclosed(value)  # and its RemoveEnclosing
-        if value is None:
-            return None
+        value = _unenclosed(value)  # and its RemoveEnclosing (never None: split_plan checked)
         entry.fields[i] = (key, value)
         raw = raw_value(as_written[1], value, macros)
         if raw is not None:
             entry.raw.setdefault(key.lower(), raw)
-    for entry in entries:
-        entry.drop_repeated()
-    return entries
+    entry.drop_repeated()
+    return entry
+
+
+def split_entries(text: str, plan: SplitPlan):
+    """The entries of ``text``, one at a time, as bibtexparser's ``parse_string``
+    reads them (its default middlewares too: @string references resolved,
+    enclosing braces or quotes removed), for the ``plan`` :func:`split_plan` made of it."""
+    for number in range(len(plan)):
+        yield plan.read(text, number)
+
+
+def _split(text: str, known: dict[str, str] | None = None) -> list[_Entry] | None:
+    """Every entry of ``text`` (see :func:`split_entries`); None when not sure of any part of it."""
+    plan = split_plan(text, known)
+    return None if plan is None else list(split_entries(text, plan))
