@@ -188,6 +188,13 @@ def _if_render(self, item, context=None, delimiter="", **kwargs):
     """citeproc-py's If.render, with which conditions the element has and its
     ``match`` read once (each ``in self.attrib`` made an attribute proxy: eight
     for every <if> of every reference); the same tests, in the same order."""
+    if not condition_holds(self, item, context):
+        raise _condition_failed
+    return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+
+def condition_holds(self, item, context=None) -> bool:
+    """Whether the conditions of an ``<if>`` or ``<else-if>`` hold for ``item``."""
     try:
         tests, match = _condition_plans[self]
     except KeyError:
@@ -211,14 +218,10 @@ def _if_render(self, item, context=None, delimiter="", **kwargs):
         else:
             results += self._position(item, context)
     if match == "any":
-        result = any(results)
-    elif match == "none":
-        result = not any(results)
-    else:
-        result = all(results)
-    if not result:
-        raise _condition_failed
-    return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+        return any(results)
+    if match == "none":
+        return not any(results)
+    return all(results)
 
 
 def install() -> None:

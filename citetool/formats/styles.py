@@ -76,6 +76,8 @@ def load_style(name: str):
     from citeproc import CitationStylesStyle
     from lxml import etree
 
+    from citetool.formats.citeproc_substitute import install as substitute_as_csl_says  # start-up: loaded only when needed
+
     path = _style_path(name)
     try:
         root = etree.parse(path, etree.XMLParser(no_network=True, resolve_entities=False)).getroot()
@@ -90,6 +92,7 @@ def load_style(name: str):
     if missing:
         raise UsageError(f"{name} is not a usable CSL style: it calls the macro {missing[0]!r}, which it does not define")
     _honour_initialize_false(root)
+    substitute_as_csl_says()
     try:
         csl = CitationStylesStyle(io.BytesIO(etree.tostring(root)), validate=False)
     except Exception as exc:  # citeproc-py's own complaints (an unknown locale...)
