@@ -76,7 +76,7 @@ def load_style(name: str):
     from citeproc import CitationStylesStyle
     from lxml import etree
 
-    from citetool.formats.citeproc_substitute import install as substitute_as_csl_says  # start-up: loaded only when needed
+    from citetool.formats.citeproc_conformance import install as substitute_as_csl_says  # start-up: loaded only when needed
 
     path = _style_path(name)
     try:

