@@ -161,13 +161,18 @@ class Lookup:
     def _ask(self, kind: str, group: list[Identifier], finished: Callable[[Identifier, _State], None]) -> None:
         chain = self.sources.chain(kind)
         states = {ident: _State() for ident in group}
+        # identifiers of one value (a DOI typed with and without its full stop: two readings
+        # after the first) are asked once, a source answering by value; each keeps its state
+        twins: dict[str, list[Identifier]] = {}
+        for ident in group:
+            twins.setdefault(ident.key, []).append(ident)
         lock = threading.Lock()
         for position, spec in enumerate(chain):
             later = chain[position + 1:]
             primary_later = any(not s.fallback for s in later)
             fallback_later = any(s.fallback for s in later)
-            asked = [i for i, st in states.items() if not st.done
-                     and (not spec.fallback or (st.missing is not None and not st.found))]
+            asked = [same[0] for same in twins.values() if not states[same[0]].done
+                     and (not spec.fallback or (states[same[0]].missing is not None and not states[same[0]].found))]
             if not asked:
                 continue
 
@@ -177,19 +182,20 @@ class Lookup:
                     found = [checked(f) for f in found]
                 except LookupFailed as exc:  # a record of the wrong shape: this identifier fails
                     found, error = [], exc
-                with lock:
-                    state = states[ident]
-                    state.found += list(found)
-                    state.notes += list(notes)
-                    if isinstance(error, NotFound):
-                        state.missing = error
-                    elif error is not None:
-                        state.error = error
-                    if primary_later or (state.missing is not None and not state.found and fallback_later
-                                         and state.error is None):
-                        return
-                    state.done = True
-                finished(ident, state)
+                for twin in twins.get(ident.key, [ident]):
+                    with lock:
+                        state = states[twin]
+                        state.found += list(found)
+                        state.notes += list(notes)
+                        if isinstance(error, NotFound):
+                            state.missing = error
+                        elif error is not None:
+                            state.error = error
+                        if primary_later or (state.missing is not None and not state.found and fallback_later
+                                             and state.error is None):
+                            continue
+                        state.done = True
+                    finished(twin, state)
 
             self.sources.get(spec.name).look_up(asked, self.offline, self.fresh, on_result)
         for ident, state in states.items():
@@ -271,11 +277,15 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
         except IdentifierError as exc:
             out.outcomes[i] = Outcome(raw, "failed", error=str(exc))
             continue
-        if ident.key in first_of:
-            out.repeats.append((i, first_of[ident.key]))
+        # a DOI that ended in "." has two readings: it repeats only an input of the same two
+        readings = ident.key if ident.also is None else f"{ident.key} {ident.also.lower()}"
+        if readings in first_of:
+            out.repeats.append((i, first_of[readings]))
             continue
-        first_of[ident.key] = i
+        first_of[readings] = i
         match = index.get(ident.key)
+        if match is None and ident.also is not None:  # stored with its full stop: no request either
+            match = index.get(replace(ident, value=ident.also, also=None).key)
         if match and not again:
             out.outcomes[i] = Outcome(raw, "present", key=match)
         else:

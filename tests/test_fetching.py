@@ -312,3 +312,36 @@ def test_a_doi_at_the_end_of_a_sentence_is_added_without_the_stop(crossref, run,
     [stored] = json.loads(store_path.read_text(encoding="utf-8"))["references"]
     assert stored["DOI"].lower() == SEED_DOI.lower()
     assert not [d for d in crossref.requests + sum(crossref.list_requests, []) if d.endswith(".")]  # found: no second asking
+
+
+@pytest.mark.parametrize("order", ["dotted first", "undotted first"])
+def test_a_dotted_doi_and_its_undotted_reading_typed_together_each_end_as_alone(crossref, run, monkeypatch, tmp_path,
+                                                                                 store_path, order):
+    """"10.21052/kcmr." and "10.21052/kcmr" in one command share their first reading, yet are two
+    inputs: the dotted one is added (as alone), the other, which no source knows, fails (it was
+    "present" under the dotted work's key, or, typed first, made the dotted one fail too)."""
+    served = tmp_path / "kcmr.json"
+    served.write_text(json.dumps({"status": "ok", "message-type": "work",
+                                  "message": _longtail_work("10.21052/kcmr.")}), encoding="utf-8")
+    monkeypatch.setitem(ALL_WORKS, "10.21052/kcmr.", served)
+    inputs = ["10.21052/kcmr.", "10.21052/kcmr"] if order == "dotted first" else ["10.21052/kcmr", "10.21052/kcmr."]
+    result = run("add", "--json", *inputs)
+    assert result.exit_code == 3, result.stderr
+    status = {o["input"]: (o["status"], o["key"]) for o in map(json.loads, result.stdout.splitlines())}
+    [stored] = json.loads(store_path.read_text(encoding="utf-8"))["references"]
+    assert stored["DOI"] == "10.21052/kcmr."
+    assert status == {"10.21052/kcmr.": ("added", stored["id"]), "10.21052/kcmr": ("failed", None)}
+
+
+def test_a_stored_doi_ending_in_a_full_stop_costs_no_request(crossref, run, monkeypatch, tmp_path, store_path):
+    served = tmp_path / "kcmr.json"
+    served.write_text(json.dumps({"status": "ok", "message-type": "work",
+                                  "message": _longtail_work("10.21052/kcmr.")}), encoding="utf-8")
+    monkeypatch.setitem(ALL_WORKS, "10.21052/kcmr.", served)
+    assert run("add", "10.21052/kcmr.").exit_code == 0
+    asked = len(crossref.requests) + len(crossref.list_requests)
+    for again in (["10.21052/kcmr."], ["--offline", "doi:10.21052/KCMR.)"]):
+        result = run("add", "--json", *again)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["status"] == "present"
+    assert len(crossref.requests) + len(crossref.list_requests) == asked

@@ -51,12 +51,41 @@ def test_a_failing_worker_has_its_share_rendered_here_and_its_error_raised_as_wi
     assert error == "entry 8"
 
 
+@linux_only
+@pytest.mark.parametrize("where", ["while the parent renders its share", "while the parent waits for a copy"])
+def test_an_interrupted_render_leaves_no_copy_running_nor_unreaped(where):
+    """A Ctrl-C (KeyboardInterrupt) in the parent: every forked copy is killed and reaped before
+    it goes on, not left rendering its share as an orphan (the copies here would sleep 60 s)."""
+    interrupt = ("    if n == 1: raise KeyboardInterrupt\n" if where.startswith("while the parent renders")
+                 else "    if n == 0: signal.alarm(1)  # the parent is then waiting on a copy's pipe\n")
+    out = _python("import os, signal, time\n"
+                  "from citetool.formats import render_workers\n"
+                  "def alarm(*_): raise KeyboardInterrupt\n"
+                  "signal.signal(signal.SIGALRM, alarm)\n"
+                  "parent, forked, fork = os.getpid(), [], os.fork\n"
+                  "def counted():\n"
+                  "    pid = fork()\n"
+                  "    if pid: forked.append(pid)\n"
+                  "    return pid\n"
+                  "os.fork = counted\n"
+                  "def render(n):\n"
+                  "    if os.getpid() != parent: time.sleep(60)\n"
+                  + interrupt +
+                  "    return str(n)\n"
+                  "try: render_workers.rendered_in_workers(render, range(9))\n"
+                  "except KeyboardInterrupt: print('interrupted')\n"
+                  "for pid in forked:\n"
+                  "    try: os.waitpid(pid, os.WNOHANG); print('unreaped', pid)\n"
+                  "    except ChildProcessError: print('reaped')\n", CITETOOL_WORKERS="3")
+    assert out.split() == ["interrupted", "reaped", "reaped"]
+
+
 def test_the_worker_count_follows_the_setting_and_the_size(monkeypatch):
     from citetool.formats.render_workers import ENTRIES_PER_WORKER, worker_count
 
     monkeypatch.setenv("CITETOOL_WORKERS", "4")
     assert worker_count(100) == 4 and worker_count(3) == 3
-    for setting in ("1", "0", "many", "-2"):
+    for setting in ("1", "0", "many", "-2", "²", "2.5"):  # "²".isdigit(), and int() refuses it
         monkeypatch.setenv("CITETOOL_WORKERS", setting)
         assert worker_count(100_000) == 1
     monkeypatch.delenv("CITETOOL_WORKERS")

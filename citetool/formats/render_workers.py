@@ -14,6 +14,7 @@ raised as it would be without workers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -34,7 +35,7 @@ def worker_count(entries: int) -> int:
     :data:`ENTRIES_PER_WORKER` entries."""
     setting = os.environ.get("CITETOOL_WORKERS", "").strip()
     if setting:
-        wanted = int(setting) if setting.isdigit() else 1
+        wanted = int(setting) if setting.isascii() and setting.isdigit() else 1  # ("²".isdigit(): no int)
         return max(1, min(wanted, MAX_WORKERS, entries))
     try:
         cores = len(os.sched_getaffinity(0))
@@ -55,12 +56,42 @@ def rendered_in_workers(render: Callable[[Item], str], items: Sequence[Item]) ->
         return [render(item) for item in items]
     bounds = [len(items) * n // workers for n in range(workers + 1)]
     shares = list(zip(bounds, bounds[1:], strict=False))
-    children = [_fork_share(render, items, start, end) for start, end in shares[1:]]
-    out = [render(item) for item in items[shares[0][0]:shares[0][1]]]
-    for (start, end), child in zip(shares[1:], children, strict=True):
-        texts = _collected(child, end - start)
-        out.extend(texts if texts is not None else [render(item) for item in items[start:end]])
+    children: list[tuple[int, int] | None] = []
+    try:
+        for start, end in shares[1:]:
+            children.append(_fork_share(render, items, start, end))
+        out = [render(item) for item in items[shares[0][0]:shares[0][1]]]
+        for n, (start, end) in enumerate(shares[1:]):
+            child, children[n] = children[n], None  # _collected reaps it, even when interrupted
+            texts = _collected(child, end - start)
+            out.extend(texts if texts is not None else [render(item) for item in items[start:end]])
+    except BaseException:  # a Ctrl-C, a render error: no copy left rendering, nor unreaped, once we are gone
+        _stopped(children)
+        raise
     return out
+
+
+def _stopped(children: list[tuple[int, int] | None]) -> None:
+    """Kill and reap the copies not yet collected, closing their pipes."""
+    for child in children:
+        if child is not None:
+            _kill(child[0])
+            with contextlib.suppress(OSError):
+                os.close(child[1])
+
+
+def _kill(pid: int) -> None:
+    """Kill a copy and reap it, unless it was reaped already (its pid may then be another
+    process's: only an unreaped child of ours is sure to be ours)."""
+    import signal  # (only when an export is interrupted)
+
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return  # it had ended: now reaped
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:  # ChildProcessError: reaped already
+        pass
 
 
 def _fork_share(render, items, start: int, end: int) -> tuple[int, int] | None:
@@ -95,9 +126,13 @@ def _collected(child: tuple[int, int] | None, expected: int) -> list[str] | None
     if child is None:
         return None
     pid, reading = child
-    with os.fdopen(reading, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
+    try:
+        with os.fdopen(reading, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # a Ctrl-C while waiting: the copy killed and reaped, not left behind
+        _kill(pid)
+        raise
     if status != 0:
         return None
     try:
