@@ -285,3 +285,28 @@ def test_threads_rendering_at_once_each_get_their_own_preamble():
     assert "u8:\\detokenize{δ}" in expected["greek"] and "u8:\\detokenize{≤}" not in expected["greek"]
     assert "u8:\\detokenize{≤}" in expected["maths"] and "u8:\\detokenize{δ}" not in expected["maths"]
     assert got["greek"] == [expected["greek"]] * 20 and got["maths"] == [expected["maths"]] * 20
+
+
+def test_a_link_holding_a_replacement_character_is_percent_encoded():
+    # url and doi are verbatim: a LaTeX command would change the link, and LuaTeX
+    # stops on U+FFFD in biber's .bbl; percent-encoded it is the same link
+    from citetool.formats.bibtex import render_biblatex, render_bibtex
+
+    lost = article()
+    lost["URL"] = "https://example.org/caf\u00e9/\ufffd"
+    lost["DOI"] = "10.1234/a\ufffdb"
+    for render_dialect in (render_bibtex, render_biblatex):
+        written = render_dialect([lost])
+        assert "\ufffd" not in written
+        assert "url = {https://example.org/caf\u00e9/%EF%BF%BD}" in written
+        assert "doi = {10.1234/a%EF%BF%BDb}" in written
+
+
+def test_an_imported_link_is_written_back_as_written(run, tmp_path):
+    """A user's own url keeps its é (LaTeX's {\\'e} would be printed as such by \\url)."""
+    bib = tmp_path / "in.bib"
+    bib.write_text("@misc{k1,\n  title = {T},\n  author = {A, B},\n  year = {2020},\n"
+                   "  url = {https://x.org/caf\u00e9/\ufffd},\n}\n", encoding="utf-8")
+    assert run("import", str(bib)).exit_code == 0
+    for fmt in ("bibtex", "biblatex"):
+        assert "  url = {https://x.org/caf\u00e9/%EF%BF%BD},\n" in run("export", "-f", fmt).stdout

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 _MONTH_MACRO = re.compile(r"[a-z]{3}")
 
+# Fields biber reads verbatim (biblatex's data model) and bibtex styles print with \url.
+VERBATIM_FIELDS = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "verba", "verbb", "verbc"})
+
 
 # biblatex list fields: " and " separates items, so a name holding one is braced.
 _BIBLATEX_LISTS = {"publisher", "location", "institution", "organization"}
@@ -94,7 +97,9 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     lines = [f"@{etype}{{{rec['id']},"]
     for name in _in_order(fields):
         kind, value = fields[name]
-        if kind == "raw":  # the user's own field, as they wrote it
+        if kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
+            lines.append(f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},")  # LuaTeX stops on U+FFFD
+        elif kind == "raw":  # the user's own field, as they wrote it
             lines.append(f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},")
         elif kind == "text" and not (biblatex and name in _BIBLATEX_LISTS):  # most fields: escape alone
             lines.append(f"  {name} = {{{escape(value, mode)}}},")

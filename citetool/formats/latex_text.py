@@ -450,12 +450,14 @@ def _join_declared(chars: str, forms: list[str]) -> list[str]:
     return joined
 
 
-_BREAKS_VERBATIM = re.compile(r"[{}\\]")
+_BREAKS_VERBATIM = re.compile(r"[{}\\\ufffd]")  # U+FFFD too: LuaTeX stops on it, percent-encoded it is the same link
 
 
 def verbatim(text: str) -> str:
-    """url/doi: raw, except what would break the field: braces, backslashes, spaces."""
-    if text.isprintable() and " " not in text and "{" not in text and "}" not in text and "\\" not in text:
+    """url/doi: raw, except what would break the field: braces, backslashes, spaces
+    (and U+FFFD, on which LuaTeX stops), percent-encoded."""
+    if (text.isprintable() and " " not in text and "{" not in text and "}" not in text and "\\" not in text
+            and "\ufffd" not in text):
         return text  # (printable and no space: no whitespace at all) most links
     text = _WS.sub("", text)
     return _BREAKS_VERBATIM.sub(lambda m: quote(m.group(0)), text)
