@@ -274,3 +274,16 @@ def test_bib_lists_a_manuscripts_references_in_the_style_order(run, golden_store
         families = ["Abubakar", "Fenner", "Pánek", "Xu"] if style == "apa" else ["Xu", "Fenner", "Abubakar", "Pánek"]
         entries = result.stdout.split("\n\n")  # ieee: the order of citation
         assert all(family in entry.split(",")[0] for family, entry in zip(families, entries, strict=True))
+
+
+def test_sort_values_of_mixed_kinds_in_the_cache_are_compared_as_texts(run, golden_store, tmp_path):
+    """A hand-edited cache that gives one key a number here and a text there is no
+    internal error blamed on the style (found by the adversarial probe)."""
+    first = _export(run, "-f", "text", "--style", "apa")
+    path = _sort_value_file(tmp_path)
+    data = orjson.loads(path.read_bytes())
+    data["entries"] = {digest: ['{"0": 5}' if n % 2 else '{"0": "x"}', day]
+                       for n, (digest, (_, day)) in enumerate(data["entries"].items())}
+    path.write_bytes(orjson.dumps(data))
+    mixed = _export(run, "-f", "text", "--style", "apa")
+    assert sorted(mixed.rstrip("\n").split("\n\n")) == sorted(first.rstrip("\n").split("\n\n"))  # every entry

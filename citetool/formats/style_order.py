@@ -137,7 +137,11 @@ def _compared(left: Value, right: Value, descending: bool) -> int:
         left_value, right_value = left_number, right_number
     elif left_collated is not None and right_collated is not None and left_collated != right_collated:
         left_value, right_value = left_collated, right_collated
-    result = (left_value > right_value) - (left_value < right_value)
+    try:
+        result = (left_value > right_value) - (left_value < right_value)
+    except TypeError:  # a number and a text in one key (a hand-edited export cache): as texts
+        left_value, right_value = str(left_value), str(right_value)
+        result = (left_value > right_value) - (left_value < right_value)
     return -result if descending else result
 
 
