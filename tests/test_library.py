@@ -293,3 +293,4 @@ def test_refresh_says_an_imported_entry_had_no_source_to_ask(crossref, run, stor
     assert statuses == {SEED_KEY: "present", "keynes1936": "skipped"}
     assert "1 refreshed, 0 changed, 1 not asked (no source made them: imported or typed in)" in refreshed.stderr
     assert crossref.requests == [SEED_DOI, SEED_DOI]  # add, then refresh: nothing asked for keynes1936
+    assert run("refresh").stdout == f"{SEED_KEY}\n"  # the keys refreshed: not the one skipped

@@ -26,7 +26,7 @@ def print_outcomes(outcomes, as_json: bool, verb: str = "added", summary: str | 
     for outcome in outcomes:
         if as_json:
             out(json.dumps(outcome.as_dict(), ensure_ascii=False))
-        elif outcome.ok:
+        elif outcome.ok and outcome.status != "skipped":  # skipped (refresh: nothing to ask): not done, not listed
             out(outcome.key)
         for note in outcome.notes:
             say(f"warning: {note}")
