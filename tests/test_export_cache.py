@@ -219,13 +219,19 @@ def test_a_small_export_uses_no_cache(run, golden_store, tmp_path, monkeypatch):
 
 STYLED = [("text", "apa", "export-apa.txt"), ("html", "modern-language-association",
                                                "export-modern-language-association.html"),
-          ("text", "ieee", "export-ieee.txt")]  # ieee numbers its entries: filed with their numbers
+          ("text", "ieee", "export-ieee.txt"),  # ieee numbers its entries: filed with their numbers
+          ("html", "chicago-author-date", "export-chicago-author-date.html")]  # year-suffixes: filed with them
 
 
 def _styled_cache_files(tmp_path: Path) -> list[Path]:
-    """The files of styled entries (not of sort keys' values: :func:`_sort_value_files`)."""
+    """The files of styled entries (not of sort keys' values: :func:`_sort_value_files`, nor of
+    citation keys, which year-suffixes are given by: :func:`_citation_key_files`)."""
     return sorted(path for path in (tmp_path / "cache" / "exports").glob("csl-*.json")
-                  if not path.name.startswith("csl-order-"))
+                  if not path.name.startswith(("csl-order-", "csl-cite-")))
+
+
+def _citation_key_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / "exports").glob("csl-cite-*.json"))
 
 
 def _sort_value_files(tmp_path: Path) -> list[Path]:
@@ -240,6 +246,8 @@ def test_styled_exports_cold_warm_and_off_give_the_golden_bytes(run, golden_stor
     files = _styled_cache_files(tmp_path)
     assert len(files) == 1
     assert len(_sort_value_files(tmp_path)) == (0 if style == "ieee" else 1)  # ieee: the order of citation
+    # the styles whose <citation> says disambiguate-add-year-suffix="true"
+    assert len(_citation_key_files(tmp_path)) == (style in ("apa", "chicago-author-date", "harvard-cite-them-right"))
     assert _export(run, "-f", fmt, "--style", style) == expected  # warm
     for file in files:
         _poison(file)

@@ -127,8 +127,8 @@ class EntryCache:
         """As :meth:`entries`, the records the cache does not hold rendered
         together by ``render_many`` (one entry each, in order): a CSL style is
         loaded once for all of them. ``places``: what else an entry's text
-        depends on, one a record (its number in a numbered style), filed with
-        its digest."""
+        depends on, one a record (its number in a numbered style, its
+        year-suffix; "": nothing), filed with its digest."""
         if code_fingerprint() is None:
             return render_many(records)
         digests = self._digests(records, places)
@@ -150,7 +150,7 @@ class EntryCache:
         return out
 
     def _digests(self, records: list[Record], places: list[str] | None = None) -> list[str | None]:
-        """Each record's digest (``@place`` after it with ``places``); None for a
+        """Each record's digest (``@place`` after it with a place); None for a
         record the cache cannot hold."""
         from citetool.record_shape import record_problem  # start-up: loaded only when needed
 
@@ -159,7 +159,8 @@ class EntryCache:
         for rec in records:
             try:
                 ok = (checked is not None and checked(rec)) or record_problem(rec) is None
-                digests.append((_digest(rec) + (f"@{places[len(digests)]}" if places else "")) if ok else None)
+                place = places[len(digests)] if places else ""
+                digests.append((_digest(rec) + (f"@{place}" if place else "")) if ok else None)
             except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
                 digests.append(None)
         return digests

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from citetool.errors import UsageError
+from citetool.formats import year_suffix
 from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
 from citetool.formats.csljson import to_csl
 from citetool.formats.style_order import SortValues, sort_spec
@@ -183,31 +184,36 @@ def entries(records: list[Record], style: str, for_html: bool,
     """One formatted reference per record, in the style's order (:func:`in_style_order`);
     ``progress(done, total)`` as they render. ``cache``: entries rendered by earlier runs in the very
     same style (its name and file's bytes, citeproc-py's version); in a style that numbers its entries,
-    an entry is filed with its number too (its place in the style's order)."""
+    an entry is filed with its number too (its place in the style's order), and with its
+    year-suffix (:mod:`citetool.formats.year_suffix`) where it has one."""
     if not records:
         return []
     named = _named(style)
     with _citeproc_at_work(named):
         plain = _Bibliography(records, named, for_html=False)  # the sort's, and a text export's
         order = _style_order(records, style, plain, cache)
+        suffixes = _year_suffixes(records, style, plain, order, cache)
         shown = _Bibliography(records, named, for_html=True) if for_html else plain
+        shown.give_suffixes(suffixes)
         if cache is None:
             return shown.rendered(order, order, progress)
         variant, numbered = _cache_variant(style, for_html)
         place = {id(rec): number for number, rec in enumerate(records)}
 
         def one_each(missing: list[Record]) -> list[str]:
-            # An entry does not depend on its neighbours (a test pins it) but for its number:
-            # a numbered style renders the missing ones among all the others, each at its place.
-            texts = (shown.rendered([place[id(rec)] for rec in missing], order, progress) if numbered or shown.made
+            # An entry does not depend on its neighbours (a test pins it) but for its number and its
+            # year-suffix: those render the missing ones among all the others, each at its place.
+            texts = (shown.rendered([place[id(rec)] for rec in missing], order, progress)
+                     if numbered or suffixes or shown.made
                      else _Bibliography(missing, named, for_html).rendered(range(len(missing)), None, progress))
             if len(texts) != len(missing):
                 raise _NotOneEach
             return texts
 
+        places = [(str(number) if numbered else "") + suffixes.get(at, "") for number, at in enumerate(order, 1)]
         try:
             return cache.entries_many(variant, [records[number] for number in order], one_each,
-                                      places=[str(number) for number in range(1, len(records) + 1)] if numbered else None)
+                                      places=places if any(places) else None)
         except _NotOneEach:
             return shown.rendered(order, order, progress)
 
@@ -245,13 +251,26 @@ class _Bibliography:
     def __init__(self, records: list[Record], style: str, for_html: bool):
         self.records, self.style, self.for_html = records, style, for_html
         self.made = False
+        self.suffixes: dict[int, str] = {}
+
+    def give_suffixes(self, suffixes: dict[int, str]) -> None:
+        """The ``year-suffix`` of the records at these places (the others have none)."""
+        self.suffixes = suffixes
+        if self.made:
+            self._set_suffixes()
+
+    def _set_suffixes(self) -> None:
+        for place, suffix in self.suffixes.items():
+            reference = self.items[place].reference
+            reference["year_suffix"] = vars(reference)["year_suffix"] = suffix
 
     def _make(self) -> None:
         from citeproc import Citation, CitationStylesBibliography, formatter
         from citeproc.source.json import CiteProcJSON
 
         self.csl = load_style(self.style)
-        source = CiteProcJSON(_items(self.records, self.style, self.for_html))
+        self.csl_items = _items(self.records, self.style, self.for_html)
+        source = CiteProcJSON(self.csl_items)
         variables_as_attributes(source)
         self.bibliography = CitationStylesBibliography(self.csl, source,
                                                        formatter.html if self.for_html else formatter.plain)
@@ -263,6 +282,24 @@ class _Bibliography:
         sort = self.layout.getparent().find(_CSL + "sort")
         self.keys = [] if sort is None else [_macro_and_options(key) for key in sort.findall(_CSL + "key")]
         self.made = True
+        self._set_suffixes()
+
+    def citation_key(self, place: int) -> str:
+        """What the record at ``place`` must share with another to be given a
+        year-suffix (:func:`citetool.formats.year_suffix.ambiguity_key`): its
+        citation as the style's ``<citation><layout>`` renders it alone."""
+        from citeproc.source import VariableError
+
+        if not self.made:
+            self._make()
+        citation = year_suffix.citation_of(self.csl.root)
+        layout = citation.layout
+        layout.repressed = {}
+        try:
+            text = layout.render_children(self.items[place])
+        except VariableError:
+            text = None
+        return year_suffix.ambiguity_key(citation, str(text) if text is not None else "", self.csl_items[place])
 
     def sort_key_value(self, place: int, key: int) -> object:
         """citeproc-py's value of the style's ``key``-th bibliography sort key for the
@@ -325,6 +362,33 @@ def _style_order(records: list[Record], style: str, plain: _Bibliography, cache:
     if remembered is not None and values.computed:
         cache.keep(remembered, values.kept())
     return order
+
+
+def _year_suffixes(records: list[Record], style: str, plain: _Bibliography, order: list[int],
+                   cache: EntryCache | None) -> dict[int, str]:
+    """The year-suffix of each record at a place that has one (see :mod:`citetool.formats.year_suffix`).
+    ``cache``: the records' citation keys computed by earlier runs, beside the entries."""
+    if len(records) < 2 or not _adds_year_suffix(style):
+        return {}
+    remembered = cache.texts(f"csl-cite-{_style_digest(style)[0]}", records) if cache is not None else None
+    keys = list(remembered.texts) if remembered is not None else [None] * len(records)
+    computed = [place for place, key in enumerate(keys) if key is None]
+    for place in computed:
+        keys[place] = plain.citation_key(place)
+    if remembered is not None and computed:
+        cache.keep(remembered, keys)
+    return year_suffix.suffixes(keys, order)
+
+
+def _adds_year_suffix(style: str) -> bool:
+    """Whether the style's ``<citation>`` asks for year-suffixes (its file read, not parsed as a style)."""
+    from lxml import etree
+
+    content = _style_digest(style)[1]
+    if b"disambiguate-add-year-suffix" not in content:
+        return False
+    root = etree.fromstring(content, etree.XMLParser(no_network=True, resolve_entities=False))
+    return year_suffix.citation_of(root) is not None
 
 
 @contextmanager
