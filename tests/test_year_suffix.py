@@ -94,6 +94,29 @@ def test_the_year_suffixes_are_pandocs(tmp_path):
         assert _citetools_suffixes(records, style) == {}, style
 
 
+# Hand-made (written for this test): one author's two chapters of a year in books of other
+# editors, and two authors of one family name and initial ("Jones, A.") in one year.
+NAMES = [{"id": "a", "type": "chapter", "title": "Alpha", "author": [{"family": "Smith", "given": "Ann"}],
+          "editor": [{"family": "Ed", "given": "One"}], "issued": {"date-parts": [[2020]]}},
+         {"id": "b", "type": "chapter", "title": "Beta", "author": [{"family": "Smith", "given": "Ann"}],
+          "editor": [{"family": "Other", "given": "Two"}], "issued": {"date-parts": [[2020]]}},
+         {"id": "c", "type": "book", "title": "Gamma", "author": [{"family": "Jones", "given": "Ann"}],
+          "issued": {"date-parts": [[2021]]}},
+         {"id": "d", "type": "book", "title": "Delta", "author": [{"family": "Jones", "given": "Alice"}],
+          "issued": {"date-parts": [[2021]]}}]
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed (../shared/validators/install.sh)")
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (the real consumers) is missing")
+def test_names_the_style_may_show_decide_as_in_pandoc(tmp_path):
+    (tmp_path / "refs.json").write_text(json.dumps(NAMES), encoding="utf-8")
+    for style in SUFFIXING:
+        theirs = _pandocs_suffixes(tmp_path / "refs.json", style, tmp_path)
+        # the editors are not cited: a, b; Ann and Alice: told apart by initials in APA only
+        assert theirs == ({"a": "a", "b": "b", "d": "a", "c": "b"} if style == "apa" else {"a": "a", "b": "b"}), style
+        assert _citetools_suffixes(NAMES, style) == theirs, style
+
+
 def _book(key: str, family: str, given: str, year: int, title: str) -> dict:
     """A hand-made record (two works by one author in one year, as in the genuine works above)."""
     return {"id": key, "type": "book", "title": title, "author": [{"family": family, "given": given}],

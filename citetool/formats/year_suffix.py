@@ -12,9 +12,12 @@ Ambiguous here: two records whose citation, as citeproc-py renders the style's
 ``<citation><layout>`` for each alone, is the same text ("Fenner, 2021"). A
 style that may also tell cites apart by adding names or given names
 (``disambiguate-add-names``, ``disambiguate-add-givenname``) does so before
-adding a suffix, so for it the records must also have the same names (family
-name and first initial of each author and editor, as pandoc's initials tell
-them apart); records it could tell apart that way get no suffix.
+adding a suffix, so for it the records must also have the same names cited
+(the authors, else the editors): the same family names, and, in a style that
+adds given names, the same given names, or their initials where its
+``givenname-disambiguation-rule`` shows initials (APA's
+``primary-name-with-initials``); records it could tell apart that way get no
+suffix, as in pandoc.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import json
 import string
 
 _CSL = "{http://purl.org/net/xbiblio/csl}"
-_NAMES_COMPARED = ("author", "editor")
+_NAMES_CITED = ("author", "editor")  # the names a citation shows: the authors, else the editors
 
 
 def citation_of(root):
@@ -36,19 +39,23 @@ def citation_of(root):
 
 def ambiguity_key(citation, rendered: str, item: dict) -> str:
     """What two records must share to be ambiguous: their rendered citation and,
-    when the style could add names to tell them apart, their names."""
+    when the style could add names or given names to tell them apart, the names
+    cited as those would show them."""
     if not rendered:
         return ""
-    adds_names = any(citation.get(option, "false").lower() == "true"
-                     for option in ("disambiguate-add-names", "disambiguate-add-givenname"))
-    names = [[_name_compared(name) for name in item.get(variable) or [] if isinstance(name, dict)]
-             for variable in _NAMES_COMPARED] if adds_names else []
+    adds_names, adds_given = (citation.get(option, "false").lower() == "true"
+                              for option in ("disambiguate-add-names", "disambiguate-add-givenname"))
+    names = []
+    if adds_names or adds_given:
+        initials = citation.get("givenname-disambiguation-rule", "by-cite").endswith("with-initials")
+        cited = next((item[variable] for variable in _NAMES_CITED if item.get(variable)), [])
+        names = [_name_compared(name, adds_given, initials) for name in cited if isinstance(name, dict)]
     return json.dumps([rendered, names], ensure_ascii=False)
 
 
-def _name_compared(name: dict) -> list[str]:
-    given = str(name.get("given") or "").strip()
-    return [str(name.get("family") or name.get("literal") or ""), given[:1]]
+def _name_compared(name: dict, given_shown: bool, initials: bool) -> list[str]:
+    given = str(name.get("given") or "").strip() if given_shown else ""
+    return [str(name.get("family") or name.get("literal") or ""), given[:1] if initials else given]
 
 
 def suffixes(keys: list[str], order: list[int]) -> dict[int, str]:
