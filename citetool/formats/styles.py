@@ -287,18 +287,16 @@ class _Bibliography:
     def citation_key(self, place: int) -> str:
         """What the record at ``place`` must share with another to be given a
         year-suffix (:func:`citetool.formats.year_suffix.ambiguity_key`): its
-        citation as the style's ``<citation><layout>`` renders it alone."""
-        from citeproc.source import VariableError
-
+        citation as the style's ``<citation><layout>`` renders it alone ("": none)."""
         if not self.made:
             self._make()
         citation = year_suffix.citation_of(self.csl.root)
-        layout = citation.layout
-        layout.repressed = {}
         try:
+            layout = citation.layout
+            layout.repressed = {}
             text = layout.render_children(self.items[place])
-        except VariableError:
-            text = None
+        except Exception:  # a citation citeproc-py cannot render (a missing variable...) gives no suffix,
+            text = None    # never a failed bibliography
         return year_suffix.ambiguity_key(citation, str(text) if text is not None else "", self.csl_items[place])
 
     def sort_key_value(self, place: int, key: int) -> object:
@@ -387,7 +385,10 @@ def _adds_year_suffix(style: str) -> bool:
     content = _style_digest(style)[1]
     if b"disambiguate-add-year-suffix" not in content:
         return False
-    root = etree.fromstring(content, etree.XMLParser(no_network=True, resolve_entities=False))
+    try:
+        root = etree.fromstring(content, etree.XMLParser(no_network=True, resolve_entities=False))
+    except (etree.XMLSyntaxError, ValueError):
+        return False  # not a style: load_style says so in its own words
     return year_suffix.citation_of(root) is not None
 
 
