@@ -137,7 +137,7 @@ class Lookup:
 
             def finished(ident: Identifier, state: _State, second_readings=second_readings) -> None:
                 if not state.found and state.missing is not None and ident.also:
-                    second_readings[replace(ident, value=ident.also, also=None)] = ident  # asked next
+                    second_readings[ident.second_reading()] = ident  # asked next
                     return
                 self._settle(second_readings.get(ident, ident), state, hand_on)
 
@@ -285,7 +285,7 @@ def plan(inputs: list[str], index: dict[str, str], again: bool, typed: bool = Tr
         first_of[readings] = i
         match = index.get(ident.key)
         if match is None and ident.also is not None:  # stored with its full stop: no request either
-            match = index.get(replace(ident, value=ident.also, also=None).key)
+            match = index.get(ident.second_reading().key)
         if match and not again:
             out.outcomes[i] = Outcome(raw, "present", key=match)
         else:

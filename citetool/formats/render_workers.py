@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -83,8 +84,6 @@ def _stopped(children: list[tuple[int, int] | None]) -> None:
 def _kill(pid: int) -> None:
     """Kill a copy and reap it, unless it was reaped already (its pid may then be another
     process's: only an unreaped child of ours is sure to be ours)."""
-    import signal  # (only when an export is interrupted)
-
     try:
         if os.waitpid(pid, os.WNOHANG)[0]:
             return  # it had ended: now reaped

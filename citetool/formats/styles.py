@@ -77,7 +77,7 @@ def load_style(name: str):
     from citeproc import CitationStylesStyle
     from lxml import etree
 
-    from citetool.formats.citeproc_conformance import install as substitute_as_csl_says  # start-up: loaded only when needed
+    from citetool.formats.citeproc_conformance import install as mend_citeproc_where_it_departs_from_csl  # start-up: loaded only when needed
 
     path = _style_path(name)
     try:
@@ -93,7 +93,7 @@ def load_style(name: str):
     if missing:
         raise UsageError(f"{name} is not a usable CSL style: it calls the macro {missing[0]!r}, which it does not define")
     _honour_initialize_false(root)
-    substitute_as_csl_says()
+    mend_citeproc_where_it_departs_from_csl()
     try:
         csl = CitationStylesStyle(io.BytesIO(etree.tostring(root)), validate=False)
     except Exception as exc:  # citeproc-py's own complaints (an unknown locale...)

@@ -44,6 +44,10 @@ class Identifier:
     def key(self) -> str:
         return f"{self.kind}:{self.value.lower()}"
 
+    def second_reading(self) -> Identifier:
+        """The identifier of :attr:`also`, the other reading of the same text (asked next)."""
+        return Identifier(self.kind, self.also or self.value, self.raw, self.handle, self.typed)
+
     def __str__(self) -> str:
         return self.value
 
