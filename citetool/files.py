@@ -35,14 +35,15 @@ def atomic_write_text(path: Path, text: str, durable: bool = True, make_folder: 
 
 
 def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes], durable: bool = True, make_folder: bool = False,
-                       follow_links: bool = True) -> None:
+                       follow_links: bool = True) -> os.stat_result | None:
     """Write ``data`` (bytes, or pieces of them) to ``path`` so that readers (and crashes) see the old file or
     the new one, never a part: temp file in the same folder, fsync, rename, fsync
     the folder (``durable=False`` skips the fsyncs: for caches). A symbolic link
     is kept: its target is written, with the temporary file in the target's
     folder; with ``follow_links=False`` (a cache's fixed file name) the link itself
     is replaced. Keeps the old file's permissions. A missing folder is an error
-    unless ``make_folder``. Raises OSError."""
+    unless ``make_folder``. Raises OSError. Returns the written file's status
+    once it is in place, or None if another file took its place at once."""
     import tempfile
 
     path = Path(os.path.realpath(path) if follow_links else os.path.abspath(path))
@@ -59,6 +60,7 @@ def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes], durable: bool 
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
+            inode = os.fstat(fh.fileno()).st_ino
         try:
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         except FileNotFoundError:
@@ -68,8 +70,9 @@ def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes], durable: bool 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    written = _status_if_same(path, inode)
     if not durable:
-        return
+        return written
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
         try:
@@ -78,3 +81,14 @@ def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes], durable: bool 
             os.close(dir_fd)
     except OSError:
         pass  # not every filesystem lets a directory be fsynced
+    return written
+
+
+def _status_if_same(path: Path, inode: int) -> os.stat_result | None:
+    """The status of ``path`` if it is still the file of ``inode`` (its rename
+    changed its change time: the status is taken after it)."""
+    try:
+        status = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return status if status.st_ino == inode else None

@@ -55,6 +55,7 @@ class Placer:
         self.when = when
         self.make_key = make_key  # a new reference's key before any suffix (citetool.keypattern)
         self.placed: dict[str, set[str]] = {}  # file -> keys of the references an entry of it made or joined
+        self.touched: set[str] = set()  # keys of the references :meth:`found` made or changed
 
     def _new(self, stored: Record, wanted: str | None = None, claim_identity: bool = True) -> str:
         """Store a new reference under ``wanted`` if free, else a fresh key; with
@@ -64,6 +65,7 @@ class Placer:
         key = wanted if free else unique_key(wanted or self.make_key(stored), self.taken, self.suffix_hints)
         stored["id"] = key
         self.records[key] = stored
+        self.touched.add(key)
         self.taken.add(key.lower())
         for ident in identity_keys(stored):
             if claim_identity or self.index.get(ident) is None:
@@ -74,6 +76,7 @@ class Placer:
         if hasattr(self.index, "complete"):
             self.index.complete()  # before a stored record changes (see merge.IdentityIndex)
         changed = list(changed or [])
+        self.touched.add(key)
         for source, asked, record in found:
             changed += [f for f in merge_into(self.records[key], record, source, asked, self.when) if f not in changed]
         self.index.update({k: key for k in identity_keys(self.records[key])})
@@ -100,6 +103,7 @@ class Placer:
         of concern) is kept on the reference as ``check`` keeps it, unless a check
         already stored findings, and said in the outcome's notes."""
         stored = self.records[outcome.key]
+        self.touched.add(outcome.key)
         news = next((r[META][FOUND_NEWS] for _, _, r in found if FOUND_NEWS in r.get(META, {})), None)
         serious = news is not None and any(f.get("kind") in SERIOUS for f in news["findings"])
         if serious and UPDATES not in stored.get(META, {}):

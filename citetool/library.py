@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from citetool.checked_stores import CheckedVersions
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
 from citetool.findings import retraction_notes
@@ -25,7 +26,7 @@ from citetool.outcome import Outcome
 from citetool.record import META, Record, date_notes, indefinite
 from citetool.record import aliases as record_aliases
 from citetool.selection import Filters
-from citetool.store import CheckedVersions, Store
+from citetool.store import Store
 
 if TYPE_CHECKING:  # commands that only read start fast: what writes is imported where it is used
     from citetool.bibliography import Bibliography
@@ -60,7 +61,8 @@ def warnings_about(records: list[Record], dates: bool = True, retracted: list[st
 class Library:
     def __init__(self, path: str | Path | None = None, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
-        self.store = Store(resolve_store_path(path), self.settings.lock_timeout)
+        memory = CheckedVersions(lambda: self.settings.cache_path() / "checked-stores.json", self.REMEMBER_CHECKS_FROM)
+        self.store = Store(resolve_store_path(path), self.settings.lock_timeout, memory)
         self._records: dict[str, Record] | None = None
         self._sources = None
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
@@ -95,25 +97,21 @@ class Library:
             self._records = self._checked(self.store.load_fresh())
         return self._records
 
-    # References: a store with fewer is checked in less time (~3 µs a reference)
-    # than finding the user cache folder and reading the memory of checks takes.
-    REMEMBER_CHECKS_FROM = 1000
+    # Bytes of a store file (~1,000 references): a smaller one is checked in less time
+    # (~3 µs a reference) than the code fingerprint and the memory of checks take.
+    REMEMBER_CHECKS_FROM = 1_000_000
 
     def _checked(self, records: dict[str, Record]) -> dict[str, Record]:
         """``records`` once their shape is checked (a hand edit: a list for a title, a number for a
-        DOI): StoreError (exit 4) naming the reference and the field, before any command trips on it."""
+        DOI): StoreError (exit 4) naming the reference and the field, before any command trips on it.
+        A file known sound (:mod:`citetool.checked_stores`) is not checked again."""
         from citetool.record_shape import check_fields  # start-up: loaded only when needed
 
         if records is not self._checked_records:  # the same records read again: checked already
             read = self.store.read_version
-            version = read[1] if read is not None and read[0] is records else None
-            if version is not None and len(records) < self.REMEMBER_CHECKS_FROM:
-                version = None  # a small store is checked sooner than the memory of checks is read
-            remembered = CheckedVersions(self.settings.cache_path() / "checked-stores.json") if version else None
-            if remembered is None or not remembered.known(self.store.target, version):
+            if not (self.store.read_known_sound and read is not None and read[0] is records):
                 check_fields(records.values())
-                if remembered is not None:
-                    remembered.remember(self.store.target, version)
+                self.store.remember_read_sound(records)
             self._checked_records = records
         return records
 
@@ -263,11 +261,15 @@ class Library:
     PACK_IMPORT_FROM = 8_000_000
 
     @contextmanager
-    def transaction(self, save: bool | Callable[[], bool] = True, reindex: bool = False, packed: bool = False):
+    def transaction(self, save: bool | Callable[[], bool] = True, reindex: bool = False, packed: bool = False,
+                    only_placed: bool = False):
         """Under the lock, a :class:`~citetool.ingest.Placer` over a fresh read, saved atomically at
         the end (``save``: whether, or what says so at the end); ``reindex`` after changes the Placer
         does not index (keys renamed or removed, edits); ``packed``: the Placer's records are a
-        :class:`~citetool.packed.PackedRecords` (a large import: see there), dropped at the end."""
+        :class:`~citetool.packed.PackedRecords` (a large import: see there), dropped at the end;
+        ``only_placed``: the references the Placer made or changed (``Placer.touched``) are the
+        only ones changed, so when they pass the shape check the file written is remembered
+        sound (:mod:`citetool.checked_stores`), and the next command does not check it all."""
         from citetool.ingest import Placer  # start-up: loaded only when needed
         from citetool.keypattern import key_maker  # start-up: loaded only when needed
         from citetool.merge import now_iso  # start-up: loaded only when needed
@@ -284,6 +286,8 @@ class Library:
             yield placer
             if save() if callable(save) else save:
                 self.store.save(records)
+                if only_placed and not packed and _all_shaped(records, placer.touched):
+                    self.store.remember_written_sound()
             self._records = None if packed else records  # packed: what reads next reads the file
         if reindex or packed:
             self._index = None
@@ -332,7 +336,7 @@ class Library:
         ready = [item for item in arrived if before is None or item[0] < before]
         if not ready:
             return
-        with self.transaction() as placer:
+        with self.transaction(only_placed=True) as placer:
             for position, answer in ready:
                 outcomes[position] = placer.found(inputs[position], answer.ident.key, answer.found)
                 outcomes[position].notes = [*answer.notes, *outcomes[position].notes]
@@ -479,6 +483,14 @@ class Library:
         with self.transaction(save=lambda: bool(outcomes), packed=size >= self.PACK_IMPORT_FROM) as placer:
             _place_each(placer, entries, outcomes)
         return outcomes, problems
+
+
+def _all_shaped(records: dict[str, Record], keys: set[str]) -> bool:
+    """Whether the references of ``keys`` pass the checks a store read makes: their shape, their key."""
+    from citetool.record_shape import record_problem  # start-up: loaded only when needed
+
+    return all(key in records and invalid_key_reason(key) is None and record_problem(records[key]) is None
+               for key in keys)
 
 
 def _place_each(placer, entries, outcomes: list[Outcome]) -> None:

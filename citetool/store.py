@@ -18,7 +18,6 @@ releases it).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -27,9 +26,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from citetool.checked_stores import CheckedVersions, content_checksum
 from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.files import atomic_write_bytes, atomic_write_text, read_regular_file  # noqa: F401 (atomic_write_text: the store's API)
-from citetool.fingerprint import code_fingerprint
 from citetool.keys import all_citable, invalid_key_reason, sorted_keys
 from citetool.record import META, Record, aliases, map_strings, without_surrogates
 
@@ -45,6 +44,11 @@ def dump_bytes(records: dict[str, Record]) -> bytes:
     a float is written in orjson's shortest form (``1e-7``, not ``1e-07``),
     the same number. What orjson cannot write (integers beyond 64 bits) is
     written by ``json``."""
+    return _dumped(records)[0]
+
+
+def _dumped(records: dict[str, Record]) -> tuple[bytes, bool]:
+    """:func:`dump_bytes`, and whether orjson wrote them (then orjson reads them back as ``json`` does)."""
     import orjson
 
     body = {
@@ -53,9 +57,9 @@ def dump_bytes(records: dict[str, Record]) -> bytes:
         "references": [records[k] for k in sorted_keys(records)],
     }
     try:
-        return orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+        return orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE), True
     except TypeError:
-        return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        return (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), False
 
 
 def _streamed(records) -> Iterator[bytes]:
@@ -97,7 +101,7 @@ def _holds_19_digits(data: bytes) -> bool:
     return False
 
 
-def _parse_json(data: bytes | str, path: Path | str) -> object:
+def _parse_json(data: bytes | str, path: Path | str) -> tuple[object, bool]:
     """The JSON value of a store file, as ``json.loads`` of its UTF-8 text
     gives it, parsed by orjson (a third faster) when orjson gives the same.
     orjson refuses lone surrogates (``json`` accepts them) and reads integers
@@ -105,13 +109,13 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
     (cheaply spotted: :func:`_holds_19_digits`; almost never there), go to the standard library
     instead. NaN, Infinity and numbers beyond a float's range (1e400) are
     refused, as orjson refuses them: they are not JSON numbers, and would
-    be written back as null."""
+    be written back as null. Also says whether orjson read it."""
     import orjson
 
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if not _holds_19_digits(raw):
         try:
-            return orjson.loads(raw)
+            return orjson.loads(raw), True
         except orjson.JSONDecodeError:
             pass  # invalid, or valid JSON that only json reads: json decides, and words the error
     if isinstance(data, bytes):
@@ -131,7 +135,7 @@ def _parse_json(data: bytes | str, path: Path | str) -> object:
     except ValueError:  # Python reads no integer of over 4,300 digits (a denial-of-service guard)
         raise StoreError(f"cannot read store {path}: it holds a number of more than 4,300 digits, "
                          "which no field can hold; the file was left untouched") from None
-    return replace_surrogates(value, data)
+    return replace_surrogates(value, data), False
 
 
 def replace_surrogates(value, text: str):
@@ -163,7 +167,12 @@ def _finite_float(text: str) -> float:
 
 def loads(data: bytes | str, path: Path | str = "<store>") -> dict[str, Record]:
     """Parse a store file's bytes (or text); raises StoreError naming what is wrong."""
-    data = _parse_json(data, path)
+    return _read(data, path)[0]
+
+
+def _read(data: bytes | str, path: Path | str) -> tuple[dict[str, Record], bool]:
+    """:func:`loads`, and whether orjson read the file (see :func:`_parse_json`)."""
+    data, by_orjson = _parse_json(data, path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StoreError(f"cannot read store {path}: not a citetool store; the file was left untouched")
     version = data.get("version")
@@ -178,7 +187,25 @@ def loads(data: bytes | str, path: Path | str = "<store>") -> dict[str, Record]:
     if not isinstance(refs, list):
         raise StoreError(f"cannot read store {path}: 'references' is not a list; the file was left untouched")
     records = _all_sound(refs)
-    return records if records is not None else _records_checked_one_by_one(refs, path)
+    return (records if records is not None else _records_checked_one_by_one(refs, path)), by_orjson
+
+
+def _known_sound(raw: bytes) -> dict[str, Record] | None:
+    """The references of a store file known sound (:mod:`citetool.checked_stores`:
+    a version read, or written, and checked before), by key, with none of the
+    checks of a file never seen; None if it is not as it was known (then the
+    file is read as any other)."""
+    import orjson
+
+    try:
+        data = orjson.loads(raw)
+        refs = data["references"]
+        if data.get("format") != FORMAT or not 1 <= data.get("version") <= VERSION or type(refs) is not list:
+            return None
+        records = dict(zip([ref["id"] for ref in refs], refs, strict=True))
+    except (orjson.JSONDecodeError, TypeError, KeyError, IndexError):
+        return None
+    return records if len(records) == len(refs) else None
 
 
 def _all_sound(refs: list) -> dict[str, Record] | None:
@@ -240,10 +267,17 @@ def _alias_problem(ref: Record) -> str | None:
 
 
 class Store:
-    """Load and save one store file."""
+    """Load and save one store file; with ``checked_versions``, a large file
+    known sound is read without the checks (see :mod:`citetool.checked_stores`)."""
 
-    def __init__(self, path: Path | str, lock_timeout: float = 30.0):
+    def __init__(self, path: Path | str, lock_timeout: float = 30.0, checked_versions: CheckedVersions | None = None):
         self.path = Path(path)
+        self.checked_versions = checked_versions
+        # what the memory of checks would remember of the file last read, or last written:
+        # (its records, version, checksum); None when it cannot be remembered sound
+        self._read_soundness: tuple[dict[str, Record], list[int], int] | None = None
+        self._written_soundness: tuple[list[int], int] | None = None
+        self.read_known_sound = False  # the records last read are of a version known sound
         self.lock_timeout = lock_timeout
         self._last: tuple[tuple, dict[str, Record]] | None = None  # (file stamp, records)
         self.saves = 0  # how many times this object wrote the store
@@ -322,7 +356,7 @@ class Store:
 
     def load(self) -> dict[str, Record]:
         """All references by key; an absent or empty file is an empty store."""
-        self.read_version = None
+        self.read_version, self._read_soundness, self.read_known_sound = None, None, False
         try:
             with open(self.path, "rb") as stream:
                 st = os.fstat(stream.fileno())  # the very file read (a save replaces it by another)
@@ -333,13 +367,36 @@ class Store:
             return self._last[1]
         except OSError as exc:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
-        # an empty file (``touch``) is an empty store (isspace: no copy of a large file, as strip makes)
-        records = loads(raw, self.path) if raw and not raw.isspace() else {}
+        version = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        memory = self.checked_versions if self.checked_versions and self.checked_versions.applies(st.st_size) else None
+        checksum = content_checksum(raw) if memory else 0
+        records = _known_sound(raw) if memory and memory.known(self.target, version, checksum) else None
+        self.read_known_sound = records is not None
+        if records is None:
+            # an empty file (``touch``) is an empty store (isspace: no copy of a large file, as strip makes)
+            records, by_orjson = _read(raw, self.path) if raw and not raw.isspace() else ({}, True)
+            self._read_soundness = (records, version, checksum) if memory and by_orjson else None
         self._saved_count = None
         self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
-        self.read_version = (records, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+        self.read_version = (records, version)
         self._first_count = len(records) if self._first_count is None else self._first_count
         return records
+
+    def remember_read_sound(self, records: dict[str, Record]) -> None:
+        """``records``, as last read, passed the shape check: their file is remembered sound
+        (if orjson read it, and the memory is used for files of its size)."""
+        known = self._read_soundness
+        if known is not None and known[0] is records:
+            self.checked_versions.remember(self.target, known[1], known[2])
+        self._read_soundness = None
+
+    def remember_written_sound(self) -> None:
+        """The file last saved holds only references known sound (the caller checked
+        what it changed): remembered so (if orjson wrote it, and the memory is used
+        for files of its size)."""
+        if self._written_soundness is not None:
+            self.checked_versions.remember(self.target, *self._written_soundness)
+        self._written_soundness = None
 
     def saved_summary(self) -> str:
         """What this object's saves left in the store, in words (for a Ctrl-C)."""
@@ -393,6 +450,7 @@ class Store:
 
     def _write(self, records: dict[str, Record]) -> None:
         """Write the file atomically: streamed, for a large import's packed references."""
+        self._written_soundness = None
         if not isinstance(records, dict) and records:  # a PackedRecords (citetool.packed)
             from citetool.packed import NotWritableByOrjson  # start-up: loaded only when needed
 
@@ -401,53 +459,9 @@ class Store:
                 return
             except NotWritableByOrjson:
                 pass  # a reference only json writes: dump_bytes writes the whole store, as always
-        atomic_write_bytes(self.path, dump_bytes(records))
-
-
-class CheckedVersions:
-    """The versions of store files whose references all passed the shape check
-    (:func:`citetool.record_shape.check_fields`), so that a command reading a store
-    no one has changed since does not check it again, as git trusts a file
-    whose stat data its index holds. A version is the file's device, inode,
-    size, modification and change times: any write to the file changes the
-    change time, which no tool sets back; with them, the check's own code
-    (:func:`citetool.fingerprint.code_fingerprint`: a process whose sources changed
-    under it remembers nothing). Kept in one small JSON file in the cache
-    folder, read only if it is a regular file; a missing or broken one is no
-    error (the store is checked), nor is one that cannot be written."""
-
-    KEPT = 20  # store files remembered
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def _read(self) -> dict:
-        import orjson
-
-        raw = read_regular_file(self.path)
-        try:
-            data = orjson.loads(raw) if raw is not None else None
-        except orjson.JSONDecodeError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    @staticmethod
-    def _stamp(version: list[int]) -> list | None:
-        code = code_fingerprint()
-        return [*version, code] if code else None
-
-    def known(self, store_file: Path, version: list[int]) -> bool:
-        stamp = self._stamp(version)
-        return stamp is not None and self._read().get(str(store_file)) == stamp
-
-    def remember(self, store_file: Path, version: list[int]) -> None:
-        import orjson
-
-        stamp = self._stamp(version)
-        if stamp is None:
-            return
-        known = {k: v for k, v in self._read().items() if k != str(store_file)}
-        kept = dict(list(known.items())[-(self.KEPT - 1):])
-        kept[str(store_file)] = stamp
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, orjson.dumps(kept), durable=False, make_folder=True, follow_links=False)
+        data, by_orjson = _dumped(records)
+        written = atomic_write_bytes(self.path, data)
+        memory = self.checked_versions
+        if written is not None and by_orjson and memory is not None and memory.applies(written.st_size):
+            version = [written.st_dev, written.st_ino, written.st_size, written.st_mtime_ns, written.st_ctime_ns]
+            self._written_soundness = (version, content_checksum(data))

@@ -100,3 +100,56 @@ def test_a_process_whose_sources_changed_remembers_no_check(run, store_path, tmp
     assert run("list").exit_code == 0 and run("list").exit_code == 0
     assert counted_checks == [1, 1]
     assert not (tmp_path / "cache" / "checked-stores.json").exists()
+
+
+def _memory(tmp_path) -> dict:
+    path = tmp_path / "cache" / "checked-stores.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_a_store_add_wrote_is_not_checked_again(run, store_path, tmp_path, counted_checks, crossref):
+    store_path.write_text(json.dumps(GOOD))
+    assert run("list").exit_code == 0  # checked, and remembered sound
+    assert run("add", "10.1002/jor.1100150407").exit_code == 0  # read as known; its one new reference checked
+    listed = run("list")
+    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 2
+    assert counted_checks == [1]  # the file add wrote was not checked all again
+    assert list(_memory(tmp_path)) == [os.path.realpath(store_path)]
+
+
+def test_an_edit_that_keeps_the_files_status_is_told_by_its_content(run, store_path, tmp_path, counted_checks):
+    """A write within one tick of the file system's clock can leave a file's
+    times as they were: the memory also holds the content's checksum."""
+    store_path.write_text(json.dumps(GOOD))
+    assert run("list").exit_code == 0
+    bad = json.dumps(GOOD).replace('"A title"', '["A tit"]')
+    store_path.write_text(bad)
+    memory_file = tmp_path / "cache" / "checked-stores.json"
+    memory = json.loads(memory_file.read_text())
+    st = os.stat(store_path)
+    memory[os.path.realpath(store_path)][:5] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    memory_file.write_text(json.dumps(memory))  # as if the edit had left the status remembered
+    result = run("list")
+    assert result.exit_code == 4
+    assert "the field 'title' holds a list" in result.stderr
+
+
+def test_a_number_orjson_would_misread_is_read_by_json_every_time(run, store_path, tmp_path, counted_checks, crossref):
+    big = 123456789012345678901234567890  # beyond 64 bits: orjson would read a float
+    store = {**GOOD, "references": [{**GOOD["references"][0], "x-count": big}]}
+    store_path.write_text(json.dumps(store))
+    for _ in range(2):
+        shown = run("show", "a2020", "--json")
+        assert shown.exit_code == 0 and str(big) in shown.stdout
+        assert run("list").exit_code == 0
+    assert counted_checks == [1, 1, 1, 1] and _memory(tmp_path) == {}  # each show and list checks: never remembered
+    assert run("add", "10.1002/jor.1100150407").exit_code == 0  # written by json: not remembered either
+    assert str(big) in run("show", "a2020", "--json").stdout and _memory(tmp_path) == {}
+
+
+def test_a_store_written_by_another_command_is_checked(run, store_path, tmp_path, counted_checks):
+    store_path.write_text(json.dumps(GOOD))
+    assert run("list").exit_code == 0
+    assert run("edit", "a2020", "--set", "title=Another title").exit_code == 0  # no memory of what an edit wrote
+    assert run("list").exit_code == 0
+    assert counted_checks == [1, 1]  # the list before it, and the list after it
