@@ -369,13 +369,18 @@ class Store:
             raise StoreError(f"cannot read store {self.path}: {exc.strerror or exc}") from None
         version = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         memory = self.checked_versions if self.checked_versions and self.checked_versions.applies(st.st_size) else None
-        checksum = content_checksum(raw) if memory else 0
-        records = _known_sound(raw) if memory and memory.known(self.target, version, checksum) else None
+        checksum = content_checksum(raw) if memory else None  # (on another thread, while the file is parsed)
+        remembered = memory.remembered_checksum(self.target, version) if memory else None
+        records = _known_sound(raw) if remembered is not None else None
+        if records is not None and checksum() != remembered:
+            records = None  # the file changed within the tick of the file system's clock: read as any other
         self.read_known_sound = records is not None
         if records is None:
             # an empty file (``touch``) is an empty store (isspace: no copy of a large file, as strip makes)
             records, by_orjson = _read(raw, self.path) if raw and not raw.isspace() else ({}, True)
-            self._read_soundness = (records, version, checksum) if memory and by_orjson else None
+            self._read_soundness = (records, version, checksum()) if checksum and by_orjson else None
+        elif checksum:
+            checksum()  # (the thread is done before this returns)
         self._saved_count = None
         self._last = ((st.st_ino, st.st_size, st.st_mtime_ns), records)
         self.read_version = (records, version)
@@ -460,8 +465,11 @@ class Store:
             except NotWritableByOrjson:
                 pass  # a reference only json writes: dump_bytes writes the whole store, as always
         data, by_orjson = _dumped(records)
-        written = atomic_write_bytes(self.path, data)
         memory = self.checked_versions
-        if written is not None and by_orjson and memory is not None and memory.applies(written.st_size):
+        checksum = content_checksum(data) if by_orjson and memory is not None and memory.applies(len(data)) else None
+        written = atomic_write_bytes(self.path, data)  # (the checksum computed meanwhile, on another thread)
+        if checksum is not None and written is not None:
             version = [written.st_dev, written.st_ino, written.st_size, written.st_mtime_ns, written.st_ctime_ns]
-            self._written_soundness = (version, content_checksum(data))
+            self._written_soundness = (version, checksum())
+        elif checksum is not None:
+            checksum()
