@@ -103,3 +103,31 @@ def test_an_export_rendered_by_workers_prints_the_pinned_bytes(tmp_path, fmt, go
     _python(f"import sys; sys.argv = ['citetool', 'export', '-f', {fmt!r}, '-o', {str(out)!r}]\n"
             "from citetool.cli import main; main()", **env)
     assert out.read_bytes() == (GOLDEN / golden).read_bytes()
+
+
+@linux_only
+@pytest.mark.parametrize("fmt, variant", [("bibtex", "bibtex"), ("biblatex", "biblatex"), ("ris", "ris")])
+def test_a_first_export_by_workers_files_each_entry_under_the_digest_one_process_gives(tmp_path, fmt, variant):
+    """With nothing cached, each entry's digest is made beside it, in the workers:
+    the cache file holds what one process files, and serves the same bytes again."""
+    import orjson
+
+    store = HERE / "fixtures" / "speed" / "store.json"
+    filed = {}
+    for workers in ("1", "3"):
+        cache = tmp_path / f"cache-{workers}"
+        env = {"CITETOOL_STORE": str(store), "CITETOOL_CACHE_DIR": str(cache), "CITETOOL_WORKERS": workers}
+        outs = []
+        for run in ("first", "again"):
+            out = tmp_path / f"{workers}-{run}.out"
+            _python(f"import sys; sys.argv = ['citetool', 'export', '-f', {fmt!r}, '-o', {str(out)!r}]\n"
+                    "from citetool.formats import render_workers; render_workers.ENTRIES_PER_WORKER = 1\n"
+                    "from citetool.library import Library; Library.EXPORT_CACHE_FROM = 1\n"
+                    "from citetool.cli import main; main()", **env)
+            outs.append(out.read_bytes())
+        assert outs[0] == outs[1]
+        entries = orjson.loads((cache / "exports" / f"{variant}.json").read_bytes())["entries"]
+        filed[workers] = {digest: text for digest, (text, _day) in entries.items()}
+        filed[workers + "-out"] = outs[0]
+    assert filed["1"] == filed["3"] and len(filed["1"]) >= 95
+    assert filed["1-out"] == filed["3-out"]

@@ -121,8 +121,8 @@ def _render(records: list[Record], biblatex: bool, unicode: bool, cache: EntryCa
     if cache is None:
         entries = rendered_in_workers(render_one, records)
     else:
-        entries = cache.entries_many(("biblatex" if biblatex else "bibtex") + ("-unicode" if unicode else ""),
-                                     records, lambda missing: rendered_in_workers(render_one, missing))
+        entries = cache.entries(("biblatex" if biblatex else "bibtex") + ("-unicode" if unicode else ""),
+                                records, render_one)
     head = "" if unicode else preamble(entries, BIBLATEX if biblatex else CLASSIC)
     return "\n".join([head, *entries] if head else entries)
 

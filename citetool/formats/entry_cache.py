@@ -52,6 +52,7 @@ import orjson
 
 from citetool.files import atomic_write_bytes, read_regular_file
 from citetool.fingerprint import code_fingerprint
+from citetool.formats.render_workers import rendered_in_workers
 from citetool.record import META, Record
 
 KEEP_DAYS = 60
@@ -81,6 +82,12 @@ class Remembered:
     digests: list[str | None]
     known: dict[str, list]
     texts: list[str | None]
+
+
+def _digest_and_text(made: object) -> bool:
+    """What a worker makes of a record for a first export: [its digest or None, its entry]."""
+    return (type(made) is list and len(made) == 2 and (made[0] is None or type(made[0]) is str)
+            and type(made[1]) is str)
 
 
 def _usable(entry: object) -> bool:
@@ -118,9 +125,20 @@ class EntryCache:
 
     def entries(self, variant: str, records: list[Record], render: Callable[[Record], str]) -> list[str]:
         """``render(record)`` of each record, in order, from the cache where it
-        holds the entry for the record's very data; the cache is written again
-        when an entry had to be rendered."""
-        return self.entries_many(variant, records, lambda missing: [render(rec) for rec in missing])
+        holds the entry for the record's very data; the others rendered by
+        worker processes (:func:`~citetool.formats.render_workers.rendered_in_workers`),
+        and the cache written again. With nothing cached (a first export), each
+        entry's digest is made beside it, in the workers."""
+        if code_fingerprint() is None:
+            return rendered_in_workers(render, records)
+        known = self._read(variant)
+        if known:
+            return self._entries_from(variant, known, records, lambda missing: rendered_in_workers(render, missing))
+        made = rendered_in_workers(lambda rec: [self._digest_or_none(rec), render(rec)], records, _digest_and_text)
+        digests, texts = [digest for digest, _ in made], [text for _, text in made]
+        if any(digest is not None for digest in digests):
+            self._write(variant, known, digests, texts)
+        return texts
 
     def entries_many(self, variant: str, records: list[Record], render_many: Callable[[list[Record]], list[str]],
                      places: list[str] | None = None) -> list[str]:
@@ -131,8 +149,12 @@ class EntryCache:
         year-suffix; "": nothing), filed with its digest."""
         if code_fingerprint() is None:
             return render_many(records)
+        return self._entries_from(variant, self._read(variant), records, render_many, places)
+
+    def _entries_from(self, variant: str, known: dict[str, list], records: list[Record],
+                      render_many: Callable[[list[Record]], list[str]], places: list[str] | None = None) -> list[str]:
+        """The entries of ``records``: those ``known`` (the cache file's) from it, the others rendered."""
         digests = self._digests(records, places)
-        known = self._read(variant)
         out: list[str | None] = []
         missing: list[int] = []
         for number, digest in enumerate(digests):
@@ -152,18 +174,18 @@ class EntryCache:
     def _digests(self, records: list[Record], places: list[str] | None = None) -> list[str | None]:
         """Each record's digest (``@place`` after it with a place); None for a
         record the cache cannot hold."""
+        return [self._digest_or_none(rec, places[number] if places else "") for number, rec in enumerate(records)]
+
+    def _digest_or_none(self, rec: Record, place: str = "") -> str | None:
+        """A record's digest (``@place`` after it with a place), or None when the cache cannot hold it."""
         from citetool.record_shape import record_problem  # start-up: loaded only when needed
 
-        checked = self.checked
-        digests: list[str | None] = []
-        for rec in records:
-            try:
-                ok = (checked is not None and checked(rec)) or record_problem(rec) is None
-                place = places[len(digests)] if places else ""
-                digests.append((_digest(rec) + (f"@{place}" if place else "")) if ok else None)
-            except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
-                digests.append(None)
-        return digests
+        try:
+            if (self.checked is not None and self.checked(rec)) or record_problem(rec) is None:
+                return _digest(rec) + (f"@{place}" if place else "")
+        except (TypeError, ValueError):  # a value JSON cannot hold as such (Python callers): not cached
+            pass
+        return None
 
     def texts(self, variant: str, records: list[Record]) -> Remembered | None:
         """What the cache holds for each record in ``variant`` (a text or None),

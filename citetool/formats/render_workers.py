@@ -25,6 +25,7 @@ from typing import TypeVar
 import orjson
 
 Item = TypeVar("Item")
+Made = TypeVar("Made")
 
 ENTRIES_PER_WORKER = 1000  # below this a fork (~5 ms with a large store in memory) gains little
 MAX_WORKERS = 8
@@ -49,9 +50,16 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def rendered_in_workers(render: Callable[[Item], str], items: Sequence[Item]) -> list[str]:
+def _is_text(value: object) -> bool:
+    return type(value) is str
+
+
+def rendered_in_workers(render: Callable[[Item], Made], items: Sequence[Item],
+                        valid: Callable[[object], bool] = _is_text) -> list[Made]:
     """``[render(item) for item in items]``, shared among worker processes where
-    that is safe and worth it (see the module's notes)."""
+    that is safe and worth it (see the module's notes). What ``render`` makes is
+    a text, or a JSON value that ``valid`` tells (what a copy hands back is
+    checked with it: one that does not pass had its share rendered here)."""
     workers = worker_count(len(items))
     if workers < 2 or not _can_fork():
         return [render(item) for item in items]
@@ -64,7 +72,7 @@ def rendered_in_workers(render: Callable[[Item], str], items: Sequence[Item]) ->
         out = [render(item) for item in items[shares[0][0]:shares[0][1]]]
         for n, (start, end) in enumerate(shares[1:]):
             child, children[n] = children[n], None  # _collected reaps it, even when interrupted
-            texts = _collected(child, end - start)
+            texts = _collected(child, end - start, valid)
             out.extend(texts if texts is not None else [render(item) for item in items[start:end]])
     except BaseException:  # a Ctrl-C, a render error: no copy left rendering, nor unreaped, once we are gone
         _stopped(children)
@@ -120,8 +128,8 @@ def _fork_share(render, items, start: int, end: int) -> tuple[int, int] | None:
     return pid, reading
 
 
-def _collected(child: tuple[int, int] | None, expected: int) -> list[str] | None:
-    """The texts a copy handed back, or None when it failed."""
+def _collected(child: tuple[int, int] | None, expected: int, valid: Callable[[object], bool]) -> list | None:
+    """What a copy handed back, or None when it failed."""
     if child is None:
         return None
     pid, reading = child
@@ -138,6 +146,6 @@ def _collected(child: tuple[int, int] | None, expected: int) -> list[str] | None
         texts = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if type(texts) is not list or len(texts) != expected or not all(type(text) is str for text in texts):
+    if type(texts) is not list or len(texts) != expected or not all(valid(text) for text in texts):
         return None
     return texts
