@@ -30,6 +30,7 @@ from citetool.checked_stores import CheckedVersions, content_checksum
 from citetool.errors import StoreError, StoreLocked, StoreReadOnly
 from citetool.files import atomic_write_bytes, atomic_write_text, read_regular_file  # noqa: F401 (atomic_write_text: the store's API)
 from citetool.keys import all_citable, invalid_key_reason, sorted_keys
+from citetool.locking import LockTimeout, acquire, is_free
 from citetool.record import META, Record, aliases, map_strings, without_surrogates
 
 FORMAT = "citetool-store"
@@ -317,15 +318,7 @@ class Store:
 
     def lock_is_free(self) -> bool:
         """True when no process holds the store's lock (checked by taking it, at once)."""
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(self.lock_path), timeout=0)
-        try:
-            lock.acquire()
-        except (Timeout, OSError):
-            return False
-        lock.release()
-        return True
+        return is_free(str(self.lock_path))
 
     def _check_writable(self) -> None:
         """A store made read-only (``chmod a-w``) is the user's "do not touch":
@@ -415,14 +408,11 @@ class Store:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's lock (waits up to ``lock_timeout`` seconds)."""
-        from filelock import FileLock, Timeout
-
         self._check_folder()
         self._check_writable()
-        lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
         try:
-            lock.acquire()
-        except Timeout:
+            release = acquire(str(self.lock_path), self.lock_timeout)
+        except LockTimeout:
             raise StoreLocked(
                 f"store {self.path} is locked by another citetool process "
                 f"(waited {self.lock_timeout:g}s for {self.lock_path}); try again, "
@@ -433,7 +423,7 @@ class Store:
         try:
             yield
         finally:
-            lock.release()
+            release()
 
     def save(self, records: dict[str, Record]) -> None:
         """Write the store atomically (see :func:`atomic_write_bytes`)."""
