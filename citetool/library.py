@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from citetool.checked_stores import CheckedVersions
 from citetool.config import Settings, resolve_store_path
 from citetool.errors import KeyNotInStore, UsageError
-from citetool.findings import retraction_notes
+from citetool.findings import UPDATES, retraction_notes
 from citetool.formats import read_entries, render, sniff
 from citetool.keys import invalid_key_reason, keys_in_use, nearest_keys, sorted_keys, unique_key
 from citetool.outcome import Outcome
-from citetool.record import META, Record, date_notes, indefinite
+from citetool.record import META, Record, date_notes, indefinite, plainly_dated
 from citetool.record import aliases as record_aliases
 from citetool.selection import Filters
 from citetool.store import Store
@@ -51,8 +51,15 @@ def warnings_about(records: list[Record], dates: bool = True, retracted: list[st
     ``retracted``: those notes, if the caller has them already), conflicts a git
     merge left (ours is written), and dates that are not dates (``dates``: when
     the references are written at all)."""
-    from citetool.merge_conflicts import unresolved_problems  # start-up: loaded only when needed
+    from citetool.merge_conflicts import UNRESOLVED, unresolved_problems  # start-up: loaded only when needed
 
+    def may_warn(rec: Record) -> bool:  # a cheap test: most references have nothing to warn of
+        meta = rec.get(META)
+        if meta is not None and (type(meta) is not dict or UPDATES in meta or UNRESOLVED in meta):
+            return True
+        return not plainly_dated(rec)
+
+    records = [rec for rec in records if may_warn(rec)]  # the notes are those of these alone, in order
     retracted = retraction_notes(records) if retracted is None else retracted
     return (retracted + [f"{p} (ours is exported)" for p in unresolved_problems(records)]
             + ([note for rec in records for note in date_notes(rec)] if dates else []))

@@ -181,6 +181,19 @@ def _plainly_a_date(parts: list) -> bool:
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in every year
 
 
+def plainly_dated(record: Record) -> bool:
+    """Whether each of the record's dates :func:`date_notes` reads is absent or
+    plainly a date (most records: nothing to say of them, known at once)."""
+    for variable in ("issued", "accessed"):
+        value = record.get(variable)
+        if value is None:
+            continue
+        parts = value.get("date-parts") if type(value) is dict else None
+        if not (type(parts) is list and parts and type(parts[0]) is list and _plainly_a_date(parts[0])):
+            return False
+    return True
+
+
 def date_notes(record: Record) -> list[str]:
     """One line per stored date that is not one, saying what the exports write instead."""
     notes = []
