@@ -108,5 +108,9 @@ class CheckedVersions:
         known = {k: v for k, v in self._read().items() if k != str(store_file)}
         kept = dict(list(known.items())[-(self.KEPT - 1):])
         kept[str(store_file)] = stamp
+        try:
+            data = orjson.dumps(kept)
+        except orjson.JSONEncodeError:  # a path JSON cannot name (not UTF-8): that store is checked each time
+            return
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, orjson.dumps(kept), durable=False, make_folder=True, follow_links=False)
+            atomic_write_bytes(self.path, data, durable=False, make_folder=True, follow_links=False)

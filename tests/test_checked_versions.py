@@ -153,3 +153,16 @@ def test_a_store_written_by_another_command_is_checked(run, store_path, tmp_path
     assert run("edit", "a2020", "--set", "title=Another title").exit_code == 0  # no memory of what an edit wrote
     assert run("list").exit_code == 0
     assert counted_checks == [1, 1]  # the list before it, and the list after it
+
+
+def test_a_store_whose_path_is_not_utf8_is_read_and_checked_each_time(run, tmp_path, monkeypatch, counted_checks):
+    """A file name is bytes on POSIX (a folder copied from an old Latin-1 system:
+    b"r\\xe9f.json"): the memory, JSON, cannot name it; it is no error, the store is checked."""
+    path = tmp_path / os.fsdecode(b"r\xe9f\xff.json")
+    path.write_text(json.dumps(GOOD))
+    monkeypatch.setenv("CITETOOL_STORE", str(path))
+    for _ in range(2):
+        listed = run("list")
+        assert listed.exit_code == 0, listed.stderr
+        assert "a2020" in listed.stdout
+    assert counted_checks == [1, 1]
