@@ -44,7 +44,11 @@ def content_checksum(data: bytes) -> Callable[[], int]:
     the function that returns it, once computed."""
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(zlib.crc32(data)), name="citetool-checksum")
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:  # no thread to be had (a container at its limit of processes): computed here
+        result.append(zlib.crc32(data))
+        return lambda: result[0]
 
     def checksum() -> int:
         worker.join()

@@ -166,3 +166,23 @@ def test_a_store_whose_path_is_not_utf8_is_read_and_checked_each_time(run, tmp_p
         assert listed.exit_code == 0, listed.stderr
         assert "a2020" in listed.stdout
     assert counted_checks == [1, 1]
+
+
+def test_a_store_is_read_where_no_thread_can_be_started(run, store_path, counted_checks, monkeypatch):
+    """The CRC-32 is made on another thread only where one can be started: a
+    container at its limit of processes refuses (RuntimeError, as Python raises
+    it then), and the checksum is made in this thread instead."""
+    import threading
+
+    def refused(self):
+        raise RuntimeError("can't start new thread")
+
+    store_path.write_text(json.dumps(GOOD))
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    for _ in range(2):
+        listed = run("list")
+        assert listed.exit_code == 0, listed.stderr
+        assert "a2020" in listed.stdout
+    assert run("edit", "a2020", "--set", "title=Another title").exit_code == 0
+    assert "Another title" in store_path.read_text()
+    assert counted_checks == [1]  # remembered sound after the first read, as with a thread
