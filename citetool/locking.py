@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 
 POLL_SECONDS = 0.05  # how often a busy lock is tried again (filelock's own interval)
+# the lock file made as filelock makes it: through the umask, so a group sharing a store (umask 002) can each lock it
+LOCK_FILE_MODE = 0o666
 
 # flock errors that say the file system has no such lock (not that the lock is busy)
 _NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
@@ -34,7 +36,7 @@ def _open_lock_file(path: str) -> tuple[int, bool]:
     flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(3):  # (a file removed between the two opens: made again)
         try:
-            return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644), True
+            return os.open(path, flags | os.O_CREAT | os.O_EXCL, LOCK_FILE_MODE), True
         except FileExistsError:
             pass
         try:

@@ -98,3 +98,22 @@ def test_a_lock_file_that_is_a_link_is_not_followed(tmp_path):
     with pytest.raises(Exception, match="cannot lock store"), store.locked():
         pass
     assert victim.read_text() == "mine"
+
+
+@posix_only
+@pytest.mark.parametrize("umask", [0o002, 0o022, 0o077])
+def test_the_lock_file_is_made_with_filelocks_permissions(tmp_path, umask):
+    """A store shared by a group (a setgid folder, umask 002): the lock file must
+    be one every member can open to lock, as filelock makes it (0o666 through the
+    umask); a 0o644 lock file left by one member refused the others'
+    writes ("cannot lock store: Permission denied")."""
+    store = Store(tmp_path / "s.json", lock_timeout=0.1)
+    theirs = tmp_path / "theirs.json.lock"
+    before = os.umask(umask)
+    try:
+        with store.locked():
+            pass
+        FileLock(str(theirs)).acquire().lock.release()
+    finally:
+        os.umask(before)
+    assert oct(store.lock_path.stat().st_mode & 0o777) == oct(theirs.stat().st_mode & 0o777) == oct(0o666 & ~umask)
