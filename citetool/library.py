@@ -74,6 +74,9 @@ class Library:
         self._sources = None
         self._index: tuple[dict, dict[str, str]] | None = None  # (records it indexes, index)
         self._checked_records: dict[str, Record] | None = None  # the records whose shape was checked last
+        # the records known sound as they are now (checked, or known so, and changed since only by
+        # transactions that checked what they changed): only from them does add vouch for the file it writes
+        self._sound_records: dict[str, Record] | None = None
 
     @classmethod
     def open(cls, path: str | Path | None = None, settings: Settings | None = None) -> Library:
@@ -119,7 +122,7 @@ class Library:
             if not (self.store.read_known_sound and read is not None and read[0] is records):
                 check_fields(records.values())
                 self.store.remember_read_sound(records)
-            self._checked_records = records
+            self._checked_records = self._sound_records = records
         return records
 
     def _index_of(self, records: dict[str, Record]) -> dict[str, str]:
@@ -275,8 +278,9 @@ class Library:
         does not index (keys renamed or removed, edits); ``packed``: the Placer's records are a
         :class:`~citetool.packed.PackedRecords` (a large import: see there), dropped at the end;
         ``only_placed``: the references the Placer made or changed (``Placer.touched``) are the
-        only ones changed, so when they pass the shape check the file written is remembered
-        sound (:mod:`citetool.checked_stores`), and the next command does not check it all."""
+        only ones changed, so when they pass the shape check (and the others were known sound:
+        no earlier transaction of this Library changed them unchecked) the file written is
+        remembered sound (:mod:`citetool.checked_stores`), and the next command does not check it all."""
         from citetool.ingest import Placer  # start-up: loaded only when needed
         from citetool.keypattern import key_maker  # start-up: loaded only when needed
         from citetool.merge import now_iso  # start-up: loaded only when needed
@@ -290,11 +294,13 @@ class Library:
                 records = index.records = PackedRecords(records)  # the index reads them from now on,
                 self._index = None  # and is this import's only
             placer = Placer(records, index, now_iso(), key_maker(self.settings.key_pattern))
+            sound_before, self._sound_records = self._sound_records is records, None  # (until known sound again)
             yield placer
             if save() if callable(save) else save:
                 self.store.save(records)
-                if only_placed and not packed and _all_shaped(records, placer.touched):
+                if only_placed and not packed and sound_before and _all_shaped(records, placer.touched):
                     self.store.remember_written_sound()
+                    self._sound_records = records
             self._records = None if packed else records  # packed: what reads next reads the file
         if reindex or packed:
             self._index = None

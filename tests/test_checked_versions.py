@@ -186,3 +186,19 @@ def test_a_store_is_read_where_no_thread_can_be_started(run, store_path, counted
     assert run("edit", "a2020", "--set", "title=Another title").exit_code == 0
     assert "Another title" in store_path.read_text()
     assert counted_checks == [1]  # remembered sound after the first read, as with a thread
+
+
+def test_add_does_not_vouch_for_references_changed_unchecked_before_it(run, store_path, tmp_path, crossref):
+    """add remembers the file it wrote as sound only when the references it did
+    not place were known sound: a Python caller's own change in an earlier
+    transaction of the same Library (no shape check) is checked by the next read."""
+    from citetool.library import Library
+
+    store_path.write_text(json.dumps(GOOD))
+    lib = Library()
+    with lib.transaction() as placer:
+        placer.records["a2020"]["title"] = ["A list, not text"]
+    assert lib.add(["10.1002/jor.1100150407"])[0].ok
+    listed = run("list")
+    assert listed.exit_code == 4
+    assert "reference 'a2020': the field 'title' holds a list, not text" in listed.stderr
