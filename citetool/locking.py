@@ -33,7 +33,8 @@ class LockTimeout(Exception):
 
 def _open_lock_file(path: str) -> tuple[int, bool]:
     """The lock file, never through a link, and whether it was made here (its content is never read)."""
-    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
+    # (O_NONBLOCK: a lease another program holds on the file never blocks the open past the timeout)
+    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     for _ in range(3):  # (a file removed between the two opens: made again)
         try:
             return os.open(path, flags | os.O_CREAT | os.O_EXCL, LOCK_FILE_MODE), True
@@ -59,6 +60,13 @@ def _flock_exclusive(fd: int) -> bool | None:
             return None
         raise
     return True
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino
+    except OSError:
+        return None
 
 
 def _has_flock() -> bool:
@@ -88,8 +96,9 @@ def acquire(path: str, timeout: float) -> Callable[[], None]:
         os.close(fd)
         raise
     if taken is None:  # no flock on this file system: filelock's lock file instead, as if never here
+        made_inode = os.fstat(fd).st_ino if made else None
         os.close(fd)
-        if made:
+        if made_inode is not None and _inode(path) == made_inode:  # (the file made here, no other since)
             os.unlink(path)
         return _acquired_by_filelock(path, timeout)
     return lambda: os.close(fd)  # closing the file releases the lock (a crash closes it too)

@@ -164,7 +164,7 @@ def _valid_start(parts: list[int]) -> list[int]:
 
         try:  # a year datetime cannot hold (BCE) is checked as a leap year: 29 February may be right
             datetime.date(parts[0] if parts[0] >= 1 else 2000, month, parts[2])
-        except ValueError:
+        except (ValueError, OverflowError):  # (a day of 2**62: too large for the C int datetime takes)
             return parts[:2]
     return parts
 

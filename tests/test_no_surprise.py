@@ -258,3 +258,17 @@ def test_after_a_repair_provenance_says_doctor_set_the_value(crossref, run, stor
     assert rec["title"] == "Russia’s scalable soft power" and rec["citetool"]["fields"]["title"] == "doctor"
     assert rec["citetool"]["fields"]["volume"] == "crossref"  # the others keep their source
     assert "title: Russia’s scalable soft power  [doctor]" in run("show", key).stdout
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "ris", "text"])
+def test_a_day_too_large_for_any_calendar_is_exported_without_it(crossref, run, store_path, fmt):
+    """A hand edit's day of 2**62 (a JSON number, so the shape check passes it) is
+    no date: the export writes its year and month and says so, never an internal error."""
+    key = run("add", SEED_DOI).stdout.strip()
+    data = json.loads(store_path.read_text(encoding="utf-8"))
+    data["references"][0]["issued"] = {"date-parts": [[2017, 2, 2**62]]}
+    store_path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result = run("export", "-f", fmt)
+    assert result.exit_code == 0, result.stderr
+    assert f"{key}: issued 2017-2-{2**62} is not a date: exported as 2017-02" in result.stderr
+    assert "2017" in result.stdout and str(2**62) not in result.stdout
