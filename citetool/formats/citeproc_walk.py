@@ -45,6 +45,9 @@ def install() -> None:
         model.Parent.render_children = _render_children
         model.Group.process = _group_process
         string.normalize_seam = model.normalize_seam = _normalize_seam
+        global _citeprocs_text_render, _String
+        _citeprocs_text_render, _String = model.Text.render, string.String
+        model.Text.render = _text_render
         _installed = True
 
 
@@ -122,7 +125,7 @@ def _last_character(text) -> str:
             if last:
                 return last
         return ""
-    if type(text).__str__ is not str.__str__:
+    if type(text).__str__ is not _str_of_str:
         text = str(text)
     return text[-1:]
 
@@ -135,18 +138,111 @@ def _first_character(text) -> str:
             if first:
                 return first
         return ""
-    if type(text).__str__ is not str.__str__:
+    if type(text).__str__ is not _str_of_str:
         text = str(text)
     return text[:1]
+
+
+_str_of_str = str.__str__
 
 
 def _normalize_seam(left, other):
     """citeproc-py's string.normalize_seam: ``other`` without its first character
     where it would double the space or the punctuation mark ``left`` ends with."""
-    last, first = _last_character(left), _first_character(other)
+    last = left[-1:] if type(left) is str else _last_character(left)
+    first = other[:1] if type(other) is str else _first_character(other)
     if not last or not first:
         return other
     if (last == " " and first == " ") or (last == first and first in _seam_punctuation):
         return _strip_first_character(other)
     return other
 
+
+
+_text_plans = citeproc_memo.remembered_table()  # <text> -> its _TextPlan, or None: citeproc-py's own render
+_FORMATTING = ("font-style", "font-variant", "font-weight", "text-decoration", "vertical-align")
+
+
+class _TextPlan:
+    """What a ``<text>`` does, read from its attributes once: what it prints (a
+    variable, whose name and short form are spelled once; a macro, found once; a
+    term or a value) and which of citeproc-py's markup steps can change the text
+    (each step without its attribute gives its text back as it is)."""
+
+    __slots__ = ("variable", "key", "short_key", "macro", "cased", "stripped", "formatted", "quoted", "affixed")
+
+    def __init__(self, text):
+        attributes = text.attrib
+        self.variable = self.key = self.short_key = self.macro = None
+        if "variable" in attributes:
+            variable = text.get("variable")
+            if variable.startswith("page") or variable in ("citation-number", "locator"):
+                raise LookupError(variable)  # citeproc-py's own _variable
+            self.variable, self.key = variable, variable.replace("-", "_")
+            if text.get("form") == "short":
+                self.short_key = (variable + "-short").replace("-", "_")
+        elif "macro" in attributes:
+            self.macro = text.get_macro(text.get("macro"))
+        self.cased = text.get("text-case") is not None
+        self.stripped = text.get("strip-periods", "false").lower() == "true"
+        self.formatted = any(name in attributes for name in _FORMATTING)
+        text.get_locale_option("punctuation-in-quote").lower()  # citeproc-py's quote reads it: what it raises, raised here
+        self.quoted = text.get("quotes", "false").lower() == "true"
+        self.affixed = bool(text.get("prefix") or text.get("suffix"))
+
+
+def _text_plan(text):
+    try:
+        return _text_plans[text]
+    except KeyError:
+        try:
+            plan = _TextPlan(text) if ("variable" in text.attrib or "macro" in text.attrib) else None
+        except Exception:  # what citeproc-py's render raises, it raises in its own words
+            plan = None
+        if citeproc_memo.rendering():
+            _text_plans[text] = plan
+        return plan
+
+
+def _text_render(self, item, context=None, **kwargs):
+    """citeproc-py's Text.render (``process``, then ``markup``) for a ``<text>``
+    that prints a variable or a macro, by its plan (:class:`_TextPlan`); any other
+    by citeproc-py's own."""
+    plan = _text_plan(self)
+    if plan is None:
+        return _citeprocs_text_render(self, item, context=context, **kwargs)
+    if context is None:
+        context = self
+    if plan.macro is not None:
+        text = plan.macro.render(item, context)
+    else:
+        repressed = context.get_layout().repressed
+        if repressed and self.tag in repressed and plan.variable in repressed[self.tag]:
+            text = None
+        else:
+            reference = item.reference
+            key = plan.short_key if plan.short_key is not None and plan.short_key in reference else plan.key
+            text = reference[key]
+    if not text:
+        return None
+    if plan.stripped:
+        text = self.strip_periods(text)
+    if plan.cased:
+        try:
+            language = item.reference.language[:2]
+        except _VariableError:
+            language = self.get_root().get("default-locale", "en")[:2]
+        text = self.case(text, language)
+    if plan.formatted:
+        text = self.format(text)
+    elif isinstance(text, (int, float)):
+        text = str(text)
+    if plan.quoted:
+        text = self.quote(text)
+    if plan.affixed or not (isinstance(text, (_String, _MixedString)) or type(text) is str):
+        return self.wrap(text)
+    return text  # Affixed.wrap without a prefix or suffix: the text as it is
+
+
+_citeprocs_text_render = None
+_String: type = type(None)
