@@ -13,7 +13,9 @@ on the reference, so they are remembered while a bibliography renders
 (:func:`remembering`):
 
 * an XPath query, by (element, expression);
-* a macro, and a term, by the element asking and the name (and the term's form);
+* a macro, and a term, by the element asking and the name (and the term's form),
+  and a term's singular text;
+* an element's ``<layout>``, by element;
 * a <name>'s options, by element, option and context;
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
@@ -119,6 +121,39 @@ def _remembering_name_option(original):
     return get_option
 
 
+def _remembering_layout(original):
+    """An element's ``<layout>`` (an XPath query over its ancestors), by element."""
+    table = _table()
+
+    def get_layout(self):
+        try:
+            return table[self]
+        except KeyError:
+            layout = original(self)
+            if _renders:
+                table[self] = layout
+            return layout
+    return get_layout
+
+
+def _remembering_single_term(original):
+    """An element's term in the singular (its lookup, then the term's text found
+    and preformatted, made a String), by element and arguments. A String is never
+    changed in place: every caller makes new text of it."""
+    table = _table()
+
+    def get_single_term(self, name, *args, **kwargs):
+        if not _renders:
+            return original(self, name, *args, **kwargs)
+        key = (self, name, args, tuple(kwargs.items()))
+        try:
+            return table[key]
+        except KeyError:
+            answer = table[key] = original(self, name, *args, **kwargs)
+            return answer
+    return get_single_term
+
+
 def _remembering_term(original):
     """An element's term lookup (through the style's locales, in order), by its
     arguments as citeproc-py's signature names them."""
@@ -209,13 +244,19 @@ def _if_render(self, item, context=None, delimiter="", **kwargs):
 def condition_holds(self, item, context=None) -> bool:
     """Whether the conditions of an ``<if>`` or ``<else-if>`` hold for ``item``."""
     try:
-        tests, match = _condition_plans[self]
+        tests, match, types, variables = _condition_plans[self]
     except KeyError:
         attributes = self.attrib
         tests = tuple(name for name in _CONDITIONS if name in attributes)
         match = attributes.get("match")
+        types = variables = None
+        if set(tests) <= {"type", "variable"}:  # the common case, tested at once below
+            types = _words(self, "type", str.lower) if "type" in tests else ()
+            variables = _words(self, "variable", _underscored) if "variable" in tests else ()
         if _renders:
-            _condition_plans[self] = tests, match
+            _condition_plans[self] = tests, match, types, variables
+    if types is not None:
+        return _types_and_variables_hold(item, match, types, variables)
     results = []
     for test in tests:
         if test == "type":
@@ -235,6 +276,30 @@ def condition_holds(self, item, context=None) -> bool:
     if match == "none":
         return not any(results)
     return all(results)
+
+
+def _types_and_variables_hold(item, match, types: tuple, variables: tuple) -> bool:
+    """:func:`condition_holds` for an element testing only ``type`` and ``variable``:
+    the results citeproc-py lists (each type name against the item's type, then
+    each variable's presence), combined by ``match`` without making the list."""
+    if not types and not variables:
+        return match != "any"
+    reference = item.reference
+    if types:
+        item_type = reference.type
+        if match == "any" or match == "none":
+            if item_type in types:
+                return match == "any"
+        elif any(name != item_type for name in types):
+            return False
+    for name in variables:
+        present = ("locator" in item) if name == "locator" else (name in reference)
+        if match == "any" or match == "none":
+            if present:
+                return match == "any"
+        elif not present:
+            return False
+    return match != "any"
 
 
 # id of a cited item (a dict: not hashable) -> (the item, {macro: (bibliography layout, asks, text)})
@@ -316,6 +381,8 @@ def install() -> None:
         base.get_locale_option = _remembered(base.get_locale_option)
         base.get_macro = _remembered(base.get_macro)
         base.get_term = _remembering_term(base.get_term)
+        base.get_single_term = _remembering_single_term(base.get_single_term)
+        base.get_layout = _remembering_layout(base.get_layout)
         model.Name.get_option = _remembering_name_option(model.Name.get_option)
         for cls in (model.Parent, *_subclasses(base)):
             if "calls_variable" in vars(cls):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 
 from citetool.formats import citeproc_memo
+from citetool.formats.citeproc_memo import condition_holds
 
 _lock = threading.Lock()
 _installed = False
@@ -39,6 +40,7 @@ def install() -> None:
             return
         from citeproc import model, string
 
+        citeproc_memo.install()  # <if> and <else-if> render as it makes them (_choose_render relies on it)
         global _Choose, _VariableError, _join, _MixedString, _seam_punctuation, _strip_first_character
         _Choose, _VariableError, _join, _MixedString = model.Choose, model.VariableError, string.join, string.MixedString
         _seam_punctuation, _strip_first_character = string.SEAM_PUNCTUATION, string._strip_first_char
@@ -48,6 +50,9 @@ def install() -> None:
         global _citeprocs_text_render, _String
         _citeprocs_text_render, _String = model.Text.render, string.String
         model.Text.render = _text_render
+        global _If, _ConditionFailed
+        _If, _ConditionFailed = model.If, model.ConditionFailed
+        model.Choose.render = _choose_render
         _installed = True
 
 
@@ -246,3 +251,37 @@ def _text_render(self, item, context=None, **kwargs):
 
 _citeprocs_text_render = None
 _String: type = type(None)
+
+
+_choose_plans = citeproc_memo.remembered_table()  # <choose> -> ((branch, whether it is tested here), ...)
+_If: type = type(None)  # citeproc-py's, once installed
+_ConditionFailed: type[Exception] = Exception
+
+
+def _choose_plan(choose) -> tuple:
+    try:
+        return _choose_plans[choose]
+    except KeyError:
+        plan = tuple((branch, isinstance(branch, _If)) for branch in choose.iterchildren())
+        if citeproc_memo.rendering():
+            _choose_plans[choose] = plan
+        return plan
+
+
+def _choose_render(self, item, context=None, delimiter="", **kwargs):
+    """citeproc-py's Choose.render: the first branch that holds is rendered (given
+    the enclosing delimiter: a ``<choose>`` is transparent), None when none does.
+    An ``<if>`` or ``<else-if>`` is tested here rather than made to raise
+    ConditionFailed when it does not hold (what citetool's ``If.render`` does,
+    :func:`citetool.formats.citeproc_memo.condition_holds`); a ConditionFailed
+    raised from within a branch still moves on to the next, as in citeproc-py."""
+    for branch, tested in _choose_plan(self):
+        try:
+            if tested:
+                if not condition_holds(branch, item, context):
+                    continue
+                return branch.render_children(item, context=context, delimiter=delimiter, **kwargs)
+            return branch.render(item, context=context, delimiter=delimiter, **kwargs)
+        except _ConditionFailed:
+            continue
+    return None

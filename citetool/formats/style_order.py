@@ -144,7 +144,7 @@ def collation_key(text: str) -> str:
     Collation Algorithm, which pandoc uses, breaks such ties by accents."""
     words = []
     for word in text.casefold().translate(_AS_LETTERS).replace(",", " ").split():
-        letters = "".join(ch for ch in unicodedata.normalize("NFKD", word) if ch.isalnum())
+        letters = "".join(filter(str.isalnum, unicodedata.normalize("NFKD", word)))
         if letters:
             words.append(letters)
     return _SEPARATOR.join(words)
