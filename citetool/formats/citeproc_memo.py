@@ -151,6 +151,8 @@ def _remembering_single_term(original):
         except KeyError:
             answer = table[key] = original(self, name, *args, **kwargs)
             return answer
+        except TypeError:  # an argument that is no key (citeproc-py passes none such)
+            return original(self, name, *args, **kwargs)
     return get_single_term
 
 

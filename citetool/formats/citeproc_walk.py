@@ -3,20 +3,31 @@
 For every reference, citeproc-py walks the style's elements and, at each one,
 asks lxml for its children again (a Python object looked up for each), asks
 each child whether it is a ``<choose>`` and, in a ``<group>``, whether it calls
-a variable; and every seam where two texts are joined turns both into whole
-strings to read one character at each end. The children and those answers
-depend on the style alone: here each ``<group>``, ``<macro>``, ``<layout>``,
-``<if>``, ``<else-if>`` and ``<else>`` makes its plan once (its children, which
-of them are a ``<choose>``, which call a variable, its delimiter), remembered
-while a render is under way as :mod:`citetool.formats.citeproc_memo` remembers
-the style's other answers, and emptied with them; a seam reads the last and
-first characters where they are.
+a variable; a ``<choose>`` makes every ``<if>`` that does not hold raise an
+exception, caught; a ``<text>`` reads a dozen attributes (its variable, its
+formatting, quotes, affixes...) through five methods, most of which then give
+the text back unchanged; and every seam where two texts are joined turns both
+into whole strings to read one character at each end.
 
-Nothing here changes while citeproc-py renders: it adds a ``<name>`` to a
-``<names>`` (not planned here) and changes a ``<date-part>``'s attributes (not
-read here). The tests that pin the output of the other speed work pin this too
-(tests/test_speed_bytes.py). What belongs upstream is in docs/design.md
-("citeproc-py, made fast").
+All that depends on the style alone, so each element makes its plan once: a
+``<group>``, ``<macro>``, ``<layout>``, ``<if>``, ``<else-if>`` and ``<else>``
+its children, which of them are a ``<choose>`` and which call a variable, its
+delimiter; a ``<choose>`` which branches it tests itself
+(:func:`citetool.formats.citeproc_memo.condition_holds`); a ``<text>`` what it
+prints and which markup steps can change it (:class:`_TextPlan`). The plans
+are remembered while a render is under way, as
+:mod:`citetool.formats.citeproc_memo` remembers the style's other answers, and
+emptied with them; outside a render each is made afresh. A seam reads the last
+and first characters where they are. Each function says which of
+citeproc-py's it stands for. A ``<text>`` of a term, a value, a page range,
+the citation number or a locator, and an element whose plan citeproc-py
+raises on (a macro not defined...), go through citeproc-py's own code.
+
+Nothing planned here changes while citeproc-py renders: it adds a ``<name>``
+to a ``<names>`` (not planned here) and changes a ``<date-part>``'s attributes
+(not read here). The tests that pin the output of the other speed work pin
+this too (tests/test_speed_bytes.py). What belongs upstream is in
+docs/design.md ("citeproc-py, made fast").
 """
 
 from __future__ import annotations
@@ -29,7 +40,8 @@ from citetool.formats.citeproc_memo import condition_holds
 _lock = threading.Lock()
 _installed = False
 _children_plans = citeproc_memo.remembered_table()  # element -> ((child, is a <choose>), ...)
-_group_plans = citeproc_memo.remembered_table()  # <group> -> (delimiter, ((child, is a <choose>, calls a variable), ...))
+# <group> -> (delimiter, ((child, is a <choose>, calls a variable), ...)), or None: citeproc-py's own process
+_group_plans = citeproc_memo.remembered_table()
 
 
 def install() -> None:
@@ -45,7 +57,8 @@ def install() -> None:
         _Choose, _VariableError, _join, _MixedString = model.Choose, model.VariableError, string.join, string.MixedString
         _seam_punctuation, _strip_first_character = string.SEAM_PUNCTUATION, string._strip_first_char
         model.Parent.render_children = _render_children
-        model.Group.process = _group_process
+        global _citeprocs_group_process
+        _citeprocs_group_process, model.Group.process = model.Group.process, _group_process
         string.normalize_seam = model.normalize_seam = _normalize_seam
         global _citeprocs_text_render, _String
         _citeprocs_text_render, _String = model.Text.render, string.String
@@ -59,7 +72,7 @@ def install() -> None:
 _Choose: type = type(None)  # citeproc-py's, once installed
 _VariableError: type[Exception] = Exception
 _MixedString: type = type(None)
-_join = _strip_first_character = None
+_join = _strip_first_character = _citeprocs_group_process = None
 _seam_punctuation: frozenset = frozenset()
 
 
@@ -90,12 +103,15 @@ def _render_children(self, item, delimiter="", **kwargs):
     return None
 
 
-def _group_plan(group) -> tuple:
+def _group_plan(group) -> tuple | None:
     try:
         return _group_plans[group]
     except KeyError:
-        children = tuple((child, isinstance(child, _Choose), child.calls_variable()) for child in group.iterchildren())
-        plan = group.get("delimiter", ""), children
+        try:
+            children = tuple((child, isinstance(child, _Choose), child.calls_variable()) for child in group.iterchildren())
+            plan = group.get("delimiter", ""), children
+        except Exception:  # a child citeproc-py cannot answer for (a macro not defined): its own walk says so
+            plan = None
         if citeproc_memo.rendering():
             _group_plans[group] = plan
         return plan
@@ -105,7 +121,10 @@ def _group_process(self, item, context=None, **kwargs):
     """citeproc-py's Group.process: the children rendered in turn (a ``<choose>``
     given the group's delimiter); the group renders when it calls no variable or
     one of the children that call one rendered, else raises VariableError."""
-    delimiter, children = _group_plan(self)
+    plan = _group_plan(self)
+    if plan is None:
+        return _citeprocs_group_process(self, item, context=context, **kwargs)
+    delimiter, children = plan
     output = []
     variable_called = variable_rendered = False
     for child, is_choose, calls_variable in children:
@@ -161,7 +180,6 @@ def _normalize_seam(left, other):
     if (last == " " and first == " ") or (last == first and first in _seam_punctuation):
         return _strip_first_character(other)
     return other
-
 
 
 _text_plans = citeproc_memo.remembered_table()  # <text> -> its _TextPlan, or None: citeproc-py's own render
