@@ -76,14 +76,19 @@ _join = _strip_first_character = _citeprocs_group_process = None
 _seam_punctuation: frozenset = frozenset()
 
 
-def _children(element) -> tuple:
+def _remembered(table: dict, element, plan):
+    """``plan``, kept in ``table`` for ``element`` while a render is under way."""
+    if citeproc_memo.rendering():
+        table[element] = plan
+    return plan
+
+
+def _children_marked(table: dict, element, kind: type) -> tuple:
+    """``element``'s children, each with whether it is a ``kind`` (remembered in ``table``)."""
     try:
-        return _children_plans[element]
+        return table[element]
     except KeyError:
-        plan = tuple((child, isinstance(child, _Choose)) for child in element.iterchildren())
-        if citeproc_memo.rendering():
-            _children_plans[element] = plan
-        return plan
+        return _remembered(table, element, tuple((child, isinstance(child, kind)) for child in element.iterchildren()))
 
 
 def _render_children(self, item, delimiter="", **kwargs):
@@ -91,7 +96,7 @@ def _render_children(self, item, delimiter="", **kwargs):
     ``<choose>`` given the enclosing delimiter: it is transparent), those that
     raise VariableError or give None left out, the rest joined."""
     output = []
-    for child, is_choose in _children(self):
+    for child, is_choose in _children_marked(_children_plans, self, _Choose):
         try:
             text = child.render(item, delimiter=delimiter, **kwargs) if is_choose else child.render(item, **kwargs)
             if text is not None:
@@ -112,9 +117,7 @@ def _group_plan(group) -> tuple | None:
             plan = group.get("delimiter", ""), children
         except Exception:  # a child citeproc-py cannot answer for (a macro not defined): its own walk says so
             plan = None
-        if citeproc_memo.rendering():
-            _group_plans[group] = plan
-        return plan
+        return _remembered(_group_plans, group, plan)
 
 
 def _group_process(self, item, context=None, **kwargs):
@@ -141,30 +144,17 @@ def _group_process(self, item, context=None, **kwargs):
     raise _VariableError
 
 
-def _last_character(text) -> str:
-    """``str(text)[-1:]``, without making the whole string of a MixedString."""
+def _end_character(text, last: bool) -> str:
+    """``str(text)[-1:]`` (``last``) or ``str(text)[:1]``, without making the whole string of a MixedString."""
     if isinstance(text, _MixedString):
-        for segment in reversed(text):
-            last = _last_character(segment)
-            if last:
-                return last
+        for segment in (reversed(text) if last else text):
+            found = _end_character(segment, last)
+            if found:
+                return found
         return ""
     if type(text).__str__ is not _str_of_str:
         text = str(text)
-    return text[-1:]
-
-
-def _first_character(text) -> str:
-    """``str(text)[:1]``, without making the whole string of a MixedString."""
-    if isinstance(text, _MixedString):
-        for segment in text:
-            first = _first_character(segment)
-            if first:
-                return first
-        return ""
-    if type(text).__str__ is not _str_of_str:
-        text = str(text)
-    return text[:1]
+    return text[-1:] if last else text[:1]
 
 
 _str_of_str = str.__str__
@@ -173,8 +163,8 @@ _str_of_str = str.__str__
 def _normalize_seam(left, other):
     """citeproc-py's string.normalize_seam: ``other`` without its first character
     where it would double the space or the punctuation mark ``left`` ends with."""
-    last = left[-1:] if type(left) is str else _last_character(left)
-    first = other[:1] if type(other) is str else _first_character(other)
+    last = left[-1:] if type(left) is str else _end_character(left, True)
+    first = other[:1] if type(other) is str else _end_character(other, False)
     if not last or not first:
         return other
     if (last == " " and first == " ") or (last == first and first in _seam_punctuation):
@@ -222,9 +212,7 @@ def _text_plan(text):
             plan = _TextPlan(text) if ("variable" in text.attrib or "macro" in text.attrib) else None
         except Exception:  # what citeproc-py's render raises, it raises in its own words
             plan = None
-        if citeproc_memo.rendering():
-            _text_plans[text] = plan
-        return plan
+        return _remembered(_text_plans, text, plan)
 
 
 def _text_render(self, item, context=None, **kwargs):
@@ -276,16 +264,6 @@ _If: type = type(None)  # citeproc-py's, once installed
 _ConditionFailed: type[Exception] = Exception
 
 
-def _choose_plan(choose) -> tuple:
-    try:
-        return _choose_plans[choose]
-    except KeyError:
-        plan = tuple((branch, isinstance(branch, _If)) for branch in choose.iterchildren())
-        if citeproc_memo.rendering():
-            _choose_plans[choose] = plan
-        return plan
-
-
 def _choose_render(self, item, context=None, delimiter="", **kwargs):
     """citeproc-py's Choose.render: the first branch that holds is rendered (given
     the enclosing delimiter: a ``<choose>`` is transparent), None when none does.
@@ -293,7 +271,7 @@ def _choose_render(self, item, context=None, delimiter="", **kwargs):
     ConditionFailed when it does not hold (what citetool's ``If.render`` does,
     :func:`citetool.formats.citeproc_memo.condition_holds`); a ConditionFailed
     raised from within a branch still moves on to the next, as in citeproc-py."""
-    for branch, tested in _choose_plan(self):
+    for branch, tested in _children_marked(_choose_plans, self, _If):
         try:
             if tested:
                 if not condition_holds(branch, item, context):
