@@ -13,12 +13,17 @@ on the reference, so they are remembered while a bibliography renders
 (:func:`remembering`):
 
 * an XPath query, by (element, expression);
-* a macro, and a term, by the element asking and the name (and the term's form);
+* a macro, and a term, by the element asking and the name (and the term's form),
+  and a term's singular text;
+* an element's ``<layout>``, by element;
 * a <name>'s options, by element, option and context;
 * whether an element calls a variable, by element;
 * the formatter and the locale's options, by element;
 * the words of a condition (``type="book chapter"``), by element;
-* which conditions an ``<if>`` tests, and its ``match``, by element.
+* which conditions an ``<if>`` tests, and its ``match``, by element;
+* a macro a bibliography sort key rendered for a reference, which the
+  bibliography's layout then takes instead of rendering it again
+  (:func:`share_sort_render`; the conditions are said there).
 
 The memory is emptied when the last render under way ends; outside a render
 every wrapped method is citeproc-py's own. An XPath answer is handed out as a
@@ -64,6 +69,16 @@ def _table() -> dict:
     return table
 
 
+def remembered_table() -> dict:
+    """A table of answers, emptied with the others when the last render under way ends."""
+    return _table()
+
+
+def rendering() -> bool:
+    """Whether a render is under way (answers may be remembered)."""
+    return bool(_renders)
+
+
 def _remembered(original, key=lambda self, *args: (self, *args), copy=None):
     """``original`` answering from a table during a render; ``copy`` makes a
     fresh value of a remembered one (for answers a caller may change)."""
@@ -104,6 +119,41 @@ def _remembering_name_option(original):
             answer = table[key] = original(self, name, context, sort_options)
             return answer
     return get_option
+
+
+def _remembering_layout(original):
+    """An element's ``<layout>`` (an XPath query over its ancestors), by element."""
+    table = _table()
+
+    def get_layout(self):
+        try:
+            return table[self]
+        except KeyError:
+            layout = original(self)
+            if _renders:
+                table[self] = layout
+            return layout
+    return get_layout
+
+
+def _remembering_single_term(original):
+    """An element's term in the singular (its lookup, then the term's text found
+    and preformatted, made a String), by element and arguments. A String is never
+    changed in place: every caller makes new text of it."""
+    table = _table()
+
+    def get_single_term(self, name, *args, **kwargs):
+        if not _renders:
+            return original(self, name, *args, **kwargs)
+        key = (self, name, args, tuple(kwargs.items()))
+        try:
+            return table[key]
+        except KeyError:
+            answer = table[key] = original(self, name, *args, **kwargs)
+            return answer
+        except TypeError:  # an argument that is no key (citeproc-py passes none such)
+            return original(self, name, *args, **kwargs)
+    return get_single_term
 
 
 def _remembering_term(original):
@@ -196,13 +246,19 @@ def _if_render(self, item, context=None, delimiter="", **kwargs):
 def condition_holds(self, item, context=None) -> bool:
     """Whether the conditions of an ``<if>`` or ``<else-if>`` hold for ``item``."""
     try:
-        tests, match = _condition_plans[self]
+        tests, match, types, variables = _condition_plans[self]
     except KeyError:
         attributes = self.attrib
         tests = tuple(name for name in _CONDITIONS if name in attributes)
         match = attributes.get("match")
+        types = variables = None
+        if set(tests) <= {"type", "variable"}:  # the common case, tested at once below
+            types = _words(self, "type", str.lower) if "type" in tests else ()
+            variables = _words(self, "variable", _underscored) if "variable" in tests else ()
         if _renders:
-            _condition_plans[self] = tests, match
+            _condition_plans[self] = tests, match, types, variables
+    if types is not None:
+        return _types_and_variables_hold(item, match, types, variables)
     results = []
     for test in tests:
         if test == "type":
@@ -224,6 +280,95 @@ def condition_holds(self, item, context=None) -> bool:
     return all(results)
 
 
+def _types_and_variables_hold(item, match, types: tuple, variables: tuple) -> bool:
+    """:func:`condition_holds` for an element testing only ``type`` and ``variable``:
+    the results citeproc-py lists (each type name against the item's type, then
+    each variable's presence), combined by ``match`` without making the list."""
+    if not types and not variables:
+        return match != "any"
+    reference = item.reference
+    if types:
+        item_type = reference.type
+        if match == "any" or match == "none":
+            if item_type in types:
+                return match == "any"
+        elif any(name != item_type for name in types):
+            return False
+    for name in variables:
+        present = ("locator" in item) if name == "locator" else (name in reference)
+        if match == "any" or match == "none":
+            if present:
+                return match == "any"
+        elif not present:
+            return False
+    return match != "any"
+
+
+# id of a cited item (a dict: not hashable) -> (the item, {macro: (bibliography layout, asks, text)})
+_shared_renders = _table()
+
+
+def share_sort_render(macro, item, layout, asks: frozenset, text) -> None:
+    """Offer ``text``, ``macro`` as a bibliography sort key rendered it for ``item``
+    (``Key.sort_keys``: ``layout.repressed`` emptied, ``context=layout``, name sort
+    options), to the render of the bibliography's ``layout``, which would render the
+    very same macro for the very same item again. The layout takes it only where it
+    renders ``macro`` for ``item`` from within ``layout`` and none of the variables
+    suppressed so far in the entry is one the macro ``asks`` about (the
+    ``(tag, variable)`` of its ``<text variable>`` and ``<names>``, through the
+    macros it calls: citeproc-py reads ``layout.repressed`` there only), so that the
+    render goes as the sort key's did (MLA's title after its author, the author
+    substituted for the composer). The caller offers only what that render would
+    give too:
+
+    * a macro with no ``<names>`` of its own (the sort options reach only those:
+      a ``<text macro>`` passes none on), and none calling ``citation-number``
+      (set only when the bibliography renders), nor a localised ``<date>`` with
+      ``<date-part>`` elements (citeproc-py copies their attributes into the locale's
+      while rendering, so a render's order could matter);
+    * a render that left nothing repressed (it suppressed nothing in the rest of
+      the entry, so skipping it skips nothing the entry depends on).
+
+    The item's reference must not change in between: :func:`forget_shared_renders`
+    when it does (a year-suffix given). The context differs (the layout, not the
+    ``<text>`` calling the macro), which changes nothing here: citeproc-py asks a
+    context for its layout, its ``<bibliography>`` ancestor, its terms (the same
+    for both) and a ``<date-part>`` child (neither has one)."""
+    if _renders:
+        held = _shared_renders.get(id(item))
+        if held is None or held[0] is not item:
+            held = _shared_renders[id(item)] = (item, {})
+        held[1][macro] = (layout, asks, text)
+
+
+def forget_shared_renders(item) -> None:
+    """Drop what sort keys offered for ``item``: its reference changed."""
+    _shared_renders.pop(id(item), None)
+
+
+def _asks_suppressed(asks: frozenset, repressed: dict) -> bool:
+    """Whether a variable in ``repressed`` (citeproc-py's: tag to the ``variable``
+    attributes substituted, None for a ``<text macro>``) is one of ``asks``."""
+    return any((tag, variable) in asks for tag, variables in repressed.items() for variable in variables)
+
+
+def _taking_shared_renders(original):
+    def render(self, item, context=None, sort_options=None):
+        if sort_options is None and context is not None:
+            held = _shared_renders.get(id(item))
+            if held is not None and held[0] is item:
+                offered = held[1].get(self)
+                if offered is not None:
+                    layout, asks, text = offered
+                    if context.get_layout() is layout and not _asks_suppressed(asks, layout.repressed):
+                        return text
+        return original(self, item, context, sort_options)
+
+    render.__name__ = original.__name__
+    render.__doc__ = original.__doc__
+    return render
+
+
 def install() -> None:
     """Wrap citeproc-py's style queries, once per process."""
     global _installed
@@ -238,6 +383,8 @@ def install() -> None:
         base.get_locale_option = _remembered(base.get_locale_option)
         base.get_macro = _remembered(base.get_macro)
         base.get_term = _remembering_term(base.get_term)
+        base.get_single_term = _remembering_single_term(base.get_single_term)
+        base.get_layout = _remembering_layout(base.get_layout)
         model.Name.get_option = _remembering_name_option(model.Name.get_option)
         for cls in (model.Parent, *_subclasses(base)):
             if "calls_variable" in vars(cls):
@@ -246,6 +393,7 @@ def install() -> None:
         model.If._type = _type_condition
         model.If._variable = _variable_condition
         model.If.render = _if_render
+        model.Macro.render = _taking_shared_renders(model.Macro.render)
         global _condition_failed
         _condition_failed = model.ConditionFailed
         _look_keys_up_in_c()
@@ -311,13 +459,10 @@ def cited_item_class():
     from citeproc import CitationItem
 
     class RegisteredCitationItem(CitationItem):
-        @property
+        @functools.cached_property
         def reference(self):
-            try:
-                return vars(self)["_reference"]
-            except KeyError:
-                found = vars(self)["_reference"] = self.citation.bibliography.source[self.key]
-                return found
+            # Kept in the item's own attributes once found: later reads are no call at all.
+            return self.citation.bibliography.source[self.key]
 
     return RegisteredCitationItem
 

@@ -78,17 +78,55 @@ def sort_spec(style_path: str) -> SortSpec | None:
         return None
     macros = {macro.get("name"): macro for macro in root.iter(f"{_CSL}macro")}
     return SortSpec(tuple(key.get("sort", "ascending").lower() == "descending" for key in keys),
-                    any(_uses_citation_number(key, macros, set()) for key in keys))
+                    any(_calls(key, macros, set(), _calls_citation_number) for key in keys))
 
 
-def _uses_citation_number(element, macros: dict, seen: set) -> bool:
+def _calls_citation_number(node) -> bool:
+    return "citation-number" in (node.get("variable") or "").split()
+
+
+def repressible_in_sort_render(macro) -> frozenset | None:
+    """What a render of ``macro`` (citeproc-py's element) asks of the entry's
+    suppressed variables, when a sort key's render of it is the one the
+    bibliography's layout makes (:func:`citetool.formats.citeproc_memo.share_sort_render`):
+    the ``(tag, variable)`` of each ``<text variable>`` and ``<names>`` (each of its
+    variables too) it reaches through the macros it calls. None when the two
+    renders may differ: ``macro`` has ``<names>`` of its own (the name sort options
+    reach those), or it reaches ``citation-number`` or a localised ``<date>`` with
+    ``<date-part>`` elements."""
+    if next(macro.iter(f"{_CSL}names"), None) is not None:
+        return None
+    root = macro.getroottree().getroot()
+    macros = {element.get("name"): element for element in root.iter(f"{_CSL}macro")}
+    if _calls(macro, macros, set(), _numbered_or_localised_date):
+        return None
+    asked: set = set()
+
+    def note(node) -> bool:
+        if node.tag in (f"{_CSL}text", f"{_CSL}names") and node.get("variable"):
+            variable = node.get("variable")
+            asked.update((node.tag, name) for name in (variable, *variable.split()))
+        return False
+
+    _calls(macro, macros, set(), note)
+    return frozenset(asked)
+
+
+def _numbered_or_localised_date(node) -> bool:
+    return (_calls_citation_number(node)
+            or (node.tag == f"{_CSL}date" and node.get("form") is not None
+                and next(node.iter(f"{_CSL}date-part"), None) is not None))
+
+
+def _calls(element, macros: dict, seen: set, found: Callable) -> bool:
+    """Whether ``found`` holds for ``element`` or an element under it, through the macros it calls."""
     for node in element.iter():
-        if "citation-number" in (node.get("variable") or "").split():
+        if found(node):
             return True
         called = node.get("macro")
         if called and called not in seen and called in macros:
             seen.add(called)
-            if _uses_citation_number(macros[called], macros, seen):
+            if _calls(macros[called], macros, seen, found):
                 return True
     return False
 
@@ -106,7 +144,7 @@ def collation_key(text: str) -> str:
     Collation Algorithm, which pandoc uses, breaks such ties by accents."""
     words = []
     for word in text.casefold().translate(_AS_LETTERS).replace(",", " ").split():
-        letters = "".join(ch for ch in unicodedata.normalize("NFKD", word) if ch.isalnum())
+        letters = "".join(filter(str.isalnum, unicodedata.normalize("NFKD", word)))
         if letters:
             words.append(letters)
     return _SEPARATOR.join(words)

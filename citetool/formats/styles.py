@@ -21,9 +21,15 @@ from typing import Protocol
 
 from citetool.errors import UsageError
 from citetool.formats import year_suffix
-from citetool.formats.citeproc_memo import cited_item_class, remembering, variables_as_attributes
+from citetool.formats.citeproc_memo import (
+    cited_item_class,
+    forget_shared_renders,
+    remembering,
+    share_sort_render,
+    variables_as_attributes,
+)
 from citetool.formats.csljson import to_csl
-from citetool.formats.style_order import SortValues, sort_spec
+from citetool.formats.style_order import SortValues, repressible_in_sort_render, sort_spec
 from citetool.identifiers import doi_url
 from citetool.record import Record
 
@@ -78,6 +84,7 @@ def load_style(name: str):
     from lxml import etree
 
     from citetool.formats.citeproc_conformance import install as mend_citeproc_where_it_departs_from_csl  # start-up: loaded only when needed
+    from citetool.formats.citeproc_walk import install as shorten_citeproc_walk  # start-up: loaded only when needed
 
     path = _style_path(name)
     try:
@@ -94,6 +101,7 @@ def load_style(name: str):
         raise UsageError(f"{name} is not a usable CSL style: it calls the macro {missing[0]!r}, which it does not define")
     _honour_initialize_false(root)
     mend_citeproc_where_it_departs_from_csl()
+    shorten_citeproc_walk()
     try:
         csl = CitationStylesStyle(io.BytesIO(etree.tostring(root)), validate=False)
     except Exception as exc:  # citeproc-py's own complaints (an unknown locale...)
@@ -261,6 +269,7 @@ class _Bibliography:
 
     def _set_suffixes(self) -> None:
         for place, suffix in self.suffixes.items():
+            forget_shared_renders(self.items[place])  # rendered without its suffix
             reference = self.items[place].reference
             reference["year_suffix"] = vars(reference)["year_suffix"] = suffix
 
@@ -281,6 +290,7 @@ class _Bibliography:
         self.layout = self.csl.root.bibliography.layout
         sort = self.layout.getparent().find(_CSL + "sort")
         self.keys = [] if sort is None else [_macro_and_options(key) for key in sort.findall(_CSL + "key")]
+        self.shared_asks = [None if macro is None else repressible_in_sort_render(macro) for _, macro, _ in self.keys]
         self.made = True
         self._set_suffixes()
 
@@ -308,9 +318,13 @@ class _Bibliography:
         element, macro, sort_options = self.keys[key]
         if macro is None:
             return element.sort_keys([self.items[place]], self.layout)[0]
-        layout = self.layout
+        layout, item = self.layout, self.items[place]
         layout.repressed = {}
-        return macro.render(self.items[place], context=layout, sort_options=sort_options)
+        text = macro.render(item, context=layout, sort_options=sort_options)
+        asks = self.shared_asks[key]
+        if asks is not None and not layout.repressed:
+            share_sort_render(macro, item, layout, asks, text)  # the layout renders this macro for it again
+        return text
 
     def rendered(self, places, order: list[int] | None, progress: Callable[[int, int], None] | None) -> list[str]:
         """The entries of the records at ``places``; ``order``: the places of all the
