@@ -46,7 +46,10 @@ VERBATIM_FIELDS = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "v
 
 
 # biblatex list fields: " and " separates items, so a name holding one is braced.
-_BIBLATEX_LISTS = {"publisher", "location", "institution", "organization"}
+_BIBLATEX_LISTS = frozenset({"publisher", "location", "institution", "organization"})
+
+
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
 def _value(kind: str, value, mode: str) -> str:
@@ -94,20 +97,27 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     meta = rec.get(META)
     if meta and (meta.get("bibtex") or meta.get("aliases")):  # an imported entry as written; other keys
         etype, fields = written_back(rec, etype, fields, biblatex)
+    lists = _BIBLATEX_LISTS if biblatex else _NO_FIELDS
     lines = [f"@{etype}{{{rec['id']},"]
+    add = lines.append
     for name in _in_order(fields):
         kind, value = fields[name]
-        if kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
-            lines.append(f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},")  # LuaTeX stops on U+FFFD
+        # The kinds in the order of how many fields have them (most: escape alone).
+        if kind == "text" and name not in lists:
+            add(f"  {name} = {{{escape(value, mode)}}},")
+        elif kind == "names":
+            add(f"  {name} = {{{format_names(value, mode)}}},")
+        elif kind == "title":
+            add(f"  {name} = {{{protect_title(value, mode)}}},")
+        elif kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
+            add(f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},")  # LuaTeX stops on U+FFFD
         elif kind == "raw":  # the user's own field, as they wrote it
-            lines.append(f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},")
-        elif kind == "text" and not (biblatex and name in _BIBLATEX_LISTS):  # most fields: escape alone
-            lines.append(f"  {name} = {{{escape(value, mode)}}},")
-        elif biblatex and name in _BIBLATEX_LISTS:
-            lines.append(f"  {name} = {_list_value(name, fields[name], mode)},")
+            add(f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},")
+        elif name in lists:
+            add(f"  {name} = {_list_value(name, fields[name], mode)},")
         else:
-            lines.append(f"  {name} = {_value(kind, value, mode)},")
-    lines.append("}\n")
+            add(f"  {name} = {_value(kind, value, mode)},")
+    add("}\n")
     entry = "\n".join(lines)
     if not biblatex and meta and meta.get("aliases"):  # BibTeX has no ids: an entry under each other key
         entry = "\n".join([entry, *(render_entry(other, biblatex, unicode) for other in alias_records(rec))])

@@ -151,29 +151,29 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
             people = names(rec, role)
             if people:
                 f[role] = ("names", people)  # type: ignore[assignment]
-    if get("title"):
-        f["title"] = ("title", rec["title"])
-    if get("container-title"):
-        f["container"] = ("text", rec["container-title"])
-    if get("collection-title"):
-        f["series"] = ("text", rec["collection-title"])
-    if get("volume"):
-        f["volume"] = ("text", str(rec["volume"]))
-    if get("edition"):
-        f["edition"] = ("text", str(rec["edition"]))
-    if get("issue"):
-        f["issue"] = ("text", str(rec["issue"]))
-    if get("number"):
-        f["csl_number"] = ("text", str(rec["number"]))
+    if title := get("title"):
+        f["title"] = ("title", title)
+    if container := get("container-title"):
+        f["container"] = ("text", container)
+    if series := get("collection-title"):
+        f["series"] = ("text", series)
+    if volume := get("volume"):
+        f["volume"] = ("text", str(volume))
+    if edition := get("edition"):
+        f["edition"] = ("text", str(edition))
+    if issue := get("issue"):
+        f["issue"] = ("text", str(issue))
+    if number := get("number"):
+        f["csl_number"] = ("text", str(number))
     if get("page"):
         first, last = page_range(rec)
         if first:
             pages = escape(first, mode) + (f"--{escape(last, mode)}" if last else "")
             f["pages"] = ("latex", pages)
-    if get("publisher"):
-        f["publisher"] = ("text", rec["publisher"])
-    if get("publisher-place"):
-        f["location" if biblatex else "address"] = ("text", rec["publisher-place"])
+    if publisher := get("publisher"):
+        f["publisher"] = ("text", publisher)
+    if place := get("publisher-place"):
+        f["location" if biblatex else "address"] = ("text", place)
     parts = date_parts(rec)
     if biblatex:
         f["date"] = ("macro", edtf_text(parts) if parts else "")
@@ -185,7 +185,8 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     if doi:
         f["doi"] = ("verbatim", doi)
     meta = get(META)
-    handle = repec_handle(rec) if meta else None
+    # (repec_handle and relation_notes read these two keys of the metadata: most references have neither)
+    handle = repec_handle(rec) if meta and "ids" in meta else None
     if url and not (doi and url.lower() == doi_url(doi).lower()):
         f["url"] = ("verbatim", url)
     elif handle:
@@ -193,40 +194,40 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     if biblatex and handle:
         f["eprint"] = ("verbatim", handle)
         f["eprinttype"] = ("text", "RePEc")
-    if get("ISSN"):
-        issn = first_value(rec["ISSN"])
+    if issns := get("ISSN"):
+        issn = first_value(issns)
         if issn:
             f["issn"] = ("text", issn)
-    if get("ISBN"):
-        isbns = [i.strip() for i in str(rec["ISBN"]).split(",") if isbn13(i)]
+    if isbn := get("ISBN"):
+        isbns = [i.strip() for i in str(isbn).split(",") if isbn13(i)]
         if isbns:
             f["isbn"] = ("text", isbns[0])
-    if get("genre"):
-        f["genre"] = ("text", rec["genre"])
-    if get("event-title"):
-        f["eventtitle"] = ("text", rec["event-title"])
-    if get("event-place"):
-        f["venue"] = ("text", rec["event-place"])
-    if get("note"):
-        f["note"] = ("text", rec["note"])
-    if get("accessed") and f.get("url"):
+    if genre := get("genre"):
+        f["genre"] = ("text", genre)
+    if event := get("event-title"):
+        f["eventtitle"] = ("text", event)
+    if venue := get("event-place"):
+        f["venue"] = ("text", venue)
+    note = get("note")
+    if note:
+        f["note"] = ("text", note)
+    if get("accessed") and "url" in f:
         accessed = date_parts(rec, "accessed")
         if accessed:
             iso = date_text(accessed)
             if biblatex:
                 f["urldate"] = ("macro", iso)
             else:
-                note = f"Accessed {iso}"
-                f["note"] = ("text", f"{rec['note']}. {note}" if get("note") else note)
-    related = ". ".join(relation_notes(rec)) if meta else ""  # the preprint an upgrade replaced
+                f["note"] = ("text", f"{note}. Accessed {iso}" if note else f"Accessed {iso}")
+    related = ". ".join(relation_notes(rec)) if meta and "relations" in meta else ""  # the preprint an upgrade replaced
     if related and biblatex:
         f["addendum"] = ("text", related)
     elif related:
         f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
-    if get("abstract"):
-        f["abstract"] = ("text", rec["abstract"])
-    if get("keyword"):
-        f["keywords"] = ("text", str(rec["keyword"]))
+    if abstract := get("abstract"):
+        f["abstract"] = ("text", abstract)
+    if keywords := get("keyword"):
+        f["keywords"] = ("text", str(keywords))
     return f
 
 
@@ -236,7 +237,9 @@ _PLACED = frozenset({"container", "csl_number", "issue", "genre", "publisher", "
 
 def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
     """Rename the generic fields to what ``etype`` calls them."""
-    f = {k: v for k, v in base.items() if k not in _PLACED}
+    f = dict(base)
+    for name in _PLACED.intersection(base):
+        del f[name]
     container = base.get("container")
     issue, number, publisher = base.get("issue"), base.get("csl_number"), base.get("publisher")
     if etype == "article":
@@ -363,7 +366,8 @@ def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[
         if fields.get("date") == ("macro", "XXXX") and "date" not in required.get(etype, ()):
             del fields["date"]
         allowed = _BIBLATEX_ALLOWED.get(etype, _BIBLATEX_ALLOWED["misc"])
-        fields = {k: v for k, v in fields.items() if k in allowed}
+        for name in fields.keys() - allowed:
+            del fields[name]
     elif not fields.get("author") and not fields.get("editor"):
         # "to sort, need author or key": give the sort key plain.bst asks for.
         # natbib reads the label plain/plainnat build from it as "Author(Year)" inside
