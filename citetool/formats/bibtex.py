@@ -76,10 +76,22 @@ class _Rank(dict):
 _RANK = _Rank((name, i) for i, name in enumerate(ORDER))
 
 
-def _in_order(fields) -> list[str]:
+_orders: dict[tuple[str, ...], tuple[str, ...]] = {}  # the order of each set of field names, remembered
+
+
+def _in_order(fields) -> tuple[str, ...]:
     """Field names in ORDER, the rest alphabetically after them: two sorts in C
-    (alphabetical, then stable by rank) instead of a Python key per field."""
-    return sorted(sorted(fields), key=_RANK.__getitem__)
+    (alphabetical, then stable by rank) instead of a Python key per field, made
+    once for each list of names (entries of a kind have the same fields, and
+    the same order of them in ``fields``)."""
+    names = tuple(fields)
+    order = _orders.get(names)
+    if order is None:
+        order = tuple(sorted(sorted(names), key=_RANK.__getitem__))
+        if len(_orders) > 1 << 12:
+            _orders.clear()  # a bound on what is remembered (an imported file's own fields vary)
+        _orders[names] = order
+    return order
 
 
 def _list_value(name: str, field: tuple, mode: str) -> str:
