@@ -103,6 +103,36 @@ def _list_value(name: str, field: tuple, mode: str) -> str:
 
 
 
+def _line(name: str, kind: str, value, mode: str, lists: frozenset[str]) -> str:
+    """One field's line; ``lists``: the fields that are biblatex lists in this dialect."""
+    # The kinds in the order of how many fields have them (most: escape alone).
+    if kind == "text" and name not in lists:
+        return f"  {name} = {{{escape(value, mode)}}},"
+    if kind == "names":
+        return f"  {name} = {{{format_names(value, mode)}}},"
+    if kind == "title":
+        return f"  {name} = {{{protect_title(value, mode)}}},"
+    if kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
+        return f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},"  # LuaTeX stops on U+FFFD
+    if kind == "raw":  # the user's own field, as they wrote it
+        return f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},"
+    if name in lists:
+        return f"  {name} = {_list_value(name, (kind, value), mode)},"
+    return f"  {name} = {_value(kind, value, mode)},"
+
+
+# The lines of short values, which come back entry after entry (a year, a
+# volume, a month, a journal's name, a publisher), remembered for each dialect
+# by (kind, name, value), of which such a line is a function.
+_KINDS_REMEMBERED = frozenset({"text", "macro"})
+
+
+_REMEMBERED_VALUE = 64  # characters: not a title, an abstract or a note
+
+
+_known_lines: dict[tuple[bool, str], dict[tuple[str, str, str], str]] = {}
+
+
 def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     mode = entry_mode(biblatex, unicode)
     etype, fields = choose_entry(rec, biblatex, mode)
@@ -110,25 +140,21 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     if meta and (meta.get("bibtex") or meta.get("aliases")):  # an imported entry as written; other keys
         etype, fields = written_back(rec, etype, fields, biblatex)
     lists = _BIBLATEX_LISTS if biblatex else _NO_FIELDS
+    known = _known_lines.get((biblatex, mode)) or _known_lines.setdefault((biblatex, mode), {})
     lines = [f"@{etype}{{{rec['id']},"]
     add = lines.append
     for name in _in_order(fields):
         kind, value = fields[name]
-        # The kinds in the order of how many fields have them (most: escape alone).
-        if kind == "text" and name not in lists:
-            add(f"  {name} = {{{escape(value, mode)}}},")
-        elif kind == "names":
-            add(f"  {name} = {{{format_names(value, mode)}}},")
-        elif kind == "title":
-            add(f"  {name} = {{{protect_title(value, mode)}}},")
-        elif kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
-            add(f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},")  # LuaTeX stops on U+FFFD
-        elif kind == "raw":  # the user's own field, as they wrote it
-            add(f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},")
-        elif name in lists:
-            add(f"  {name} = {_list_value(name, fields[name], mode)},")
+        if kind in _KINDS_REMEMBERED and type(value) is str and len(value) <= _REMEMBERED_VALUE:
+            line = known.get((kind, name, value))
+            if line is None:
+                line = _line(name, kind, value, mode, lists)
+                if len(known) > 1 << 16:
+                    known.clear()  # a bound on what is remembered
+                known[(kind, name, value)] = line
+            add(line)
         else:
-            add(f"  {name} = {_value(kind, value, mode)},")
+            add(_line(name, kind, value, mode, lists))
     add("}\n")
     entry = "\n".join(lines)
     if not biblatex and meta and meta.get("aliases"):  # BibTeX has no ids: an entry under each other key

@@ -138,6 +138,23 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
 _NOT_LABEL = re.compile(r"[\[\]()]")
 
 
+_DOI_LINK = doi_url("")  # "https://doi.org/"
+
+
+# The characters doi_url writes as they are, asked of doi_url itself: it
+# percent-encodes a character at a time, so a DOI of these alone ends its own link.
+_AS_THEY_ARE_IN_A_DOI_LINK = bytes(code for code in range(128) if doi_url(chr(code)) == _DOI_LINK + chr(code))
+
+
+def _is_doi_link(url: str, doi: str) -> bool:
+    """Whether ``url`` is ``doi``'s link (:func:`doi_url`), case aside, as most
+    are (Crossref's own URL); without percent-encoding the DOI when it has
+    nothing to encode (checked in C: bytes.translate deletes all of it)."""
+    if doi.isascii() and not doi.encode().translate(None, _AS_THEY_ARE_IN_A_DOI_LINK):
+        return url.lower() == (_DOI_LINK + doi).lower()
+    return url.lower() == doi_url(doi).lower()
+
+
 def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str, str]]:
     """Field name -> (kind, value) before choosing the entry type.
 
@@ -187,7 +204,7 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     meta = get(META)
     # (repec_handle and relation_notes read these two keys of the metadata: most references have neither)
     handle = repec_handle(rec) if meta and "ids" in meta else None
-    if url and not (doi and url.lower() == doi_url(doi).lower()):
+    if url and not (doi and _is_doi_link(url, doi)):
         f["url"] = ("verbatim", url)
     elif handle:
         f["url"] = ("verbatim", repec_link(rec))  # as EconPapers' own BibTeX export does
