@@ -103,6 +103,12 @@ def protect_title(title: str, mode: str) -> str:
         # An ALL-CAPS title (as some publishers deposit them): its capitals say
         # nothing about proper nouns, and braced they would be frozen in every style.
         return escape(title, mode)
+    first, _, rest = title.partition(" ")
+    if rest.isascii() and rest.islower() and not _word_kinds[first] & _KEEP_CAPITALS:
+        # No capital past the first word (ASCII: no A-Z), so no word there is capitalised, keeps
+        # capitals or is a proper noun (:func:`_classify`): the title is in sentence case, and
+        # only its first word could be braced. Many titles; known without a look at each word.
+        return escape(title, mode)
     words = title.split(" ")
     kinds = list(map(_word_kinds.__getitem__, words))  # (in C: most words are known)
     starts_with_letters, capitalised, keep_capitals, proper_nouns = _counts(kinds)

@@ -155,6 +155,38 @@ def _is_doi_link(url: str, doi: str) -> bool:
     return url.lower() == doi_url(doi).lower()
 
 
+_known_dates: dict[tuple, tuple[tuple[str, tuple[str, str]], ...]] = {}
+
+
+def _date_fields(rec: Record, biblatex: bool) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """The fields of the issued date: ``date``, or ``year`` and ``month``.
+
+    They are a function of the first three parts of the first date alone (all
+    :func:`date_parts` reads), and dates come back: remembered by those parts."""
+    issued = rec.get("issued")
+    key = None
+    if type(issued) is dict and type(dates := issued.get("date-parts")) is list and dates and type(dates[0]) is list:
+        key = (biblatex, *dates[0][:3])
+        try:
+            known = _known_dates.get(key)
+        except TypeError:  # a part that is not a number nor text (a hand-edited store): not remembered
+            key = known = None
+        if known is not None:
+            return known
+    parts = date_parts(rec)
+    if biblatex:
+        fields: tuple[tuple[str, tuple[str, str]], ...] = (("date", ("macro", edtf_text(parts) if parts else "")),)
+    elif len(parts) > 1 and 1 <= parts[1] <= 12:
+        fields = (("year", ("text", str(parts[0]))), ("month", ("macro", MONTHS[parts[1] - 1])))
+    else:
+        fields = (("year", ("text", str(parts[0]))),) if parts else ()
+    if key is not None:
+        if len(_known_dates) > 1 << 14:
+            _known_dates.clear()  # a bound on what is remembered
+        _known_dates[key] = fields
+    return fields
+
+
 def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str, str]]:
     """Field name -> (kind, value) before choosing the entry type.
 
@@ -191,13 +223,7 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         f["publisher"] = ("text", publisher)
     if place := get("publisher-place"):
         f["location" if biblatex else "address"] = ("text", place)
-    parts = date_parts(rec)
-    if biblatex:
-        f["date"] = ("macro", edtf_text(parts) if parts else "")
-    elif parts:
-        f["year"] = ("text", str(parts[0]))
-        if len(parts) > 1 and 1 <= parts[1] <= 12:
-            f["month"] = ("macro", MONTHS[parts[1] - 1])
+    f.update(_date_fields(rec, biblatex))
     doi, url = get("DOI"), get("URL")
     if doi:
         f["doi"] = ("verbatim", doi)
