@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from citetool.formats.latex_text import CLASSIC, REMEMBERED_LENGTH, char_out, escape
+from citetool.formats.latex_text import CLASSIC, REMEMBERED_LENGTH, char_out, escape, is_plain
 from citetool.record import (
     is_organisation,
 )
@@ -98,25 +98,28 @@ def protect_title(title: str, mode: str) -> str:
     A title is in title case when more than half of its words past the first
     that begin with letters are capitalised; there, a capitalised word is
     left to the style, elsewhere it is a proper noun and kept."""
-    title = one_line(title)
+    if is_plain(title):  # most titles: one_line and escape leave it as it is
+        title = escaped = title.strip(" ")
+    else:
+        title, escaped = one_line(title), None
     if title.isupper() and " " in title:
         # An ALL-CAPS title (as some publishers deposit them): its capitals say
         # nothing about proper nouns, and braced they would be frozen in every style.
-        return escape(title, mode)
+        return escaped or escape(title, mode)
     first, _, rest = title.partition(" ")
     if rest.isascii() and rest.islower() and not _word_kinds[first] & _KEEP_CAPITALS:
         # No capital past the first word (ASCII: no A-Z), so no word there is capitalised, keeps
         # capitals or is a proper noun (:func:`_classify`): the title is in sentence case, and
         # only its first word could be braced. Many titles; known without a look at each word.
-        return escape(title, mode)
+        return escaped or escape(title, mode)
     words = title.split(" ")
     kinds = list(map(_word_kinds.__getitem__, words))  # (in C: most words are known)
     starts_with_letters, capitalised, keep_capitals, proper_nouns = _counts(kinds)
     title_case = capitalised * 2 > starts_with_letters
     keep = _KEEP_CAPITALS if title_case else _KEEP_CAPITALS | _PROPER_NOUN
     if not (kinds[0] & _KEEP_CAPITALS or keep_capitals or (proper_nouns and not title_case)):
-        return escape(title, mode)  # nothing to brace: most titles
-    escaped = escape(title, mode)
+        return escaped or escape(title, mode)  # nothing to brace: most titles
+    escaped = escaped or escape(title, mode)
     pieces = words if escaped == title else escaped.split(" ")  # (most titles: nothing to escape)
     if len(pieces) != len(words):  # escaping never adds spaces; stay safe if it did
         pieces = [escape(w, mode) for w in words]

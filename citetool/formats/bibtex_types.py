@@ -149,8 +149,10 @@ _AS_THEY_ARE_IN_A_DOI_LINK = bytes(code for code in range(128) if doi_url(chr(co
 def _is_doi_link(url: str, doi: str) -> bool:
     """Whether ``url`` is ``doi``'s link (:func:`doi_url`), case aside, as most
     are (Crossref's own URL); without percent-encoding the DOI when it has
-    nothing to encode (checked in C: bytes.translate deletes all of it)."""
-    if doi.isascii() and not doi.encode().translate(None, _AS_THEY_ARE_IN_A_DOI_LINK):
+    nothing to encode (checked in C, as urllib's quote does: rstrip of those characters leaves nothing)."""
+    if doi.isascii() and not doi.encode().rstrip(_AS_THEY_ARE_IN_A_DOI_LINK):
+        if len(url) == len(_DOI_LINK) + len(doi) and url.startswith(_DOI_LINK) and url.endswith(doi):
+            return True  # the link itself, case and all (no lower case made of either)
         return url.lower() == (_DOI_LINK + doi).lower()
     return url.lower() == doi_url(doi).lower()
 

@@ -334,6 +334,15 @@ _PLAIN_BYTES = bytes(code for code in range(128) if _NOT_PLAIN.match(chr(code)) 
 _LONG_TEXT = 48  # characters: from here the bytes' test is the faster
 
 
+def is_plain(text: str) -> bool:
+    """Whether :func:`escape` (and one_line) write ``text`` as it is, but for its
+    spaces at either end: printable ASCII with no LaTeX special, no double space
+    and no TeX ligature ("``": a backquote is not plain)."""
+    return ((_NOT_PLAIN.search(text) is None if len(text) < _LONG_TEXT
+             else text.isascii() and not text.encode().translate(None, _PLAIN_BYTES))
+            and "  " not in text and "--" not in text and "''" not in text)
+
+
 def escape(text: str, mode: str) -> str:
     """LaTeX-escape ``text`` for a BibTeX field value (whitespace collapsed).
 
@@ -341,10 +350,8 @@ def escape(text: str, mode: str) -> str:
     LaTeX (:func:`latex_for`); BIBLATEX keeps what pdflatex reads as UTF-8;
     UNICODE keeps every character as it is (only LaTeX specials are escaped).
     """
-    plain = (_NOT_PLAIN.search(text) is None if len(text) < _LONG_TEXT
-             else text.isascii() and not text.encode().translate(None, _PLAIN_BYTES))
-    if plain and "  " not in text and "--" not in text and "''" not in text:  # ("``": a backquote is not plain)
-        return text.strip(" ")  # printable ASCII with nothing to escape: most values
+    if is_plain(text):
+        return text.strip(" ")  # most values
     text = one_line(text)  # no-break spaces survive (as ~ in classic BibTeX)
     if "\\" in text or "{" in text or "}" in text or "~" in text or "^" in text:
         specials = _SPECIALS
