@@ -189,6 +189,11 @@ def _date_fields(rec: Record, biblatex: bool) -> tuple[tuple[str, tuple[str, str
     return fields
 
 
+def _page_text(page: str, mode: str) -> str:
+    """A page escaped; most are ASCII digits alone, which escape leaves as they are."""
+    return page if page.isdigit() and page.isascii() else escape(page, mode)
+
+
 def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str, str]]:
     """Field name -> (kind, value) before choosing the entry type.
 
@@ -219,7 +224,7 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
     if get("page"):
         first, last = page_range(rec)
         if first:
-            pages = escape(first, mode) + (f"--{escape(last, mode)}" if last else "")
+            pages = _page_text(first, mode) + ("--" + _page_text(last, mode) if last else "")
             f["pages"] = ("latex", pages)
     if publisher := get("publisher"):
         f["publisher"] = ("text", publisher)
