@@ -215,6 +215,13 @@ def _plain_name(written: str) -> bool:
             and not ("and" in written.lower() and AND_WORD.search(written)))
 
 
+# The names not written as they are (a letter in LaTeX, a brace), remembered by
+# (family, given, mode), of which such a name is a function when it has no
+# particle and no suffix: one costs many times a plain name to write, and a
+# library cites the same people again.
+_written_names: dict[tuple[str, str, str], str] = {}
+
+
 def format_names(people: list[dict], mode: str) -> str:
     out = []
     for person in people:
@@ -222,23 +229,33 @@ def format_names(people: list[dict], mode: str) -> str:
         if (family and given and type(family) is str and type(given) is str
                 and not person.get("non-dropping-particle") and not person.get("suffix")):
             written = family + ", " + given
-            if _plain_name(written):
-                out.append(written)
-                continue
-        if is_organisation(person):
-            out.append("{" + escape(person["literal"], mode) + "}")
-            continue
-        family = _family_part(person, mode)
-        given = _given_part(person["given"], mode) if person.get("given") else ""
-        suffix = _name_part(person["suffix"], mode) if person.get("suffix") else ""
-        if not family:
-            out.append("{" + given + "}")
-        elif suffix:
-            out.append(f"{family}, {suffix}, {given}")
-        elif given:
-            out.append(f"{family}, {given}")
+            if not _plain_name(written):
+                key = (family, given, mode)
+                written = _written_names.get(key)
+                if written is None:
+                    written = _name(person, mode)
+                    if len(_written_names) > 1 << 14:
+                        _written_names.clear()  # a bound on what is remembered
+                    _written_names[key] = written
+            out.append(written)
         else:
-            # One name only ("Ehtisham-ul-Haq", "Suharto"): a unit, or readers
-            # split "ul" off as a particle.
-            out.append(family if family.startswith("{") and family.endswith("}") else "{" + family + "}")
+            out.append(_name(person, mode))
     return " and ".join(out)
+
+
+def _name(person: dict, mode: str) -> str:
+    """One person (or organisation) as BibTeX reads the name."""
+    if is_organisation(person):
+        return "{" + escape(person["literal"], mode) + "}"
+    family = _family_part(person, mode)
+    given = _given_part(person["given"], mode) if person.get("given") else ""
+    suffix = _name_part(person["suffix"], mode) if person.get("suffix") else ""
+    if not family:
+        return "{" + given + "}"
+    if suffix:
+        return f"{family}, {suffix}, {given}"
+    if given:
+        return f"{family}, {given}"
+    # One name only ("Ehtisham-ul-Haq", "Suharto"): a unit, or readers
+    # split "ul" off as a particle.
+    return family if family.startswith("{") and family.endswith("}") else "{" + family + "}"
