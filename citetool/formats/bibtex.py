@@ -112,6 +112,8 @@ def _line(name: str, kind: str, value, mode: str, lists: frozenset[str]) -> str:
         return f"  {name} = {{{format_names(value, mode)}}},"
     if kind == "title":
         return f"  {name} = {{{protect_title(value, mode)}}},"
+    if kind == "verbatim" and name not in lists:  # doi, url
+        return f"  {name} = {{{verbatim(value)}}},"
     if kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
         return f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},"  # LuaTeX stops on U+FFFD
     if kind == "raw":  # the user's own field, as they wrote it
