@@ -189,6 +189,16 @@ def _date_fields(rec: Record, biblatex: bool) -> tuple[tuple[str, tuple[str, str
     return fields
 
 
+# CSL variables each written, when present, as one text field (the generic
+# names _place_fields gives each entry type's own), as they are or, numbers, as text.
+_TEXT_VARIABLES = (("container-title", "container"), ("collection-title", "series"), ("publisher", "publisher"),
+                   ("genre", "genre"), ("event-title", "eventtitle"), ("event-place", "venue"), ("abstract", "abstract"))
+
+
+_NUMBER_VARIABLES = (("volume", "volume"), ("edition", "edition"), ("issue", "issue"), ("number", "csl_number"),
+                     ("keyword", "keywords"))
+
+
 def _page_text(page: str, mode: str) -> str:
     """A page escaped; most are ASCII digits alone, which escape leaves as they are."""
     return page if page.isdigit() and page.isascii() else escape(page, mode)
@@ -209,25 +219,17 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
                 f[role] = ("names", people)  # type: ignore[assignment]
     if title := get("title"):
         f["title"] = ("title", title)
-    if container := get("container-title"):
-        f["container"] = ("text", container)
-    if series := get("collection-title"):
-        f["series"] = ("text", series)
-    if volume := get("volume"):
-        f["volume"] = ("text", str(volume))
-    if edition := get("edition"):
-        f["edition"] = ("text", str(edition))
-    if issue := get("issue"):
-        f["issue"] = ("text", str(issue))
-    if number := get("number"):
-        f["csl_number"] = ("text", str(number))
+    for variable, field in _TEXT_VARIABLES:
+        if value := get(variable):
+            f[field] = ("text", value)
+    for variable, field in _NUMBER_VARIABLES:
+        if value := get(variable):
+            f[field] = ("text", str(value))
     if get("page"):
         first, last = page_range(rec)
         if first:
             pages = _page_text(first, mode) + ("--" + _page_text(last, mode) if last else "")
             f["pages"] = ("latex", pages)
-    if publisher := get("publisher"):
-        f["publisher"] = ("text", publisher)
     if place := get("publisher-place"):
         f["location" if biblatex else "address"] = ("text", place)
     f.update(_date_fields(rec, biblatex))
@@ -252,12 +254,6 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         isbns = [i.strip() for i in str(isbn).split(",") if isbn13(i)]
         if isbns:
             f["isbn"] = ("text", isbns[0])
-    if genre := get("genre"):
-        f["genre"] = ("text", genre)
-    if event := get("event-title"):
-        f["eventtitle"] = ("text", event)
-    if venue := get("event-place"):
-        f["venue"] = ("text", venue)
     note = get("note")
     if note:
         f["note"] = ("text", note)
@@ -274,10 +270,6 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
         f["addendum"] = ("text", related)
     elif related:
         f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
-    if abstract := get("abstract"):
-        f["abstract"] = ("text", abstract)
-    if keywords := get("keyword"):
-        f["keywords"] = ("text", str(keywords))
     return f
 
 
