@@ -9,9 +9,10 @@ Two sets of references, each loaded as the export loads them
 (the recorded Crossref fixtures, cycled), and the 6,852 genuine works of
 tests/fixtures/crossref_longtail (non-ASCII, odd material), through citetool's
 Crossref mapping. For each dialect it prints the microseconds an entry of
-``[render_entry(r, biblatex, unicode) for r in records]``: the first pass of
-the process (every remembered word and character still to learn) and the best
-of ROUNDS passes after it. The machine is shared and noisy: compare the best
+``[render_entry(r, biblatex, unicode) for r in records]``: the first pass (in
+the first line of each set, every remembered word, name, line and character
+still to learn, as in a worker of a first export; later lines share the words
+and characters learnt) and the best of ROUNDS passes after it. The machine is shared and noisy: compare the best
 of several runs; ``valgrind --tool=callgrind`` counts are steadier still.
 The garbage collector is off, as in the CLI.
 """
@@ -77,7 +78,7 @@ def main() -> None:
         for dialect, unicode, biblatex in DIALECTS:
             first = per_entry(records, unicode, biblatex)
             best = min(per_entry(records, unicode, biblatex) for _ in range(rounds))
-            print(f"{label + ' (' + str(len(records)) + ')':<20} {dialect:<20} {first:>12.1f} {best:>12.1f}")
+            print(f"{label + ' (' + str(len(records)) + ')':<26} {dialect:<20} {first:>12.1f} {best:>12.1f}")
 
 
 if __name__ == "__main__":
