@@ -151,7 +151,7 @@ def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
             line = known.get((kind, name, value))
             if line is None:
                 line = _line(name, kind, value, mode, lists)
-                if len(known) > 1 << 16:
+                if len(known) > 1 << 14:
                     known.clear()  # a bound on what is remembered
                 known[(kind, name, value)] = line
             add(line)
