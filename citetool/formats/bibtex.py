@@ -46,7 +46,10 @@ VERBATIM_FIELDS = frozenset({"url", "doi", "eprint", "file", "pdf", "urlraw", "v
 
 
 # biblatex list fields: " and " separates items, so a name holding one is braced.
-_BIBLATEX_LISTS = {"publisher", "location", "institution", "organization"}
+_BIBLATEX_LISTS = frozenset({"publisher", "location", "institution", "organization"})
+
+
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
 def _value(kind: str, value, mode: str) -> str:
@@ -73,10 +76,22 @@ class _Rank(dict):
 _RANK = _Rank((name, i) for i, name in enumerate(ORDER))
 
 
-def _in_order(fields) -> list[str]:
+_orders: dict[tuple[str, ...], tuple[str, ...]] = {}  # the order of each set of field names, remembered
+
+
+def _in_order(fields) -> tuple[str, ...]:
     """Field names in ORDER, the rest alphabetically after them: two sorts in C
-    (alphabetical, then stable by rank) instead of a Python key per field."""
-    return sorted(sorted(fields), key=_RANK.__getitem__)
+    (alphabetical, then stable by rank) instead of a Python key per field, made
+    once for each list of names (entries of a kind have the same fields, and
+    the same order of them in ``fields``)."""
+    names = tuple(fields)
+    order = _orders.get(names)
+    if order is None:
+        order = tuple(sorted(sorted(names), key=_RANK.__getitem__))
+        if len(_orders) > 1 << 12:
+            _orders.clear()  # a bound on what is remembered (an imported file's own fields vary)
+        _orders[names] = order
+    return order
 
 
 def _list_value(name: str, field: tuple, mode: str) -> str:
@@ -88,26 +103,61 @@ def _list_value(name: str, field: tuple, mode: str) -> str:
 
 
 
+def _line(name: str, kind: str, value, mode: str, lists: frozenset[str]) -> str:
+    """One field's line; ``lists``: the fields that are biblatex lists in this dialect."""
+    # The kinds in the order of how many fields have them (most: escape alone).
+    if kind == "text" and name not in lists:
+        return f"  {name} = {{{escape(value, mode)}}},"
+    if kind == "names":
+        return f"  {name} = {{{format_names(value, mode)}}},"
+    if kind == "title":
+        return f"  {name} = {{{protect_title(value, mode)}}},"
+    if kind == "verbatim" and name not in lists:  # doi, url
+        return f"  {name} = {{{verbatim(value)}}},"
+    if kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
+        return f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},"  # LuaTeX stops on U+FFFD
+    if kind == "raw":  # the user's own field, as they wrote it
+        return f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},"
+    if name in lists:
+        return f"  {name} = {_list_value(name, (kind, value), mode)},"
+    return f"  {name} = {_value(kind, value, mode)},"
+
+
+# The lines of short values, which come back entry after entry (a year, a
+# volume, a month, a journal's name, a publisher), remembered for each dialect
+# by (kind, name, value), of which such a line is a function.
+_KINDS_REMEMBERED = frozenset({"text", "macro"})
+
+
+_REMEMBERED_VALUE = 64  # characters: not a title, an abstract or a note
+
+
+_known_lines: dict[tuple[bool, str], dict[tuple[str, str, str], str]] = {}
+
+
 def render_entry(rec: Record, biblatex: bool, unicode: bool = False) -> str:
     mode = entry_mode(biblatex, unicode)
     etype, fields = choose_entry(rec, biblatex, mode)
     meta = rec.get(META)
     if meta and (meta.get("bibtex") or meta.get("aliases")):  # an imported entry as written; other keys
         etype, fields = written_back(rec, etype, fields, biblatex)
+    lists = _BIBLATEX_LISTS if biblatex else _NO_FIELDS
+    known = _known_lines.get((biblatex, mode)) or _known_lines.setdefault((biblatex, mode), {})
     lines = [f"@{etype}{{{rec['id']},"]
+    add = lines.append
     for name in _in_order(fields):
         kind, value = fields[name]
-        if kind == "raw" and name in VERBATIM_FIELDS:  # a link as the user wrote it: LaTeX for é would break it
-            lines.append(f"  {name} = {value.replace(chr(0xFFFD), '%EF%BF%BD')},")  # LuaTeX stops on U+FFFD
-        elif kind == "raw":  # the user's own field, as they wrote it
-            lines.append(f"  {name} = {value if mode == UNICODE else encode_non_ascii(value, mode)},")
-        elif kind == "text" and not (biblatex and name in _BIBLATEX_LISTS):  # most fields: escape alone
-            lines.append(f"  {name} = {{{escape(value, mode)}}},")
-        elif biblatex and name in _BIBLATEX_LISTS:
-            lines.append(f"  {name} = {_list_value(name, fields[name], mode)},")
+        if kind in _KINDS_REMEMBERED and type(value) is str and len(value) <= _REMEMBERED_VALUE:
+            line = known.get((kind, name, value))
+            if line is None:
+                line = _line(name, kind, value, mode, lists)
+                if len(known) > 1 << 14:
+                    known.clear()  # a bound on what is remembered
+                known[(kind, name, value)] = line
+            add(line)
         else:
-            lines.append(f"  {name} = {_value(kind, value, mode)},")
-    lines.append("}\n")
+            add(_line(name, kind, value, mode, lists))
+    add("}\n")
     entry = "\n".join(lines)
     if not biblatex and meta and meta.get("aliases"):  # BibTeX has no ids: an entry under each other key
         entry = "\n".join([entry, *(render_entry(other, biblatex, unicode) for other in alias_records(rec))])

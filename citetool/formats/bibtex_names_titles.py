@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from citetool.formats.latex_text import CLASSIC, REMEMBERED_LENGTH, char_out, escape
+from citetool.formats.latex_text import CLASSIC, REMEMBERED_LENGTH, char_out, escape, is_plain
 from citetool.record import (
     is_organisation,
 )
@@ -22,34 +22,51 @@ _TRAILING_PUNCT = ",.:;!?)]}'\"\u2019\u201d\u00bb"
 # A title word's kind. Titles share most of their words ("of", "the",
 # "Evidence"), so each distinct word is looked at once and its kind remembered.
 # A kind is a sum of the counters below, so that the sum of a title's kinds
-# (one sum() in C) counts each of them for the whole title at once.
+# (one sum() in C) counts each of them for the whole title at once. Each
+# counter has 15 bits, so that a sum stays in a machine word, where sum() adds
+# in C without making a Python int of each step (a title of more words is
+# counted otherwise: :func:`_counts`).
 _STARTS_WITH_LETTERS = 1  # its first four characters (all, if fewer) are letters
 
 
-_CAPITALISED = 1 << 32    # ... and the first is a capital
+_CAPITALISED = 1 << 15    # ... and the first is a capital
 
 
-_KEEP_CAPITALS = 1 << 64  # capitals kept wherever it stands: NATO, McDonald, mRNA, S-400, 3D, CO2
+_KEEP_CAPITALS = 1 << 30  # capitals kept wherever it stands: NATO, McDonald, mRNA, S-400, 3D, CO2
 
 
-_PROPER_NOUN = 1 << 96    # capitalised: a proper noun when past the first word of a sentence-case title
+_PROPER_NOUN = 1 << 45    # capitalised: a proper noun when past the first word of a sentence-case title
 
 
-_COUNTER = (1 << 32) - 1  # one counter's bits (no title has 2**32 words)
+_COUNTER = (1 << 15) - 1  # one counter's bits
 
 
-_word_kinds: dict[str, int] = {}
+class _WordKinds(dict):
+    """Word -> its kind; a word not yet known is classified (``__missing__``), so
+    that ``map(_word_kinds.__getitem__, words)`` gives every kind in C for the
+    known words. A word is remembered when short: a title in Chinese is one "word"."""
 
-
-def _word_kind(word: str) -> int:
-    kind = _word_kinds.get(word)
-    if kind is None:
+    def __missing__(self, word: str) -> int:
         kind = _classify(word)
-        if len(word) <= REMEMBERED_LENGTH:  # (a title in Chinese is one "word": not remembered)
-            if len(_word_kinds) > 1 << 18:
-                _word_kinds.clear()  # a bound on what is remembered; the words seen most come back soon
-            _word_kinds[word] = kind
-    return kind
+        if len(word) <= REMEMBERED_LENGTH:
+            if len(self) > 1 << 18:
+                self.clear()  # a bound on what is remembered; the words seen most come back soon
+            self[word] = kind
+        return kind
+
+
+_word_kinds = _WordKinds()
+
+
+def _counts(kinds: list[int]) -> tuple[int, int, int, int]:
+    """How many of the words past the first (their ``kinds``) start with
+    letters, are capitalised, keep capitals, are proper nouns."""
+    if len(kinds) <= _COUNTER:  # no counter of the sum can reach the next
+        total = sum(kinds) - kinds[0]
+        return total & _COUNTER, total >> 15 & _COUNTER, total >> 30 & _COUNTER, total >> 45
+    rest = kinds[1:]
+    return (sum(kind & 1 for kind in rest), sum(kind >> 15 & 1 for kind in rest),
+            sum(kind >> 30 & 1 for kind in rest), sum(kind >> 45 & 1 for kind in rest))
 
 
 def _classify(word: str) -> int:
@@ -81,30 +98,34 @@ def protect_title(title: str, mode: str) -> str:
     A title is in title case when more than half of its words past the first
     that begin with letters are capitalised; there, a capitalised word is
     left to the style, elsewhere it is a proper noun and kept."""
-    title = one_line(title)
+    if is_plain(title):  # most titles: one_line and escape leave it as it is
+        title = escaped = title.strip(" ")
+    else:
+        title, escaped = one_line(title), None
     if title.isupper() and " " in title:
         # An ALL-CAPS title (as some publishers deposit them): its capitals say
         # nothing about proper nouns, and braced they would be frozen in every style.
-        return escape(title, mode)
+        return escaped or escape(title, mode)
+    first, _, rest = title.partition(" ")
+    if rest.isascii() and rest.islower() and not _word_kinds[first] & _KEEP_CAPITALS:
+        # No capital past the first word (ASCII: no A-Z), so no word there is capitalised, keeps
+        # capitals or is a proper noun (:func:`_classify`): the title is in sentence case, and
+        # only its first word could be braced. Many titles; known without a look at each word.
+        return escaped or escape(title, mode)
     words = title.split(" ")
-    kinds = list(map(_word_kinds.get, words))  # (in C: most words are known)
-    if None in kinds:
-        kinds = [_word_kind(w) if k is None else k for w, k in zip(words, kinds, strict=True)]
-    counts = sum(kinds) - kinds[0]
-    starts_with_letters, capitalised = counts & _COUNTER, counts >> 32 & _COUNTER
+    kinds = list(map(_word_kinds.__getitem__, words))  # (in C: most words are known)
+    starts_with_letters, capitalised, keep_capitals, proper_nouns = _counts(kinds)
     title_case = capitalised * 2 > starts_with_letters
     keep = _KEEP_CAPITALS if title_case else _KEEP_CAPITALS | _PROPER_NOUN
-    if not (kinds[0] & _KEEP_CAPITALS or counts >> 64 & (_COUNTER if title_case else (1 << 64) - 1)):
-        return escape(title, mode)  # nothing to brace: most titles
-    escaped = escape(title, mode).split(" ")
-    if len(escaped) != len(words):  # escaping never adds spaces; stay safe if it did
-        escaped = [escape(w, mode) for w in words]
-    if kinds[0] & _KEEP_CAPITALS:
-        escaped[0] = "{" + escaped[0] + "}"
-    for i in range(1, len(words)):
-        if kinds[i] & keep:
-            escaped[i] = "{" + escaped[i] + "}"
-    return " ".join(escaped)
+    if not (kinds[0] & _KEEP_CAPITALS or keep_capitals or (proper_nouns and not title_case)):
+        return escaped or escape(title, mode)  # nothing to brace: most titles
+    escaped = escaped or escape(title, mode)
+    pieces = words if escaped == title else escaped.split(" ")  # (most titles: nothing to escape)
+    if len(pieces) != len(words):  # escaping never adds spaces; stay safe if it did
+        pieces = [escape(w, mode) for w in words]
+    braced = ["{" + piece + "}" if kind & keep else piece for piece, kind in zip(pieces, kinds, strict=True)]
+    braced[0] = "{" + pieces[0] + "}" if kinds[0] & _KEEP_CAPITALS else pieces[0]  # the first word: its own rule
+    return " ".join(braced)
 
 
 def _name_part(text: str, mode: str) -> str:
@@ -174,23 +195,31 @@ def _mark_utf8_initial(m: re.Match) -> str:
 AND_WORD = re.compile(r"\band\b", re.IGNORECASE)
 
 
-# A name part that every mode writes as it is: printable ASCII words,
-# single-spaced, with no LaTeX special and no comma.
-_PLAIN_NAME_PART = re.compile(r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+(?: [\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]+)*")
+# "Family, Given" that every mode writes as it is: printable ASCII words,
+# single-spaced, with no LaTeX special and no comma (but the one between the
+# two parts); a family name of several words has each capitalised (a word in
+# lower case is read as a particle: :func:`_unmarked_particle`).
+_PLAIN = r"[\x21-\x22\x27-\x2b\x2d-\x5b\x5d\x61-\x7a\x7c]"
+_PLAIN_NAME = re.compile(rf"(?:[A-Z]{_PLAIN}*+(?: [A-Z]{_PLAIN}*+)*+|{_PLAIN}++), {_PLAIN}++(?: {_PLAIN}++)*+")
 
 
-def _plain_person(family: str, given: str) -> bool:
+def _plain_name(written: str) -> bool:
     """Whether "family, given" is the name as written, with no escape or brace
-    (most names): escape leaves both as they are, and no rule braces them (the
-    tests of :func:`_unmarked_particle`, :func:`_joined_initials` and
-    :func:`_splits_name_list`, made inline: this runs for every name exported)."""
-    if _PLAIN_NAME_PART.fullmatch(family) is None or _PLAIN_NAME_PART.fullmatch(given) is None:
-        return False
-    both = family + " " + given  # (no initial joins across the space: "\.\w" needs a word character)
-    return ("--" not in both and "``" not in both and "''" not in both  # TeX ligatures: escaped
-            and not (" " in family and not all(word[:1].isupper() for word in family.split()))
-            and not ("." in both and _JOINED_INITIALS.search(both))
-            and "," not in both and not ("and" in both.lower() and AND_WORD.search(both)))
+    (most names): escape leaves both parts as they are, and no rule braces them
+    (the tests of :func:`_unmarked_particle`, :func:`_joined_initials` and
+    :func:`_splits_name_list`, made inline on the whole: this runs for every
+    name exported, and none of them can match across the ", ")."""
+    return (_PLAIN_NAME.fullmatch(written) is not None
+            and "--" not in written and "''" not in written  # TeX ligatures: escaped ("``": no backquote is plain)
+            and not ("." in written and _JOINED_INITIALS.search(written))
+            and not ("and" in written.lower() and AND_WORD.search(written)))
+
+
+# The names not written as they are (a letter in LaTeX, a brace), remembered by
+# (family, given, mode), of which such a name is a function when it has no
+# particle and no suffix: one costs many times a plain name to write, and a
+# library cites the same people again.
+_written_names: dict[tuple[str, str, str], str] = {}
 
 
 def format_names(people: list[dict], mode: str) -> str:
@@ -198,24 +227,35 @@ def format_names(people: list[dict], mode: str) -> str:
     for person in people:
         family, given = person.get("family"), person.get("given")
         if (family and given and type(family) is str and type(given) is str
-                and not person.get("non-dropping-particle") and not person.get("suffix")
-                and _plain_person(family, given)):
-            out.append(family + ", " + given)
-            continue
-        if is_organisation(person):
-            out.append("{" + escape(person["literal"], mode) + "}")
-            continue
-        family = _family_part(person, mode)
-        given = _given_part(person["given"], mode) if person.get("given") else ""
-        suffix = _name_part(person["suffix"], mode) if person.get("suffix") else ""
-        if not family:
-            out.append("{" + given + "}")
-        elif suffix:
-            out.append(f"{family}, {suffix}, {given}")
-        elif given:
-            out.append(f"{family}, {given}")
+                and not person.get("non-dropping-particle") and not person.get("suffix")):
+            written = family + ", " + given
+            if not _plain_name(written):
+                key = (family, given, mode)
+                written = _written_names.get(key)
+                if written is None:
+                    written = _name(person, mode)
+                    if len(_written_names) > 1 << 14:
+                        _written_names.clear()  # a bound on what is remembered
+                    _written_names[key] = written
+            out.append(written)
         else:
-            # One name only ("Ehtisham-ul-Haq", "Suharto"): a unit, or readers
-            # split "ul" off as a particle.
-            out.append(family if family.startswith("{") and family.endswith("}") else "{" + family + "}")
+            out.append(_name(person, mode))
     return " and ".join(out)
+
+
+def _name(person: dict, mode: str) -> str:
+    """One person (or organisation) as BibTeX reads the name."""
+    if is_organisation(person):
+        return "{" + escape(person["literal"], mode) + "}"
+    family = _family_part(person, mode)
+    given = _given_part(person["given"], mode) if person.get("given") else ""
+    suffix = _name_part(person["suffix"], mode) if person.get("suffix") else ""
+    if not family:
+        return "{" + given + "}"
+    if suffix:
+        return f"{family}, {suffix}, {given}"
+    if given:
+        return f"{family}, {given}"
+    # One name only ("Ehtisham-ul-Haq", "Suharto"): a unit, or readers
+    # split "ul" off as a particle.
+    return family if family.startswith("{") and family.endswith("}") else "{" + family + "}"

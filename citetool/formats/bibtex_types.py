@@ -138,6 +138,72 @@ ORDER = ("author", "editor", "title", "journal", "journaltitle", "booktitle", "e
 _NOT_LABEL = re.compile(r"[\[\]()]")
 
 
+_DOI_LINK = doi_url("")  # "https://doi.org/"
+
+
+# The characters doi_url writes as they are, asked of doi_url itself: it
+# percent-encodes a character at a time, so a DOI of these alone ends its own link.
+_AS_THEY_ARE_IN_A_DOI_LINK = bytes(code for code in range(128) if doi_url(chr(code)) == _DOI_LINK + chr(code))
+
+
+def _is_doi_link(url: str, doi: str) -> bool:
+    """Whether ``url`` is ``doi``'s link (:func:`doi_url`), case aside, as most
+    are (Crossref's own URL); without percent-encoding the DOI when it has
+    nothing to encode (checked in C, as urllib's quote does: rstrip of those characters leaves nothing)."""
+    if doi.isascii() and not doi.encode().rstrip(_AS_THEY_ARE_IN_A_DOI_LINK):
+        if len(url) == len(_DOI_LINK) + len(doi) and url.startswith(_DOI_LINK) and url.endswith(doi):
+            return True  # the link itself, case and all (no lower case made of either)
+        return url.lower() == (_DOI_LINK + doi).lower()
+    return url.lower() == doi_url(doi).lower()
+
+
+_known_dates: dict[tuple, tuple[tuple[str, tuple[str, str]], ...]] = {}
+
+
+def _date_fields(rec: Record, biblatex: bool) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """The fields of the issued date: ``date``, or ``year`` and ``month``.
+
+    They are a function of the first three parts of the first date alone (all
+    :func:`date_parts` reads), and dates come back: remembered by those parts."""
+    issued = rec.get("issued")
+    key = None
+    if type(issued) is dict and type(dates := issued.get("date-parts")) is list and dates and type(dates[0]) is list:
+        key = (biblatex, *dates[0][:3])
+        try:
+            known = _known_dates.get(key)
+        except TypeError:  # a part that is not a number nor text (a hand-edited store): not remembered
+            key = known = None
+        if known is not None:
+            return known
+    parts = date_parts(rec)
+    if biblatex:
+        fields: tuple[tuple[str, tuple[str, str]], ...] = (("date", ("macro", edtf_text(parts) if parts else "")),)
+    elif len(parts) > 1 and 1 <= parts[1] <= 12:
+        fields = (("year", ("text", str(parts[0]))), ("month", ("macro", MONTHS[parts[1] - 1])))
+    else:
+        fields = (("year", ("text", str(parts[0]))),) if parts else ()
+    if key is not None:
+        if len(_known_dates) > 1 << 14:
+            _known_dates.clear()  # a bound on what is remembered
+        _known_dates[key] = fields
+    return fields
+
+
+# CSL variables each written, when present, as one text field (the generic
+# names _place_fields gives each entry type's own), as they are or, numbers, as text.
+_TEXT_VARIABLES = (("container-title", "container"), ("collection-title", "series"), ("publisher", "publisher"),
+                   ("genre", "genre"), ("event-title", "eventtitle"), ("event-place", "venue"), ("abstract", "abstract"))
+
+
+_NUMBER_VARIABLES = (("volume", "volume"), ("edition", "edition"), ("issue", "issue"), ("number", "csl_number"),
+                     ("keyword", "keywords"))
+
+
+def _page_text(page: str, mode: str) -> str:
+    """A page escaped; most are ASCII digits alone, which escape leaves as they are."""
+    return page if page.isdigit() and page.isascii() else escape(page, mode)
+
+
 def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str, str]]:
     """Field name -> (kind, value) before choosing the entry type.
 
@@ -151,82 +217,59 @@ def _base_fields(rec: Record, biblatex: bool, mode: str) -> dict[str, tuple[str,
             people = names(rec, role)
             if people:
                 f[role] = ("names", people)  # type: ignore[assignment]
-    if get("title"):
-        f["title"] = ("title", rec["title"])
-    if get("container-title"):
-        f["container"] = ("text", rec["container-title"])
-    if get("collection-title"):
-        f["series"] = ("text", rec["collection-title"])
-    if get("volume"):
-        f["volume"] = ("text", str(rec["volume"]))
-    if get("edition"):
-        f["edition"] = ("text", str(rec["edition"]))
-    if get("issue"):
-        f["issue"] = ("text", str(rec["issue"]))
-    if get("number"):
-        f["csl_number"] = ("text", str(rec["number"]))
+    if title := get("title"):
+        f["title"] = ("title", title)
+    for variable, field in _TEXT_VARIABLES:
+        if value := get(variable):
+            f[field] = ("text", value)
+    for variable, field in _NUMBER_VARIABLES:
+        if value := get(variable):
+            f[field] = ("text", str(value))
     if get("page"):
         first, last = page_range(rec)
         if first:
-            pages = escape(first, mode) + (f"--{escape(last, mode)}" if last else "")
+            pages = _page_text(first, mode) + ("--" + _page_text(last, mode) if last else "")
             f["pages"] = ("latex", pages)
-    if get("publisher"):
-        f["publisher"] = ("text", rec["publisher"])
-    if get("publisher-place"):
-        f["location" if biblatex else "address"] = ("text", rec["publisher-place"])
-    parts = date_parts(rec)
-    if biblatex:
-        f["date"] = ("macro", edtf_text(parts) if parts else "")
-    elif parts:
-        f["year"] = ("text", str(parts[0]))
-        if len(parts) > 1 and 1 <= parts[1] <= 12:
-            f["month"] = ("macro", MONTHS[parts[1] - 1])
+    if place := get("publisher-place"):
+        f["location" if biblatex else "address"] = ("text", place)
+    f.update(_date_fields(rec, biblatex))
     doi, url = get("DOI"), get("URL")
     if doi:
         f["doi"] = ("verbatim", doi)
     meta = get(META)
-    handle = repec_handle(rec) if meta else None
-    if url and not (doi and url.lower() == doi_url(doi).lower()):
+    # (repec_handle and relation_notes read these two keys of the metadata: most references have neither)
+    handle = repec_handle(rec) if meta and "ids" in meta else None
+    if url and not (doi and _is_doi_link(url, doi)):
         f["url"] = ("verbatim", url)
     elif handle:
         f["url"] = ("verbatim", repec_link(rec))  # as EconPapers' own BibTeX export does
     if biblatex and handle:
         f["eprint"] = ("verbatim", handle)
         f["eprinttype"] = ("text", "RePEc")
-    if get("ISSN"):
-        issn = first_value(rec["ISSN"])
+    if issns := get("ISSN"):
+        issn = first_value(issns)
         if issn:
             f["issn"] = ("text", issn)
-    if get("ISBN"):
-        isbns = [i.strip() for i in str(rec["ISBN"]).split(",") if isbn13(i)]
+    if isbn := get("ISBN"):
+        isbns = [i.strip() for i in str(isbn).split(",") if isbn13(i)]
         if isbns:
             f["isbn"] = ("text", isbns[0])
-    if get("genre"):
-        f["genre"] = ("text", rec["genre"])
-    if get("event-title"):
-        f["eventtitle"] = ("text", rec["event-title"])
-    if get("event-place"):
-        f["venue"] = ("text", rec["event-place"])
-    if get("note"):
-        f["note"] = ("text", rec["note"])
-    if get("accessed") and f.get("url"):
+    note = get("note")
+    if note:
+        f["note"] = ("text", note)
+    if get("accessed") and "url" in f:
         accessed = date_parts(rec, "accessed")
         if accessed:
             iso = date_text(accessed)
             if biblatex:
                 f["urldate"] = ("macro", iso)
             else:
-                note = f"Accessed {iso}"
-                f["note"] = ("text", f"{rec['note']}. {note}" if get("note") else note)
-    related = ". ".join(relation_notes(rec)) if meta else ""  # the preprint an upgrade replaced
+                f["note"] = ("text", f"{note}. Accessed {iso}" if note else f"Accessed {iso}")
+    related = ". ".join(relation_notes(rec)) if meta and "relations" in meta else ""  # the preprint an upgrade replaced
     if related and biblatex:
         f["addendum"] = ("text", related)
     elif related:
         f["note"] = ("text", f"{f['note'][1]}. {related}" if f.get("note") else related)
-    if get("abstract"):
-        f["abstract"] = ("text", rec["abstract"])
-    if get("keyword"):
-        f["keywords"] = ("text", str(rec["keyword"]))
     return f
 
 
@@ -236,7 +279,9 @@ _PLACED = frozenset({"container", "csl_number", "issue", "genre", "publisher", "
 
 def _place_fields(etype: str, base: dict, biblatex: bool, mode: str) -> dict:
     """Rename the generic fields to what ``etype`` calls them."""
-    f = {k: v for k, v in base.items() if k not in _PLACED}
+    f = dict(base)
+    for name in _PLACED.intersection(base):
+        del f[name]
     container = base.get("container")
     issue, number, publisher = base.get("issue"), base.get("csl_number"), base.get("publisher")
     if etype == "article":
@@ -363,7 +408,8 @@ def choose_entry(rec: Record, biblatex: bool, mode: str | None = None) -> tuple[
         if fields.get("date") == ("macro", "XXXX") and "date" not in required.get(etype, ()):
             del fields["date"]
         allowed = _BIBLATEX_ALLOWED.get(etype, _BIBLATEX_ALLOWED["misc"])
-        fields = {k: v for k, v in fields.items() if k in allowed}
+        for name in fields.keys() - allowed:
+            del fields[name]
     elif not fields.get("author") and not fields.get("editor"):
         # "to sort, need author or key": give the sort key plain.bst asks for.
         # natbib reads the label plain/plainnat build from it as "Author(Year)" inside
