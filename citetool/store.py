@@ -145,7 +145,7 @@ def replace_surrogates(value, text: str):
     UTF-8 file, terminal or consumer can hold) replaced by U+FFFD, the
     replacement character, in strings and keys. Only JSON text that escapes a
     surrogate can hold one: other text gives ``value`` itself."""
-    if "\\ud" not in text.lower():
+    if "\\ud" not in text and "\\uD" not in text:  # (JSON's \u is lower case; its hex digits are not; no copy of the text)
         return value
 
     return map_strings(value, without_surrogates)
