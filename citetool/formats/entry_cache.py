@@ -54,6 +54,7 @@ from citetool.files import atomic_write_bytes, read_regular_file
 from citetool.fingerprint import code_fingerprint
 from citetool.formats.render_workers import rendered_in_workers
 from citetool.record import META, Record
+from citetool.record_shape import record_problem
 
 KEEP_DAYS = 60
 # The parts of citetool's own data (``record["citetool"]``) an export prints.
@@ -178,8 +179,6 @@ class EntryCache:
 
     def _digest_or_none(self, rec: Record, place: str = "") -> str | None:
         """A record's digest (``@place`` after it with a place), or None when the cache cannot hold it."""
-        from citetool.record_shape import record_problem  # start-up: loaded only when needed
-
         try:
             if (self.checked is not None and self.checked(rec)) or record_problem(rec) is None:
                 return _digest(rec) + (f"@{place}" if place else "")
