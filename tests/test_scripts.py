@@ -145,3 +145,19 @@ def test_ctrl_c_says_what_was_saved(tmp_path):
     assert 0 < saved < 3000
     assert f"citetool: interrupted; what was done before it is saved: {store} now holds {saved} references" in stderr
     assert "Traceback" not in stderr
+
+
+def test_a_command_ending_at_once_has_written_all_it_says_and_its_exit_code(tmp_path):
+    """The command line ends its process without the interpreter's teardown
+    (cli._leave): what it wrote to a pipe, stdout and stderr, is all there."""
+    store = tmp_path / "big.json"
+    big_store(store, 3000)
+    piped = subprocess.run(citetool("export", "-f", "ris"), capture_output=True, env=child_env(store), timeout=120)
+    assert piped.returncode == 0 and piped.stderr == b""
+    written = tmp_path / "out.ris"
+    assert subprocess.run(citetool("export", "-f", "ris", "-o", str(written)), env=child_env(store), timeout=120).returncode == 0
+    assert piped.stdout == written.read_bytes() and piped.stdout.count(b"\nER  -") == 3000
+    missing = subprocess.run(citetool("show", "nosuchkey"), capture_output=True, text=True, env=child_env(store),
+                             timeout=60)
+    assert missing.returncode == ExitCode.NOT_IN_STORE and missing.stdout == ""
+    assert missing.stderr.startswith("citetool: error: no reference with key 'nosuchkey'") and missing.stderr.endswith("\n")
