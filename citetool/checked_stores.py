@@ -95,11 +95,11 @@ class CheckedVersions:
     def remembered_checksum(self, store_file: Path, version: list[int]) -> int | None:
         """The checksum remembered for this version of ``store_file`` checked by this
         code, or None: the version is known sound if its content has that checksum."""
-        stamp = self._stamp(version, 0)
-        remembered = self._read().get(str(store_file))
-        if stamp is None or type(remembered) is not list or len(remembered) != len(stamp):
+        code = code_fingerprint()
+        remembered = self._read().get(str(store_file)) if code else None
+        if type(remembered) is not list or len(remembered) != len(version) + 2:
             return None
-        if remembered[:len(version)] != version or remembered[-1] != stamp[-1] or type(remembered[-2]) is not int:
+        if remembered[:len(version)] != version or remembered[-1] != code or type(remembered[-2]) is not int:
             return None
         return remembered[-2]
 

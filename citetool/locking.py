@@ -19,6 +19,11 @@ import os
 import time
 from collections.abc import Callable
 
+try:
+    import fcntl
+except ImportError:  # (not POSIX: Windows) filelock's lock instead
+    fcntl = None
+
 POLL_SECONDS = 0.05  # how often a busy lock is tried again (filelock's own interval)
 # the lock file made as filelock makes it: through the umask, so a group sharing a store (umask 002) can each lock it
 LOCK_FILE_MODE = 0o666
@@ -49,8 +54,6 @@ def _open_lock_file(path: str) -> tuple[int, bool]:
 
 def _flock_exclusive(fd: int) -> bool | None:
     """Take the lock at once: True; False when another holds it; None when the file system has no flock."""
-    import fcntl
-
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
@@ -69,19 +72,11 @@ def _inode(path: str) -> int | None:
         return None
 
 
-def _has_flock() -> bool:
-    try:
-        import fcntl  # noqa: F401  (POSIX only)
-    except ImportError:
-        return False
-    return True
-
-
 def acquire(path: str, timeout: float) -> Callable[[], None]:
     """Take the lock of ``path``, waiting up to ``timeout`` seconds (0: not at all);
     returns what releases it. Raises LockTimeout when it stays busy, OSError when
     the lock file cannot be used."""
-    if not _has_flock():
+    if fcntl is None:
         return _acquired_by_filelock(path, timeout)
     fd, made = _open_lock_file(path)
     try:
